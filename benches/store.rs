@@ -1,0 +1,112 @@
+//! Store benchmarks at Kent's scale (52,500 young people).
+//!
+//! - `kdf/argon2id_default`: the passphrase step of unlocking, on its own.
+//! - `unlock/index_52500`: everything else in unlocking — take the lock, read the
+//!   header, unwrap the data key, open the database, decrypt every summary and
+//!   build the in-memory index. Goal ≤ 250 ms median.
+//! - `commit/contact_attempt`: validate, stamp, apply and log one contact attempt
+//!   atomically, flushed to disk. Goal ≤ 5 ms median.
+//!
+//! Run: `cargo bench --bench store` (CASELOAD_BENCH_PEOPLE to change the size).
+
+use caseload::demo::{DemoCohort, DemoSpec};
+use caseload::domain::{Channel, ContactAttempt, OpPayload, Outcome, WorkerId};
+use caseload::replica::Replica;
+use caseload::store::Origin;
+use caseload::store::crypto::KdfParams;
+use caseload::store::encrypted::LockedStore;
+use chrono::NaiveDate;
+use criterion::{Criterion, criterion_group, criterion_main};
+use std::time::Duration;
+
+const PASS: &[u8] = b"benchmark passphrase";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid date")
+}
+
+fn build_store(dir: &std::path::Path, people: usize) {
+    let mut replica =
+        Replica::init(dir, PASS, WorkerId::new("bench"), KdfParams::DEFAULT).expect("init");
+    let mut batch = Vec::new();
+    for (i, ops) in DemoCohort::new(DemoSpec {
+        people,
+        seed: 7,
+        today: today(),
+    })
+    .enumerate()
+    {
+        batch.extend(ops);
+        if i % 500 == 499 {
+            replica.commit(&batch, Origin::Remote).expect("commit");
+            batch.clear();
+        }
+    }
+    replica.commit(&batch, Origin::Remote).expect("commit");
+}
+
+fn benches(c: &mut Criterion) {
+    let people: usize = std::env::var("CASELOAD_BENCH_PEOPLE")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(52_500);
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let dir = tmp.path().join("store");
+    build_store(&dir, people);
+
+    let locked = LockedStore::open(&dir).expect("open");
+    let mut kdf = c.benchmark_group("kdf");
+    kdf.sample_size(10);
+    kdf.bench_function("argon2id_default", |b| {
+        b.iter(|| locked.derive_key(PASS).expect("kdf"))
+    });
+    kdf.finish();
+    let kek = locked.derive_key(PASS).expect("kdf");
+    drop(locked);
+
+    let mut unlock = c.benchmark_group("unlock");
+    unlock
+        .sample_size(20)
+        .measurement_time(Duration::from_secs(15));
+    unlock.bench_function(format!("index_{people}"), |b| {
+        b.iter(|| {
+            let locked = LockedStore::open(&dir).expect("open");
+            let replica = Replica::open(locked.unlock(&kek).expect("unlock")).expect("index");
+            assert_eq!(replica.index().len(), people);
+            replica
+        })
+    });
+    unlock.finish();
+
+    let locked = LockedStore::open(&dir).expect("open");
+    let mut replica = Replica::open(locked.unlock(&kek).expect("unlock")).expect("index");
+    let ids: Vec<_> = replica
+        .index()
+        .all()
+        .iter()
+        .map(|s| s.id)
+        .take(1000)
+        .collect();
+    let mut n = 0usize;
+    let mut commit = c.benchmark_group("commit");
+    commit.sample_size(200);
+    commit.bench_function("contact_attempt", |b| {
+        b.iter(|| {
+            n += 1;
+            let attempt = ContactAttempt {
+                at: today().and_hms_opt(10, 0, 0).expect("time"),
+                channel: Channel::Phone,
+                outcome: Outcome::NoAnswer,
+                note: String::new(),
+                follow_up: None,
+            };
+            replica
+                .record(ids[n % ids.len()], OpPayload::LogContact(attempt), today())
+                .expect("record")
+        })
+    });
+    commit.finish();
+}
+
+criterion_group!(store, benches);
+criterion_main!(store);

@@ -1,0 +1,372 @@
+//! One function per command.
+
+use super::passphrase::{self, Secret};
+use super::view;
+use super::{Cli, CliError, Command, today};
+use crate::config::Config;
+use crate::demo::{self, DemoCohort, DemoSpec};
+use crate::domain::activity::ActivitySource;
+use crate::domain::dates::parse_date;
+use crate::domain::{
+    CaseSummary, Channel, ContactAttempt, CurrentActivity, FieldValue, OpPayload, Outcome,
+    PersonId, WorkerId,
+};
+use crate::replica::Replica;
+use crate::store::crypto::KdfParams;
+use crate::store::encrypted::LockedStore;
+use crate::store::{EncryptedStore, Origin, StoreError};
+use std::path::Path;
+
+pub fn run(cli: Cli) -> Result<(), CliError> {
+    let config = Config::load(cli.config.as_deref())?;
+    let store_dir = |demo: bool| {
+        cli.store.clone().unwrap_or_else(|| {
+            if demo {
+                super::default_demo_dir()
+            } else {
+                super::default_store_dir()
+            }
+        })
+    };
+    let pass_file = cli.passphrase_file.as_deref();
+    match cli.command {
+        None => {
+            println!("caseload: the terminal workbench is not built yet.");
+            println!("  caseload demo          create a demo store of synthetic young people");
+            println!("  caseload people        list the young people in a store");
+            println!("  caseload show ID       show one record");
+            println!("  caseload --help        every command");
+            Ok(())
+        }
+        Some(Command::Init { worker }) => init(&store_dir(false), pass_file, worker),
+        Some(Command::Demo {
+            people,
+            seed,
+            no_open,
+        }) => demo_store(&store_dir(true), people, seed, no_open, pass_file),
+        Some(Command::Passwd {
+            new_passphrase_file,
+        }) => passwd(&store_dir(false), pass_file, new_passphrase_file.as_deref()),
+        Some(Command::Doctor { json }) => doctor(&store_dir(false), pass_file, json),
+        Some(Command::People { search, json }) => {
+            let replica = unlock(&store_dir(false), pass_file)?;
+            let today = today()?;
+            let index = replica.index();
+            let mut found: Vec<&CaseSummary> = match &search {
+                Some(q) => index.search(q),
+                None => index.all().iter().collect(),
+            };
+            found.sort_by_key(|s| s.name.sort_key());
+            if json {
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&found)
+                        .map_err(|e| CliError::Usage(e.to_string()))?
+                );
+            } else {
+                for s in &found {
+                    println!("{}", view::summary_line(s, today));
+                }
+                eprintln!("{} of {} young people", found.len(), index.len());
+            }
+            Ok(())
+        }
+        Some(Command::Show { person, json }) => {
+            let replica = unlock(&store_dir(false), pass_file)?;
+            let id = resolve(&replica, &person)?;
+            let state = replica
+                .person(id)?
+                .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
+            let p = state
+                .young_person()
+                .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
+            if json {
+                let v = view::PersonView::of(&state, p);
+                println!(
+                    "{}",
+                    serde_json::to_string_pretty(&v).map_err(|e| CliError::Usage(e.to_string()))?
+                );
+            } else {
+                print!("{}", view::person_text(&state, &p, today()?, &config));
+            }
+            Ok(())
+        }
+        Some(Command::Contact {
+            person,
+            channel,
+            outcome,
+            note,
+            follow_up,
+        }) => {
+            let mut replica = unlock(&store_dir(false), pass_file)?;
+            let today = today()?;
+            let id = resolve(&replica, &person)?;
+            let attempt = ContactAttempt {
+                at: now_on(today),
+                channel: Channel::parse(&channel)?,
+                outcome: Outcome::parse(&outcome)?,
+                note,
+                follow_up: follow_up.map(|f| parse_date(&f, today)).transpose()?,
+            };
+            let op = replica.record(id, OpPayload::LogContact(attempt), today)?;
+            println!("recorded contact attempt {} for {}", op.id, id.short());
+            Ok(())
+        }
+        Some(Command::Activity {
+            person,
+            code,
+            start,
+        }) => {
+            let mut replica = unlock(&store_dir(false), pass_file)?;
+            let today = today()?;
+            let id = resolve(&replica, &person)?;
+            let activity = CurrentActivity {
+                code: code.parse()?,
+                start: start
+                    .map(|s| parse_date(&s, today))
+                    .transpose()?
+                    .unwrap_or(today),
+                confirmed: today,
+                source: ActivitySource::YoungPerson,
+                expected_end: None,
+                provider: None,
+            };
+            let op = replica.set_fields(id, vec![FieldValue::CurrentActivity(activity)], today)?;
+            println!("recorded activity {code} for {} ({})", id.short(), op.id);
+            Ok(())
+        }
+        Some(Command::History { person }) => {
+            let replica = unlock(&store_dir(false), pass_file)?;
+            let id = resolve(&replica, &person)?;
+            let mut ops = replica.ops_for(id)?;
+            ops.sort_by_key(|o| o.stamp());
+            for op in ops {
+                let when = chrono::DateTime::from_timestamp_millis(op.at.millis as i64)
+                    .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
+                    .unwrap_or_default();
+                println!(
+                    "{when}  {:<20} {:<12} {}",
+                    op.payload.kind(),
+                    op.author,
+                    op.id
+                );
+            }
+            Ok(())
+        }
+    }
+}
+
+/// The time now, on `today` (which tests may pin with CASELOAD_TODAY).
+fn now_on(today: chrono::NaiveDate) -> chrono::NaiveDateTime {
+    today.and_time(chrono::Local::now().time())
+}
+
+fn unlock(dir: &Path, pass_file: Option<&Path>) -> Result<Replica, CliError> {
+    // Lock and header first: a missing store or a second opener is reported
+    // before anyone types a passphrase.
+    let locked = LockedStore::open(dir)?;
+    let pass =
+        passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
+    let store = locked.unlock_with_passphrase(pass.as_bytes())?;
+    let replica = Replica::open(store)?;
+    for d in replica.damaged() {
+        eprintln!(
+            "caseload: warning: {} record {} is damaged ({}); the rest opened normally",
+            d.tree, d.record, d.reason
+        );
+    }
+    Ok(replica)
+}
+
+fn resolve(replica: &Replica, given: &str) -> Result<PersonId, CliError> {
+    if let Ok(id) = given.parse::<PersonId>() {
+        return Ok(id);
+    }
+    let prefix = given.to_lowercase();
+    let matches: Vec<PersonId> = replica
+        .index()
+        .all()
+        .iter()
+        .filter(|s| s.id.0.simple().to_string().starts_with(&prefix))
+        .map(|s| s.id)
+        .collect();
+    match matches.as_slice() {
+        [one] if prefix.len() >= 4 => Ok(*one),
+        [] => Err(StoreError::UnknownPerson(given.to_string()).into()),
+        _ => Err(CliError::Usage(format!(
+            "{given:?} matches more than one young person; give more of the id"
+        ))),
+    }
+}
+
+fn init(dir: &Path, pass_file: Option<&Path>, worker: Option<String>) -> Result<(), CliError> {
+    let worker = worker
+        .or_else(|| std::env::var("USER").ok())
+        .filter(|w| !w.trim().is_empty())
+        .ok_or_else(|| CliError::Usage("give your login name with --worker".into()))?;
+    if dir.join(crate::store::files::HEADER_FILE).exists() {
+        return Err(StoreError::AlreadyExists(dir.to_path_buf()).into());
+    }
+    let pass = passphrase::new(pass_file, passphrase::ENV).map_err(CliError::Usage)?;
+    Replica::init(
+        dir,
+        pass.as_bytes(),
+        WorkerId::new(worker),
+        KdfParams::DEFAULT,
+    )?;
+    println!("created an encrypted store at {}", dir.display());
+    Ok(())
+}
+
+fn demo_store(
+    dir: &Path,
+    people: usize,
+    seed: u64,
+    no_open: bool,
+    pass_file: Option<&Path>,
+) -> Result<(), CliError> {
+    if people == 0 || people > demo::MAX_PEOPLE {
+        return Err(CliError::Usage(format!(
+            "--people must be from 1 to {}",
+            demo::MAX_PEOPLE
+        )));
+    }
+    let today = today()?;
+    let explicit: Option<Secret> = match pass_file {
+        Some(f) => Some(passphrase::existing(Some(f), "").map_err(CliError::Usage)?),
+        None => std::env::var(passphrase::ENV)
+            .ok()
+            .filter(|s| !s.is_empty())
+            .map(Into::into),
+    }
+    .map(|p: Secret| p);
+    let pass: Secret = explicit.unwrap_or_else(|| demo::DEMO_PASSPHRASE.to_string().into());
+    if dir.join(crate::store::files::HEADER_FILE).exists() {
+        println!("the demo store already exists at {}", dir.display());
+        if !no_open {
+            open_demo(dir, &pass, today)?;
+        }
+        return Ok(());
+    }
+    let mut replica = Replica::init(
+        dir,
+        pass.as_bytes(),
+        WorkerId::new(demo::DEMO_WORKER),
+        KdfParams::DEFAULT,
+    )?;
+    let cohort = DemoCohort::new(DemoSpec {
+        people,
+        seed,
+        today,
+    });
+    let mut batch = Vec::new();
+    let mut in_batch = 0;
+    for person_ops in cohort {
+        batch.extend(person_ops);
+        in_batch += 1;
+        if in_batch == 500 {
+            // Demo data arrives as if from the hub: it is not queued for pushing.
+            replica.commit(&batch, Origin::Remote)?;
+            batch.clear();
+            in_batch = 0;
+        }
+    }
+    replica.commit(&batch, Origin::Remote)?;
+    println!(
+        "created a demo store of {} synthetic young people at {}",
+        replica.index().len(),
+        dir.display()
+    );
+    if pass.as_str() == demo::DEMO_PASSPHRASE {
+        println!(
+            "demo-only passphrase (synthetic data, never use it for a real store): {}",
+            demo::DEMO_PASSPHRASE
+        );
+    }
+    if !no_open {
+        drop(replica);
+        open_demo(dir, &pass, today)?;
+    }
+    Ok(())
+}
+
+/// "Opens" the demo store: shows the demo officer's own caseload.
+fn open_demo(dir: &Path, pass: &Secret, today: chrono::NaiveDate) -> Result<(), CliError> {
+    let replica = Replica::open(EncryptedStore::open(dir, pass.as_bytes())?)?;
+    let me = &replica.identity().worker;
+    let mut mine: Vec<&CaseSummary> = replica
+        .index()
+        .all()
+        .iter()
+        .filter(|s| s.assigned.contains(me))
+        .collect();
+    mine.sort_by_key(|s| s.name.sort_key());
+    println!(
+        "\n{}'s caseload: {} of {} young people",
+        me,
+        mine.len(),
+        replica.index().len()
+    );
+    for s in &mine {
+        println!("{}", view::summary_line(s, today));
+    }
+    println!(
+        "\nnext: caseload --store {} show ID   (CASELOAD_PASSPHRASE={})",
+        dir.display(),
+        demo::DEMO_PASSPHRASE
+    );
+    Ok(())
+}
+
+fn passwd(dir: &Path, pass_file: Option<&Path>, new_file: Option<&Path>) -> Result<(), CliError> {
+    let locked = LockedStore::open(dir)?;
+    let old =
+        passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
+    let mut store: EncryptedStore = locked.unlock_with_passphrase(old.as_bytes())?;
+    let new = passphrase::new(new_file, passphrase::ENV_NEW).map_err(CliError::Usage)?;
+    store.change_passphrase(new.as_bytes())?;
+    println!("passphrase changed for {}", dir.display());
+    Ok(())
+}
+
+fn doctor(dir: &Path, pass_file: Option<&Path>, json: bool) -> Result<(), CliError> {
+    let locked = LockedStore::open(dir)?;
+    let pass =
+        passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
+    let store = locked.unlock_with_passphrase(pass.as_bytes())?;
+    let report = store.doctor()?;
+    if json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&report).map_err(|e| CliError::Usage(e.to_string()))?
+        );
+    } else {
+        println!(
+            "checked {} people, {} ops, {} waiting to sync",
+            report.people, report.ops, report.outbox
+        );
+        for d in &report.damaged {
+            println!("damaged: {} record {}: {}", d.tree, d.record, d.reason);
+        }
+        for id in &report.state_mismatch {
+            println!("mismatch: stored state of {id} differs from the fold of its ops");
+        }
+        for id in &report.summary_mismatch {
+            println!("mismatch: stored summary of {id} differs from its state");
+        }
+        if report.orphan_ops > 0 {
+            println!("{} ops belong to no stored person", report.orphan_ops);
+        }
+        for p in &report.permissions_fixed {
+            println!("tightened permissions of {}", p.display());
+        }
+        if report.is_healthy() {
+            println!("store is healthy");
+        }
+    }
+    if report.is_healthy() {
+        Ok(())
+    } else {
+        Err(CliError::Unhealthy)
+    }
+}

@@ -1,0 +1,173 @@
+//! The command line. Each command opens the store, does one thing through the
+//! replica, and exits with a code scripts can rely on (docs/user-guide.md).
+
+mod commands;
+pub mod passphrase;
+mod view;
+
+use crate::domain::DomainError;
+use crate::store::StoreError;
+use chrono::NaiveDate;
+use clap::{Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+#[derive(Parser, Debug)]
+#[command(
+    name = "caseload",
+    version,
+    about = "Track young people into education, employment or training"
+)]
+pub struct Cli {
+    /// Store directory [default: $XDG_DATA_HOME/caseload/store; the demo store is .../caseload/demo]
+    #[arg(long, global = true, value_name = "DIR")]
+    pub store: Option<PathBuf>,
+    /// Read the passphrase from the first line of this file instead of prompting
+    #[arg(long, global = true, value_name = "FILE")]
+    pub passphrase_file: Option<PathBuf>,
+    /// Config file [default: $XDG_CONFIG_HOME/caseload/config.toml]
+    #[arg(long, global = true, value_name = "FILE")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand, Debug)]
+pub enum Command {
+    /// Create a new, empty encrypted store
+    Init {
+        /// Your login name, recorded as the author of your changes [default: $USER]
+        #[arg(long)]
+        worker: Option<String>,
+    },
+    /// Create a demo store of synthetic young people (demo-only passphrase)
+    Demo {
+        /// How many young people (at most 52,500, Kent's cohort)
+        #[arg(long, default_value_t = crate::demo::DEFAULT_PEOPLE)]
+        people: usize,
+        /// Seed: the same seed and date give the same cohort
+        #[arg(long, default_value_t = 2015)]
+        seed: u64,
+        /// Only create the store; do not open it
+        #[arg(long)]
+        no_open: bool,
+    },
+    /// Change the store's passphrase (the data is not re-encrypted)
+    Passwd {
+        /// Read the new passphrase from this file
+        #[arg(long, value_name = "FILE")]
+        new_passphrase_file: Option<PathBuf>,
+    },
+    /// Decrypt every record, re-fold the op log and check it matches stored state
+    Doctor {
+        #[arg(long)]
+        json: bool,
+    },
+    /// List young people (optionally matching words of a search)
+    People {
+        /// Words that must all appear in name, id, UPN/ULN, postcode or phone
+        #[arg(long)]
+        search: Option<String>,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Show one young person's record
+    Show {
+        /// Person id, or a unique prefix of it
+        person: String,
+        #[arg(long)]
+        json: bool,
+    },
+    /// Record a contact attempt
+    Contact {
+        person: String,
+        /// phone, text, email, letter, social-media, home-visit, face-to-face, via-school…
+        #[arg(long)]
+        channel: String,
+        /// no-answer, voicemail-left, wrong-number, post-returned, sent-no-reply, spoke-to-young-person…
+        #[arg(long)]
+        outcome: String,
+        #[arg(long, default_value = "")]
+        note: String,
+        /// Follow-up date (DD/MM/YYYY or YYYY-MM-DD)
+        #[arg(long)]
+        follow_up: Option<String>,
+    },
+    /// Set the current activity (NCCIS code), confirmed today
+    Activity {
+        person: String,
+        /// NCCIS activity code, for example 230
+        code: String,
+        /// Start date (DD/MM/YYYY or YYYY-MM-DD) [default: today]
+        #[arg(long)]
+        start: Option<String>,
+    },
+    /// The ops recorded for one person (the audit trail), oldest first
+    History { person: String },
+}
+
+/// Everything that can stop a command, with the exit code it maps to.
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Store(#[from] StoreError),
+    #[error("{0}")]
+    Domain(#[from] DomainError),
+    #[error("{0}")]
+    Config(#[from] crate::config::ConfigError),
+    #[error("{0}")]
+    Usage(String),
+    #[error("the store has problems; see above")]
+    Unhealthy,
+}
+
+impl CliError {
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            CliError::Store(StoreError::WrongPassphrase(_)) => 3,
+            CliError::Store(StoreError::OpenElsewhere(_)) => 4,
+            CliError::Store(
+                StoreError::Damaged { .. } | StoreError::BadHeader { .. } | StoreError::Database(_),
+            )
+            | CliError::Unhealthy => 5,
+            CliError::Store(StoreError::NotFound(_)) => 6,
+            CliError::Usage(_) | CliError::Domain(_) | CliError::Store(StoreError::Invalid(_)) => 2,
+            _ => 1,
+        }
+    }
+}
+
+/// Today's date: the local date, or `CASELOAD_TODAY` (YYYY-MM-DD) when set, so
+/// tests and demos can pin the calendar.
+pub fn today() -> Result<NaiveDate, CliError> {
+    match std::env::var("CASELOAD_TODAY") {
+        Ok(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
+            .map_err(|_| CliError::Usage(format!("CASELOAD_TODAY={s:?} is not a YYYY-MM-DD date"))),
+        Err(_) => Ok(chrono::Local::now().date_naive()),
+    }
+}
+
+pub fn default_store_dir() -> PathBuf {
+    data_dir().join("store")
+}
+
+pub fn default_demo_dir() -> PathBuf {
+    data_dir().join("demo")
+}
+
+fn data_dir() -> PathBuf {
+    dirs::data_dir()
+        .unwrap_or_else(|| PathBuf::from("."))
+        .join("caseload")
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    match commands::run(cli) {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("caseload: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! Where passphrases come from: `--passphrase-file`, `CASELOAD_PASSPHRASE`, or a
+//! no-echo prompt. Held in zeroizing memory and never logged.
+
+use std::io::IsTerminal;
+use std::path::Path;
+use zeroize::Zeroizing;
+
+pub const ENV: &str = "CASELOAD_PASSPHRASE";
+pub const ENV_NEW: &str = "CASELOAD_NEW_PASSPHRASE";
+/// New passphrases must be at least this long (characters).
+pub const MIN_LEN: usize = 12;
+
+pub type Secret = Zeroizing<String>;
+
+fn from_file(path: &Path) -> Result<Secret, String> {
+    let text = Zeroizing::new(
+        std::fs::read_to_string(path)
+            .map_err(|e| format!("cannot read passphrase file {}: {e}", path.display()))?,
+    );
+    let line = text.lines().next().unwrap_or("");
+    if line.is_empty() {
+        return Err(format!("passphrase file {} is empty", path.display()));
+    }
+    Ok(Zeroizing::new(line.to_string()))
+}
+
+fn from_env(var: &str) -> Option<Secret> {
+    std::env::var(var)
+        .ok()
+        .filter(|s| !s.is_empty())
+        .map(Zeroizing::new)
+}
+
+fn prompt(label: &str) -> Result<Secret, String> {
+    rpassword::prompt_password(label)
+        .map(Zeroizing::new)
+        .map_err(|e| format!("cannot read the passphrase: {e}"))
+}
+
+fn no_terminal(var: &str) -> String {
+    format!("no passphrase given: set {var}, use --passphrase-file, or run in a terminal")
+}
+
+/// The passphrase of an existing store.
+pub fn existing(file: Option<&Path>, what: &str) -> Result<Secret, String> {
+    if let Some(f) = file {
+        return from_file(f);
+    }
+    if let Some(p) = from_env(ENV) {
+        return Ok(p);
+    }
+    if std::io::stdin().is_terminal() {
+        prompt(&format!("Passphrase for {what}: "))
+    } else {
+        Err(no_terminal(ENV))
+    }
+}
+
+/// A new passphrase: from the file or variable, else typed twice.
+pub fn new(file: Option<&Path>, var: &str) -> Result<Secret, String> {
+    let p = if let Some(f) = file {
+        from_file(f)?
+    } else if let Some(p) = from_env(var) {
+        p
+    } else if std::io::stdin().is_terminal() {
+        let first = prompt("New passphrase: ")?;
+        let second = prompt("Repeat it: ")?;
+        if first != second {
+            return Err("the two passphrases differ; nothing was changed".into());
+        }
+        first
+    } else {
+        return Err(no_terminal(var));
+    };
+    check_new(&p)?;
+    Ok(p)
+}
+
+pub fn check_new(p: &str) -> Result<(), String> {
+    if p.chars().count() < MIN_LEN {
+        Err(format!(
+            "a new passphrase needs at least {MIN_LEN} characters (a few unrelated words work well)"
+        ))
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,220 @@
+//! Plain-text and JSON renderings of records for the command line.
+
+use crate::config::Config;
+use crate::domain::dates::uk;
+use crate::domain::ops::FieldValue;
+use crate::domain::records::{IntendedDestination, Note, RiskRating, SeptemberGuaranteeOffer};
+use crate::domain::risk;
+use crate::domain::state::Logged;
+use crate::domain::{CaseSummary, ContactAttempt, CurrentActivity, PersonState, YoungPerson};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+/// One line per person: id, name, year, district, activity, RAG, last contact.
+pub fn summary_line(s: &CaseSummary, today: NaiveDate) -> String {
+    let year = crate::domain::academic::year_group(s.date_of_birth, today);
+    let activity = s
+        .activity
+        .as_ref()
+        .map(|a| format!("{} {}", a.code, a.code.group()))
+        .unwrap_or_else(|| "— none".into());
+    let rag = s
+        .rating
+        .as_ref()
+        .map(|r| r.rag.label())
+        .unwrap_or("unrated");
+    let contact = s
+        .last_contact
+        .as_ref()
+        .map(|c| format!("{} {} ({})", uk(c.at.date()), c.channel, c.outcome))
+        .unwrap_or_else(|| "no contact".into());
+    format!(
+        "{}  {:<28} Y{:<2} {:<21} {:<15} {:<7} {}",
+        s.id.short(),
+        s.name.display(),
+        year,
+        s.district.label(),
+        activity,
+        rag,
+        contact
+    )
+}
+
+#[derive(Serialize)]
+pub struct ConflictView {
+    pub field: String,
+    pub current_by: String,
+    pub losing_values: Vec<Logged<FieldValue>>,
+}
+
+/// Everything about one person, for `caseload show --json`.
+#[derive(Serialize)]
+pub struct PersonView {
+    pub person: YoungPerson,
+    pub current_activity: Option<CurrentActivity>,
+    pub activity_history: Vec<Logged<CurrentActivity>>,
+    pub contacts: Vec<Logged<ContactAttempt>>,
+    pub notes: Vec<Logged<Note>>,
+    pub ratings: Vec<Logged<RiskRating>>,
+    pub offers: Vec<Logged<SeptemberGuaranteeOffer>>,
+    pub destinations: Vec<Logged<IntendedDestination>>,
+    pub open_follow_ups: Vec<(NaiveDate, String)>,
+    pub corrected_entries: Vec<String>,
+    pub conflicts: Vec<ConflictView>,
+}
+
+impl PersonView {
+    pub fn of(state: &PersonState, person: YoungPerson) -> Self {
+        Self {
+            person,
+            current_activity: state.current_activity().cloned(),
+            activity_history: state.activity_history.clone(),
+            contacts: state.contacts.clone(),
+            notes: state.notes.clone(),
+            ratings: state.ratings.clone(),
+            offers: state.offers.clone(),
+            destinations: state.destinations.clone(),
+            open_follow_ups: state
+                .open_follow_ups()
+                .into_iter()
+                .map(|f| (f.due, f.reason))
+                .collect(),
+            corrected_entries: state
+                .retractions
+                .iter()
+                .map(|r| r.value.target.to_string())
+                .collect(),
+            conflicts: state
+                .conflicts()
+                .into_iter()
+                .map(|c| ConflictView {
+                    field: c.field.label(),
+                    current_by: c.current.author.to_string(),
+                    losing_values: c.losers.to_vec(),
+                })
+                .collect(),
+        }
+    }
+}
+
+/// The record as text, UK dates throughout.
+pub fn person_text(
+    state: &PersonState,
+    p: &YoungPerson,
+    today: NaiveDate,
+    config: &Config,
+) -> String {
+    let mut out = String::new();
+    let mut line = |s: String| {
+        out.push_str(&s);
+        out.push('\n');
+    };
+    line(format!("{}  ({})", p.name.display(), p.id));
+    line(format!(
+        "Born {} · academic age {} · Year {} · {} · {} ({} area)",
+        uk(p.date_of_birth),
+        p.academic_age(today),
+        p.year_group(today),
+        p.gender,
+        p.district,
+        p.area()
+    ));
+    if let Some(pc) = &p.address.postcode {
+        line(format!(
+            "Address: {}, {}, {}",
+            p.address.lines.join(", "),
+            p.address.town,
+            pc.as_str()
+        ));
+    }
+    for ph in &p.phones {
+        line(format!("Phone ({}): {}", ph.label, ph.number));
+    }
+    if let Some(e) = &p.email {
+        line(format!("Email: {e}"));
+    }
+    line(format!(
+        "SEND: {} · level of need: {}",
+        p.send,
+        p.level_of_need.map_or("—", |l| l.label())
+    ));
+    for (c, span) in &p.characteristics {
+        line(format!("Characteristic: {} since {}", c, uk(span.start)));
+    }
+    match state.current_activity() {
+        Some(a) => line(format!(
+            "Activity: {} {} ({}) since {}, confirmed {}",
+            a.code,
+            a.code.label(),
+            a.code.group(),
+            uk(a.start),
+            uk(a.confirmed)
+        )),
+        None => line("Activity: none recorded".into()),
+    }
+    if let Some(r) = state.latest_rating() {
+        line(format!(
+            "Risk of NEET: {} ({}), rated {} by {}, review {}",
+            r.value.rag,
+            r.value.reason,
+            uk(r.value.rated_on),
+            r.author,
+            uk(r.value.review_due)
+        ));
+    }
+    let suggestion = risk::suggest(state, today, &config.risk);
+    let factors: Vec<String> = suggestion
+        .factors
+        .iter()
+        .map(|(f, w)| format!("{} ({w})", f.label()))
+        .collect();
+    line(format!(
+        "Suggested rating: {} (score {}{}{})",
+        suggestion.rag,
+        suggestion.score,
+        if factors.is_empty() { "" } else { ": " },
+        factors.join(", ")
+    ));
+    if !p.in_statutory_cohort(today, config.cohort.send_upper_age) {
+        line("Outside the statutory tracking cohort on this date".into());
+    }
+    for c in state.conflicts() {
+        for l in c.losers {
+            line(format!(
+                "! {} changed elsewhere by {}: kept value {:?} lost to {}'s later change",
+                c.field.label(),
+                l.author,
+                l.value,
+                c.current.author
+            ));
+        }
+    }
+    line(format!("Contact attempts ({}):", state.contacts.len()));
+    for c in state.contacts.iter().rev() {
+        let struck = if state.is_retracted(c.op()) {
+            " [corrected]"
+        } else {
+            ""
+        };
+        line(format!(
+            "  {} {} — {} — {}{}{}",
+            c.value.at.format("%d/%m/%Y %H:%M"),
+            c.value.channel,
+            c.value.outcome,
+            c.author,
+            if c.value.note.is_empty() {
+                String::new()
+            } else {
+                format!(": {}", c.value.note)
+            },
+            struck
+        ));
+    }
+    for f in state.open_follow_ups() {
+        line(format!("Follow-up due {}: {}", uk(f.due), f.reason));
+    }
+    for n in state.live_notes() {
+        line(format!("Note by {}: {}", n.author, n.value.text));
+    }
+    out
+}

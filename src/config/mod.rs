@@ -1,0 +1,154 @@
+//! The user's settings: `$XDG_CONFIG_HOME/caseload/config.toml`, or `--config F`.
+//! Every key is optional; `docs/configuration.md` lists them with their defaults.
+
+use crate::domain::risk::{RiskConfig, RiskFactor};
+use serde::{Deserialize, Deserializer};
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use thiserror::Error;
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Config {
+    pub cohort: CohortConfig,
+    #[serde(deserialize_with = "risk_over_defaults")]
+    pub risk: RiskConfig,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CohortConfig {
+    /// Oldest academic age tracked for young people with an EHC plan (Kent's
+    /// documents say 24 in places, the SEND Code of Practice 25).
+    pub send_upper_age: i32,
+}
+
+impl Default for CohortConfig {
+    fn default() -> Self {
+        Self { send_upper_age: 24 }
+    }
+}
+
+/// A `[risk]` table changes only what it names: weights are merged over the
+/// defaults, so setting one factor to 0 does not silently zero the others.
+fn risk_over_defaults<'de, D: Deserializer<'de>>(d: D) -> Result<RiskConfig, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(deny_unknown_fields)]
+    struct Partial {
+        weights: Option<BTreeMap<RiskFactor, u8>>,
+        red_at: Option<u32>,
+        amber_at: Option<u32>,
+        review_days_red: Option<u32>,
+        review_days_amber: Option<u32>,
+        review_days_green: Option<u32>,
+    }
+    let p = Partial::deserialize(d)?;
+    let mut c = RiskConfig::default();
+    c.weights.extend(p.weights.unwrap_or_default());
+    c.red_at = p.red_at.unwrap_or(c.red_at);
+    c.amber_at = p.amber_at.unwrap_or(c.amber_at);
+    c.review_days_red = p.review_days_red.unwrap_or(c.review_days_red);
+    c.review_days_amber = p.review_days_amber.unwrap_or(c.review_days_amber);
+    c.review_days_green = p.review_days_green.unwrap_or(c.review_days_green);
+    if c.amber_at > c.red_at {
+        return Err(serde::de::Error::custom(
+            "risk.amber_at must not be greater than risk.red_at",
+        ));
+    }
+    Ok(c)
+}
+
+#[derive(Debug, Error)]
+pub enum ConfigError {
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("config file {path}, {message}")]
+    Parse { path: PathBuf, message: String },
+}
+
+pub fn default_path() -> Option<PathBuf> {
+    dirs::config_dir().map(|d| d.join("caseload").join("config.toml"))
+}
+
+impl Config {
+    /// Loads `explicit` (which must exist), else the default file if present,
+    /// else the defaults.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path = match explicit {
+            Some(p) => p.to_path_buf(),
+            None => match default_path() {
+                Some(p) if p.exists() => p,
+                _ => return Ok(Config::default()),
+            },
+        };
+        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+            path: path.clone(),
+            source,
+        })?;
+        Self::parse(&text).map_err(|message| ConfigError::Parse { path, message })
+    }
+
+    /// Parses config text; the error names the line and the problem.
+    pub fn parse(text: &str) -> Result<Config, String> {
+        toml::from_str(text).map_err(|e| {
+            // For an unknown key toml points at its table; point at the key itself.
+            let unknown_key_line = e
+                .message()
+                .strip_prefix("unknown field `")
+                .and_then(|rest| rest.split('`').next())
+                .and_then(|key| {
+                    text.lines().position(|l| {
+                        l.trim_start()
+                            .strip_prefix(key)
+                            .is_some_and(|r| r.trim_start().starts_with('='))
+                    })
+                })
+                .map(|i| i + 1);
+            let line = unknown_key_line.or_else(|| {
+                e.span()
+                    .map(|s| text[..s.start.min(text.len())].lines().count().max(1))
+            });
+            match line {
+                Some(l) => format!("line {l}: {}", e.message()),
+                None => e.message().to_string(),
+            }
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn empty_config_is_the_defaults() {
+        assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn weights_merge_over_defaults() {
+        let c = Config::parse("[risk]\nweights = { FreeSchoolMeals = 0 }\nred_at = 8\n").unwrap();
+        assert_eq!(c.risk.weight(RiskFactor::FreeSchoolMeals), 0);
+        assert_eq!(c.risk.weight(RiskFactor::LowAttendance), 2);
+        assert_eq!(c.risk.red_at, 8);
+    }
+
+    #[test]
+    fn mistakes_are_named_with_their_line() {
+        let err =
+            Config::parse("[cohort]\nsend_upper_age = 25\n\n[risk]\nweights = { Astrology = 2 }\n")
+                .unwrap_err();
+        assert!(err.starts_with("line 5"), "{err}");
+        assert!(err.contains("Astrology"), "{err}");
+        let err = Config::parse("[cohort]\nsend_uper_age = 25\n").unwrap_err();
+        assert!(
+            err.contains("line 2") && err.contains("send_uper_age"),
+            "{err}"
+        );
+        let err = Config::parse("[risk]\nred_at = 2\namber_at = 5\n").unwrap_err();
+        assert!(err.contains("amber_at"), "{err}");
+    }
+}

@@ -1,0 +1,144 @@
+//! Contact attempts: how the caseworker tried to reach the young person and what
+//! happened. Most attempts fail; every one is kept.
+
+use super::error::{DomainError, check_len};
+use super::person::MAX_TEXT;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+
+named_enum!(Channel {
+    Phone => "Phone",
+    Text => "Text message",
+    Email => "Email",
+    Letter => "Letter",
+    SocialMedia => "Social media",
+    HomeVisit => "Home visit",
+    FaceToFace => "Face to face",
+    ViaSchool => "Via school",
+    ViaCollege => "Via college",
+    ViaParentCarer => "Via parent/carer",
+    ViaOtherProfessional => "Via other professional",
+});
+
+named_enum!(Outcome {
+    NoAnswer => "No answer",
+    VoicemailLeft => "Voicemail left",
+    WrongNumber => "Wrong or unobtainable number",
+    PostReturned => "Post returned",
+    SentNoReply => "Sent – no reply",
+    SpokeToYoungPerson => "Spoke to young person",
+    SpokeToParentCarer => "Spoke to parent/carer",
+    SpokeToThirdParty => "Spoke to third party",
+    Refused => "Refused to engage",
+});
+
+impl Outcome {
+    /// Whether somebody was reached (the attempt counts as a contact made).
+    pub fn is_contact_made(self) -> bool {
+        matches!(
+            self,
+            Outcome::SpokeToYoungPerson
+                | Outcome::SpokeToParentCarer
+                | Outcome::SpokeToThirdParty
+                | Outcome::Refused
+        )
+    }
+}
+
+/// One attempt to reach a young person. Its author and the moment it was recorded
+/// come from the op that carries it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ContactAttempt {
+    /// When the attempt was made (local time), which may be earlier than when it
+    /// was recorded.
+    #[serde(with = "crate::domain::serde_date::datetime")]
+    pub at: NaiveDateTime,
+    pub channel: Channel,
+    pub outcome: Outcome,
+    pub note: String,
+    #[serde(with = "crate::domain::serde_date::opt")]
+    pub follow_up: Option<NaiveDate>,
+}
+
+impl ContactAttempt {
+    pub fn validate(&self, date_of_birth: NaiveDate, today: NaiveDate) -> Result<(), DomainError> {
+        let on = self.at.date();
+        if on < date_of_birth {
+            return Err(DomainError::BeforeBirth {
+                what: "contact attempt",
+                date: on,
+            });
+        }
+        if on > today {
+            return Err(DomainError::InFuture {
+                what: "contact attempt",
+                date: on,
+            });
+        }
+        if let Some(due) = self.follow_up
+            && due < on
+        {
+            return Err(DomainError::DatesOutOfOrder {
+                what: "contact attempt then its follow-up",
+                first: on,
+                second: due,
+            });
+        }
+        check_len("note", &self.note, MAX_TEXT)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(y, m, day).unwrap()
+    }
+
+    fn attempt(on: NaiveDate) -> ContactAttempt {
+        ContactAttempt {
+            at: on.and_hms_opt(10, 0, 0).unwrap(),
+            channel: Channel::Phone,
+            outcome: Outcome::NoAnswer,
+            note: String::new(),
+            follow_up: None,
+        }
+    }
+
+    #[test]
+    fn contact_before_birth_or_in_future_is_refused() {
+        let dob = d(2010, 5, 1);
+        let today = d(2026, 11, 23);
+        assert!(attempt(d(2026, 11, 23)).validate(dob, today).is_ok());
+        assert_eq!(
+            attempt(d(2009, 1, 1)).validate(dob, today),
+            Err(DomainError::BeforeBirth {
+                what: "contact attempt",
+                date: d(2009, 1, 1)
+            })
+        );
+        assert!(matches!(
+            attempt(d(2026, 11, 24)).validate(dob, today),
+            Err(DomainError::InFuture { .. })
+        ));
+    }
+
+    #[test]
+    fn follow_up_cannot_precede_the_attempt() {
+        let mut a = attempt(d(2026, 11, 20));
+        a.follow_up = Some(d(2026, 11, 19));
+        assert!(matches!(
+            a.validate(d(2010, 1, 1), d(2026, 11, 23)),
+            Err(DomainError::DatesOutOfOrder { .. })
+        ));
+    }
+
+    #[test]
+    fn outcomes_parse_from_short_words() {
+        assert_eq!(Outcome::parse("no answer"), Ok(Outcome::NoAnswer));
+        assert_eq!(Outcome::parse("NoAnswer"), Ok(Outcome::NoAnswer));
+        assert_eq!(Channel::parse("home visit"), Ok(Channel::HomeVisit));
+        assert!(Channel::parse("carrier pigeon").is_err());
+    }
+}

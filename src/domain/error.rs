@@ -1,0 +1,87 @@
+//! Why a piece of domain input was refused. Messages name the problem, never the
+//! person: they may end up in logs.
+
+use chrono::NaiveDate;
+use thiserror::Error;
+
+#[derive(Debug, Error, PartialEq, Eq, Clone)]
+pub enum DomainError {
+    #[error("unknown NCCIS activity code {0:?} (see docs/domain.md for the list)")]
+    UnknownActivityCode(String),
+    #[error("unknown {kind} {value:?}; expected one of: {expected}")]
+    UnknownName {
+        kind: &'static str,
+        value: String,
+        expected: String,
+    },
+    #[error("date of birth {0} is in the future")]
+    BirthInFuture(NaiveDate),
+    #[error("date of birth {0} is implausible for the post-16 cohort (more than 30 years ago)")]
+    BirthTooEarly(NaiveDate),
+    #[error("{what} on {date} is before the young person was born")]
+    BeforeBirth { what: &'static str, date: NaiveDate },
+    #[error("{what} on {date} is in the future")]
+    InFuture { what: &'static str, date: NaiveDate },
+    #[error("{what} {first} is after {second}")]
+    DatesOutOfOrder {
+        what: &'static str,
+        first: NaiveDate,
+        second: NaiveDate,
+    },
+    #[error("{0} must not be empty")]
+    Empty(&'static str),
+    #[error("{field} is too long ({len} characters, at most {max})")]
+    TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error("{field} is not valid: {reason}")]
+    Invalid {
+        field: &'static str,
+        reason: &'static str,
+    },
+    #[error(
+        "unparseable date {0:?}: use DD/MM/YYYY, YYYY-MM-DD, today, tomorrow, +3d, +2w, +1m or a weekday"
+    )]
+    BadDate(String),
+}
+
+/// Checks a free-text field against a maximum length (in characters).
+pub fn check_len(field: &'static str, value: &str, max: usize) -> Result<(), DomainError> {
+    let len = value.chars().count();
+    if len > max {
+        Err(DomainError::TooLong { field, len, max })
+    } else {
+        Ok(())
+    }
+}
+
+/// Parses one of a fixed set of names (case- and separator-insensitive): the shared
+/// door for every enum typed at the command line or read from a file.
+pub fn parse_named<T: Copy>(
+    kind: &'static str,
+    value: &str,
+    options: &[(T, &'static str)],
+) -> Result<T, DomainError> {
+    let norm = |s: &str| {
+        s.chars()
+            .filter(|c| c.is_alphanumeric())
+            .flat_map(char::to_lowercase)
+            .collect::<String>()
+    };
+    let wanted = norm(value);
+    options
+        .iter()
+        .find(|(_, name)| norm(name) == wanted)
+        .map(|(v, _)| *v)
+        .ok_or_else(|| DomainError::UnknownName {
+            kind,
+            value: value.to_string(),
+            expected: options
+                .iter()
+                .map(|(_, n)| *n)
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+}

@@ -1,0 +1,371 @@
+//! Operations: every change to a young person's record is one `Op`. The log of ops
+//! is the truth; the stored state is a fold over it (see `state.rs`), and sync
+//! ships ops exactly as they are.
+
+use super::activity::CurrentActivity;
+use super::contact::ContactAttempt;
+use super::district::District;
+use super::error::{DomainError, check_len};
+use super::ids::{DeviceId, OpId, PersonId, WorkerId};
+use super::person::{
+    self, Address, Characteristic, CharacteristicSpan, Consent, ConsentStatus, ContactPreferences,
+    Gender, LevelOfNeed, MAX_TEXT, PersonName, PhoneNumber, RiskIndicators, SendStatus,
+    SocialHandle, Uln, Upn,
+};
+use super::records::{FollowUp, IntendedDestination, Note, RiskRating, SeptemberGuaranteeOffer};
+use super::state::PersonState;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+use std::fmt;
+
+/// A hybrid logical clock reading: wall-clock milliseconds, plus a counter that
+/// orders events within one millisecond or while a peer's clock runs ahead.
+#[derive(Clone, Copy, Default, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Hlc {
+    pub millis: u64,
+    pub counter: u32,
+}
+
+impl Hlc {
+    pub fn new(millis: u64, counter: u32) -> Self {
+        Self { millis, counter }
+    }
+}
+
+impl fmt::Debug for Hlc {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}.{}", self.millis, self.counter)
+    }
+}
+
+/// The total order of last-writer-wins: clock first, op id to break ties.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub struct Stamp {
+    pub at: Hlc,
+    pub op: OpId,
+}
+
+/// One change to one young person's record.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Op {
+    pub id: OpId,
+    pub at: Hlc,
+    pub author: WorkerId,
+    pub device: DeviceId,
+    pub person: PersonId,
+    pub payload: OpPayload,
+}
+
+impl Op {
+    pub fn stamp(&self) -> Stamp {
+        Stamp {
+            at: self.at,
+            op: self.id,
+        }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum OpPayload {
+    /// Set one or more scalar fields (last-writer-wins). A new person is one of
+    /// these with every identity field.
+    SetFields(Vec<FieldSet>),
+    LogContact(ContactAttempt),
+    AddNote(Note),
+    RateRisk(RiskRating),
+    RecordDestination(IntendedDestination),
+    RecordOffer(SeptemberGuaranteeOffer),
+    ScheduleFollowUp(FollowUp),
+    CompleteFollowUp {
+        follow_up: OpId,
+        #[serde(with = "crate::domain::serde_date")]
+        on: NaiveDate,
+    },
+    /// Marks an earlier entry (contact, note, rating…) as entered in error. The
+    /// entry stays visible, struck through, with the reason: nothing is lost.
+    Retract {
+        target: OpId,
+        reason: String,
+    },
+}
+
+impl OpPayload {
+    /// A short name for the audit trail and logs: never the content.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            OpPayload::SetFields(_) => "set-fields",
+            OpPayload::LogContact(_) => "log-contact",
+            OpPayload::AddNote(_) => "add-note",
+            OpPayload::RateRisk(_) => "rate-risk",
+            OpPayload::RecordDestination(_) => "record-destination",
+            OpPayload::RecordOffer(_) => "record-offer",
+            OpPayload::ScheduleFollowUp(_) => "schedule-follow-up",
+            OpPayload::CompleteFollowUp { .. } => "complete-follow-up",
+            OpPayload::Retract { .. } => "retract",
+        }
+    }
+}
+
+/// One field's new value, and the ops whose values the author saw and replaced.
+/// `supersedes` is what lets the fold tell a knowing overwrite from a concurrent
+/// edit made elsewhere, so the losing value of a real conflict is kept.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FieldSet {
+    pub value: FieldValue,
+    pub supersedes: Vec<OpId>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum FieldValue {
+    Name(PersonName),
+    DateOfBirth(#[serde(with = "crate::domain::serde_date")] NaiveDate),
+    Gender(Gender),
+    Upn(Option<Upn>),
+    Uln(Option<Uln>),
+    Address(Address),
+    Phones(Vec<PhoneNumber>),
+    Email(Option<String>),
+    Social(Vec<SocialHandle>),
+    ContactPreferences(ContactPreferences),
+    Consent(Consent),
+    District(District),
+    SchoolOrProvider(Option<String>),
+    Send(SendStatus),
+    /// `None` clears the characteristic.
+    Characteristic(Characteristic, Option<CharacteristicSpan>),
+    LevelOfNeed(Option<LevelOfNeed>),
+    RiskIndicators(RiskIndicators),
+    AssignedWorkers(BTreeSet<WorkerId>),
+    CurrentActivity(CurrentActivity),
+}
+
+/// Which register a field value lives in.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+pub enum FieldKey {
+    Name,
+    DateOfBirth,
+    Gender,
+    Upn,
+    Uln,
+    Address,
+    Phones,
+    Email,
+    Social,
+    ContactPreferences,
+    Consent,
+    District,
+    SchoolOrProvider,
+    Send,
+    Characteristic(Characteristic),
+    LevelOfNeed,
+    RiskIndicators,
+    AssignedWorkers,
+    CurrentActivity,
+}
+
+impl FieldKey {
+    /// What a caseworker calls the field (for conflict messages and audit).
+    pub fn label(self) -> String {
+        match self {
+            FieldKey::Name => "name".into(),
+            FieldKey::DateOfBirth => "date of birth".into(),
+            FieldKey::Gender => "gender".into(),
+            FieldKey::Upn => "UPN".into(),
+            FieldKey::Uln => "ULN".into(),
+            FieldKey::Address => "address".into(),
+            FieldKey::Phones => "phone numbers".into(),
+            FieldKey::Email => "email".into(),
+            FieldKey::Social => "social media".into(),
+            FieldKey::ContactPreferences => "contact preferences".into(),
+            FieldKey::Consent => "consent".into(),
+            FieldKey::District => "district".into(),
+            FieldKey::SchoolOrProvider => "school or provider".into(),
+            FieldKey::Send => "SEND".into(),
+            FieldKey::Characteristic(c) => format!("characteristic: {}", c.label()),
+            FieldKey::LevelOfNeed => "level of need".into(),
+            FieldKey::RiskIndicators => "risk indicators".into(),
+            FieldKey::AssignedWorkers => "assigned workers".into(),
+            FieldKey::CurrentActivity => "current activity".into(),
+        }
+    }
+}
+
+impl FieldValue {
+    pub fn key(&self) -> FieldKey {
+        match self {
+            FieldValue::Name(_) => FieldKey::Name,
+            FieldValue::DateOfBirth(_) => FieldKey::DateOfBirth,
+            FieldValue::Gender(_) => FieldKey::Gender,
+            FieldValue::Upn(_) => FieldKey::Upn,
+            FieldValue::Uln(_) => FieldKey::Uln,
+            FieldValue::Address(_) => FieldKey::Address,
+            FieldValue::Phones(_) => FieldKey::Phones,
+            FieldValue::Email(_) => FieldKey::Email,
+            FieldValue::Social(_) => FieldKey::Social,
+            FieldValue::ContactPreferences(_) => FieldKey::ContactPreferences,
+            FieldValue::Consent(_) => FieldKey::Consent,
+            FieldValue::District(_) => FieldKey::District,
+            FieldValue::SchoolOrProvider(_) => FieldKey::SchoolOrProvider,
+            FieldValue::Send(_) => FieldKey::Send,
+            FieldValue::Characteristic(c, _) => FieldKey::Characteristic(*c),
+            FieldValue::LevelOfNeed(_) => FieldKey::LevelOfNeed,
+            FieldValue::RiskIndicators(_) => FieldKey::RiskIndicators,
+            FieldValue::AssignedWorkers(_) => FieldKey::AssignedWorkers,
+            FieldValue::CurrentActivity(_) => FieldKey::CurrentActivity,
+        }
+    }
+
+    /// Checks the value on its own and against the person's date of birth.
+    pub fn validate(&self, dob: Option<NaiveDate>, today: NaiveDate) -> Result<(), DomainError> {
+        match self {
+            FieldValue::Name(n) => n.validate(),
+            FieldValue::DateOfBirth(d) => person::validate_date_of_birth(*d, today),
+            FieldValue::Address(a) => a.validate(),
+            FieldValue::Email(Some(e)) => person::validate_email(e),
+            FieldValue::SchoolOrProvider(Some(s)) => check_len("school or provider", s, 200),
+            FieldValue::Social(handles) => handles
+                .iter()
+                .try_for_each(|h| check_len("social media handle", &h.handle, MAX_TEXT)),
+            FieldValue::ContactPreferences(p) => {
+                check_len("contact preferences", &p.notes, MAX_TEXT)
+            }
+            FieldValue::Consent(c) => {
+                if let Some(on) = c.recorded_on
+                    && on > today
+                {
+                    return Err(DomainError::InFuture {
+                        what: "consent",
+                        date: on,
+                    });
+                }
+                if c.status != ConsentStatus::NotAsked && c.recorded_on.is_none() {
+                    return Err(DomainError::Empty("date consent was recorded"));
+                }
+                check_len("consent note", &c.note, MAX_TEXT)
+            }
+            FieldValue::Characteristic(_, Some(span)) => {
+                if let Some(dob) = dob
+                    && span.start < dob
+                {
+                    return Err(DomainError::BeforeBirth {
+                        what: "characteristic start",
+                        date: span.start,
+                    });
+                }
+                match span.end {
+                    Some(end) if end < span.start => Err(DomainError::DatesOutOfOrder {
+                        what: "characteristic start then end",
+                        first: span.start,
+                        second: end,
+                    }),
+                    _ => Ok(()),
+                }
+            }
+            FieldValue::CurrentActivity(a) => match dob {
+                Some(dob) => a.validate(dob, today),
+                None => Err(DomainError::Empty(
+                    "date of birth (needed before an activity)",
+                )),
+            },
+            _ => Ok(()),
+        }
+    }
+}
+
+impl OpPayload {
+    /// Checks a payload before it is written: codes, dates against birth and today,
+    /// lengths, and that it refers to a person (and entries) that exist. Ops from
+    /// elsewhere are checked the same way before they are applied.
+    pub fn validate(
+        &self,
+        state: Option<&PersonState>,
+        today: NaiveDate,
+    ) -> Result<(), DomainError> {
+        // A new record must start with its identity.
+        let new_dob = match self {
+            OpPayload::SetFields(sets) => sets.iter().find_map(|s| match s.value {
+                FieldValue::DateOfBirth(d) => Some(d),
+                _ => None,
+            }),
+            _ => None,
+        };
+        let dob = new_dob.or_else(|| state.and_then(PersonState::date_of_birth));
+        let Some(dob) = dob else {
+            return Err(DomainError::Invalid {
+                field: "record",
+                reason: "a new record needs a name and a date of birth first",
+            });
+        };
+        match self {
+            OpPayload::SetFields(sets) => {
+                if sets.is_empty() {
+                    return Err(DomainError::Empty("change"));
+                }
+                let mut keys = BTreeSet::new();
+                for set in sets {
+                    if !keys.insert(set.value.key()) {
+                        return Err(DomainError::Invalid {
+                            field: "change",
+                            reason: "the same field is set twice in one change",
+                        });
+                    }
+                    set.value.validate(Some(dob), today)?;
+                }
+                if state.is_none_or(|s| s.young_person().is_none())
+                    && !(keys.contains(&FieldKey::Name) && keys.contains(&FieldKey::District))
+                {
+                    return Err(DomainError::Invalid {
+                        field: "record",
+                        reason: "a new record needs a name, a date of birth and a district",
+                    });
+                }
+                Ok(())
+            }
+            OpPayload::LogContact(c) => c.validate(dob, today),
+            OpPayload::AddNote(n) => n.validate(),
+            OpPayload::RateRisk(r) => r.validate(today),
+            OpPayload::RecordDestination(d) => d.validate(today),
+            OpPayload::RecordOffer(o) => o.validate(today),
+            OpPayload::ScheduleFollowUp(f) => {
+                if f.due < dob {
+                    return Err(DomainError::BeforeBirth {
+                        what: "follow-up",
+                        date: f.due,
+                    });
+                }
+                check_len("follow-up reason", &f.reason, MAX_TEXT)
+            }
+            OpPayload::CompleteFollowUp { follow_up, on } => {
+                if *on > today {
+                    return Err(DomainError::InFuture {
+                        what: "follow-up completion",
+                        date: *on,
+                    });
+                }
+                if state.is_some_and(|s| s.has_follow_up(*follow_up)) {
+                    Ok(())
+                } else {
+                    Err(DomainError::Invalid {
+                        field: "follow-up",
+                        reason: "no such follow-up on this record",
+                    })
+                }
+            }
+            OpPayload::Retract { target, reason } => {
+                if reason.trim().is_empty() {
+                    return Err(DomainError::Empty("reason for the correction"));
+                }
+                check_len("reason", reason, MAX_TEXT)?;
+                if state.is_some_and(|s| s.has_entry(*target)) {
+                    Ok(())
+                } else {
+                    Err(DomainError::Invalid {
+                        field: "correction",
+                        reason: "no such entry on this record",
+                    })
+                }
+            }
+        }
+    }
+}

@@ -1,0 +1,559 @@
+//! The fold: a young person's record is the result of applying their ops.
+//!
+//! The state is a CRDT. Scalar fields are registers holding every value that no
+//! later op knowingly replaced (its "heads"); the current value is the head with
+//! the greatest (HLC, op id). Contacts, notes, ratings and the rest are sets of
+//! entries keyed by op. Both merges are commutative, associative and idempotent, so
+//! applying the same ops in any order, with duplicates, gives identical state.
+
+use super::activity::CurrentActivity;
+use super::codes::StatusGroup;
+use super::contact::ContactAttempt;
+use super::district::District;
+use super::ids::{OpId, PersonId, WorkerId};
+use super::ops::{FieldKey, FieldValue, Op, OpPayload, Stamp};
+use super::person::{
+    Address, Consent, ContactPreferences, Gender, PersonName, RiskIndicators, SendStatus,
+    YoungPerson,
+};
+use super::records::{FollowUp, IntendedDestination, Note, RiskRating, SeptemberGuaranteeOffer};
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeMap;
+
+/// An entry as recorded: the value, who wrote it, and the op that carried it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Logged<T> {
+    pub stamp: Stamp,
+    pub author: WorkerId,
+    pub value: T,
+}
+
+impl<T> Logged<T> {
+    pub fn of(op: &Op, value: T) -> Self {
+        Self {
+            stamp: op.stamp(),
+            author: op.author.clone(),
+            value,
+        }
+    }
+
+    pub fn op(&self) -> OpId {
+        self.stamp.op
+    }
+}
+
+/// Inserts keeping `entries` sorted by stamp; a second copy of an op is ignored.
+fn insert_entry<T>(entries: &mut Vec<Logged<T>>, entry: Logged<T>) {
+    if let Err(at) = entries.binary_search_by(|e| e.stamp.cmp(&entry.stamp)) {
+        entries.insert(at, entry);
+    }
+}
+
+/// A last-writer-wins register that remembers concurrent losers.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Register {
+    /// Values not knowingly replaced by any op seen so far, sorted by stamp.
+    heads: Vec<Logged<FieldValue>>,
+    /// Ops some later op said it replaced, sorted.
+    superseded: Vec<OpId>,
+}
+
+impl Register {
+    fn apply(&mut self, entry: Logged<FieldValue>, supersedes: &[OpId]) {
+        for old in supersedes {
+            if let Err(at) = self.superseded.binary_search(old) {
+                self.superseded.insert(at, *old);
+            }
+            self.heads.retain(|h| h.stamp.op != *old);
+        }
+        if self.superseded.binary_search(&entry.stamp.op).is_err() {
+            insert_entry(&mut self.heads, entry);
+        }
+    }
+
+    pub fn current(&self) -> Option<&Logged<FieldValue>> {
+        self.heads.last()
+    }
+
+    /// Values that lost to the current one without their authors having seen it:
+    /// a concurrent edit elsewhere. Shown to the caseworker, never dropped.
+    pub fn concurrent_losers(&self) -> &[Logged<FieldValue>] {
+        match self.heads.len() {
+            0 => &[],
+            n => &self.heads[..n - 1],
+        }
+    }
+
+    /// The op ids an edit of this field should say it supersedes: every head, so
+    /// that editing a field in conflict resolves the conflict.
+    pub fn heads(&self) -> Vec<OpId> {
+        self.heads.iter().map(|h| h.stamp.op).collect()
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Completion {
+    pub follow_up: OpId,
+    #[serde(with = "crate::domain::serde_date")]
+    pub on: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Retraction {
+    pub target: OpId,
+    pub reason: String,
+}
+
+/// A field whose value was changed in two places at once.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Conflict<'a> {
+    pub field: FieldKey,
+    pub current: &'a Logged<FieldValue>,
+    pub losers: &'a [Logged<FieldValue>],
+}
+
+/// An open follow-up: explicitly scheduled, or the follow-up date of the latest
+/// contact attempt.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct OpenFollowUp {
+    pub source: OpId,
+    pub due: NaiveDate,
+    pub reason: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonState {
+    pub id: PersonId,
+    fields: BTreeMap<FieldKey, Register>,
+    pub activity_history: Vec<Logged<CurrentActivity>>,
+    pub contacts: Vec<Logged<ContactAttempt>>,
+    pub notes: Vec<Logged<Note>>,
+    pub ratings: Vec<Logged<RiskRating>>,
+    pub destinations: Vec<Logged<IntendedDestination>>,
+    pub offers: Vec<Logged<SeptemberGuaranteeOffer>>,
+    pub follow_ups: Vec<Logged<FollowUp>>,
+    pub completions: Vec<Logged<Completion>>,
+    pub retractions: Vec<Logged<Retraction>>,
+    /// The greatest stamp applied: when the record last changed.
+    pub last_change: Option<Stamp>,
+}
+
+impl PersonState {
+    pub fn new(id: PersonId) -> Self {
+        Self {
+            id,
+            fields: BTreeMap::new(),
+            activity_history: Vec::new(),
+            contacts: Vec::new(),
+            notes: Vec::new(),
+            ratings: Vec::new(),
+            destinations: Vec::new(),
+            offers: Vec::new(),
+            follow_ups: Vec::new(),
+            completions: Vec::new(),
+            retractions: Vec::new(),
+            last_change: None,
+        }
+    }
+
+    /// Folds ops (in any order, duplicates allowed) into a fresh state.
+    pub fn fold<'a>(id: PersonId, ops: impl IntoIterator<Item = &'a Op>) -> Self {
+        let mut state = Self::new(id);
+        for op in ops {
+            state.apply(op);
+        }
+        state
+    }
+
+    /// Applies one op. Total: it never fails and never panics, whatever the order
+    /// ops arrive in (an op for another person is ignored).
+    pub fn apply(&mut self, op: &Op) {
+        if op.person != self.id {
+            return;
+        }
+        self.last_change = self.last_change.max(Some(op.stamp()));
+        match &op.payload {
+            OpPayload::SetFields(sets) => {
+                for set in sets {
+                    if let FieldValue::CurrentActivity(a) = &set.value {
+                        insert_entry(&mut self.activity_history, Logged::of(op, a.clone()));
+                    }
+                    self.fields
+                        .entry(set.value.key())
+                        .or_default()
+                        .apply(Logged::of(op, set.value.clone()), &set.supersedes);
+                }
+            }
+            OpPayload::LogContact(c) => insert_entry(&mut self.contacts, Logged::of(op, c.clone())),
+            OpPayload::AddNote(n) => insert_entry(&mut self.notes, Logged::of(op, n.clone())),
+            OpPayload::RateRisk(r) => insert_entry(&mut self.ratings, Logged::of(op, r.clone())),
+            OpPayload::RecordDestination(d) => {
+                insert_entry(&mut self.destinations, Logged::of(op, d.clone()))
+            }
+            OpPayload::RecordOffer(o) => insert_entry(&mut self.offers, Logged::of(op, o.clone())),
+            OpPayload::ScheduleFollowUp(f) => {
+                insert_entry(&mut self.follow_ups, Logged::of(op, f.clone()))
+            }
+            OpPayload::CompleteFollowUp { follow_up, on } => insert_entry(
+                &mut self.completions,
+                Logged::of(
+                    op,
+                    Completion {
+                        follow_up: *follow_up,
+                        on: *on,
+                    },
+                ),
+            ),
+            OpPayload::Retract { target, reason } => insert_entry(
+                &mut self.retractions,
+                Logged::of(
+                    op,
+                    Retraction {
+                        target: *target,
+                        reason: reason.clone(),
+                    },
+                ),
+            ),
+        }
+    }
+
+    pub fn field(&self, key: FieldKey) -> Option<&FieldValue> {
+        self.fields
+            .get(&key)
+            .and_then(Register::current)
+            .map(|l| &l.value)
+    }
+
+    pub fn register(&self, key: FieldKey) -> Option<&Register> {
+        self.fields.get(&key)
+    }
+
+    pub fn date_of_birth(&self) -> Option<NaiveDate> {
+        match self.field(FieldKey::DateOfBirth) {
+            Some(FieldValue::DateOfBirth(d)) => Some(*d),
+            _ => None,
+        }
+    }
+
+    pub fn current_activity(&self) -> Option<&CurrentActivity> {
+        match self.field(FieldKey::CurrentActivity) {
+            Some(FieldValue::CurrentActivity(a)) => Some(a),
+            _ => None,
+        }
+    }
+
+    /// The young person as the caseworker sees them now, or `None` while the ops
+    /// that register them (name, date of birth, district) have not arrived.
+    pub fn young_person(&self) -> Option<YoungPerson> {
+        let mut p = YoungPerson {
+            id: self.id,
+            name: PersonName::default(),
+            date_of_birth: self.date_of_birth()?,
+            gender: Gender::NotKnown,
+            upn: None,
+            uln: None,
+            address: Address::default(),
+            phones: Vec::new(),
+            email: None,
+            social: Vec::new(),
+            contact_preferences: ContactPreferences::default(),
+            consent: Consent::default(),
+            district: District::OutOfCounty,
+            school_or_provider: None,
+            send: SendStatus::NoSend,
+            characteristics: Vec::new(),
+            level_of_need: None,
+            risk_indicators: RiskIndicators::default(),
+            assigned_workers: Default::default(),
+        };
+        let (mut named, mut districted) = (false, false);
+        for register in self.fields.values() {
+            let Some(current) = register.current() else {
+                continue;
+            };
+            match current.value.clone() {
+                FieldValue::Name(n) => {
+                    p.name = n;
+                    named = true;
+                }
+                FieldValue::DateOfBirth(_) | FieldValue::CurrentActivity(_) => {}
+                FieldValue::Gender(g) => p.gender = g,
+                FieldValue::Upn(v) => p.upn = v,
+                FieldValue::Uln(v) => p.uln = v,
+                FieldValue::Address(a) => p.address = a,
+                FieldValue::Phones(v) => p.phones = v,
+                FieldValue::Email(v) => p.email = v,
+                FieldValue::Social(v) => p.social = v,
+                FieldValue::ContactPreferences(v) => p.contact_preferences = v,
+                FieldValue::Consent(v) => p.consent = v,
+                FieldValue::District(d) => {
+                    p.district = d;
+                    districted = true;
+                }
+                FieldValue::SchoolOrProvider(v) => p.school_or_provider = v,
+                FieldValue::Send(v) => p.send = v,
+                FieldValue::Characteristic(c, Some(span)) => p.characteristics.push((c, span)),
+                FieldValue::Characteristic(_, None) => {}
+                FieldValue::LevelOfNeed(v) => p.level_of_need = v,
+                FieldValue::RiskIndicators(v) => p.risk_indicators = v,
+                FieldValue::AssignedWorkers(v) => p.assigned_workers = v,
+            }
+        }
+        (named && districted).then_some(p)
+    }
+
+    /// Fields edited in two places at once, with the values that lost.
+    pub fn conflicts(&self) -> Vec<Conflict<'_>> {
+        self.fields
+            .iter()
+            .filter_map(|(key, reg)| {
+                let current = reg.current()?;
+                let losers = reg.concurrent_losers();
+                (!losers.is_empty()).then_some(Conflict {
+                    field: *key,
+                    current,
+                    losers,
+                })
+            })
+            .collect()
+    }
+
+    pub fn is_retracted(&self, op: OpId) -> bool {
+        self.retractions.iter().any(|r| r.value.target == op)
+    }
+
+    /// Whether `op` carried an entry that can be corrected (not a field set).
+    pub fn has_entry(&self, op: OpId) -> bool {
+        fn has<T>(v: &[Logged<T>], op: OpId) -> bool {
+            v.iter().any(|e| e.stamp.op == op)
+        }
+        has(&self.contacts, op)
+            || has(&self.notes, op)
+            || has(&self.ratings, op)
+            || has(&self.destinations, op)
+            || has(&self.offers, op)
+            || has(&self.follow_ups, op)
+            || has(&self.activity_history, op)
+    }
+
+    pub fn has_follow_up(&self, op: OpId) -> bool {
+        self.follow_ups.iter().any(|f| f.stamp.op == op)
+            || self
+                .contacts
+                .iter()
+                .any(|c| c.stamp.op == op && c.value.follow_up.is_some())
+    }
+
+    fn live<'a, T>(
+        &'a self,
+        entries: &'a [Logged<T>],
+    ) -> impl DoubleEndedIterator<Item = &'a Logged<T>> {
+        entries.iter().filter(|e| !self.is_retracted(e.stamp.op))
+    }
+
+    /// The latest contact attempt by when it happened (corrected ones skipped).
+    pub fn last_contact(&self) -> Option<&Logged<ContactAttempt>> {
+        self.live(&self.contacts)
+            .max_by_key(|c| (c.value.at, c.stamp))
+    }
+
+    /// The officer's latest rating (corrected ones skipped).
+    pub fn latest_rating(&self) -> Option<&Logged<RiskRating>> {
+        self.live(&self.ratings).next_back()
+    }
+
+    pub fn latest_offer(&self) -> Option<&Logged<SeptemberGuaranteeOffer>> {
+        self.live(&self.offers).next_back()
+    }
+
+    pub fn latest_destination(&self) -> Option<&Logged<IntendedDestination>> {
+        self.live(&self.destinations).next_back()
+    }
+
+    pub fn live_notes(&self) -> impl DoubleEndedIterator<Item = &Logged<Note>> {
+        self.live(&self.notes)
+    }
+
+    /// Open follow-ups, soonest first. A contact attempt's follow-up date stays
+    /// open until a later attempt is logged or it is completed; a scheduled
+    /// follow-up stays open until completed.
+    pub fn open_follow_ups(&self) -> Vec<OpenFollowUp> {
+        let done = |op: OpId| self.completions.iter().any(|c| c.value.follow_up == op);
+        let mut open: Vec<OpenFollowUp> = self
+            .live(&self.follow_ups)
+            .filter(|f| !done(f.stamp.op))
+            .map(|f| OpenFollowUp {
+                source: f.stamp.op,
+                due: f.value.due,
+                reason: f.value.reason.clone(),
+            })
+            .collect();
+        if let Some(last) = self.last_contact()
+            && let Some(due) = last.value.follow_up
+            && !done(last.stamp.op)
+        {
+            open.push(OpenFollowUp {
+                source: last.stamp.op,
+                due,
+                reason: format!("follow up {}", last.value.channel.label().to_lowercase()),
+            });
+        }
+        open.sort_by_key(|f| (f.due, f.source));
+        open
+    }
+
+    /// Whether the young person has ever had a NEET activity recorded.
+    pub fn ever_neet(&self) -> bool {
+        self.live(&self.activity_history)
+            .any(|a| a.value.code.group() == StatusGroup::Neet)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::activity::ActivitySource;
+    use crate::domain::codes::ActivityCode;
+    use crate::domain::contact::{Channel, Outcome};
+    use crate::domain::ids::DeviceId;
+    use crate::domain::ops::{FieldSet, Hlc};
+    use uuid::Uuid;
+
+    fn op(n: u128, millis: u64, person: PersonId, payload: OpPayload) -> Op {
+        Op {
+            id: OpId(Uuid::from_u128(n)),
+            at: Hlc::new(millis, 0),
+            author: WorkerId::new(format!("worker{}", n % 3)),
+            device: DeviceId(Uuid::from_u128(7)),
+            person,
+            payload,
+        }
+    }
+
+    fn set(value: FieldValue, supersedes: &[u128]) -> OpPayload {
+        OpPayload::SetFields(vec![FieldSet {
+            value,
+            supersedes: supersedes
+                .iter()
+                .map(|n| OpId(Uuid::from_u128(*n)))
+                .collect(),
+        }])
+    }
+
+    fn district(d: District) -> FieldValue {
+        FieldValue::District(d)
+    }
+
+    #[test]
+    fn knowing_overwrite_is_not_a_conflict() {
+        let p = PersonId(Uuid::from_u128(1));
+        let a = op(10, 100, p, set(district(District::Thanet), &[]));
+        let b = op(11, 200, p, set(district(District::Dover), &[10]));
+        let s = PersonState::fold(p, [&b, &a]);
+        assert_eq!(
+            s.field(FieldKey::District),
+            Some(&district(District::Dover))
+        );
+        assert!(s.conflicts().is_empty());
+    }
+
+    #[test]
+    fn concurrent_edits_pick_the_later_and_keep_the_loser() {
+        let p = PersonId(Uuid::from_u128(1));
+        let base = op(10, 100, p, set(district(District::Thanet), &[]));
+        let mine = op(11, 200, p, set(district(District::Dover), &[10]));
+        let theirs = op(12, 300, p, set(district(District::Swale), &[10]));
+        for order in [
+            [&base, &mine, &theirs],
+            [&theirs, &mine, &base],
+            [&mine, &base, &theirs],
+        ] {
+            let s = PersonState::fold(p, order);
+            assert_eq!(
+                s.field(FieldKey::District),
+                Some(&district(District::Swale))
+            );
+            let conflicts = s.conflicts();
+            assert_eq!(conflicts.len(), 1);
+            assert_eq!(conflicts[0].losers.len(), 1);
+            assert_eq!(conflicts[0].losers[0].value, district(District::Dover));
+            assert_eq!(conflicts[0].losers[0].author, WorkerId::new("worker2"));
+        }
+        // Resolving: an edit that supersedes both heads clears the conflict.
+        let fix = op(13, 400, p, set(district(District::Dover), &[11, 12]));
+        let s = PersonState::fold(p, [&base, &mine, &theirs, &fix]);
+        assert!(s.conflicts().is_empty());
+        assert_eq!(
+            s.field(FieldKey::District),
+            Some(&district(District::Dover))
+        );
+    }
+
+    #[test]
+    fn contact_follow_up_closes_when_a_later_attempt_is_logged() {
+        let p = PersonId(Uuid::from_u128(1));
+        let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
+        let attempt = |d, follow| {
+            OpPayload::LogContact(ContactAttempt {
+                at: day(d).and_hms_opt(9, 0, 0).unwrap(),
+                channel: Channel::Phone,
+                outcome: Outcome::NoAnswer,
+                note: String::new(),
+                follow_up: follow,
+            })
+        };
+        let first = op(20, 100, p, attempt(2, Some(day(9))));
+        let s = PersonState::fold(p, [&first]);
+        assert_eq!(s.open_follow_ups().len(), 1);
+        assert_eq!(s.open_follow_ups()[0].due, day(9));
+        let second = op(21, 200, p, attempt(5, None));
+        let s = PersonState::fold(p, [&second, &first]);
+        assert!(s.open_follow_ups().is_empty());
+        assert_eq!(
+            s.last_contact().map(|c| c.op()),
+            Some(OpId(Uuid::from_u128(21)))
+        );
+    }
+
+    #[test]
+    fn retracted_entries_stay_but_stop_counting() {
+        let p = PersonId(Uuid::from_u128(1));
+        let note = op(30, 100, p, OpPayload::AddNote(Note { text: "x".into() }));
+        let fix = op(
+            31,
+            200,
+            p,
+            OpPayload::Retract {
+                target: OpId(Uuid::from_u128(30)),
+                reason: "wrong person".into(),
+            },
+        );
+        let s = PersonState::fold(p, [&fix, &note]);
+        assert_eq!(s.notes.len(), 1);
+        assert_eq!(s.live_notes().count(), 0);
+        assert!(s.is_retracted(OpId(Uuid::from_u128(30))));
+    }
+
+    #[test]
+    fn activity_history_keeps_every_value() {
+        let p = PersonId(Uuid::from_u128(1));
+        let day = |m, d| NaiveDate::from_ymd_opt(2026, m, d).unwrap();
+        let act = |code, m| {
+            FieldValue::CurrentActivity(CurrentActivity {
+                code: ActivityCode::new(code).unwrap(),
+                start: day(m, 1),
+                confirmed: day(m, 1),
+                source: ActivitySource::YoungPerson,
+                expected_end: None,
+                provider: None,
+            })
+        };
+        let a = op(40, 100, p, set(act(619, 1), &[]));
+        let b = op(41, 200, p, set(act(310, 3), &[40]));
+        let s = PersonState::fold(p, [&b, &a]);
+        assert_eq!(s.activity_history.len(), 2);
+        assert_eq!(s.current_activity().map(|a| a.code.code()), Some(310));
+        assert!(s.ever_neet());
+    }
+}

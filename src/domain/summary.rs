@@ -1,0 +1,137 @@
+//! The facts about a young person that listing, search, the agenda and the
+//! figures need, without the full history. Derived from the fold, stored sealed
+//! beside it, and loaded at unlock to build the in-memory index.
+
+use super::activity::CurrentActivity;
+use super::codes::ActivityCode;
+use super::contact::{Channel, Outcome};
+use super::district::District;
+use super::ids::{PersonId, WorkerId};
+use super::person::{
+    Characteristic, CharacteristicSpan, Gender, LevelOfNeed, PersonName, Postcode, SendStatus, Uln,
+    Upn,
+};
+use super::records::Rag;
+use super::state::PersonState;
+use chrono::{NaiveDate, NaiveDateTime};
+use serde::{Deserialize, Serialize};
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LastContact {
+    #[serde(with = "crate::domain::serde_date::datetime")]
+    pub at: NaiveDateTime,
+    pub channel: Channel,
+    pub outcome: Outcome,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RatingSummary {
+    pub rag: Rag,
+    #[serde(with = "crate::domain::serde_date")]
+    pub rated_on: NaiveDate,
+    #[serde(with = "crate::domain::serde_date")]
+    pub review_due: NaiveDate,
+}
+
+/// One change of activity, as recorded: what the trend over months is built from.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ActivityChange {
+    /// Wall-clock milliseconds of the op that recorded it.
+    pub recorded_millis: u64,
+    pub code: ActivityCode,
+    #[serde(with = "crate::domain::serde_date")]
+    pub start: NaiveDate,
+    #[serde(with = "crate::domain::serde_date")]
+    pub confirmed: NaiveDate,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CaseSummary {
+    pub id: PersonId,
+    pub name: PersonName,
+    #[serde(with = "crate::domain::serde_date")]
+    pub date_of_birth: NaiveDate,
+    pub gender: Gender,
+    pub upn: Option<Upn>,
+    pub uln: Option<Uln>,
+    pub postcode: Option<Postcode>,
+    /// Phone numbers as digits only, for search and for the tracking queue.
+    pub phones: Vec<String>,
+    pub district: District,
+    pub send: SendStatus,
+    pub characteristics: Vec<(Characteristic, CharacteristicSpan)>,
+    pub level_of_need: Option<LevelOfNeed>,
+    pub activity: Option<CurrentActivity>,
+    pub activity_changes: Vec<ActivityChange>,
+    pub rating: Option<RatingSummary>,
+    pub last_contact: Option<LastContact>,
+    pub contact_attempts: u32,
+    #[serde(with = "crate::domain::serde_date::opt")]
+    pub next_follow_up: Option<NaiveDate>,
+    pub assigned: BTreeSet<WorkerId>,
+    pub has_offer: bool,
+    pub has_destination: bool,
+    pub conflicts: u32,
+    pub last_change_millis: u64,
+}
+
+impl CaseSummary {
+    /// `None` while the record is incomplete (its registering op not yet here).
+    pub fn of(state: &PersonState) -> Option<CaseSummary> {
+        let person = state.young_person()?;
+        let live = |op| !state.is_retracted(op);
+        Some(CaseSummary {
+            id: person.id,
+            postcode: person.address.postcode.clone(),
+            phones: person.phones.iter().map(|p| p.digits()).collect(),
+            name: person.name,
+            date_of_birth: person.date_of_birth,
+            gender: person.gender,
+            upn: person.upn,
+            uln: person.uln,
+            district: person.district,
+            send: person.send,
+            characteristics: person.characteristics,
+            level_of_need: person.level_of_need,
+            activity: state.current_activity().cloned(),
+            activity_changes: state
+                .activity_history
+                .iter()
+                .filter(|a| live(a.op()))
+                .map(|a| ActivityChange {
+                    recorded_millis: a.stamp.at.millis,
+                    code: a.value.code,
+                    start: a.value.start,
+                    confirmed: a.value.confirmed,
+                })
+                .collect(),
+            rating: state.latest_rating().map(|r| RatingSummary {
+                rag: r.value.rag,
+                rated_on: r.value.rated_on,
+                review_due: r.value.review_due,
+            }),
+            last_contact: state.last_contact().map(|c| LastContact {
+                at: c.value.at,
+                channel: c.value.channel,
+                outcome: c.value.outcome,
+            }),
+            contact_attempts: state.contacts.iter().filter(|c| live(c.op())).count() as u32,
+            next_follow_up: state.open_follow_ups().first().map(|f| f.due),
+            assigned: person.assigned_workers,
+            has_offer: state
+                .offers
+                .iter()
+                .any(|o| live(o.op()) && o.value.is_offer()),
+            has_destination: state.latest_destination().is_some(),
+            conflicts: state.conflicts().len() as u32,
+            last_change_millis: state.last_change.map_or(0, |s| s.at.millis),
+        })
+    }
+
+    pub fn has_characteristic(&self, c: Characteristic, on: NaiveDate) -> bool {
+        self.characteristics
+            .iter()
+            .any(|(k, span)| *k == c && span.covers(on))
+    }
+}

@@ -1,0 +1,10 @@
+//! caseload: tracking young people aged 16–18 (SEND to 25) into education,
+//! employment or training. See docs/architecture.md for how the parts fit.
+
+pub mod cli;
+pub mod config;
+pub mod demo;
+pub mod domain;
+pub mod replica;
+pub mod store;
+pub mod sync;

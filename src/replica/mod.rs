@@ -1,0 +1,183 @@
+//! A replica: one unlocked store, its clock, its identity and the in-memory index
+//! built at unlock. Every change the CLI or the UI makes goes through here: it is
+//! validated, stamped as an op, applied and logged in one durable step, and only
+//! then reflected in the index.
+
+pub mod index;
+
+pub use index::CaseIndex;
+
+use crate::domain::ops::FieldSet;
+use crate::domain::{DeviceId, FieldValue, Op, OpId, OpPayload, PersonId, PersonState, WorkerId};
+use crate::store::crypto::KdfParams;
+use crate::store::{CaseStore, Damaged, EncryptedStore, Origin, Result, StoreError};
+use crate::sync::HlcClock;
+use crate::sync::clock::now_millis;
+use chrono::NaiveDate;
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+
+const META_IDENTITY: &str = "identity";
+
+/// Who writes the ops made here.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Identity {
+    pub worker: WorkerId,
+    pub device: DeviceId,
+}
+
+pub struct Replica {
+    store: EncryptedStore,
+    index: CaseIndex,
+    clock: HlcClock,
+    identity: Identity,
+    damaged: Vec<Damaged>,
+}
+
+impl Replica {
+    /// Creates a new store for `worker` at `dir`.
+    pub fn init(dir: &Path, passphrase: &[u8], worker: WorkerId, kdf: KdfParams) -> Result<Self> {
+        let store = EncryptedStore::create(dir, passphrase, kdf)?;
+        let identity = Identity {
+            worker,
+            device: DeviceId::random(),
+        };
+        store.put_meta(META_IDENTITY, &identity)?;
+        Self::open(store)
+    }
+
+    /// Builds the in-memory index from the stored summaries. Records that cannot
+    /// be read are listed in [`Replica::damaged`]; the rest open normally.
+    pub fn open(store: EncryptedStore) -> Result<Self> {
+        let identity: Identity = store
+            .meta(META_IDENTITY)?
+            .ok_or_else(|| StoreError::Damaged {
+                tree: "meta",
+                record: META_IDENTITY.into(),
+                reason: "missing".into(),
+            })?;
+        let (summaries, damaged) = store.summaries()?;
+        Ok(Self {
+            clock: HlcClock::resume(store.last_hlc()),
+            index: CaseIndex::new(summaries),
+            store,
+            identity,
+            damaged,
+        })
+    }
+
+    pub fn store(&self) -> &EncryptedStore {
+        &self.store
+    }
+
+    pub fn store_mut(&mut self) -> &mut EncryptedStore {
+        &mut self.store
+    }
+
+    pub fn into_store(self) -> EncryptedStore {
+        self.store
+    }
+
+    pub fn identity(&self) -> &Identity {
+        &self.identity
+    }
+
+    pub fn index(&self) -> &CaseIndex {
+        &self.index
+    }
+
+    /// Records whose summary could not be decrypted at unlock.
+    pub fn damaged(&self) -> &[Damaged] {
+        &self.damaged
+    }
+
+    pub fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        self.store.person(id)
+    }
+
+    /// A new op by this worker on this device, stamped now.
+    pub fn new_op(&mut self, person: PersonId, payload: OpPayload) -> Op {
+        let at = self.clock.tick(now_millis());
+        Op {
+            id: OpId(uuid::Uuid::now_v7()),
+            at,
+            author: self.identity.worker.clone(),
+            device: self.identity.device,
+            person,
+            payload,
+        }
+    }
+
+    /// Validates `payload` against the person's current record and `today`, then
+    /// commits it. When this returns Ok the change is on disk.
+    pub fn record(&mut self, person: PersonId, payload: OpPayload, today: NaiveDate) -> Result<Op> {
+        let state = self.store.person(person)?;
+        if state.is_none() && !matches!(payload, OpPayload::SetFields(_)) {
+            return Err(StoreError::UnknownPerson(person.short()));
+        }
+        payload.validate(state.as_ref(), today)?;
+        let op = self.new_op(person, payload);
+        self.commit(std::slice::from_ref(&op), Origin::Local)?;
+        Ok(op)
+    }
+
+    /// Registers a new young person from their identity fields.
+    pub fn register(&mut self, values: Vec<FieldValue>, today: NaiveDate) -> Result<PersonId> {
+        let id = PersonId::random();
+        let sets = values
+            .into_iter()
+            .map(|value| FieldSet {
+                value,
+                supersedes: Vec::new(),
+            })
+            .collect();
+        self.record(id, OpPayload::SetFields(sets), today)?;
+        Ok(id)
+    }
+
+    /// Changes fields of an existing record. Each new value supersedes every value
+    /// the caseworker could see, so editing a field in conflict settles it.
+    pub fn set_fields(
+        &mut self,
+        person: PersonId,
+        values: Vec<FieldValue>,
+        today: NaiveDate,
+    ) -> Result<Op> {
+        let state = self
+            .store
+            .person(person)?
+            .ok_or_else(|| StoreError::UnknownPerson(person.short()))?;
+        let sets = values
+            .into_iter()
+            .map(|value| FieldSet {
+                supersedes: state
+                    .register(value.key())
+                    .map(|r| r.heads())
+                    .unwrap_or_default(),
+                value,
+            })
+            .collect();
+        self.record(person, OpPayload::SetFields(sets), today)
+    }
+
+    /// Commits ops made elsewhere (the hub) or in bulk (demo, import): one atomic,
+    /// durable step; ops already here are skipped. Returns how many people changed.
+    pub fn commit(&mut self, ops: &[Op], origin: Origin) -> Result<usize> {
+        let changed = self.store.commit(ops, origin)?;
+        for op in ops {
+            self.clock.observe(op.at);
+        }
+        for state in &changed {
+            self.index.update(state);
+        }
+        Ok(changed.len())
+    }
+
+    pub fn outbox(&self) -> Result<Vec<Op>> {
+        self.store.outbox()
+    }
+
+    pub fn ops_for(&self, id: PersonId) -> Result<Vec<Op>> {
+        self.store.ops_for(id)
+    }
+}

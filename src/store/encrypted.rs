@@ -1,0 +1,773 @@
+//! The sled-backed store. Trees and keys:
+//!
+//! | tree        | key                                   | value (sealed)          |
+//! |-------------|---------------------------------------|-------------------------|
+//! | `meta`      | a fixed name (`identity`, `clock`…)   | postcard value          |
+//! | `ops`       | person id ‖ keyed hash of op id (16)  | the `Op`                |
+//! | `people`    | person id                             | the folded `PersonState`|
+//! | `summaries` | page number (u16, BE; 1,024 pages)    | a page of summaries     |
+//! | `outbox`    | local sequence number (u64, BE)       | the op's `ops` key      |
+//!
+//! Person ids are random; op ids (which embed a time) never appear in a key.
+//! Summaries are paged (by the low bits of the random person id) so unlocking
+//! reads about a thousand values instead of one per person.
+
+use super::crypto::{self, SecretKey};
+use super::files::{self, DB_DIR, HEADER_FILE, StoreLock, WATERMARK_FILE};
+use super::header::{Header, HeaderError};
+use super::{CaseStore, Origin, Result, StoreError};
+use crate::domain::{CaseSummary, Hlc, Op, PersonId, PersonState};
+use serde::{Serialize, de::DeserializeOwned};
+use std::collections::{BTreeMap, HashSet};
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use zeroize::Zeroizing;
+
+const T_META: &str = "meta";
+const T_OPS: &str = "ops";
+const T_PEOPLE: &str = "people";
+const T_SUMMARIES: &str = "summaries";
+const T_OUTBOX: &str = "outbox";
+const META_CLOCK: &str = "clock";
+
+type OpKey = [u8; 32];
+
+/// A record that could not be read, named by tree and opaque id.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Damaged {
+    pub tree: &'static str,
+    pub record: String,
+    pub reason: String,
+}
+
+impl Damaged {
+    fn into_error(self) -> StoreError {
+        StoreError::Damaged {
+            tree: self.tree,
+            record: self.record,
+            reason: self.reason,
+        }
+    }
+}
+
+/// What `caseload doctor` found.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DoctorReport {
+    pub people: usize,
+    pub ops: usize,
+    pub outbox: usize,
+    pub damaged: Vec<Damaged>,
+    /// People whose stored state differs from the fold of their ops.
+    pub state_mismatch: Vec<String>,
+    /// People whose stored summary differs from the one derived from their state.
+    pub summary_mismatch: Vec<String>,
+    /// Ops whose person has no stored state.
+    pub orphan_ops: usize,
+    pub permissions_fixed: Vec<PathBuf>,
+}
+
+impl DoctorReport {
+    pub fn is_healthy(&self) -> bool {
+        self.damaged.is_empty()
+            && self.state_mismatch.is_empty()
+            && self.summary_mismatch.is_empty()
+            && self.orphan_ops == 0
+    }
+}
+
+/// A store whose lock is held and header read, awaiting the passphrase. Also what
+/// an unlocked store returns to when it auto-locks: the key is gone, the lock kept.
+#[derive(Debug)]
+pub struct LockedStore {
+    dir: PathBuf,
+    header: Header,
+    lock: StoreLock,
+}
+
+impl LockedStore {
+    /// Reads the header and takes the lock. Fails fast, before any passphrase is
+    /// asked for, if there is no store or another process has it open.
+    pub fn open(dir: &Path) -> Result<Self> {
+        let header = read_header(dir)?;
+        let lock = StoreLock::acquire(dir)?;
+        Ok(Self {
+            dir: dir.to_path_buf(),
+            header,
+            lock,
+        })
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// The slow step of unlocking (Argon2id).
+    pub fn derive_key(&self, passphrase: &[u8]) -> Result<SecretKey> {
+        self.header
+            .derive_kek(passphrase)
+            .map_err(|e| StoreError::BadHeader {
+                path: self.dir.join(HEADER_FILE),
+                source: e,
+            })
+    }
+
+    /// Unwraps the data key and opens the database. On a wrong passphrase the
+    /// store stays locked and can be tried again.
+    pub fn unlock(&self, kek: &SecretKey) -> Result<EncryptedStore> {
+        let data_key = self.header.unwrap_key(kek).map_err(|e| match e {
+            HeaderError::WrongPassphrase => StoreError::WrongPassphrase(self.dir.clone()),
+            other => StoreError::BadHeader {
+                path: self.dir.join(HEADER_FILE),
+                source: other,
+            },
+        })?;
+        EncryptedStore::assemble(&self.dir, self.header.clone(), data_key, self.lock.clone())
+    }
+
+    pub fn unlock_with_passphrase(&self, passphrase: &[u8]) -> Result<EncryptedStore> {
+        let kek = self.derive_key(passphrase)?;
+        self.unlock(&kek)
+    }
+}
+
+fn read_header(dir: &Path) -> Result<Header> {
+    let path = dir.join(HEADER_FILE);
+    let bytes = match std::fs::read(&path) {
+        Ok(b) => b,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+            return Err(StoreError::NotFound(dir.to_path_buf()));
+        }
+        Err(source) => {
+            return Err(StoreError::Io {
+                action: "cannot read",
+                path,
+                source,
+            });
+        }
+    };
+    Header::from_bytes(&bytes).map_err(|source| StoreError::BadHeader { path, source })
+}
+
+fn open_db(dir: &Path) -> Result<sled::Db> {
+    let config = sled::Config::new()
+        .path(dir.join(DB_DIR))
+        .cache_capacity(64 * 1024 * 1024);
+    // sled can panic on some kinds of file damage; report that as damage, not a crash.
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open())) {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(StoreError::Database(e.to_string())),
+        Err(_) => Err(StoreError::Database(
+            "the database files are damaged and could not be read".into(),
+        )),
+    }
+}
+
+pub struct EncryptedStore {
+    dir: PathBuf,
+    header: Header,
+    data_key: SecretKey,
+    /// Keys the hash that hides op ids in the `ops` tree's keys.
+    op_index_key: SecretKey,
+    db: sled::Db,
+    meta: sled::Tree,
+    ops: sled::Tree,
+    people: sled::Tree,
+    summaries: sled::Tree,
+    outbox: sled::Tree,
+    clock: Mutex<Hlc>,
+    // Last, so the database is closed before the lock is released.
+    lock: StoreLock,
+}
+
+impl EncryptedStore {
+    /// Creates a new, empty store at `dir` (which must not hold one already).
+    pub fn create(dir: &Path, passphrase: &[u8], kdf: crypto::KdfParams) -> Result<Self> {
+        if dir.join(HEADER_FILE).exists() {
+            return Err(StoreError::AlreadyExists(dir.to_path_buf()));
+        }
+        files::create_private_dir(dir)?;
+        let lock = StoreLock::acquire(dir)?;
+        let data_key = SecretKey::random()?;
+        let header =
+            Header::new(passphrase, &data_key, kdf).map_err(|source| StoreError::BadHeader {
+                path: dir.join(HEADER_FILE),
+                source,
+            })?;
+        let store = Self::assemble_unchecked(dir, header.clone(), data_key, lock)?;
+        store.write_watermark(Hlc::default())?;
+        // The header goes last: a directory without one is not a store yet.
+        files::write_atomic(&dir.join(HEADER_FILE), &header.to_bytes())?;
+        Ok(store)
+    }
+
+    /// Unlocks with a passphrase in one step.
+    pub fn open(dir: &Path, passphrase: &[u8]) -> Result<Self> {
+        LockedStore::open(dir)?.unlock_with_passphrase(passphrase)
+    }
+
+    /// Opens the database and checks it has not lost changes (see `check_watermark`).
+    fn assemble(dir: &Path, header: Header, data_key: SecretKey, lock: StoreLock) -> Result<Self> {
+        let store = Self::assemble_unchecked(dir, header, data_key, lock)?;
+        store.check_watermark()?;
+        Ok(store)
+    }
+
+    fn assemble_unchecked(
+        dir: &Path,
+        header: Header,
+        data_key: SecretKey,
+        lock: StoreLock,
+    ) -> Result<Self> {
+        let db = open_db(dir)?;
+        files::tighten_permissions(dir)?;
+        let op_index_key = SecretKey::from_bytes(blake3::derive_key(
+            "caseload 2026 op index key",
+            data_key.expose(),
+        ));
+        let store = Self {
+            dir: dir.to_path_buf(),
+            header,
+            data_key,
+            op_index_key,
+            meta: db.open_tree(T_META)?,
+            ops: db.open_tree(T_OPS)?,
+            people: db.open_tree(T_PEOPLE)?,
+            summaries: db.open_tree(T_SUMMARIES)?,
+            outbox: db.open_tree(T_OUTBOX)?,
+            db,
+            clock: Mutex::new(Hlc::default()),
+            lock,
+        };
+        let last: Option<Hlc> = store.meta(META_CLOCK)?;
+        *store.clock.lock().unwrap_or_else(|p| p.into_inner()) = last.unwrap_or_default();
+        Ok(store)
+    }
+
+    /// Records, outside the database, the clock of the last durable commit. sled
+    /// recovers a truncated or damaged log to its last intact state, which may be
+    /// far older (even empty); without this, lost changes would look like a
+    /// healthy store.
+    fn write_watermark(&self, at: Hlc) -> Result<()> {
+        let sealed = self.seal("watermark", b"", &at)?;
+        files::write_atomic(&self.dir.join(WATERMARK_FILE), &sealed)
+    }
+
+    fn check_watermark(&self) -> Result<()> {
+        let path = self.dir.join(WATERMARK_FILE);
+        let lost = |reason: String| {
+            StoreError::Database(format!(
+                "{reason}; restore the store from a backup, or re-sync it from the hub"
+            ))
+        };
+        let sealed = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Err(lost(format!(
+                    "{} is missing, so the store cannot be shown to be complete",
+                    path.display()
+                )));
+            }
+            Err(source) => {
+                return Err(StoreError::Io {
+                    action: "cannot read",
+                    path,
+                    source,
+                });
+            }
+        };
+        let saved: Hlc = self
+            .unseal("watermark", b"", &sealed)
+            .map_err(|d| lost(format!("{} is damaged ({})", path.display(), d.reason)))?;
+        let now = self.last_hlc();
+        if now < saved {
+            return Err(lost(format!(
+                "the database has lost changes: it ends at {} but changes up to {} were saved (the file was truncated, damaged or replaced by an older copy)",
+                fmt_millis(now.millis),
+                fmt_millis(saved.millis)
+            )));
+        }
+        Ok(())
+    }
+
+    /// Drops the data key and closes the database, keeping the lock.
+    pub fn relock(self) -> LockedStore {
+        LockedStore {
+            dir: self.dir.clone(),
+            header: self.header.clone(),
+            lock: self.lock.clone(),
+        }
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn store_id(&self) -> [u8; 16] {
+        self.header.store_id
+    }
+
+    /// The greatest HLC this store has issued or received; a clock resumes here.
+    pub fn last_hlc(&self) -> Hlc {
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Rewraps the data key under a new passphrase. Data is not re-encrypted; the
+    /// old passphrase stops working the moment the new header is in place.
+    pub fn change_passphrase(&mut self, new_passphrase: &[u8]) -> Result<()> {
+        let path = self.dir.join(HEADER_FILE);
+        let header = self
+            .header
+            .rewrap(new_passphrase, &self.data_key)
+            .map_err(|source| StoreError::BadHeader {
+                path: path.clone(),
+                source,
+            })?;
+        files::write_atomic(&path, &header.to_bytes())?;
+        self.header = header;
+        Ok(())
+    }
+
+    fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(16 + tree.len() + key.len());
+        aad.extend_from_slice(b"caseload\x01");
+        aad.extend_from_slice(tree.as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(key);
+        aad
+    }
+
+    fn seal<T: Serialize>(&self, tree: &str, key: &[u8], value: &T) -> Result<Vec<u8>> {
+        let plain = Zeroizing::new(
+            postcard::to_allocvec(value).map_err(|e| StoreError::Database(e.to_string()))?,
+        );
+        Ok(crypto::seal(&self.data_key, &Self::aad(tree, key), &plain)?)
+    }
+
+    fn unseal<T: DeserializeOwned>(
+        &self,
+        tree: &'static str,
+        key: &[u8],
+        sealed: &[u8],
+    ) -> std::result::Result<T, Damaged> {
+        let damaged = |reason: String| Damaged {
+            tree,
+            record: record_name(tree, key),
+            reason,
+        };
+        let plain = crypto::open(&self.data_key, &Self::aad(tree, key), sealed)
+            .map_err(|e| damaged(e.to_string()))?;
+        postcard::from_bytes(&plain).map_err(|e| damaged(format!("undecodable contents: {e}")))
+    }
+
+    fn op_key(&self, op: &Op) -> OpKey {
+        let mut key = [0u8; 32];
+        key[..16].copy_from_slice(op.person.as_bytes());
+        let h = blake3::keyed_hash(self.op_index_key.expose(), op.id.as_bytes());
+        key[16..].copy_from_slice(&h.as_bytes()[..16]);
+        key
+    }
+
+    /// Whether this op is already in the log.
+    pub fn has_op(&self, op: &Op) -> Result<bool> {
+        Ok(self.ops.contains_key(self.op_key(op))?)
+    }
+
+    fn load_person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        match self.people.get(id.as_bytes())? {
+            None => Ok(None),
+            Some(v) => self
+                .unseal(T_PEOPLE, id.as_bytes(), &v)
+                .map(Some)
+                .map_err(Damaged::into_error),
+        }
+    }
+
+    fn load_page(&self, page: [u8; 2]) -> std::result::Result<Page, Damaged> {
+        let damaged = |reason: &str| Damaged {
+            tree: T_SUMMARIES,
+            record: format!("page {}", u16::from_be_bytes(page)),
+            reason: reason.into(),
+        };
+        match self.summaries.get(page) {
+            Err(e) => Err(damaged(&e.to_string())),
+            Ok(None) => Ok(Page::new()),
+            Ok(Some(v)) => {
+                let plain = crypto::open(&self.data_key, &Self::aad(T_SUMMARIES, &page), &v)
+                    .map_err(|e| damaged(&e.to_string()))?;
+                decode_page(&plain).ok_or_else(|| damaged("undecodable page"))
+            }
+        }
+    }
+
+    /// Every summary in every readable page, decoded on all cores; unreadable
+    /// pages and summaries are reported, not fatal.
+    fn load_all_summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
+        let raw: Vec<(sled::IVec, sled::IVec)> = self.summaries.iter().collect::<Result<_, _>>()?;
+        let threads = std::thread::available_parallelism()
+            .map_or(1, |n| n.get())
+            .min(8);
+        let chunk = raw.len().div_ceil(threads).max(1);
+        let parts: Vec<(Vec<CaseSummary>, Vec<Damaged>)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = raw
+                .chunks(chunk)
+                .map(|part| {
+                    scope.spawn(move || {
+                        let mut ok = Vec::new();
+                        let mut bad = Vec::new();
+                        for (k, _) in part {
+                            let Ok(page) = <[u8; 2]>::try_from(k.as_ref()) else {
+                                bad.push(Damaged {
+                                    tree: T_SUMMARIES,
+                                    record: hex8(k),
+                                    reason: "not a page key".into(),
+                                });
+                                continue;
+                            };
+                            match self.load_page(page) {
+                                Err(d) => bad.push(d),
+                                Ok(entries) => {
+                                    for (id, bytes) in entries {
+                                        match postcard::from_bytes::<CaseSummary>(&bytes) {
+                                            Ok(s) if s.id == id => ok.push(s),
+                                            _ => bad.push(Damaged {
+                                                tree: T_SUMMARIES,
+                                                record: id.short(),
+                                                reason: "undecodable summary".into(),
+                                            }),
+                                        }
+                                    }
+                                }
+                            }
+                        }
+                        (ok, bad)
+                    })
+                })
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| h.join().unwrap_or_else(|_| (Vec::new(), Vec::new())))
+                .collect()
+        });
+        let mut out = Vec::new();
+        let mut damaged = Vec::new();
+        for (ok, bad) in parts {
+            out.extend(ok);
+            damaged.extend(bad);
+        }
+        Ok((out, damaged))
+    }
+
+    /// Writes everything buffered by sled to disk (fsync).
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    pub fn outbox_len(&self) -> usize {
+        self.outbox.len()
+    }
+
+    pub fn people_count(&self) -> usize {
+        self.people.len()
+    }
+
+    /// Decrypts every record, re-folds every person's ops and compares the result
+    /// with the stored state and summary.
+    pub fn doctor(&self) -> Result<DoctorReport> {
+        let mut report = DoctorReport {
+            permissions_fixed: files::tighten_permissions(&self.dir)?,
+            ..DoctorReport::default()
+        };
+        let (all_summaries, damaged_summaries) = self.load_all_summaries()?;
+        report.damaged.extend(damaged_summaries);
+        let mut stored_summaries: std::collections::HashMap<PersonId, CaseSummary> =
+            all_summaries.into_iter().map(|s| (s.id, s)).collect();
+        let mut people_seen: HashSet<[u8; 16]> = HashSet::new();
+        for item in self.people.iter() {
+            let (k, v) = item?;
+            report.people += 1;
+            let Ok(id_bytes) = <[u8; 16]>::try_from(k.as_ref()) else {
+                report.damaged.push(Damaged {
+                    tree: T_PEOPLE,
+                    record: hex8(&k),
+                    reason: "key is not a person id".into(),
+                });
+                continue;
+            };
+            people_seen.insert(id_bytes);
+            let id = PersonId::from_bytes(id_bytes);
+            let stored: PersonState = match self.unseal(T_PEOPLE, &k, &v) {
+                Ok(s) => s,
+                Err(d) => {
+                    report.damaged.push(d);
+                    continue;
+                }
+            };
+            let mut ops = Vec::new();
+            for item in self.ops.scan_prefix(id_bytes) {
+                let (ok, ov) = item?;
+                match self.unseal::<Op>(T_OPS, &ok, &ov) {
+                    Ok(op) if op.person == id && self.op_key(&op)[..] == ok[..] => ops.push(op),
+                    Ok(_) => report.damaged.push(Damaged {
+                        tree: T_OPS,
+                        record: record_name(T_OPS, &ok),
+                        reason: "op is filed under the wrong key".into(),
+                    }),
+                    Err(d) => report.damaged.push(d),
+                }
+            }
+            report.ops += ops.len();
+            let folded = PersonState::fold(id, &ops);
+            if folded != stored {
+                report.state_mismatch.push(id.short());
+            }
+            if CaseSummary::of(&stored) != stored_summaries.remove(&id) {
+                report.summary_mismatch.push(id.short());
+            }
+        }
+        // Summaries of people with no stored state.
+        report
+            .summary_mismatch
+            .extend(stored_summaries.keys().map(|id| id.short()));
+        for item in self.ops.iter().keys() {
+            let k = item?;
+            if k.len() < 16 || !people_seen.contains(&k[..16]) {
+                report.orphan_ops += 1;
+            }
+        }
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            report.outbox += 1;
+            match self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v) {
+                Ok(op_key) if self.ops.contains_key(&op_key)? => {}
+                Ok(_) => report.damaged.push(Damaged {
+                    tree: T_OUTBOX,
+                    record: record_name(T_OUTBOX, &k),
+                    reason: "points at an op that is not in the log".into(),
+                }),
+                Err(d) => report.damaged.push(d),
+            }
+        }
+        Ok(report)
+    }
+}
+
+/// An opaque, loggable name for a record: the tree and the first bytes of its key.
+fn record_name(tree: &str, key: &[u8]) -> String {
+    match tree {
+        T_OUTBOX if key.len() == 8 => {
+            let mut b = [0u8; 8];
+            b.copy_from_slice(key);
+            format!("#{}", u64::from_be_bytes(b))
+        }
+        T_OPS if key.len() == 32 => format!("{}/{}", hex8(&key[..16]), hex8(&key[16..])),
+        T_META => String::from_utf8_lossy(key).into_owned(),
+        _ => hex8(key),
+    }
+}
+
+fn hex8(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
+fn fmt_millis(millis: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis as i64)
+        .map(|t| t.format("%d/%m/%Y %H:%M:%S UTC").to_string())
+        .unwrap_or_else(|| "the beginning".into())
+}
+
+/// Summary pages: 1,024, chosen by the first bits of the (random) person id.
+const PAGES: u16 = 1024;
+
+fn page_of(id: PersonId) -> [u8; 2] {
+    let b = id.as_bytes();
+    (u16::from_be_bytes([b[0], b[1]]) % PAGES).to_be_bytes()
+}
+
+/// A page's plaintext: count (u32 LE), then per person their id (16 bytes), the
+/// length of their encoded summary (u32 LE) and the summary (postcard). Kept as
+/// encoded bytes so changing one summary does not decode the others.
+type Page = BTreeMap<PersonId, Vec<u8>>;
+
+fn encode_page(page: &Page) -> Vec<u8> {
+    let mut out = Vec::with_capacity(4 + page.values().map(|v| 20 + v.len()).sum::<usize>());
+    out.extend_from_slice(&(page.len() as u32).to_le_bytes());
+    for (id, bytes) in page {
+        out.extend_from_slice(id.as_bytes());
+        out.extend_from_slice(&(bytes.len() as u32).to_le_bytes());
+        out.extend_from_slice(bytes);
+    }
+    out
+}
+
+fn decode_page(b: &[u8]) -> Option<Page> {
+    fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
+        if b.len() < n {
+            return None;
+        }
+        let (head, rest) = b.split_at(n);
+        *b = rest;
+        Some(head)
+    }
+    let mut rest = b;
+    let count = u32::from_le_bytes(take(&mut rest, 4)?.try_into().ok()?);
+    let mut page = Page::new();
+    for _ in 0..count {
+        let id = PersonId::from_bytes(take(&mut rest, 16)?.try_into().ok()?);
+        let len = u32::from_le_bytes(take(&mut rest, 4)?.try_into().ok()?) as usize;
+        page.insert(id, take(&mut rest, len)?.to_vec());
+    }
+    rest.is_empty().then_some(page)
+}
+
+impl CaseStore for EncryptedStore {
+    fn commit(&self, ops: &[Op], origin: Origin) -> Result<Vec<PersonState>> {
+        // Work out every write first; the transaction then only inserts. One
+        // process holds the store (the lock), so nothing changes in between.
+        let mut states: BTreeMap<PersonId, PersonState> = BTreeMap::new();
+        let mut new_ops: Vec<(OpKey, Vec<u8>)> = Vec::new();
+        let mut batch_keys: HashSet<OpKey> = HashSet::new();
+        let mut max_hlc = self.last_hlc();
+        for op in ops {
+            let key = self.op_key(op);
+            if batch_keys.contains(&key) || self.ops.contains_key(key)? {
+                continue;
+            }
+            batch_keys.insert(key);
+            let state = match states.entry(op.person) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                    self.load_person(op.person)?
+                        .unwrap_or_else(|| PersonState::new(op.person)),
+                ),
+            };
+            state.apply(op);
+            new_ops.push((key, self.seal(T_OPS, &key, op)?));
+            max_hlc = max_hlc.max(op.at);
+        }
+        if new_ops.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut people_batch = sled::Batch::default();
+        let mut pages: BTreeMap<[u8; 2], Page> = BTreeMap::new();
+        for (id, state) in &states {
+            people_batch.insert(id.as_bytes(), self.seal(T_PEOPLE, id.as_bytes(), state)?);
+            let key = page_of(*id);
+            let page = match pages.entry(key) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(self.load_page(key).map_err(Damaged::into_error)?)
+                }
+            };
+            match CaseSummary::of(state) {
+                Some(s) => {
+                    let bytes = postcard::to_allocvec(&s)
+                        .map_err(|e| StoreError::Database(e.to_string()))?;
+                    page.insert(*id, bytes);
+                }
+                None => {
+                    page.remove(id);
+                }
+            }
+        }
+        let mut summary_batch = sled::Batch::default();
+        for (key, page) in &pages {
+            if page.is_empty() {
+                summary_batch.remove(&key[..]);
+            } else {
+                let plain = Zeroizing::new(encode_page(page));
+                summary_batch.insert(
+                    &key[..],
+                    crypto::seal(&self.data_key, &Self::aad(T_SUMMARIES, key), &plain)?,
+                );
+            }
+        }
+        let mut ops_batch = sled::Batch::default();
+        let mut outbox_batch = sled::Batch::default();
+        for (key, sealed) in &new_ops {
+            ops_batch.insert(&key[..], sealed.as_slice());
+            if origin == Origin::Local {
+                let seq = self.db.generate_id()?.to_be_bytes();
+                outbox_batch.insert(&seq[..], self.seal(T_OUTBOX, &seq, &key.to_vec())?);
+            }
+        }
+        let mut meta_batch = sled::Batch::default();
+        meta_batch.insert(
+            META_CLOCK.as_bytes(),
+            self.seal(T_META, META_CLOCK.as_bytes(), &max_hlc)?,
+        );
+
+        use sled::Transactional;
+        (
+            &self.ops,
+            &self.outbox,
+            &self.people,
+            &self.summaries,
+            &self.meta,
+        )
+            .transaction(|(ops, outbox, people, summaries, meta)| {
+                ops.apply_batch(&ops_batch)?;
+                outbox.apply_batch(&outbox_batch)?;
+                people.apply_batch(&people_batch)?;
+                summaries.apply_batch(&summary_batch)?;
+                meta.apply_batch(&meta_batch)?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Database(format!("{e:?}")))?;
+        self.flush()?;
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = max_hlc;
+        self.write_watermark(max_hlc)?;
+        Ok(states.into_values().collect())
+    }
+
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        self.load_person(id)
+    }
+
+    fn summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
+        self.load_all_summaries()
+    }
+
+    fn ops_for(&self, id: PersonId) -> Result<Vec<Op>> {
+        let mut ops = Vec::new();
+        for item in self.ops.scan_prefix(id.as_bytes()) {
+            let (k, v) = item?;
+            ops.push(self.unseal(T_OPS, &k, &v).map_err(Damaged::into_error)?);
+        }
+        Ok(ops)
+    }
+
+    fn outbox(&self) -> Result<Vec<Op>> {
+        let mut ops = Vec::new();
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            let op_key: Vec<u8> = self.unseal(T_OUTBOX, &k, &v).map_err(Damaged::into_error)?;
+            let sealed = self.ops.get(&op_key)?.ok_or_else(|| StoreError::Damaged {
+                tree: T_OUTBOX,
+                record: record_name(T_OUTBOX, &k),
+                reason: "points at an op that is not in the log".into(),
+            })?;
+            ops.push(
+                self.unseal(T_OPS, &op_key, &sealed)
+                    .map_err(Damaged::into_error)?,
+            );
+        }
+        Ok(ops)
+    }
+
+    fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
+        match self.meta.get(name.as_bytes())? {
+            None => Ok(None),
+            Some(v) => self
+                .unseal(T_META, name.as_bytes(), &v)
+                .map(Some)
+                .map_err(Damaged::into_error),
+        }
+    }
+
+    fn put_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
+        self.meta
+            .insert(name.as_bytes(), self.seal(T_META, name.as_bytes(), value)?)?;
+        self.flush()
+    }
+}

@@ -1,0 +1,210 @@
+//! The store header: a small file beside the database holding the Argon2id
+//! parameters, the salt and the wrapped data key. It is authenticated (the wrap's
+//! associated data is every byte before it) but not secret. Layout in
+//! docs/store-format.md.
+
+use super::crypto::{self, CryptoError, KdfParams, SALT_LEN, SecretKey};
+
+pub const MAGIC: &[u8; 8] = b"CASELOAD";
+pub const FORMAT_VERSION: u8 = 1;
+const KDF_ARGON2ID_V13: u8 = 1;
+const PREFIX_LEN: usize = 8 + 1 + 1 + 4 * 3 + SALT_LEN + 16;
+const WRAPPED_LEN: usize = 1 + crypto::NONCE_LEN + crypto::KEY_LEN + crypto::TAG_LEN;
+pub const HEADER_LEN: usize = PREFIX_LEN + WRAPPED_LEN;
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Header {
+    pub kdf: KdfParams,
+    pub salt: [u8; SALT_LEN],
+    /// Random; tells stores apart (sync uses it as the replica's identity).
+    pub store_id: [u8; 16],
+    wrapped_key: Vec<u8>,
+}
+
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum HeaderError {
+    #[error("not a caseload store header")]
+    BadMagic,
+    #[error("header is {0} bytes, expected {HEADER_LEN}: the file was truncated or extended")]
+    BadLength(usize),
+    #[error(
+        "store format version {0} is not supported by this caseload (it reads version {FORMAT_VERSION})"
+    )]
+    UnsupportedVersion(u8),
+    #[error("unknown key-derivation function {0}")]
+    UnknownKdf(u8),
+    #[error("{0}")]
+    Params(CryptoError),
+    #[error("wrong passphrase")]
+    WrongPassphrase,
+    #[error("{0}")]
+    Crypto(#[from] CryptoError),
+}
+
+impl Header {
+    /// A new header wrapping `data_key` under `passphrase`.
+    pub fn new(
+        passphrase: &[u8],
+        data_key: &SecretKey,
+        kdf: KdfParams,
+    ) -> Result<Self, HeaderError> {
+        Self::with_store_id(passphrase, data_key, kdf, crypto::random_bytes()?)
+    }
+
+    fn with_store_id(
+        passphrase: &[u8],
+        data_key: &SecretKey,
+        kdf: KdfParams,
+        store_id: [u8; 16],
+    ) -> Result<Self, HeaderError> {
+        let mut h = Header {
+            kdf,
+            salt: crypto::random_bytes()?,
+            store_id,
+            wrapped_key: Vec::new(),
+        };
+        let kek = crypto::derive_kek(passphrase, &h.salt, kdf).map_err(HeaderError::Params)?;
+        h.wrapped_key = crypto::seal(&kek, &h.prefix(), data_key.expose())?;
+        Ok(h)
+    }
+
+    /// The same data key under a new passphrase, with a fresh salt: the data is
+    /// not re-encrypted.
+    pub fn rewrap(&self, new_passphrase: &[u8], data_key: &SecretKey) -> Result<Self, HeaderError> {
+        Self::with_store_id(new_passphrase, data_key, self.kdf, self.store_id)
+    }
+
+    /// The slow step: Argon2id over the passphrase.
+    pub fn derive_kek(&self, passphrase: &[u8]) -> Result<SecretKey, HeaderError> {
+        crypto::derive_kek(passphrase, &self.salt, self.kdf).map_err(HeaderError::Params)
+    }
+
+    /// Unwraps the data key; a wrong passphrase (or an altered header) fails here.
+    pub fn unwrap_key(&self, kek: &SecretKey) -> Result<SecretKey, HeaderError> {
+        let plain = crypto::open(kek, &self.prefix(), &self.wrapped_key)
+            .map_err(|_| HeaderError::WrongPassphrase)?;
+        let bytes: [u8; crypto::KEY_LEN] = plain
+            .as_slice()
+            .try_into()
+            .map_err(|_| HeaderError::WrongPassphrase)?;
+        Ok(SecretKey::from_bytes(bytes))
+    }
+
+    fn prefix(&self) -> Vec<u8> {
+        let mut b = Vec::with_capacity(PREFIX_LEN);
+        b.extend_from_slice(MAGIC);
+        b.push(FORMAT_VERSION);
+        b.push(KDF_ARGON2ID_V13);
+        b.extend_from_slice(&self.kdf.m_cost.to_le_bytes());
+        b.extend_from_slice(&self.kdf.t_cost.to_le_bytes());
+        b.extend_from_slice(&self.kdf.p_cost.to_le_bytes());
+        b.extend_from_slice(&self.salt);
+        b.extend_from_slice(&self.store_id);
+        b
+    }
+
+    pub fn to_bytes(&self) -> Vec<u8> {
+        let mut b = self.prefix();
+        b.extend_from_slice(&self.wrapped_key);
+        b
+    }
+
+    pub fn from_bytes(b: &[u8]) -> Result<Self, HeaderError> {
+        if b.len() < MAGIC.len() || &b[..MAGIC.len()] != MAGIC {
+            return Err(HeaderError::BadMagic);
+        }
+        if b.len() > 8 && b[8] != FORMAT_VERSION {
+            return Err(HeaderError::UnsupportedVersion(b[8]));
+        }
+        if b.len() != HEADER_LEN {
+            return Err(HeaderError::BadLength(b.len()));
+        }
+        if b[9] != KDF_ARGON2ID_V13 {
+            return Err(HeaderError::UnknownKdf(b[9]));
+        }
+        let u32_at = |i: usize| u32::from_le_bytes([b[i], b[i + 1], b[i + 2], b[i + 3]]);
+        let kdf = KdfParams {
+            m_cost: u32_at(10),
+            t_cost: u32_at(14),
+            p_cost: u32_at(18),
+        };
+        kdf.check().map_err(HeaderError::Params)?;
+        let mut salt = [0u8; SALT_LEN];
+        salt.copy_from_slice(&b[22..22 + SALT_LEN]);
+        let mut store_id = [0u8; 16];
+        store_id.copy_from_slice(&b[38..54]);
+        Ok(Header {
+            kdf,
+            salt,
+            store_id,
+            wrapped_key: b[PREFIX_LEN..].to_vec(),
+        })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const FAST: KdfParams = KdfParams {
+        m_cost: 8 * 1024,
+        t_cost: 1,
+        p_cost: 1,
+    };
+
+    #[test]
+    fn unwraps_with_the_right_passphrase_only() {
+        let dk = SecretKey::random().unwrap();
+        let h = Header::new(b"right passphrase", &dk, FAST).unwrap();
+        let h = Header::from_bytes(&h.to_bytes()).unwrap();
+        let got = h
+            .unwrap_key(&h.derive_kek(b"right passphrase").unwrap())
+            .unwrap();
+        assert_eq!(got.expose(), dk.expose());
+        let wrong = h.derive_kek(b"wrong passphrase").unwrap();
+        assert!(matches!(
+            h.unwrap_key(&wrong),
+            Err(HeaderError::WrongPassphrase)
+        ));
+    }
+
+    #[test]
+    fn rewrap_keeps_the_data_key_and_store_id() {
+        let dk = SecretKey::random().unwrap();
+        let h = Header::new(b"old", &dk, FAST).unwrap();
+        let h2 = h.rewrap(b"new", &dk).unwrap();
+        assert_eq!(h2.store_id, h.store_id);
+        assert_ne!(h2.salt, h.salt);
+        let got = h2.unwrap_key(&h2.derive_kek(b"new").unwrap()).unwrap();
+        assert_eq!(got.expose(), dk.expose());
+        assert!(h2.unwrap_key(&h2.derive_kek(b"old").unwrap()).is_err());
+    }
+
+    #[test]
+    fn altered_parameters_fail_to_unwrap() {
+        let dk = SecretKey::random().unwrap();
+        let h = Header::new(b"pw", &dk, FAST).unwrap();
+        let mut bytes = h.to_bytes();
+        bytes[14] = 2; // t_cost 1 -> 2: still in range, but authenticated
+        let h2 = Header::from_bytes(&bytes).unwrap();
+        let kek = h2.derive_kek(b"pw").unwrap();
+        assert!(h2.unwrap_key(&kek).is_err());
+    }
+
+    #[test]
+    fn damaged_headers_are_named() {
+        let dk = SecretKey::random().unwrap();
+        let bytes = Header::new(b"pw", &dk, FAST).unwrap().to_bytes();
+        assert_eq!(Header::from_bytes(b"nonsense"), Err(HeaderError::BadMagic));
+        assert_eq!(
+            Header::from_bytes(&bytes[..40]),
+            Err(HeaderError::BadLength(40))
+        );
+        let mut v = bytes.clone();
+        v[8] = 9;
+        assert_eq!(
+            Header::from_bytes(&v),
+            Err(HeaderError::UnsupportedVersion(9))
+        );
+    }
+}

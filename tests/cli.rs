@@ -1,0 +1,497 @@
+//! The real `caseload` binary, driven as a script or a user would, on stores in
+//! temporary directories (HOME and XDG directories point there too).
+
+use caseload::store::encrypted::LockedStore;
+use std::io::{BufRead, BufReader};
+use std::path::PathBuf;
+use std::process::{Command, Output, Stdio};
+
+const DEMO_PASS: &str = "demo-only-not-secret";
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Env {
+    fn new() -> Self {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        Self { _tmp: tmp, root }
+    }
+
+    fn store(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    fn cmd(&self, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_caseload"));
+        c.args(["--store", self.store().to_str().unwrap()])
+            .args(args)
+            .env("HOME", &self.root)
+            .env("XDG_DATA_HOME", self.root.join("data"))
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("CASELOAD_TODAY", "2026-11-23")
+            .env_remove("CASELOAD_PASSPHRASE")
+            .env_remove("CASELOAD_NEW_PASSPHRASE")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str], pass: Option<&str>) -> Output {
+        let mut c = self.cmd(args);
+        if let Some(p) = pass {
+            c.env("CASELOAD_PASSPHRASE", p);
+        }
+        c.output().unwrap()
+    }
+
+    fn demo(&self, people: usize) {
+        let out = self.run(
+            &["demo", "--people", &people.to_string(), "--no-open"],
+            None,
+        );
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
+    fn first_person(&self) -> String {
+        let out = self.run(&["people"], Some(DEMO_PASS));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+            .split_whitespace()
+            .next()
+            .unwrap()
+            .to_string()
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+fn code(out: &Output) -> i32 {
+    out.status.code().unwrap_or(-1)
+}
+
+#[test]
+fn demo_store_is_created_listed_and_healthy() {
+    let env = Env::new();
+    let out = env.run(&["demo", "--people", "300", "--no-open"], None);
+    assert!(out.status.success());
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("300 synthetic young people"), "{stdout}");
+    assert!(
+        stdout.contains("demo-only passphrase") && stdout.contains(DEMO_PASS),
+        "{stdout}"
+    );
+
+    let doctor = env.run(&["doctor"], Some(DEMO_PASS));
+    assert!(doctor.status.success(), "{}", text(&doctor.stdout));
+    assert!(text(&doctor.stdout).contains("checked 300 people"));
+
+    let listed = env.run(&["people", "--json"], Some(DEMO_PASS));
+    let people: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    assert_eq!(people.as_array().unwrap().len(), 300);
+
+    // Running demo again leaves the store alone.
+    let again = env.run(&["demo", "--people", "50", "--no-open"], None);
+    assert!(text(&again.stdout).contains("already exists"));
+    let doctor = env.run(&["doctor"], Some(DEMO_PASS));
+    assert!(text(&doctor.stdout).contains("checked 300 people"));
+}
+
+#[test]
+fn the_same_seed_and_date_give_the_same_cohort() {
+    let (a, b) = (Env::new(), Env::new());
+    a.demo(120);
+    b.demo(120);
+    let list = |e: &Env| text(&e.run(&["people", "--json"], Some(DEMO_PASS)).stdout);
+    assert_eq!(list(&a), list(&b));
+    let c = Env::new();
+    assert!(
+        c.run(
+            &["demo", "--people", "120", "--seed", "9", "--no-open"],
+            None
+        )
+        .status
+        .success()
+    );
+    assert_ne!(list(&a), list(&c));
+}
+
+#[test]
+fn no_name_postcode_phone_or_note_appears_in_any_store_file() {
+    let env = Env::new();
+    env.demo(400);
+    let listed = env.run(&["people", "--json"], Some(DEMO_PASS));
+    let people: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let mut needles: Vec<String> = Vec::new();
+    for p in people.as_array().unwrap().iter().take(100) {
+        needles.push(format!(
+            "{} {}",
+            p["name"]["given"].as_str().unwrap(),
+            p["name"]["family"].as_str().unwrap()
+        ));
+        if let Some(pc) = p["postcode"].as_str() {
+            needles.push(pc.to_string());
+        }
+        for ph in p["phones"].as_array().unwrap() {
+            needles.push(ph.as_str().unwrap().to_string());
+        }
+    }
+    needles.push("Discussed options for January start".into());
+    assert!(needles.len() > 200);
+    let mut files = vec![env.store()];
+    while let Some(p) = files.pop() {
+        if p.is_dir() {
+            files.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+            continue;
+        }
+        let bytes = std::fs::read(&p).unwrap();
+        for n in &needles {
+            assert!(
+                !bytes.windows(n.len()).any(|w| w == n.as_bytes()),
+                "{n:?} found in {}",
+                p.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn wrong_passphrase_exits_3_with_a_clear_message() {
+    let env = Env::new();
+    env.demo(20);
+    let out = env.run(&["people"], Some("not the passphrase"));
+    assert_eq!(code(&out), 3);
+    assert!(
+        text(&out.stderr).contains("wrong passphrase for the store at"),
+        "{}",
+        text(&out.stderr)
+    );
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn no_passphrase_and_no_terminal_says_how_to_give_one() {
+    let env = Env::new();
+    env.demo(20);
+    let out = env.run(&["people"], None);
+    assert_eq!(code(&out), 2);
+    assert!(
+        text(&out.stderr).contains("set CASELOAD_PASSPHRASE, use --passphrase-file"),
+        "{}",
+        text(&out.stderr)
+    );
+}
+
+#[test]
+fn passphrase_file_is_honoured_by_every_command() {
+    let env = Env::new();
+    let file = env.root.join("pass.txt");
+    std::fs::write(&file, "file passphrase for demo\n").unwrap();
+    let f = file.to_str().unwrap();
+    assert!(
+        env.run(
+            &[
+                "--passphrase-file",
+                f,
+                "demo",
+                "--people",
+                "10",
+                "--no-open"
+            ],
+            None
+        )
+        .status
+        .success()
+    );
+    assert!(
+        env.run(&["--passphrase-file", f, "doctor"], None)
+            .status
+            .success()
+    );
+    assert_eq!(
+        code(&env.run(&["people"], Some(DEMO_PASS))),
+        3,
+        "demo used the file, not the demo passphrase"
+    );
+    let missing = env.run(&["--passphrase-file", "/nonexistent/pass", "people"], None);
+    assert_eq!(code(&missing), 2);
+    assert!(text(&missing.stderr).contains("cannot read passphrase file"));
+}
+
+#[test]
+fn a_second_process_is_told_the_store_is_open_elsewhere() {
+    let env = Env::new();
+    env.demo(20);
+    let held = LockedStore::open(&env.store()).unwrap();
+    let out = env.run(&["people"], Some(DEMO_PASS));
+    assert_eq!(code(&out), 4);
+    assert!(
+        text(&out.stderr).contains("is open elsewhere"),
+        "{}",
+        text(&out.stderr)
+    );
+    drop(held);
+    assert!(env.run(&["people"], Some(DEMO_PASS)).status.success());
+}
+
+#[test]
+fn init_creates_an_empty_private_store_and_refuses_to_overwrite() {
+    let env = Env::new();
+    let short = env.run(&["init", "--worker", "j.smith"], Some("short"));
+    assert_eq!(code(&short), 2);
+    assert!(text(&short.stderr).contains("at least 12 characters"));
+    assert!(
+        !env.store().exists(),
+        "nothing created for a refused passphrase"
+    );
+
+    let ok = env.run(
+        &["init", "--worker", "j.smith"],
+        Some("a perfectly fine passphrase"),
+    );
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(env.store()).unwrap().permissions().mode() & 0o777,
+        0o700
+    );
+    let again = env.run(
+        &["init", "--worker", "j.smith"],
+        Some("a perfectly fine passphrase"),
+    );
+    assert!(!again.status.success());
+    assert!(text(&again.stderr).contains("already exists"));
+    let doctor = env.run(&["doctor"], Some("a perfectly fine passphrase"));
+    assert!(text(&doctor.stdout).contains("checked 0 people"));
+}
+
+#[test]
+fn passwd_switches_passphrases_and_refuses_weak_ones() {
+    let env = Env::new();
+    env.demo(30);
+    let weak = env
+        .cmd(&["passwd"])
+        .env("CASELOAD_PASSPHRASE", DEMO_PASS)
+        .env("CASELOAD_NEW_PASSPHRASE", "weak")
+        .output()
+        .unwrap();
+    assert_eq!(code(&weak), 2);
+    assert!(
+        env.run(&["doctor"], Some(DEMO_PASS)).status.success(),
+        "unchanged after a refusal"
+    );
+
+    let ok = env
+        .cmd(&["passwd"])
+        .env("CASELOAD_PASSPHRASE", DEMO_PASS)
+        .env("CASELOAD_NEW_PASSPHRASE", "the new long passphrase")
+        .output()
+        .unwrap();
+    assert!(ok.status.success(), "{}", text(&ok.stderr));
+    assert_eq!(code(&env.run(&["doctor"], Some(DEMO_PASS))), 3);
+    let doctor = env.run(&["doctor"], Some("the new long passphrase"));
+    assert!(doctor.status.success());
+    assert!(text(&doctor.stdout).contains("checked 30 people"));
+}
+
+fn history_len(env: &Env, person: &str) -> usize {
+    text(&env.run(&["history", person], Some(DEMO_PASS)).stdout)
+        .lines()
+        .count()
+}
+
+#[test]
+fn bad_contact_input_is_refused_and_nothing_is_written() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let before = history_len(&env, &person);
+
+    let unknown = env.run(
+        &[
+            "contact",
+            &person,
+            "--channel",
+            "pigeon",
+            "--outcome",
+            "no answer",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert_eq!(code(&unknown), 2);
+    let err = text(&unknown.stderr);
+    assert!(
+        err.contains("unknown Channel \"pigeon\"") && err.contains("Home visit"),
+        "{err}"
+    );
+
+    let backwards = env.run(
+        &[
+            "contact",
+            &person,
+            "--channel",
+            "phone",
+            "--outcome",
+            "no-answer",
+            "--follow-up",
+            "01/01/2026",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert_eq!(code(&backwards), 2);
+    assert!(
+        text(&backwards.stderr).contains("is after"),
+        "{}",
+        text(&backwards.stderr)
+    );
+
+    let bad_date = env.run(
+        &[
+            "contact",
+            &person,
+            "--channel",
+            "phone",
+            "--outcome",
+            "no-answer",
+            "--follow-up",
+            "31/02/2027",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert_eq!(code(&bad_date), 2);
+    assert!(text(&bad_date.stderr).contains("unparseable date"));
+
+    let bad_code = env.run(&["activity", &person, "999"], Some(DEMO_PASS));
+    assert_eq!(code(&bad_code), 2);
+    assert!(text(&bad_code.stderr).contains("unknown NCCIS activity code \"999\""));
+
+    let nobody = env.run(&["show", "ffffffff"], Some(DEMO_PASS));
+    assert!(!nobody.status.success());
+    assert!(text(&nobody.stderr).contains("no young person"));
+
+    assert_eq!(history_len(&env, &person), before, "nothing written");
+    assert!(env.run(&["doctor"], Some(DEMO_PASS)).status.success());
+}
+
+#[test]
+fn a_contact_logged_from_the_command_line_is_in_the_record_and_the_outbox() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let out = env.run(
+        &[
+            "contact",
+            &person,
+            "--channel",
+            "phone",
+            "--outcome",
+            "voicemail left",
+            "--note",
+            "Rang twice",
+            "--follow-up",
+            "+1w",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
+    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let contacts = v["contacts"].as_array().unwrap();
+    let mine = contacts
+        .iter()
+        .find(|c| c["value"]["note"] == "Rang twice")
+        .expect("contact stored");
+    assert_eq!(mine["value"]["outcome"], "VoicemailLeft");
+    assert_eq!(mine["value"]["follow_up"], "2026-11-30");
+    assert_eq!(mine["author"], "demo.officer");
+    let doctor = env.run(&["doctor"], Some(DEMO_PASS));
+    assert!(
+        text(&doctor.stdout).contains("1 waiting to sync"),
+        "{}",
+        text(&doctor.stdout)
+    );
+}
+
+#[test]
+fn an_acknowledged_contact_survives_the_process_being_killed() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let mut child = env
+        .cmd(&[
+            "contact",
+            &person,
+            "--channel",
+            "text",
+            "--outcome",
+            "sent-no-reply",
+            "--note",
+            "kill test",
+        ])
+        .env("CASELOAD_PASSPHRASE", DEMO_PASS)
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    BufReader::new(child.stdout.take().unwrap())
+        .read_line(&mut line)
+        .unwrap();
+    assert!(line.starts_with("recorded contact attempt"), "{line}");
+    // SIGKILL the moment success is shown: no destructors, no clean shutdown.
+    unsafe {
+        libc::kill(child.id() as i32, libc::SIGKILL);
+    }
+    let _ = child.wait();
+    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
+    assert!(text(&shown.stdout).contains("kill test"));
+    assert!(env.run(&["doctor"], Some(DEMO_PASS)).status.success());
+}
+
+#[test]
+fn a_bad_config_file_is_named_with_its_line() {
+    let env = Env::new();
+    let cfg = env.root.join("bad.toml");
+    std::fs::write(
+        &cfg,
+        "[cohort]\nsend_upper_age = 25\n[risk]\nweights = { Astrology = 2 }\n",
+    )
+    .unwrap();
+    let out = env.run(
+        &["--config", cfg.to_str().unwrap(), "doctor"],
+        Some(DEMO_PASS),
+    );
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("bad.toml") && err.contains("line 4") && err.contains("Astrology"),
+        "{err}"
+    );
+}
+
+#[test]
+fn errors_never_echo_personal_data() {
+    let env = Env::new();
+    env.demo(20);
+    let listed = env.run(&["people", "--json"], Some(DEMO_PASS));
+    let people: serde_json::Value = serde_json::from_slice(&listed.stdout).unwrap();
+    let family = people[0]["name"]["family"].as_str().unwrap().to_string();
+    let id = people[0]["id"].as_str().unwrap().to_string();
+    let out = env.run(
+        &[
+            "contact",
+            &id,
+            "--channel",
+            "phone",
+            "--outcome",
+            "no answer",
+            "--follow-up",
+            "01/01/2020",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(!out.status.success());
+    assert!(!text(&out.stderr).contains(&family));
+}

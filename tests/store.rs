@@ -1,0 +1,400 @@
+//! The encrypted store's promises, tested through its public API on real files.
+
+use caseload::domain::activity::ActivitySource;
+use caseload::domain::person::PersonName;
+use caseload::domain::{
+    ActivityCode, Channel, ContactAttempt, CurrentActivity, District, DomainError, FieldValue,
+    OpPayload, Outcome, PersonId, WorkerId,
+};
+use caseload::replica::Replica;
+use caseload::store::crypto::KdfParams;
+use caseload::store::encrypted::LockedStore;
+use caseload::store::{CaseStore, EncryptedStore, StoreError};
+use chrono::NaiveDate;
+use std::os::unix::fs::PermissionsExt;
+use std::path::{Path, PathBuf};
+
+const FAST_KDF: KdfParams = KdfParams {
+    m_cost: 8 * 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
+const PASS: &[u8] = b"a long test passphrase";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+fn identity(given: &str, family: &str) -> Vec<FieldValue> {
+    vec![
+        FieldValue::Name(PersonName {
+            given: given.into(),
+            family: family.into(),
+            preferred: None,
+        }),
+        FieldValue::DateOfBirth(NaiveDate::from_ymd_opt(2010, 3, 14).unwrap()),
+        FieldValue::District(District::Thanet),
+    ]
+}
+
+fn contact(on: NaiveDate) -> OpPayload {
+    OpPayload::LogContact(ContactAttempt {
+        at: on.and_hms_opt(11, 30, 0).unwrap(),
+        channel: Channel::Phone,
+        outcome: Outcome::NoAnswer,
+        note: "left a message with a distinctive word: Zanzibar".into(),
+        follow_up: None,
+    })
+}
+
+/// A store with two people, one contact each; returns their ids.
+fn make_store(dir: &Path) -> (PersonId, PersonId) {
+    let mut r = Replica::init(dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
+    let a = r
+        .register(identity("Quentina", "Marchbanks"), today())
+        .unwrap();
+    let b = r
+        .register(identity("Oswin", "Featherstonehaugh"), today())
+        .unwrap();
+    r.record(a, contact(today()), today()).unwrap();
+    r.record(b, contact(today()), today()).unwrap();
+    (a, b)
+}
+
+fn store_dir() -> (tempfile::TempDir, PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    (tmp, dir)
+}
+
+/// Opens the raw sled database (the store must be closed) to play attacker.
+fn with_raw_tree(dir: &Path, tree: &str, f: impl FnOnce(&sled::Tree)) {
+    let db = sled::open(dir.join("db")).unwrap();
+    f(&db.open_tree(tree).unwrap());
+    db.flush().unwrap();
+}
+
+#[test]
+fn wrong_passphrase_is_refused_clearly() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    let err = EncryptedStore::open(&dir, b"not the passphrase")
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::WrongPassphrase(_)), "{err}");
+    assert!(
+        err.to_string()
+            .starts_with("wrong passphrase for the store at")
+    );
+    // And the right one still works afterwards, with everything there.
+    let r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    assert_eq!(r.index().len(), 2);
+}
+
+#[test]
+fn a_locked_store_can_be_retried_after_a_wrong_passphrase() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    let locked = LockedStore::open(&dir).unwrap();
+    assert!(locked.unlock_with_passphrase(b"typo").is_err());
+    assert!(locked.unlock_with_passphrase(PASS).is_ok());
+}
+
+#[test]
+fn a_second_opener_is_told_the_store_is_open_elsewhere() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    let first = EncryptedStore::open(&dir, PASS).unwrap();
+    let err = LockedStore::open(&dir).err().unwrap();
+    assert!(matches!(err, StoreError::OpenElsewhere(_)), "{err}");
+    assert!(err.to_string().contains("is open elsewhere"));
+    drop(first);
+    assert!(LockedStore::open(&dir).is_ok(), "lock released on close");
+}
+
+#[test]
+fn a_tampered_value_names_its_record_and_spares_the_others() {
+    let (_tmp, dir) = store_dir();
+    let (a, b) = make_store(&dir);
+    with_raw_tree(&dir, "people", |t| {
+        let mut v = t.get(a.as_bytes()).unwrap().unwrap().to_vec();
+        let mid = v.len() / 2;
+        v[mid] ^= 0x40;
+        t.insert(a.as_bytes(), v).unwrap();
+    });
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    let err = store.person(a).err().unwrap();
+    match &err {
+        StoreError::Damaged { tree, record, .. } => {
+            assert_eq!(*tree, "people");
+            assert_eq!(record, &a.0.simple().to_string()[..8]);
+        }
+        other => panic!("expected Damaged, got {other}"),
+    }
+    assert!(store.person(b).unwrap().is_some(), "other records readable");
+    let report = store.doctor().unwrap();
+    assert!(!report.is_healthy());
+    assert_eq!(report.damaged.len(), 1);
+    assert_eq!(report.damaged[0].tree, "people");
+}
+
+#[test]
+fn a_value_moved_to_another_record_is_detected() {
+    let (_tmp, dir) = store_dir();
+    let (a, b) = make_store(&dir);
+    with_raw_tree(&dir, "people", |t| {
+        let v = t.get(a.as_bytes()).unwrap().unwrap();
+        t.insert(b.as_bytes(), v).unwrap();
+    });
+    with_raw_tree(&dir, "summaries", |t| {
+        let (k, v) = t.iter().next().unwrap().unwrap();
+        let mut other = k.to_vec();
+        other[1] ^= 1;
+        t.remove(k).unwrap();
+        t.insert(other, v).unwrap();
+    });
+    let r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    assert!(r.index().len() < 2, "the moved summary page is refused");
+    assert!(
+        r.damaged()
+            .iter()
+            .any(|d| d.tree == "summaries" && d.record.starts_with("page "))
+    );
+    let err = r.person(b).err().unwrap();
+    assert!(
+        matches!(err, StoreError::Damaged { tree: "people", .. }),
+        "{err}"
+    );
+    assert!(!r.store().doctor().unwrap().is_healthy());
+}
+
+#[test]
+fn a_truncated_value_is_an_error_not_a_panic() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    with_raw_tree(&dir, "ops", |t| {
+        let (k, v) = t.scan_prefix(a.as_bytes()).next().unwrap().unwrap();
+        t.insert(k, &v[..v.len() / 3]).unwrap();
+    });
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    let err = store.ops_for(a).err().unwrap();
+    assert!(
+        matches!(err, StoreError::Damaged { tree: "ops", .. }),
+        "{err}"
+    );
+    assert!(!store.doctor().unwrap().is_healthy());
+}
+
+#[test]
+fn a_truncated_database_file_is_refused_not_passed_off_as_a_smaller_store() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    let file = dir.join("db").join("db");
+    let len = std::fs::metadata(&file).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(len / 2).unwrap();
+    drop(f);
+    // sled recovers a cut log to its last intact state (here: empty). The
+    // watermark shows changes were lost, so opening fails, loudly and without a panic.
+    let err = EncryptedStore::open(&dir, PASS).err().unwrap();
+    assert!(matches!(err, StoreError::Database(_)), "{err}");
+    assert!(
+        err.to_string().contains("lost changes") || err.to_string().contains("damaged"),
+        "{err}"
+    );
+}
+
+#[test]
+fn a_database_replaced_by_an_older_copy_is_refused() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let backup = dir.parent().unwrap().join("old-db");
+    copy_dir(&dir.join("db"), &backup);
+    {
+        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        r.record(a, contact(today()), today()).unwrap();
+    }
+    std::fs::remove_dir_all(dir.join("db")).unwrap();
+    copy_dir(&backup, &dir.join("db"));
+    let err = EncryptedStore::open(&dir, PASS).err().unwrap();
+    assert!(err.to_string().contains("lost changes"), "{err}");
+}
+
+#[test]
+fn a_deleted_watermark_is_noticed() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    std::fs::remove_file(dir.join("store.watermark")).unwrap();
+    let err = EncryptedStore::open(&dir, PASS).err().unwrap();
+    assert!(err.to_string().contains("missing"), "{err}");
+}
+
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        if e.path().is_dir() {
+            copy_dir(&e.path(), &to.join(e.file_name()));
+        } else {
+            std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
+        }
+    }
+}
+
+#[test]
+fn a_truncated_or_foreign_header_is_named() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    let header = dir.join("store.header");
+    let bytes = std::fs::read(&header).unwrap();
+    std::fs::write(&header, &bytes[..60]).unwrap();
+    let err = EncryptedStore::open(&dir, PASS).err().unwrap();
+    assert!(matches!(err, StoreError::BadHeader { .. }), "{err}");
+    assert!(err.to_string().contains("truncated"), "{err}");
+    std::fs::write(&header, b"hello").unwrap();
+    let err = EncryptedStore::open(&dir, PASS).err().unwrap();
+    assert!(
+        err.to_string().contains("not a caseload store header"),
+        "{err}"
+    );
+}
+
+#[test]
+fn missing_store_is_not_found() {
+    let (_tmp, dir) = store_dir();
+    let err = LockedStore::open(&dir).err().unwrap();
+    assert!(matches!(err, StoreError::NotFound(_)));
+    assert!(err.to_string().contains("caseload init"));
+}
+
+#[test]
+fn passphrase_change_keeps_data_readable_with_the_new_passphrase_only() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    {
+        let mut store = EncryptedStore::open(&dir, PASS).unwrap();
+        store
+            .change_passphrase(b"an entirely new passphrase")
+            .unwrap();
+    }
+    assert!(matches!(
+        EncryptedStore::open(&dir, PASS).err().unwrap(),
+        StoreError::WrongPassphrase(_)
+    ));
+    let store = EncryptedStore::open(&dir, b"an entirely new passphrase").unwrap();
+    let state = store.person(a).unwrap().unwrap();
+    assert_eq!(state.contacts.len(), 1);
+    assert!(store.doctor().unwrap().is_healthy());
+}
+
+#[test]
+fn invalid_domain_input_is_rejected_and_nothing_is_written() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let before = r.ops_for(a).unwrap().len();
+
+    let future = today().succ_opt().unwrap();
+    let err = r.record(a, contact(future), today()).err().unwrap();
+    assert!(
+        matches!(err, StoreError::Invalid(DomainError::InFuture { .. })),
+        "{err}"
+    );
+
+    let long_ago = NaiveDate::from_ymd_opt(2009, 1, 1).unwrap();
+    let err = r.record(a, contact(long_ago), today()).err().unwrap();
+    assert!(
+        matches!(err, StoreError::Invalid(DomainError::BeforeBirth { .. })),
+        "{err}"
+    );
+
+    let mut born_tomorrow = identity("Tomorrow", "Child");
+    born_tomorrow[1] = FieldValue::DateOfBirth(future);
+    let err = r.register(born_tomorrow, today()).err().unwrap();
+    assert!(
+        matches!(err, StoreError::Invalid(DomainError::BirthInFuture(_))),
+        "{err}"
+    );
+
+    let err = r
+        .register(identity("No", "Dob")[..1].to_vec(), today())
+        .err()
+        .unwrap();
+    assert!(matches!(err, StoreError::Invalid(_)), "{err}");
+
+    let activity = |start: NaiveDate| {
+        FieldValue::CurrentActivity(CurrentActivity {
+            code: ActivityCode::new(230).unwrap(),
+            start,
+            confirmed: future,
+            source: ActivitySource::College,
+            expected_end: None,
+            provider: None,
+        })
+    };
+    assert!(r.set_fields(a, vec![activity(today())], today()).is_err());
+    assert!(matches!(
+        r.record(PersonId::random(), contact(today()), today())
+            .err()
+            .unwrap(),
+        StoreError::UnknownPerson(_)
+    ));
+
+    assert_eq!(r.ops_for(a).unwrap().len(), before, "nothing written");
+    assert_eq!(r.index().len(), 2);
+    assert_eq!(
+        r.outbox().unwrap().len(),
+        4,
+        "outbox holds only the accepted ops"
+    );
+}
+
+#[test]
+fn every_local_op_waits_in_the_outbox_in_order() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let op = r.record(a, contact(today()), today()).unwrap();
+    let outbox = r.outbox().unwrap();
+    assert_eq!(outbox.len(), 5);
+    assert_eq!(outbox.last().unwrap().id, op.id);
+    assert!(
+        outbox.windows(2).all(|w| w[0].at < w[1].at),
+        "HLC order matches outbox order"
+    );
+}
+
+#[test]
+fn files_are_private_and_contain_no_plaintext() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    let mode = |p: &Path| std::fs::metadata(p).unwrap().permissions().mode() & 0o777;
+    assert_eq!(mode(&dir), 0o700);
+    let mut stack = vec![dir.clone()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap() {
+            let p = e.unwrap().path();
+            if p.is_dir() {
+                assert_eq!(mode(&p), 0o700, "{}", p.display());
+                stack.push(p);
+            } else {
+                assert_eq!(mode(&p), 0o600, "{}", p.display());
+                let bytes = std::fs::read(&p).unwrap();
+                for needle in [
+                    "Quentina",
+                    "Marchbanks",
+                    "Featherstonehaugh",
+                    "Zanzibar",
+                    "2010-03-14",
+                    "tester",
+                ] {
+                    assert!(
+                        !bytes.windows(needle.len()).any(|w| w == needle.as_bytes()),
+                        "{needle} in {}",
+                        p.display()
+                    );
+                }
+            }
+        }
+    }
+}
