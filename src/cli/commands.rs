@@ -31,19 +31,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
     let pass_file = cli.passphrase_file.as_deref();
     match cli.command {
         None => {
-            println!("caseload: the terminal workbench is not built yet.");
-            println!("  caseload demo          create a demo store of synthetic young people");
-            println!("  caseload people        list the young people in a store");
-            println!("  caseload show ID       show one record");
-            println!("  caseload --help        every command");
-            Ok(())
+            let pass = passphrase::given(pass_file).map_err(CliError::Usage)?;
+            open_workbench(&store_dir(false), pass, config)
         }
         Some(Command::Init { worker }) => init(&store_dir(false), pass_file, worker),
         Some(Command::Demo {
             people,
             seed,
             no_open,
-        }) => demo_store(&store_dir(true), people, seed, no_open, pass_file),
+        }) => {
+            let dir = store_dir(true);
+            let pass = demo_store(&dir, people, seed, pass_file)?;
+            if no_open {
+                Ok(())
+            } else {
+                open_workbench(&dir, Some(pass), config)
+            }
+        }
         Some(Command::Passwd {
             new_passphrase_file,
         }) => passwd(&store_dir(false), pass_file, new_passphrase_file.as_deref()),
@@ -135,6 +139,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             println!("recorded activity {code} for {} ({})", id.short(), op.id);
             Ok(())
         }
+        Some(Command::Outbox) => {
+            let replica = unlock(&store_dir(false), pass_file)?;
+            let ops = replica.outbox()?;
+            for op in &ops {
+                println!(
+                    "{}  {:<20} {:<12} {}",
+                    fmt_hlc(op.at.millis),
+                    op.payload.kind(),
+                    op.author,
+                    op.person.short()
+                );
+            }
+            eprintln!("{} changes waiting to sync", ops.len());
+            Ok(())
+        }
         Some(Command::History { person }) => {
             let replica = unlock(&store_dir(false), pass_file)?;
             let id = resolve(&replica, &person)?;
@@ -154,6 +173,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
     }
+}
+
+fn fmt_hlc(millis: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis as i64)
+        .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
+        .unwrap_or_default()
 }
 
 /// The time now, on `today` (which tests may pin with CASELOAD_TODAY).
@@ -218,13 +243,13 @@ fn init(dir: &Path, pass_file: Option<&Path>, worker: Option<String>) -> Result<
     Ok(())
 }
 
+/// Creates the demo store if it is not there; returns its passphrase.
 fn demo_store(
     dir: &Path,
     people: usize,
     seed: u64,
-    no_open: bool,
     pass_file: Option<&Path>,
-) -> Result<(), CliError> {
+) -> Result<Secret, CliError> {
     if people == 0 || people > demo::MAX_PEOPLE {
         return Err(CliError::Usage(format!(
             "--people must be from 1 to {}",
@@ -232,21 +257,12 @@ fn demo_store(
         )));
     }
     let today = today()?;
-    let explicit: Option<Secret> = match pass_file {
-        Some(f) => Some(passphrase::existing(Some(f), "").map_err(CliError::Usage)?),
-        None => std::env::var(passphrase::ENV)
-            .ok()
-            .filter(|s| !s.is_empty())
-            .map(Into::into),
-    }
-    .map(|p: Secret| p);
-    let pass: Secret = explicit.unwrap_or_else(|| demo::DEMO_PASSPHRASE.to_string().into());
+    let pass: Secret = passphrase::given(pass_file)
+        .map_err(CliError::Usage)?
+        .unwrap_or_else(|| demo::DEMO_PASSPHRASE.to_string().into());
     if dir.join(crate::store::files::HEADER_FILE).exists() {
         println!("the demo store already exists at {}", dir.display());
-        if !no_open {
-            open_demo(dir, &pass, today)?;
-        }
-        return Ok(());
+        return Ok(pass);
     }
     let mut replica = Replica::init(
         dir,
@@ -254,21 +270,19 @@ fn demo_store(
         WorkerId::new(demo::DEMO_WORKER),
         KdfParams::DEFAULT,
     )?;
-    let cohort = DemoCohort::new(DemoSpec {
+    let mut batch = Vec::new();
+    for (n, person_ops) in DemoCohort::new(DemoSpec {
         people,
         seed,
         today,
-    });
-    let mut batch = Vec::new();
-    let mut in_batch = 0;
-    for person_ops in cohort {
+    })
+    .enumerate()
+    {
         batch.extend(person_ops);
-        in_batch += 1;
-        if in_batch == 500 {
+        if n % 500 == 499 {
             // Demo data arrives as if from the hub: it is not queued for pushing.
             replica.commit(&batch, Origin::Remote)?;
             batch.clear();
-            in_batch = 0;
         }
     }
     replica.commit(&batch, Origin::Remote)?;
@@ -283,39 +297,46 @@ fn demo_store(
             demo::DEMO_PASSPHRASE
         );
     }
-    if !no_open {
-        drop(replica);
-        open_demo(dir, &pass, today)?;
-    }
-    Ok(())
+    Ok(pass)
 }
 
-/// "Opens" the demo store: shows the demo officer's own caseload.
-fn open_demo(dir: &Path, pass: &Secret, today: chrono::NaiveDate) -> Result<(), CliError> {
-    let replica = Replica::open(EncryptedStore::open(dir, pass.as_bytes())?)?;
-    let me = &replica.identity().worker;
-    let mut mine: Vec<&CaseSummary> = replica
-        .index()
-        .all()
-        .iter()
-        .filter(|s| s.assigned.contains(me))
-        .collect();
-    mine.sort_by_key(|s| s.name.sort_key());
-    println!(
-        "\n{}'s caseload: {} of {} young people",
-        me,
-        mine.len(),
-        replica.index().len()
-    );
-    for s in &mine {
-        println!("{}", view::summary_line(s, today));
+/// Opens the full-screen workbench on `dir`: unlocking with `pass` if given,
+/// else asking on the lock screen; offering to create a store if there is none.
+fn open_workbench(dir: &Path, pass: Option<Secret>, config: Config) -> Result<(), CliError> {
+    use crate::tui::app::{App, Session};
+    use crate::tui::keymap::Keymap;
+    use crate::tui::theme::Theme;
+    let today = today()?;
+    let (keymap, problems) = Keymap::load(&config.ui.keymap, config.ui.keymap_overrides.as_deref());
+    let theme = Theme::from_env(config.ui.theme);
+    let mut log = crate::logfile::Log::open(crate::logfile::default_path().as_deref());
+    for p in &problems {
+        log.event(&format!("keymap problem: {p}"));
     }
-    println!(
-        "\nnext: caseload --store {} show ID   (CASELOAD_PASSPHRASE={})",
-        dir.display(),
-        demo::DEMO_PASSPHRASE
-    );
-    Ok(())
+    let session = if dir.join(crate::store::files::HEADER_FILE).exists() {
+        Session::Locked {
+            store: LockedStore::open(dir)?,
+            input: Default::default(),
+            error: None,
+        }
+    } else {
+        Session::Create {
+            dir: dir.to_path_buf(),
+            first: Default::default(),
+            second: Default::default(),
+            on_second: false,
+            error: None,
+        }
+    };
+    let mut app = App::new(session, config, keymap, theme, today, log);
+    app.startup_problems = problems
+        .iter()
+        .map(|p| format!("{p} (using the default keymap)"))
+        .collect();
+    if let Some(p) = pass {
+        app.unlock_with(&p);
+    }
+    crate::tui::run(&mut app).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 fn passwd(dir: &Path, pass_file: Option<&Path>, new_file: Option<&Path>) -> Result<(), CliError> {

@@ -104,6 +104,8 @@ pub enum Command {
     },
     /// The ops recorded for one person (the audit trail), oldest first
     History { person: String },
+    /// Changes made here and not yet sent to the hub, oldest first
+    Outbox,
 }
 
 /// Everything that can stop a command, with the exit code it maps to.

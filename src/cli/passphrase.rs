@@ -41,6 +41,14 @@ fn no_terminal(var: &str) -> String {
     format!("no passphrase given: set {var}, use --passphrase-file, or run in a terminal")
 }
 
+/// A passphrase given without asking (file or environment), if any.
+pub fn given(file: Option<&Path>) -> Result<Option<Secret>, String> {
+    match file {
+        Some(f) => from_file(f).map(Some),
+        None => Ok(from_env(ENV)),
+    }
+}
+
 /// The passphrase of an existing store.
 pub fn existing(file: Option<&Path>, what: &str) -> Result<Secret, String> {
     if let Some(f) = file {

@@ -1,6 +1,7 @@
 //! The user's settings: `$XDG_CONFIG_HOME/caseload/config.toml`, or `--config F`.
 //! Every key is optional; `docs/configuration.md` lists them with their defaults.
 
+use crate::domain::currency::CurrencyConfig;
 use crate::domain::risk::{RiskConfig, RiskFactor};
 use serde::{Deserialize, Deserializer};
 use std::collections::BTreeMap;
@@ -13,6 +14,64 @@ pub struct Config {
     pub cohort: CohortConfig,
     #[serde(deserialize_with = "risk_over_defaults")]
     pub risk: RiskConfig,
+    pub currency: CurrencyConfig,
+    pub targets: Targets,
+    pub ui: UiConfig,
+}
+
+/// The council's targets, in percent, shown beside every figure.
+#[derive(Clone, Debug, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Targets {
+    pub neet_percent: f64,
+    pub not_known_percent: f64,
+    pub participation_percent: f64,
+}
+
+impl Eq for Targets {}
+
+impl Default for Targets {
+    /// Kent's targets for January 2017.
+    fn default() -> Self {
+        Self {
+            neet_percent: 1.0,
+            not_known_percent: 4.0,
+            participation_percent: 90.0,
+        }
+    }
+}
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Theme {
+    #[default]
+    Default,
+    HighContrast,
+}
+
+/// The terminal workbench.
+#[derive(Clone, Debug, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct UiConfig {
+    /// `default` or `vim`, or a path to a keymap file.
+    pub keymap: String,
+    /// A file of single bindings that override the chosen keymap.
+    pub keymap_overrides: Option<PathBuf>,
+    /// `default` (16 colours) or `high-contrast`. NO_COLOR always wins.
+    pub theme: Theme,
+    /// Lock after this many minutes without a key (0 = never).
+    pub idle_lock_minutes: u32,
+}
+
+impl Default for UiConfig {
+    fn default() -> Self {
+        Self {
+            keymap: "default".into(),
+            keymap_overrides: None,
+            theme: Theme::Default,
+            idle_lock_minutes: 10,
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize)]

@@ -221,7 +221,11 @@ impl DemoCohort {
             _ => *pick(rng, names::GIVEN_OTHER),
         };
         let family = *pick(rng, names::FAMILY);
-        let preferred = (rng.gen_bool(0.08)).then(|| given.chars().take(3).collect::<String>());
+        let preferred = names::NICKNAMES
+            .iter()
+            .find(|(full, _)| *full == given)
+            .filter(|_| rng.gen_bool(0.5))
+            .map(|(_, short)| short.to_string());
         let district_weights: Vec<(usize, u32)> = DISTRICTS
             .iter()
             .enumerate()

@@ -299,3 +299,27 @@ pub const RATING_REASONS: &[&str] = &[
     "Engaging well with support.",
     "Recently left provision; monitoring closely.",
 ];
+
+/// Preferred names commonly used for some first names.
+pub const NICKNAMES: &[(&str, &str)] = &[
+    ("Alexander", "Alex"),
+    ("William", "Will"),
+    ("Thomas", "Tom"),
+    ("Samuel", "Sam"),
+    ("Daniel", "Dan"),
+    ("Joshua", "Josh"),
+    ("Charlotte", "Lottie"),
+    ("Isabella", "Bella"),
+    ("Florence", "Flo"),
+    ("Matilda", "Tilly"),
+    ("Theodore", "Teddy"),
+    ("Frederick", "Fred"),
+    ("Abigail", "Abbie"),
+    ("Jessica", "Jess"),
+    ("Elijah", "Eli"),
+    ("Edward", "Ed"),
+    ("Olivia", "Liv"),
+    ("Benjamin", "Ben"),
+    ("Jacob", "Jake"),
+    ("Sophia", "Sophie"),
+];

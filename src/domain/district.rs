@@ -90,6 +90,17 @@ impl District {
         }
     }
 
+    /// At most 11 characters, for narrow tables.
+    pub fn short_label(self) -> &'static str {
+        match self {
+            District::FolkestoneAndHythe => "Folkestone",
+            District::TonbridgeAndMalling => "Tonbridge&M",
+            District::TunbridgeWells => "Tunbridge W",
+            District::OutOfCounty => "Out of cty",
+            other => other.label(),
+        }
+    }
+
     pub fn area(self) -> Area {
         use District::*;
         match self {

@@ -38,6 +38,7 @@ pub mod academic;
 pub mod activity;
 pub mod codes;
 pub mod contact;
+pub mod currency;
 pub mod dates;
 pub mod district;
 pub mod error;

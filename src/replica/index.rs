@@ -69,6 +69,15 @@ impl CaseIndex {
         &self.people
     }
 
+    /// The searchable text of the person at `position` (lower case).
+    pub fn haystack(&self, position: usize) -> &str {
+        self.haystacks.get(position).map_or("", String::as_str)
+    }
+
+    pub fn position(&self, id: PersonId) -> Option<usize> {
+        self.positions.get(&id).copied()
+    }
+
     pub fn get(&self, id: PersonId) -> Option<&CaseSummary> {
         self.positions.get(&id).map(|&i| &self.people[i])
     }

@@ -1,0 +1,186 @@
+//! The statutory figures: cohort, EET, NEET, Not Known and participation, with
+//! currency applied, overall and by district or vulnerable group. Pure functions
+//! of summaries and a date, shared by the dashboard and (later) the reports.
+
+use crate::domain::academic;
+use crate::domain::codes::StatusGroup;
+use crate::domain::currency::CurrencyConfig;
+use crate::domain::person::{Characteristic, SendStatus};
+use crate::domain::{CaseSummary, District};
+use chrono::NaiveDate;
+
+/// Counts for one population.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Figures {
+    pub cohort: usize,
+    pub eet: usize,
+    pub neet: usize,
+    pub not_known: usize,
+    pub other: usize,
+    pub participating: usize,
+}
+
+impl Figures {
+    pub fn add(&mut self, s: &CaseSummary, on: NaiveDate, currency: &CurrencyConfig) {
+        self.cohort += 1;
+        let group = currency.effective_group(s.activity.as_ref(), on);
+        match group {
+            StatusGroup::Eet => self.eet += 1,
+            StatusGroup::Neet => self.neet += 1,
+            StatusGroup::NotKnown => self.not_known += 1,
+            StatusGroup::Other | StatusGroup::Pre16 => self.other += 1,
+        }
+        if group == StatusGroup::Eet && s.activity.as_ref().is_some_and(|a| a.code.meets_duty()) {
+            self.participating += 1;
+        }
+    }
+
+    fn pct(&self, n: usize) -> f64 {
+        if self.cohort == 0 {
+            0.0
+        } else {
+            n as f64 * 100.0 / self.cohort as f64
+        }
+    }
+    pub fn neet_pct(&self) -> f64 {
+        self.pct(self.neet)
+    }
+    pub fn not_known_pct(&self) -> f64 {
+        self.pct(self.not_known)
+    }
+    pub fn eet_pct(&self) -> f64 {
+        self.pct(self.eet)
+    }
+    pub fn participation_pct(&self) -> f64 {
+        self.pct(self.participating)
+    }
+}
+
+/// The DfE headline population: academic ages 16 and 17.
+pub fn in_headline_cohort(s: &CaseSummary, on: NaiveDate) -> bool {
+    (16..=17).contains(&academic::academic_age(s.date_of_birth, on))
+}
+
+pub fn headline<'a>(
+    people: impl IntoIterator<Item = &'a CaseSummary>,
+    on: NaiveDate,
+    currency: &CurrencyConfig,
+) -> Figures {
+    let mut f = Figures::default();
+    for s in people.into_iter().filter(|s| in_headline_cohort(s, on)) {
+        f.add(s, on, currency);
+    }
+    f
+}
+
+pub fn by_district<'a>(
+    people: impl IntoIterator<Item = &'a CaseSummary>,
+    on: NaiveDate,
+    currency: &CurrencyConfig,
+) -> Vec<(District, Figures)> {
+    let mut rows: Vec<(District, Figures)> = District::ALL
+        .iter()
+        .map(|d| (*d, Figures::default()))
+        .collect();
+    for s in people.into_iter().filter(|s| in_headline_cohort(s, on)) {
+        if let Some(row) = rows.iter_mut().find(|(d, _)| *d == s.district) {
+            row.1.add(s, on, currency);
+        }
+    }
+    rows
+}
+
+/// The vulnerable groups of Kent's strategy table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VulnerableGroup {
+    ChildrenInCare,
+    CaringForOwnChild,
+    AsylumSeeker,
+    CarerNotOwnChild,
+    SubstanceMisuse,
+    CareLeaver,
+    Yot,
+    Pregnancy,
+    ParentNotCaring,
+    Send16To18,
+    Send19Plus,
+}
+
+impl VulnerableGroup {
+    pub const ALL: [VulnerableGroup; 11] = [
+        VulnerableGroup::ChildrenInCare,
+        VulnerableGroup::CaringForOwnChild,
+        VulnerableGroup::AsylumSeeker,
+        VulnerableGroup::CarerNotOwnChild,
+        VulnerableGroup::SubstanceMisuse,
+        VulnerableGroup::CareLeaver,
+        VulnerableGroup::Yot,
+        VulnerableGroup::Pregnancy,
+        VulnerableGroup::ParentNotCaring,
+        VulnerableGroup::Send16To18,
+        VulnerableGroup::Send19Plus,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            VulnerableGroup::ChildrenInCare => "Children in care",
+            VulnerableGroup::CaringForOwnChild => "Caring for own child",
+            VulnerableGroup::AsylumSeeker => "Asylum seeker",
+            VulnerableGroup::CarerNotOwnChild => "Carer (not own child)",
+            VulnerableGroup::SubstanceMisuse => "Substance misuse",
+            VulnerableGroup::CareLeaver => "Care leaver",
+            VulnerableGroup::Yot => "Supervised by YOT",
+            VulnerableGroup::Pregnancy => "Pregnancy",
+            VulnerableGroup::ParentNotCaring => "Parent not caring for own child",
+            VulnerableGroup::Send16To18 => "SEND 16–18",
+            VulnerableGroup::Send19Plus => "SEND 19+",
+        }
+    }
+
+    pub fn includes(self, s: &CaseSummary, on: NaiveDate) -> bool {
+        use Characteristic as C;
+        let has = |cs: &[Characteristic]| cs.iter().any(|c| s.has_characteristic(*c, on));
+        let age = academic::academic_age(s.date_of_birth, on);
+        let ehc = s.send.has_ehc_plan() || s.send == SendStatus::StatementOrLda;
+        match self {
+            VulnerableGroup::ChildrenInCare => has(&[C::LookedAfterThisLa, C::LookedAfterOtherLa]),
+            VulnerableGroup::CaringForOwnChild => has(&[C::ParentCaring, C::TeenageMother]),
+            VulnerableGroup::AsylumSeeker => has(&[C::RefugeeAsylumSeeker, C::Uasc]),
+            VulnerableGroup::CarerNotOwnChild => has(&[C::CarerNotOwnChild]),
+            VulnerableGroup::SubstanceMisuse => has(&[C::SubstanceMisuse]),
+            VulnerableGroup::CareLeaver => has(&[C::CareLeaverThisLa, C::CareLeaverOtherLa]),
+            VulnerableGroup::Yot => has(&[C::SupervisedByYot]),
+            VulnerableGroup::Pregnancy => has(&[C::Pregnant]),
+            VulnerableGroup::ParentNotCaring => has(&[C::ParentNotCaring]),
+            VulnerableGroup::Send16To18 => ehc && (16..=18).contains(&age),
+            VulnerableGroup::Send19Plus => ehc && age >= 19,
+        }
+    }
+}
+
+/// Figures for each vulnerable group over the whole tracked cohort (ages 16–18
+/// and SEND to the upper age), as the strategy table counts them.
+pub fn by_group<'a>(
+    people: impl IntoIterator<Item = &'a CaseSummary> + Clone,
+    on: NaiveDate,
+    currency: &CurrencyConfig,
+    send_upper_age: i32,
+) -> Vec<(VulnerableGroup, Figures)> {
+    VulnerableGroup::ALL
+        .iter()
+        .map(|g| {
+            let mut f = Figures::default();
+            for s in people.clone().into_iter().filter(|s| {
+                academic::in_statutory_cohort(
+                    s.date_of_birth,
+                    on,
+                    s.send.has_ehc_plan(),
+                    send_upper_age,
+                ) && g.includes(s, on)
+            }) {
+                f.add(s, on, currency);
+            }
+            (*g, f)
+        })
+        .collect()
+}

@@ -1,0 +1,1148 @@
+//! The application state and everything that changes it. Keys become actions
+//! through the keymap (`handle_key`); actions change state (`apply`); views in
+//! `views/` only read it. Every write goes through the replica's op path and is
+//! on disk before the screen says "Saved".
+
+use super::action::Action;
+use super::agenda::{self, AgendaItem};
+use super::caseload::{CaseloadList, FilterContext, move_selection};
+use super::forms::{
+    ActivityPicker, ContactFocus, ContactForm, Overlay, Palette, PickerFocus, RatingForm,
+};
+use super::keymap::{Context, KeyChord, Keymap};
+use super::theme::Theme;
+use crate::config::Config;
+use crate::domain::activity::ActivitySource;
+use crate::domain::codes::StatusGroup;
+use crate::domain::dates::{parse_date, uk};
+use crate::domain::records::RiskRating;
+use crate::domain::risk;
+use crate::domain::{
+    Channel, ContactAttempt, CurrentActivity, District, FieldValue, OpPayload, Outcome, PersonId,
+    PersonState, YoungPerson,
+};
+use crate::logfile::Log;
+use crate::replica::Replica;
+use crate::report::{self, Figures, VulnerableGroup};
+use crate::store::StoreError;
+use crate::store::crypto::KdfParams;
+use crate::store::encrypted::LockedStore;
+use chrono::NaiveDate;
+use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
+use std::cell::Cell;
+use std::path::PathBuf;
+use std::time::{Duration, Instant};
+use tui_input::Input;
+use tui_input::backend::crossterm::to_input_request;
+use zeroize::Zeroizing;
+
+pub enum Session {
+    /// The store exists; waiting for the passphrase.
+    Locked {
+        store: LockedStore,
+        input: Input,
+        error: Option<String>,
+    },
+    /// No store yet: choose a passphrase, twice.
+    Create {
+        dir: PathBuf,
+        first: Input,
+        second: Input,
+        on_second: bool,
+        error: Option<String>,
+    },
+    Unlocked(Box<Replica>),
+    /// Only while switching between the others.
+    Switching,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Screen {
+    Caseload,
+    Person,
+    Agenda,
+    Queue,
+    Dashboard,
+}
+
+impl Screen {
+    pub fn title(self) -> &'static str {
+        match self {
+            Screen::Caseload => "Caseload",
+            Screen::Person => "Young person",
+            Screen::Agenda => "My day",
+            Screen::Queue => "Tracking queue",
+            Screen::Dashboard => "Dashboard",
+        }
+    }
+}
+
+/// The open young person, decrypted on opening and dropped on lock.
+pub struct PersonPane {
+    pub state: PersonState,
+    pub person: YoungPerson,
+    pub scroll: u16,
+}
+
+#[derive(Default)]
+pub struct QueueState {
+    pub title: String,
+    pub people: Vec<PersonId>,
+    pub pos: usize,
+    pub done: usize,
+    pub skipped: usize,
+    pub started: Option<Instant>,
+    pub pane: Option<PersonPane>,
+}
+
+impl QueueState {
+    pub fn current(&self) -> Option<PersonId> {
+        self.people.get(self.pos).copied()
+    }
+    pub fn left(&self) -> usize {
+        self.people.len().saturating_sub(self.pos)
+    }
+    /// Attempts logged per hour since the first one.
+    pub fn rate_per_hour(&self, now: Instant) -> Option<f64> {
+        let started = self.started?;
+        let hours = now.duration_since(started).as_secs_f64() / 3600.0;
+        (self.done > 0 && hours > 0.0).then(|| self.done as f64 / hours.max(1.0 / 60.0))
+    }
+}
+
+pub struct DashboardData {
+    pub headline: Figures,
+    pub districts: Vec<(District, Figures)>,
+    pub groups: Vec<(VulnerableGroup, Figures)>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StatusKind {
+    Info,
+    Error,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StatusMessage {
+    pub kind: StatusKind,
+    pub text: String,
+}
+
+pub struct App {
+    pub config: Config,
+    pub keymap: Keymap,
+    pub theme: Theme,
+    pub today: NaiveDate,
+    pub session: Session,
+    pub screen: Screen,
+    history: Vec<Screen>,
+    pub overlay: Option<Overlay>,
+    pub caseload: CaseloadList,
+    caseload_dirty: bool,
+    pub person: Option<PersonPane>,
+    /// Which person the person screen shows: kept across a lock (the decrypted
+    /// pane is not) so unlocking returns to them.
+    open_person: Option<PersonId>,
+    pub agenda: Vec<AgendaItem>,
+    pub agenda_selected: usize,
+    pub agenda_offset: Cell<usize>,
+    pub agenda_everyone: bool,
+    agenda_dirty: bool,
+    pub queue: QueueState,
+    pub dashboard: Option<DashboardData>,
+    pub status: Option<StatusMessage>,
+    /// Keymap and config problems found at start-up, shown until the first key.
+    pub startup_problems: Vec<String>,
+    pub last_input: Instant,
+    pub quit: bool,
+    log: Log,
+}
+
+fn is_text_key(key: &KeyEvent) -> bool {
+    let plain = !key
+        .modifiers
+        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
+    match key.code {
+        KeyCode::Char(_) => plain,
+        KeyCode::Backspace
+        | KeyCode::Delete
+        | KeyCode::Left
+        | KeyCode::Right
+        | KeyCode::Home
+        | KeyCode::End => true,
+        _ => false,
+    }
+}
+
+fn edit(input: &mut Input, key: &KeyEvent) -> bool {
+    match to_input_request(&Event::Key(*key)) {
+        Some(req) => input.handle(req).is_some(),
+        None => false,
+    }
+}
+
+impl App {
+    pub fn new(
+        session: Session,
+        config: Config,
+        keymap: Keymap,
+        theme: Theme,
+        today: NaiveDate,
+        log: Log,
+    ) -> App {
+        let mut app = App {
+            config,
+            keymap,
+            theme,
+            today,
+            session,
+            screen: Screen::Caseload,
+            history: Vec::new(),
+            overlay: None,
+            caseload: CaseloadList::default(),
+            caseload_dirty: true,
+            person: None,
+            open_person: None,
+            agenda: Vec::new(),
+            agenda_selected: 0,
+            agenda_offset: Cell::new(0),
+            agenda_everyone: false,
+            agenda_dirty: true,
+            queue: QueueState::default(),
+            dashboard: None,
+            status: None,
+            startup_problems: Vec::new(),
+            last_input: Instant::now(),
+            quit: false,
+            log,
+        };
+        if matches!(app.session, Session::Unlocked(_)) {
+            app.on_unlocked();
+        }
+        app
+    }
+
+    pub fn replica(&self) -> Option<&Replica> {
+        match &self.session {
+            Session::Unlocked(r) => Some(r),
+            _ => None,
+        }
+    }
+
+    pub fn is_unlocked(&self) -> bool {
+        self.replica().is_some()
+    }
+
+    fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
+        self.status = Some(StatusMessage {
+            kind,
+            text: text.into(),
+        });
+    }
+
+    fn filter_refresh(&mut self) {
+        let Session::Unlocked(replica) = &self.session else {
+            return;
+        };
+        let ctx = FilterContext {
+            today: self.today,
+            me: &replica.identity().worker,
+            currency: &self.config.currency,
+        };
+        self.caseload.refresh(replica.index(), &ctx);
+        self.caseload_dirty = false;
+    }
+
+    fn on_unlocked(&mut self) {
+        self.caseload_dirty = true;
+        self.agenda_dirty = true;
+        self.dashboard = None;
+        self.refresh_screen();
+        if let Some(Overlay::Contact(f)) = &self.overlay {
+            let id = f.person;
+            self.reload_person(id);
+        }
+    }
+
+    /// Brings whatever the current screen shows up to date.
+    fn refresh_screen(&mut self) {
+        if !self.is_unlocked() {
+            return;
+        }
+        if self.caseload_dirty {
+            self.filter_refresh();
+        }
+        match self.screen {
+            Screen::Person if self.person.is_none() => {
+                self.person = self.open_person.and_then(|id| self.load_pane(id));
+                if self.person.is_none() {
+                    self.screen = self.history.pop().unwrap_or(Screen::Caseload);
+                }
+            }
+            Screen::Agenda if self.agenda_dirty => self.rebuild_agenda(),
+            Screen::Dashboard if self.dashboard.is_none() => self.rebuild_dashboard(),
+            Screen::Queue if self.queue.pane.is_none() => self.load_queue_pane(),
+            _ => {}
+        }
+    }
+
+    fn rebuild_agenda(&mut self) {
+        let Some(replica) = self.replica() else {
+            return;
+        };
+        let me = replica.identity().worker.clone();
+        let all = replica.index().all();
+        let mine: Vec<_> = all.iter().filter(|s| s.assigned.contains(&me)).collect();
+        // A worker with no caseload of their own (a manager) sees everyone.
+        let everyone = self.agenda_everyone || mine.is_empty();
+        let items = if everyone {
+            agenda::agenda(all, self.today, &self.config.currency)
+        } else {
+            agenda::agenda(mine, self.today, &self.config.currency)
+        };
+        self.agenda = items;
+        self.agenda_everyone = everyone;
+        self.agenda_selected = self
+            .agenda_selected
+            .min(self.agenda.len().saturating_sub(1));
+        self.agenda_dirty = false;
+    }
+
+    fn rebuild_dashboard(&mut self) {
+        let Some(replica) = self.replica() else {
+            return;
+        };
+        let all = replica.index().all();
+        let c = &self.config;
+        self.dashboard = Some(DashboardData {
+            headline: report::headline(all, self.today, &c.currency),
+            districts: report::by_district(all, self.today, &c.currency),
+            groups: report::by_group(all, self.today, &c.currency, c.cohort.send_upper_age),
+        });
+    }
+
+    fn load_pane(&mut self, id: PersonId) -> Option<PersonPane> {
+        let replica = self.replica()?;
+        match replica.person(id) {
+            Ok(Some(state)) => {
+                let person = state.young_person()?;
+                Some(PersonPane {
+                    state,
+                    person,
+                    scroll: 0,
+                })
+            }
+            Ok(None) => None,
+            Err(e) => {
+                self.set_status(StatusKind::Error, e.to_string());
+                None
+            }
+        }
+    }
+
+    fn reload_person(&mut self, id: PersonId) {
+        if self.person.as_ref().is_some_and(|p| p.person.id == id) {
+            let scroll = self.person.as_ref().map_or(0, |p| p.scroll);
+            self.person = self.load_pane(id).map(|mut p| {
+                p.scroll = scroll;
+                p
+            });
+        }
+    }
+
+    fn load_queue_pane(&mut self) {
+        self.queue.pane = self.queue.current().and_then(|id| self.load_pane(id));
+    }
+
+    /// The person an action like "log contact" applies to on this screen.
+    pub fn target_person(&self) -> Option<PersonId> {
+        let replica = self.replica()?;
+        match self.screen {
+            Screen::Caseload => self.caseload.selected_id(replica.index()),
+            Screen::Person => self.person.as_ref().map(|p| p.person.id),
+            Screen::Agenda => self.agenda.get(self.agenda_selected).map(|i| i.person),
+            Screen::Queue => self.queue.current(),
+            Screen::Dashboard => None,
+        }
+    }
+
+    pub fn person_name(&self, id: PersonId) -> String {
+        self.replica()
+            .and_then(|r| r.index().get(id))
+            .map_or_else(|| id.short(), |s| s.name.display())
+    }
+
+    /// The keymap contexts in force, most specific first.
+    pub fn contexts(&self) -> Vec<Context> {
+        match &self.overlay {
+            Some(Overlay::Contact(f)) if f.focus == ContactFocus::Choice => {
+                vec![Context::Contact, Context::Form]
+            }
+            Some(Overlay::Rating(f)) if f.rag.is_none() => vec![Context::Rating, Context::Form],
+            Some(Overlay::Help { .. }) => vec![Context::Form, Context::List, Context::Global],
+            Some(_) => vec![Context::Form],
+            None if self.screen == Screen::Caseload && self.caseload.searching => {
+                vec![Context::List, Context::Form]
+            }
+            None => self.screen_contexts(),
+        }
+    }
+
+    /// The contexts of the screen itself, whatever overlay is open: what help lists.
+    pub fn screen_contexts(&self) -> Vec<Context> {
+        match self.screen {
+            Screen::Caseload => vec![Context::Caseload, Context::List, Context::Global],
+            Screen::Person => vec![Context::Person, Context::Global],
+            Screen::Agenda => vec![Context::List, Context::Person, Context::Global],
+            Screen::Queue => vec![Context::Queue, Context::Global],
+            Screen::Dashboard => vec![Context::List, Context::Global],
+        }
+    }
+
+    fn focused_text(&mut self) -> Option<&mut Input> {
+        match &mut self.overlay {
+            Some(Overlay::Contact(f)) => f.text_field(),
+            Some(Overlay::Activity(p)) => Some(p.text_field()),
+            Some(Overlay::Rating(f)) if f.rag.is_some() => Some(&mut f.reason),
+            Some(Overlay::Palette(p)) => Some(&mut p.input),
+            Some(_) => None,
+            None if self.screen == Screen::Caseload && self.caseload.searching => {
+                Some(&mut self.caseload.query)
+            }
+            None => None,
+        }
+    }
+
+    pub fn handle_event(&mut self, event: &Event) {
+        if let Event::Key(key) = event
+            && key.kind != KeyEventKind::Release
+        {
+            self.handle_key(*key);
+        }
+    }
+
+    pub fn handle_key(&mut self, key: KeyEvent) {
+        self.last_input = Instant::now();
+        self.startup_problems.clear();
+        if !self.is_unlocked() {
+            self.handle_lock_key(key);
+            return;
+        }
+        if is_text_key(&key)
+            && let Some(field) = self.focused_text()
+        {
+            if edit(field, &key) {
+                self.after_edit();
+            }
+            return;
+        }
+        if let Some(action) = self
+            .keymap
+            .lookup(&self.contexts(), KeyChord::from_event(&key))
+        {
+            self.apply(action);
+        }
+    }
+
+    fn after_edit(&mut self) {
+        match &mut self.overlay {
+            Some(Overlay::Activity(p)) if p.focus == PickerFocus::Search => p.refilter(),
+            Some(Overlay::Palette(p)) => p.selected = 0,
+            Some(_) => {}
+            None => {
+                if let Session::Unlocked(replica) = &self.session {
+                    self.caseload.requery(replica.index());
+                }
+            }
+        }
+    }
+
+    fn handle_lock_key(&mut self, key: KeyEvent) {
+        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
+        if ctrl && key.code == KeyCode::Char('c') {
+            self.quit = true;
+            return;
+        }
+        match &mut self.session {
+            Session::Locked { input, error, .. } => match key.code {
+                KeyCode::Enter => self.try_unlock(),
+                KeyCode::Esc => input.reset(),
+                _ if is_text_key(&key) => {
+                    edit(input, &key);
+                    *error = None;
+                }
+                _ => {}
+            },
+            Session::Create {
+                first,
+                second,
+                on_second,
+                error,
+                ..
+            } => match key.code {
+                KeyCode::Enter if !*on_second => *on_second = true,
+                KeyCode::Enter => self.try_create(),
+                KeyCode::Tab | KeyCode::BackTab => *on_second = !*on_second,
+                _ if is_text_key(&key) => {
+                    edit(if *on_second { second } else { first }, &key);
+                    *error = None;
+                }
+                _ => {}
+            },
+            _ => {}
+        }
+    }
+
+    /// Unlocks with a passphrase given some other way (CASELOAD_PASSPHRASE).
+    pub fn unlock_with(&mut self, passphrase: &str) {
+        if let Session::Locked { input, .. } = &mut self.session {
+            *input = Input::new(passphrase.to_string());
+            self.try_unlock();
+        }
+    }
+
+    fn try_unlock(&mut self) {
+        let Session::Locked {
+            store,
+            input,
+            error,
+        } = &mut self.session
+        else {
+            return;
+        };
+        let pass = Zeroizing::new(input.value_and_reset());
+        let result = store
+            .unlock_with_passphrase(pass.as_bytes())
+            .and_then(Replica::open);
+        match result {
+            Ok(replica) => {
+                for d in replica.damaged() {
+                    self.startup_problems.push(format!(
+                        "{} record {} is damaged ({})",
+                        d.tree, d.record, d.reason
+                    ));
+                }
+                self.session = Session::Unlocked(Box::new(replica));
+                self.log.event("unlocked");
+                self.on_unlocked();
+            }
+            Err(StoreError::WrongPassphrase(_)) => {
+                *error = Some("Wrong passphrase. Try again.".into());
+                self.log.event("unlock refused: wrong passphrase");
+            }
+            Err(e) => {
+                *error = Some(e.to_string());
+                self.log.event("unlock failed");
+            }
+        }
+    }
+
+    fn try_create(&mut self) {
+        let Session::Create {
+            dir,
+            first,
+            second,
+            on_second,
+            error,
+        } = &mut self.session
+        else {
+            return;
+        };
+        let a = Zeroizing::new(first.value_and_reset());
+        let b = Zeroizing::new(second.value_and_reset());
+        *on_second = false;
+        if *a != *b {
+            *error = Some("The two passphrases differ. Type them again.".into());
+            return;
+        }
+        if let Err(e) = crate::cli::passphrase::check_new(&a) {
+            *error = Some(e);
+            return;
+        }
+        let worker = std::env::var("USER").unwrap_or_else(|_| "officer".into());
+        match Replica::init(
+            dir,
+            a.as_bytes(),
+            crate::domain::WorkerId::new(worker),
+            KdfParams::DEFAULT,
+        ) {
+            Ok(replica) => {
+                self.session = Session::Unlocked(Box::new(replica));
+                self.log.event("created store");
+                self.on_unlocked();
+            }
+            Err(e) => *error = Some(e.to_string()),
+        }
+    }
+
+    /// Locks: the data key and every decrypted record leave memory; an unsaved
+    /// form stays, to be finished after unlocking.
+    pub fn lock(&mut self, why: &str) {
+        let Session::Unlocked(replica) = std::mem::replace(&mut self.session, Session::Switching)
+        else {
+            return;
+        };
+        let store = replica.into_store().relock();
+        self.session = Session::Locked {
+            store,
+            input: Input::default(),
+            error: None,
+        };
+        self.person = None;
+        self.queue.pane = None;
+        self.dashboard = None;
+        self.agenda.clear();
+        self.agenda_dirty = true;
+        self.caseload_dirty = true;
+        self.status = None;
+        if let Some(Overlay::Help { .. } | Overlay::Palette(_)) = self.overlay {
+            self.overlay = None;
+        }
+        self.log.event(why);
+    }
+
+    /// Auto-lock after the configured idle time.
+    pub fn tick(&mut self, now: Instant) {
+        if let Some(deadline) = self.lock_deadline()
+            && now >= deadline
+        {
+            self.lock("locked after idle time");
+        }
+    }
+
+    /// When auto-lock will fire, if it will.
+    pub fn lock_deadline(&self) -> Option<Instant> {
+        let minutes = self.config.ui.idle_lock_minutes;
+        (self.is_unlocked() && minutes > 0)
+            .then(|| self.last_input + Duration::from_secs(u64::from(minutes) * 60))
+    }
+
+    fn go(&mut self, screen: Screen) {
+        if self.screen != screen {
+            self.history.clear();
+            self.screen = screen;
+        }
+        if screen == Screen::Agenda {
+            self.agenda_dirty = true;
+        }
+        if screen == Screen::Dashboard {
+            self.dashboard = None;
+        }
+        if screen == Screen::Queue && self.queue.people.is_empty() {
+            self.default_queue();
+        }
+        self.refresh_screen();
+    }
+
+    fn open_person(&mut self, id: PersonId) {
+        if let Some(pane) = self.load_pane(id) {
+            self.person = Some(pane);
+            self.open_person = Some(id);
+            if self.screen != Screen::Person {
+                self.history.push(self.screen);
+            }
+            self.screen = Screen::Person;
+        }
+    }
+
+    fn start_queue(&mut self, title: String, people: Vec<PersonId>) {
+        self.queue = QueueState {
+            title,
+            people,
+            ..QueueState::default()
+        };
+        self.history.clear();
+        self.screen = Screen::Queue;
+        self.load_queue_pane();
+    }
+
+    /// Not Known young people (including expired activities) in my caseload, or
+    /// everyone's if I hold none, longest without contact first.
+    fn default_queue(&mut self) {
+        let Some(replica) = self.replica() else {
+            return;
+        };
+        let me = replica.identity().worker.clone();
+        let all = replica.index().all();
+        let not_known = |s: &&crate::domain::CaseSummary| {
+            self.config
+                .currency
+                .effective_group(s.activity.as_ref(), self.today)
+                == StatusGroup::NotKnown
+        };
+        let mut people: Vec<_> = all
+            .iter()
+            .filter(|s| s.assigned.contains(&me))
+            .filter(not_known)
+            .collect();
+        let mut title = "Not Known – my caseload".to_string();
+        if people.is_empty() {
+            people = all.iter().filter(not_known).collect();
+            title = "Not Known – everyone".into();
+        }
+        people.sort_by_key(|s| (s.last_contact.as_ref().map(|c| c.at), s.name.sort_key()));
+        let ids = people.into_iter().map(|s| s.id).collect();
+        self.start_queue(title, ids);
+    }
+
+    pub fn apply(&mut self, action: Action) {
+        if self.overlay.is_some() {
+            self.apply_overlay(action);
+            return;
+        }
+        match action {
+            Action::Quit => self.quit = true,
+            Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Palette => self.overlay = Some(Overlay::Palette(Palette::default())),
+            Action::Lock => self.lock("locked by the user"),
+            Action::Back => self.back(),
+            Action::GoCaseload => self.go(Screen::Caseload),
+            Action::GoAgenda => self.go(Screen::Agenda),
+            Action::GoQueue => self.go(Screen::Queue),
+            Action::GoDashboard => self.go(Screen::Dashboard),
+            Action::Up => self.move_by(-1),
+            Action::Down => self.move_by(1),
+            Action::PageUp => self.move_by(-20),
+            Action::PageDown => self.move_by(20),
+            Action::Top => self.move_by(-1_000_000),
+            Action::Bottom => self.move_by(1_000_000),
+            Action::Open => {
+                if self.screen == Screen::Caseload {
+                    self.caseload.searching = false;
+                }
+                if let Some(id) = self.target_person() {
+                    self.open_person(id);
+                }
+            }
+            Action::Search if self.screen == Screen::Caseload => self.caseload.searching = true,
+            Action::SortNext | Action::SortReverse | Action::ClearFilters
+                if self.screen == Screen::Caseload =>
+            {
+                match action {
+                    Action::SortNext => self.caseload.sort = self.caseload.sort.next(),
+                    Action::SortReverse => self.caseload.descending = !self.caseload.descending,
+                    _ => {
+                        self.caseload.filters = Default::default();
+                        self.caseload.query.reset();
+                    }
+                }
+                self.filter_refresh();
+            }
+            Action::FilterRag
+            | Action::FilterStatus
+            | Action::FilterDistrict
+            | Action::FilterGroup
+            | Action::FilterOverdue
+            | Action::FilterMine => self.apply_filter(action),
+            Action::StartQueue if self.screen == Screen::Caseload => {
+                let Some(replica) = self.replica() else {
+                    return;
+                };
+                let ids = self.caseload.ids(replica.index());
+                let mut title = self.caseload.filters.describe().join(" · ");
+                if !self.caseload.query.value().is_empty() {
+                    title = format!("{title} \"{}\"", self.caseload.query.value())
+                        .trim()
+                        .to_string();
+                }
+                if title.is_empty() {
+                    title = "everyone listed".into();
+                }
+                self.start_queue(title, ids);
+            }
+            Action::LogContact => {
+                if let Some(id) = self.target_person() {
+                    let channel = self
+                        .replica()
+                        .and_then(|r| r.person(id).ok().flatten())
+                        .and_then(|s| s.young_person())
+                        .and_then(|p| p.contact_preferences.preferred)
+                        .unwrap_or(Channel::Phone);
+                    self.overlay = Some(Overlay::Contact(ContactForm::new(id, channel)));
+                }
+            }
+            Action::SetActivity => {
+                if let Some(id) = self.target_person() {
+                    self.overlay = Some(Overlay::Activity(ActivityPicker::new(id)));
+                }
+            }
+            Action::RateRisk => {
+                if let Some(id) = self.target_person()
+                    && let Some(state) = self.replica().and_then(|r| r.person(id).ok().flatten())
+                {
+                    let suggestion = risk::suggest(&state, self.today, &self.config.risk);
+                    self.overlay = Some(Overlay::Rating(RatingForm {
+                        person: id,
+                        suggestion,
+                        rag: None,
+                        reason: Input::default(),
+                        error: None,
+                    }));
+                }
+            }
+            Action::QueueSkip if self.screen == Screen::Queue && self.queue.current().is_some() => {
+                self.queue.pos += 1;
+                self.queue.skipped += 1;
+                self.load_queue_pane();
+            }
+            a if self.screen == Screen::Queue && a.outcome().is_some() => {
+                if let (Some(id), Some(outcome)) = (self.queue.current(), a.outcome()) {
+                    let attempt = self.attempt(Channel::Phone, outcome, String::new(), None);
+                    if self.save(id, OpPayload::LogContact(attempt)) {
+                        self.queue.started.get_or_insert_with(Instant::now);
+                        self.queue.done += 1;
+                        self.queue.pos += 1;
+                        self.set_status(
+                            StatusKind::Info,
+                            format!("Saved: Phone — {}", outcome.label()),
+                        );
+                        self.load_queue_pane();
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn apply_filter(&mut self, action: Action) {
+        match self.screen {
+            Screen::Caseload => {
+                let f = &mut self.caseload.filters;
+                match action {
+                    Action::FilterRag => f.cycle_rag(),
+                    Action::FilterStatus => f.cycle_status(),
+                    Action::FilterDistrict => f.cycle_district(),
+                    Action::FilterGroup => f.cycle_group(),
+                    Action::FilterOverdue => f.overdue = !f.overdue,
+                    _ => f.mine = !f.mine,
+                }
+                self.filter_refresh();
+            }
+            Screen::Agenda if action == Action::FilterMine => {
+                self.agenda_everyone = !self.agenda_everyone;
+                self.rebuild_agenda();
+            }
+            _ => {}
+        }
+    }
+
+    fn back(&mut self) {
+        if self.screen == Screen::Caseload
+            && (self.caseload.searching || !self.caseload.query.value().is_empty())
+        {
+            self.caseload.searching = false;
+            self.caseload.query.reset();
+            if let Session::Unlocked(replica) = &self.session {
+                self.caseload.requery(replica.index());
+            }
+            return;
+        }
+        if let Some(prev) = self.history.pop() {
+            self.screen = prev;
+            if prev != Screen::Person {
+                self.person = None;
+            }
+            self.refresh_screen();
+        }
+    }
+
+    fn move_by(&mut self, delta: isize) {
+        match self.screen {
+            Screen::Caseload => self.caseload.move_by(delta),
+            Screen::Agenda => move_selection(&mut self.agenda_selected, self.agenda.len(), delta),
+            Screen::Person => {
+                if let Some(p) = &mut self.person {
+                    p.scroll = (p.scroll as isize + delta).clamp(0, 2000) as u16;
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// A contact attempt made now (on the app's "today").
+    fn attempt(
+        &self,
+        channel: Channel,
+        outcome: Outcome,
+        note: String,
+        follow_up: Option<NaiveDate>,
+    ) -> ContactAttempt {
+        ContactAttempt {
+            at: self.today.and_time(chrono::Local::now().time()),
+            channel,
+            outcome,
+            note,
+            follow_up,
+        }
+    }
+
+    /// Commits through the replica; true once it is on disk. Refusals become the
+    /// status message (and the form's error), never a panic.
+    fn save(&mut self, id: PersonId, payload: OpPayload) -> bool {
+        let kind = payload.kind();
+        let today = self.today;
+        let Session::Unlocked(replica) = &mut self.session else {
+            return false;
+        };
+        let result = match payload {
+            OpPayload::SetFields(sets) => {
+                replica.set_fields(id, sets.into_iter().map(|s| s.value).collect(), today)
+            }
+            other => replica.record(id, other, today),
+        };
+        match result {
+            Ok(op) => {
+                self.log.event(&format!("saved {kind} {}", op.id));
+                self.after_commit(id);
+                true
+            }
+            Err(e) => {
+                self.log.event(&format!("refused {kind}"));
+                self.set_status(StatusKind::Error, format!("Not saved: {e}"));
+                false
+            }
+        }
+    }
+
+    fn after_commit(&mut self, id: PersonId) {
+        self.caseload_dirty = true;
+        self.agenda_dirty = true;
+        self.dashboard = None;
+        self.reload_person(id);
+        if self.screen != Screen::Queue {
+            self.refresh_screen();
+        }
+    }
+
+    fn error_text(&self) -> Option<String> {
+        self.status
+            .as_ref()
+            .filter(|s| s.kind == StatusKind::Error)
+            .map(|s| s.text.clone())
+    }
+
+    fn apply_overlay(&mut self, action: Action) {
+        let Some(overlay) = self.overlay.take() else {
+            return;
+        };
+        let mut keep = Some(overlay);
+        match (keep.as_mut(), action) {
+            (Some(_), Action::Back) => keep = None,
+            (Some(_), Action::Lock) => {
+                self.overlay = keep;
+                self.lock("locked by the user");
+                return;
+            }
+            (Some(Overlay::Help { scroll }), a) => match a {
+                Action::Down | Action::PageDown => {
+                    *scroll = scroll.saturating_add(if a == Action::Down { 1 } else { 10 })
+                }
+                Action::Up | Action::PageUp => {
+                    *scroll = scroll.saturating_sub(if a == Action::Up { 1 } else { 10 })
+                }
+                Action::Help | Action::Submit | Action::Quit | Action::Open => keep = None,
+                _ => {}
+            },
+            (Some(Overlay::Palette(p)), a) => {
+                let available = palette_actions();
+                let matches = p.matches(&available);
+                match a {
+                    Action::Down => move_selection(&mut p.selected, matches.len(), 1),
+                    Action::Up => move_selection(&mut p.selected, matches.len(), -1),
+                    Action::Submit => {
+                        let chosen = matches.get(p.selected).copied();
+                        self.overlay = None;
+                        if let Some(a) = chosen {
+                            self.apply(a);
+                        }
+                        return;
+                    }
+                    _ => {}
+                }
+            }
+            (Some(Overlay::Contact(f)), a) => {
+                if let Some(c) = a.channel() {
+                    f.channel = c;
+                } else if let Some(o) = a.outcome() {
+                    f.outcome = Some(o);
+                    f.focus = ContactFocus::Note;
+                    f.error = None;
+                } else {
+                    match a {
+                        Action::NextField => f.next_focus(false),
+                        Action::PrevField => f.next_focus(true),
+                        Action::Submit => {
+                            let form = std::mem::replace(f, ContactForm::new(f.person, f.channel));
+                            match self.submit_contact(Box::new(form)) {
+                                Ok(()) => keep = None,
+                                Err(form) => *f = *form,
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+            }
+            (Some(Overlay::Activity(p)), a) => match a {
+                Action::Down => move_selection(&mut p.selected, p.matches.len(), 1),
+                Action::Up => move_selection(&mut p.selected, p.matches.len(), -1),
+                Action::NextField | Action::PrevField => {
+                    p.focus = if p.focus == PickerFocus::Search {
+                        PickerFocus::Start
+                    } else {
+                        PickerFocus::Search
+                    }
+                }
+                Action::Submit => {
+                    let result = match (p.chosen(), parse_date(p.start.value(), self.today)) {
+                        (None, _) => {
+                            Err("No activity matches; type part of a code or its name.".to_string())
+                        }
+                        (_, Err(e)) => Err(e.to_string()),
+                        (Some(code), Ok(start)) => {
+                            let activity = CurrentActivity {
+                                code,
+                                start,
+                                confirmed: self.today,
+                                source: ActivitySource::YoungPerson,
+                                expected_end: None,
+                                provider: None,
+                            };
+                            let payload = OpPayload::SetFields(vec![crate::domain::FieldSet {
+                                value: FieldValue::CurrentActivity(activity),
+                                supersedes: Vec::new(),
+                            }]);
+                            if self.save(p.person, payload) {
+                                self.set_status(
+                                    StatusKind::Info,
+                                    format!("Saved: activity {} {}", code, code.label()),
+                                );
+                                Ok(())
+                            } else {
+                                Err(self.error_text().unwrap_or_default())
+                            }
+                        }
+                    };
+                    match result {
+                        Ok(()) => keep = None,
+                        Err(e) => p.error = Some(e),
+                    }
+                }
+                _ => {}
+            },
+            (Some(Overlay::Rating(f)), a) => {
+                if let Some(rag) = a.rag() {
+                    f.rag = Some(rag);
+                    f.error = None;
+                } else {
+                    match a {
+                        Action::NextField | Action::PrevField => f.rag = None,
+                        Action::Submit => match f.rag {
+                            None => f.error = Some("Choose Red, Amber or Green first.".into()),
+                            Some(rag) => {
+                                let rating = RiskRating {
+                                    rag,
+                                    reason: f.reason.value().trim().to_string(),
+                                    factors: f.suggestion.factors.iter().map(|(x, _)| *x).collect(),
+                                    rated_on: self.today,
+                                    review_due: self.config.risk.review_due(rag, self.today),
+                                };
+                                if self.save(f.person, OpPayload::RateRisk(rating)) {
+                                    self.set_status(
+                                        StatusKind::Info,
+                                        format!(
+                                            "Saved: rated {}, review {}",
+                                            rag.label(),
+                                            uk(self.config.risk.review_due(rag, self.today))
+                                        ),
+                                    );
+                                    keep = None;
+                                } else {
+                                    f.error = self.error_text();
+                                }
+                            }
+                        },
+                        _ => {}
+                    }
+                }
+            }
+            (None, _) => {}
+        }
+        if self.overlay.is_none() {
+            self.overlay = keep;
+        }
+    }
+
+    fn submit_contact(&mut self, mut form: Box<ContactForm>) -> Result<(), Box<ContactForm>> {
+        let Some(outcome) = form.outcome else {
+            form.error = Some(
+                "Choose an outcome first (for example n: no answer, y: spoke to the young person)."
+                    .into(),
+            );
+            return Err(form);
+        };
+        let follow_up = match form.follow_up.value().trim() {
+            "" => None,
+            text => match parse_date(text, self.today) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    form.error = Some(e.to_string());
+                    form.focus = ContactFocus::FollowUp;
+                    return Err(form);
+                }
+            },
+        };
+        let attempt = self.attempt(
+            form.channel,
+            outcome,
+            form.note.value().trim().to_string(),
+            follow_up,
+        );
+        if self.save(form.person, OpPayload::LogContact(attempt)) {
+            let name = self.person_name(form.person);
+            self.set_status(
+                StatusKind::Info,
+                format!(
+                    "Saved: {} — {} for {name}",
+                    form.channel.label(),
+                    outcome.label()
+                ),
+            );
+            if self.screen == Screen::Queue && self.queue.current() == Some(form.person) {
+                self.queue.started.get_or_insert_with(Instant::now);
+                self.queue.done += 1;
+                self.queue.pos += 1;
+                self.load_queue_pane();
+            }
+            Ok(())
+        } else {
+            form.error = self.error_text();
+            Err(form)
+        }
+    }
+
+    pub fn log_path(&self) -> Option<&std::path::Path> {
+        self.log.path()
+    }
+}
+
+/// The actions the palette offers (those that make sense outside a form).
+pub fn palette_actions() -> Vec<Action> {
+    Action::ALL
+        .iter()
+        .copied()
+        .filter(|a| {
+            a.channel().is_none()
+                && a.outcome().is_none()
+                && a.rag().is_none()
+                && !matches!(
+                    a,
+                    Action::Submit
+                        | Action::NextField
+                        | Action::PrevField
+                        | Action::Up
+                        | Action::Down
+                        | Action::Palette
+                )
+        })
+        .collect()
+}

@@ -1,0 +1,115 @@
+//! The caseworker's workbench: a full-screen terminal UI over one replica.
+//!
+//! Layout follows ratatui's component pattern: `keymap` turns keys into named
+//! `action`s, `app` applies them to state (and writes through the replica),
+//! `views` draw from state only. The loop below sleeps in `poll` until a key or
+//! the auto-lock deadline: no busy loop, and ratatui redraws only changed cells.
+
+pub mod action;
+pub mod agenda;
+pub mod app;
+pub mod caseload;
+pub mod forms;
+pub mod keymap;
+pub mod theme;
+pub mod views;
+
+use app::{App, Session};
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{self, Event};
+use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
+use ratatui::crossterm::{cursor, execute};
+use std::io::{self, IsTerminal, Stdout};
+use std::time::{Duration, Instant};
+
+/// Puts the terminal back as it was. Safe to call twice.
+pub fn restore_terminal() {
+    let _ = terminal::disable_raw_mode();
+    let _ = execute!(io::stdout(), LeaveAlternateScreen, cursor::Show);
+}
+
+/// On a panic: restore the terminal first, then say where it happened — never
+/// the panic's message, which could hold a name or a note.
+fn install_panic_hook(log_path: Option<std::path::PathBuf>) {
+    std::panic::set_hook(Box::new(move |info| {
+        restore_terminal();
+        let location = info.location().map_or_else(
+            || "unknown place".to_string(),
+            |l| format!("{}:{}", l.file(), l.line()),
+        );
+        eprintln!(
+            "caseload stopped because of an internal error (at {location}). Everything shown as saved is safe on disk; unsaved input was lost."
+        );
+        if let Some(p) = &log_path {
+            eprintln!("The event log is at {}.", p.display());
+            if let Ok(mut f) = std::fs::OpenOptions::new().append(true).open(p) {
+                use std::io::Write;
+                let _ = writeln!(
+                    f,
+                    "{} internal error at {location}",
+                    chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ")
+                );
+            }
+        }
+    }));
+}
+
+struct TerminalGuard;
+
+impl Drop for TerminalGuard {
+    fn drop(&mut self) {
+        restore_terminal();
+    }
+}
+
+/// Runs the workbench until the user quits.
+pub fn run(app: &mut App) -> io::Result<()> {
+    if !io::stdout().is_terminal() {
+        return Err(io::Error::other(
+            "the workbench needs a terminal; for scripts use the commands listed by `caseload --help`",
+        ));
+    }
+    install_panic_hook(app.log_path().map(|p| p.to_path_buf()));
+    terminal::enable_raw_mode()?;
+    let _guard = TerminalGuard;
+    execute!(io::stdout(), EnterAlternateScreen)?;
+    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
+        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    terminal.clear()?;
+    let mut was_unlocked = app.is_unlocked();
+    loop {
+        terminal.draw(|f| views::draw(f, app))?;
+        if app.quit {
+            break;
+        }
+        let timeout = app.lock_deadline().map_or(Duration::from_secs(3600), |d| {
+            d.saturating_duration_since(Instant::now())
+        });
+        if event::poll(timeout)? {
+            let ev = event::read()?;
+            app.handle_event(&ev);
+            // Take whatever else is already waiting (a burst of typing over SSH)
+            // before drawing again.
+            while !app.quit && event::poll(Duration::ZERO)? {
+                let ev = event::read()?;
+                if !matches!(ev, Event::Resize(..)) {
+                    app.handle_event(&ev);
+                }
+            }
+        }
+        app.tick(Instant::now());
+        let unlocked = app.is_unlocked();
+        if was_unlocked && !unlocked {
+            // Locked: repaint everything so nothing of the caseload remains.
+            terminal.clear()?;
+        }
+        was_unlocked = unlocked;
+    }
+    Ok(())
+}
+
+/// Whether a session is waiting for a passphrase.
+pub fn needs_passphrase(app: &App) -> bool {
+    matches!(app.session, Session::Locked { .. })
+}

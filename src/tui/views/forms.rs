@@ -1,0 +1,383 @@
+//! Overlays: help, the command palette and the three forms.
+
+use super::{centred, input_line, popup, styled};
+use crate::domain::records::Rag;
+use crate::domain::{Channel, Outcome};
+use crate::tui::action::Action;
+use crate::tui::app::{App, palette_actions};
+use crate::tui::forms::{
+    ActivityPicker, ContactFocus, ContactForm, Palette, PickerFocus, RatingForm,
+};
+use crate::tui::keymap::Context;
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Paragraph, Wrap};
+
+pub fn draw_help(frame: &mut Frame, app: &App, area: Rect, scroll: u16) {
+    let t = &app.theme;
+    let rect = centred(
+        area,
+        area.width.saturating_sub(4).min(100),
+        area.height.saturating_sub(2),
+    );
+    let inner = popup(frame, app, rect, "Keys (from your keymap) · Esc closes");
+    let mut lines: Vec<Line> = Vec::new();
+    let mut contexts: Vec<Context> = app.screen_contexts();
+    for c in [
+        Context::Global,
+        Context::Form,
+        Context::Contact,
+        Context::Rating,
+        Context::Queue,
+    ] {
+        if !contexts.contains(&c) {
+            contexts.push(c);
+        }
+    }
+    for ctx in contexts {
+        let binds = app.keymap.bindings(ctx);
+        if binds.is_empty() {
+            continue;
+        }
+        lines.push(Line::from(Span::styled(
+            format!("[{}]", ctx.name()),
+            t.header,
+        )));
+        let mut grouped: Vec<(Action, Vec<String>)> = Vec::new();
+        for (k, a) in binds {
+            match grouped.last_mut() {
+                Some((last, keys)) if *last == a => keys.push(k.to_string()),
+                _ => grouped.push((a, vec![k.to_string()])),
+            }
+        }
+        for (a, keys) in grouped {
+            lines.push(Line::from(vec![
+                Span::styled(format!("  {:<16}", keys.join(", ")), t.key),
+                Span::styled(a.help().to_string(), t.text),
+            ]));
+        }
+    }
+    frame.render_widget(Paragraph::new(lines).scroll((scroll, 0)), inner);
+}
+
+pub fn draw_palette(frame: &mut Frame, app: &App, area: Rect, p: &Palette) {
+    let t = &app.theme;
+    let rect = centred(area, 70, 16);
+    let inner = popup(frame, app, rect, "Find an action · Enter runs it");
+    let [field, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
+    input_line(frame, app, field, ">", &p.input, true, false);
+    let matches = p.matches(&palette_actions());
+    let ctx = [
+        Context::Caseload,
+        Context::List,
+        Context::Person,
+        Context::Queue,
+        Context::Global,
+    ];
+    let lines: Vec<Line> = matches
+        .iter()
+        .enumerate()
+        .take(list.height as usize)
+        .map(|(i, a)| {
+            let line = Line::from(vec![
+                Span::raw(format!(" {:<40}", a.help())),
+                Span::styled(app.keymap.hint(&ctx, *a), t.key),
+            ]);
+            if i == p.selected {
+                line.style(t.selected)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+}
+
+fn choices<T: Copy + PartialEq>(
+    app: &App,
+    items: &[(T, Action, &str)],
+    chosen: Option<T>,
+) -> Vec<Span<'static>> {
+    let t = &app.theme;
+    let mut spans = Vec::new();
+    for (value, action, label) in items {
+        let key = app
+            .keymap
+            .hint(&[Context::Contact, Context::Rating], *action);
+        let selected = chosen == Some(*value);
+        let text = format!(
+            "{}{key} {label}{} ",
+            if selected { "[" } else { " " },
+            if selected { "]" } else { " " }
+        );
+        spans.push(Span::styled(
+            text,
+            if selected { t.selected } else { t.text },
+        ));
+    }
+    spans
+}
+
+pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
+    let t = &app.theme;
+    let rect = centred(area, 78, 14);
+    let title = format!("Log a contact attempt: {}", app.person_name(f.person));
+    let inner = popup(frame, app, rect, &title);
+    let [ch1, ch2, out1, out2, _, note, follow, err, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    use Action as A;
+    let c1 = [
+        (Channel::Phone, A::ChannelPhone, "phone"),
+        (Channel::Text, A::ChannelText, "text"),
+        (Channel::Email, A::ChannelEmail, "email"),
+        (Channel::Letter, A::ChannelLetter, "letter"),
+        (Channel::SocialMedia, A::ChannelSocial, "social"),
+        (Channel::HomeVisit, A::ChannelHomeVisit, "visit"),
+    ];
+    let c2 = [
+        (Channel::FaceToFace, A::ChannelFaceToFace, "face to face"),
+        (Channel::ViaSchool, A::ChannelViaSchool, "school"),
+        (Channel::ViaCollege, A::ChannelViaCollege, "college"),
+        (Channel::ViaParentCarer, A::ChannelViaParent, "parent"),
+        (
+            Channel::ViaOtherProfessional,
+            A::ChannelViaProfessional,
+            "professional",
+        ),
+    ];
+    let o1 = [
+        (Outcome::NoAnswer, A::OutcomeNoAnswer, "no answer"),
+        (Outcome::VoicemailLeft, A::OutcomeVoicemail, "voicemail"),
+        (Outcome::WrongNumber, A::OutcomeWrongNumber, "wrong no."),
+        (Outcome::PostReturned, A::OutcomePostReturned, "returned"),
+        (Outcome::SentNoReply, A::OutcomeSentNoReply, "no reply"),
+    ];
+    let o2 = [
+        (
+            Outcome::SpokeToYoungPerson,
+            A::OutcomeSpokeYoungPerson,
+            "young person",
+        ),
+        (
+            Outcome::SpokeToParentCarer,
+            A::OutcomeSpokeParent,
+            "parent/carer",
+        ),
+        (
+            Outcome::SpokeToThirdParty,
+            A::OutcomeSpokeThirdParty,
+            "third party",
+        ),
+        (Outcome::Refused, A::OutcomeRefused, "refused"),
+    ];
+    let mut l1 = vec![styled("Channel ", t.header)];
+    l1.extend(choices(app, &c1, Some(f.channel)));
+    let mut l2 = vec![styled("        ", t.header)];
+    l2.extend(choices(app, &c2, Some(f.channel)));
+    let mut l3 = vec![styled("Outcome ", t.header)];
+    l3.extend(choices(app, &o1, f.outcome));
+    let mut l4 = vec![styled("  spoke:", t.header)];
+    l4.extend(choices(app, &o2, f.outcome));
+    for (line, area) in [(l1, ch1), (l2, ch2), (l3, out1), (l4, out2)] {
+        frame.render_widget(Paragraph::new(Line::from(line)), area);
+    }
+    input_line(
+        frame,
+        app,
+        note,
+        "Note:     ",
+        &f.note,
+        f.focus == ContactFocus::Note,
+        false,
+    );
+    input_line(
+        frame,
+        app,
+        follow,
+        "Follow-up:",
+        &f.follow_up,
+        f.focus == ContactFocus::FollowUp,
+        false,
+    );
+    if let Some(e) = &f.error {
+        frame.render_widget(
+            Paragraph::new(Line::from(styled(format!("Error: {e}"), t.error)))
+                .wrap(Wrap { trim: true }),
+            err,
+        );
+    }
+    let status = match (f.outcome, f.channel) {
+        (Some(o), c) => format!("{} — {}. Enter saves.", c.label(), o.label()),
+        (None, c) => format!("{} chosen; press an outcome key.", c.label()),
+    };
+    frame.render_widget(
+        Paragraph::new(vec![
+            Line::from(styled(status, t.ok)),
+            Line::from(styled(
+                "Tab: note / follow-up (12/01/2027, +2w, tomorrow, mon) · Esc cancels",
+                t.dim,
+            )),
+        ]),
+        help,
+    );
+}
+
+pub fn draw_activity(frame: &mut Frame, app: &App, area: Rect, p: &ActivityPicker) {
+    let t = &app.theme;
+    let rect = centred(area, 78, area.height.saturating_sub(4).min(20));
+    let title = format!("Set current activity: {}", app.person_name(p.person));
+    let inner = popup(frame, app, rect, &title);
+    let [search, start, list, err, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+    ])
+    .areas(inner);
+    input_line(
+        frame,
+        app,
+        search,
+        "Find (code or words):",
+        &p.query,
+        p.focus == PickerFocus::Search,
+        false,
+    );
+    input_line(
+        frame,
+        app,
+        start,
+        "Start date:          ",
+        &p.start,
+        p.focus == PickerFocus::Start,
+        false,
+    );
+    let height = list.height as usize;
+    let first = p.selected.saturating_sub(height.saturating_sub(1));
+    let lines: Vec<Line> = p
+        .matches
+        .iter()
+        .enumerate()
+        .skip(first)
+        .take(height)
+        .map(|(i, c)| {
+            let line = Line::from(vec![
+                Span::raw(format!(" {} {:<58}", c.code(), c.label())),
+                Span::styled(c.group().label(), t.group(c.group())),
+            ]);
+            if i == p.selected {
+                line.style(t.selected)
+            } else {
+                line
+            }
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(lines), list);
+    if let Some(e) = &p.error {
+        frame.render_widget(Paragraph::new(styled(format!("Error: {e}"), t.error)), err);
+    }
+    frame.render_widget(
+        Paragraph::new(styled(
+            "↑↓ choose · Enter saves (confirmed today) · Tab: start date · Esc cancels",
+            t.dim,
+        )),
+        help,
+    );
+}
+
+pub fn draw_rating(frame: &mut Frame, app: &App, area: Rect, f: &RatingForm) {
+    let t = &app.theme;
+    let rect = centred(area, 78, 14);
+    let title = format!("Rate risk of NEET: {}", app.person_name(f.person));
+    let inner = popup(frame, app, rect, &title);
+    let [sugg, factors, _, pick, reason, review, err, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(3),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            styled("Suggested: ", t.header),
+            styled(f.suggestion.rag.label(), t.rag(Some(f.suggestion.rag))),
+            styled(
+                format!(
+                    " (score {}, Red at {}, Amber at {})",
+                    f.suggestion.score, app.config.risk.red_at, app.config.risk.amber_at
+                ),
+                t.text,
+            ),
+        ])),
+        sugg,
+    );
+    let list: Vec<String> = f
+        .suggestion
+        .factors
+        .iter()
+        .map(|(x, w)| format!("{} ({w})", x.label()))
+        .collect();
+    frame.render_widget(
+        Paragraph::new(if list.is_empty() {
+            "No risk factors recorded.".to_string()
+        } else {
+            list.join(", ")
+        })
+        .style(t.dim)
+        .wrap(Wrap { trim: true }),
+        factors,
+    );
+    let items = [
+        (Rag::Red, Action::RagRed, "Red"),
+        (Rag::Amber, Action::RagAmber, "Amber"),
+        (Rag::Green, Action::RagGreen, "Green"),
+    ];
+    let mut line = vec![styled("Your rating: ", t.header)];
+    line.extend(choices(app, &items, f.rag));
+    frame.render_widget(Paragraph::new(Line::from(line)), pick);
+    input_line(
+        frame,
+        app,
+        reason,
+        "Reason:",
+        &f.reason,
+        f.rag.is_some(),
+        false,
+    );
+    if let Some(r) = f.rag {
+        frame.render_widget(
+            Paragraph::new(format!(
+                "Review due {}",
+                crate::domain::dates::uk(app.config.risk.review_due(r, app.today))
+            ))
+            .style(t.dim),
+            review,
+        );
+    }
+    if let Some(e) = &f.error {
+        frame.render_widget(Paragraph::new(styled(format!("Error: {e}"), t.error)), err);
+    }
+    frame.render_widget(
+        Paragraph::new(styled(
+            "Your rating always wins over the suggestion · Enter saves · Esc cancels",
+            t.dim,
+        )),
+        help,
+    );
+}

@@ -1,0 +1,281 @@
+//! Drawing. Every function here reads the application state and draws it; none
+//! changes it (the list offsets are display memory, kept in `Cell`s).
+
+mod caseload;
+mod dashboard;
+mod forms;
+mod lock;
+mod person;
+mod queue;
+
+use super::app::{App, Screen, StatusKind};
+use super::forms::Overlay;
+use crate::domain::{Channel, Outcome};
+use ratatui::Frame;
+use ratatui::layout::{Constraint, Layout, Rect};
+use ratatui::style::Style;
+use ratatui::text::{Line, Span};
+use ratatui::widgets::{Block, Borders, Clear, Paragraph, Wrap};
+
+pub const MIN_WIDTH: u16 = 80;
+pub const MIN_HEIGHT: u16 = 24;
+
+pub fn draw(frame: &mut Frame, app: &App) {
+    let area = frame.area();
+    if area.width < MIN_WIDTH || area.height < MIN_HEIGHT {
+        let msg = format!(
+            "Terminal too small: {}×{}. caseload needs at least {MIN_WIDTH}×{MIN_HEIGHT}; enlarge the window.",
+            area.width, area.height
+        );
+        frame.render_widget(
+            Paragraph::new(msg)
+                .wrap(Wrap { trim: true })
+                .style(app.theme.text),
+            area,
+        );
+        return;
+    }
+    if !app.is_unlocked() {
+        lock::draw(frame, app, area);
+        return;
+    }
+    let [header, body, status] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(area);
+    draw_header(frame, app, header);
+    match app.screen {
+        Screen::Caseload => caseload::draw(frame, app, body),
+        Screen::Person => person::draw(frame, app, body),
+        Screen::Agenda => caseload::draw_agenda(frame, app, body),
+        Screen::Queue => queue::draw(frame, app, body),
+        Screen::Dashboard => dashboard::draw(frame, app, body),
+    }
+    draw_status(frame, app, status);
+    match &app.overlay {
+        None => {}
+        Some(Overlay::Help { scroll }) => forms::draw_help(frame, app, area, *scroll),
+        Some(Overlay::Palette(p)) => forms::draw_palette(frame, app, area, p),
+        Some(Overlay::Contact(f)) => forms::draw_contact(frame, app, area, f),
+        Some(Overlay::Activity(p)) => forms::draw_activity(frame, app, area, p),
+        Some(Overlay::Rating(f)) => forms::draw_rating(frame, app, area, f),
+    }
+}
+
+fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let tabs = [
+        Screen::Caseload,
+        Screen::Agenda,
+        Screen::Queue,
+        Screen::Dashboard,
+    ];
+    let narrow = area.width < 100;
+    let mut spans = vec![Span::styled(" caseload ", t.title)];
+    for (i, s) in tabs.iter().enumerate() {
+        let current = *s == app.screen || (app.screen == Screen::Person && *s == Screen::Caseload);
+        let name = if narrow && *s == Screen::Queue {
+            "Queue"
+        } else {
+            s.title()
+        };
+        let label = format!(" {} {} ", i + 1, name);
+        spans.push(if current {
+            Span::styled(label, t.selected)
+        } else {
+            Span::styled(label, t.dim)
+        });
+    }
+    let who = app
+        .replica()
+        .map(|r| {
+            format!(
+                "{} · {}",
+                r.identity().worker,
+                crate::domain::dates::uk(app.today)
+            )
+        })
+        .unwrap_or_default();
+    let used: usize = spans.iter().map(|s| s.width()).sum();
+    let pad = (area.width as usize).saturating_sub(used + who.chars().count() + 1);
+    spans.push(Span::raw(" ".repeat(pad)));
+    spans.push(Span::styled(who, t.dim));
+    frame.render_widget(Paragraph::new(Line::from(spans)), area);
+}
+
+fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
+    let t = &app.theme;
+    let ctx = app.contexts();
+    let global = [super::keymap::Context::Global];
+    let help = app.keymap.hint(&ctx, super::action::Action::Help);
+    let lock = app.keymap.hint(&global, super::action::Action::Lock);
+    let hint = if area.width < 120 {
+        format!(" {help} help · {lock} lock ")
+    } else {
+        format!(
+            " {help} help · {} find action · {lock} lock · {} quit ",
+            app.keymap.hint(&global, super::action::Action::Palette),
+            app.keymap.hint(&global, super::action::Action::Quit),
+        )
+    };
+    let (text, style) = if let Some(p) = app.startup_problems.first() {
+        (format!(" Problem: {p}"), t.error)
+    } else {
+        match &app.status {
+            Some(m) if m.kind == StatusKind::Error => (format!(" Error: {}", m.text), t.error),
+            Some(m) => (format!(" {}", m.text), t.status_bar),
+            None => (String::new(), t.status_bar),
+        }
+    };
+    let width = area.width as usize;
+    let hint_w = hint.chars().count();
+    let room = width.saturating_sub(hint_w);
+    let shown: String = truncate(&text, room);
+    let pad = room.saturating_sub(shown.chars().count());
+    let line = Line::from(vec![
+        Span::styled(shown, style),
+        Span::styled(" ".repeat(pad), t.status_bar),
+        Span::styled(hint, t.status_bar),
+    ]);
+    frame.render_widget(Paragraph::new(line).style(t.status_bar), area);
+}
+
+/// Cuts `s` to `width` characters, marking the cut with "…".
+pub fn truncate(s: &str, width: usize) -> String {
+    if s.chars().count() <= width {
+        s.to_string()
+    } else if width == 0 {
+        String::new()
+    } else {
+        let mut out: String = s.chars().take(width - 1).collect();
+        out.push('…');
+        out
+    }
+}
+
+/// A centred rectangle `w`×`h` (clamped to the area).
+pub fn centred(area: Rect, w: u16, h: u16) -> Rect {
+    let w = w.min(area.width);
+    let h = h.min(area.height);
+    Rect {
+        x: area.x + (area.width - w) / 2,
+        y: area.y + (area.height - h) / 2,
+        width: w,
+        height: h,
+    }
+}
+
+/// A bordered popup, cleared underneath.
+pub fn popup(frame: &mut Frame, app: &App, area: Rect, title: &str) -> Rect {
+    frame.render_widget(Clear, area);
+    let block = Block::default()
+        .borders(Borders::ALL)
+        .border_style(app.theme.border)
+        .title(Span::styled(format!(" {title} "), app.theme.title));
+    let inner = block.inner(area);
+    frame.render_widget(block, area);
+    inner
+}
+
+/// Three letters, for the 80-column table.
+pub fn channel_tiny(c: Channel) -> &'static str {
+    match c {
+        Channel::Phone => "Ph",
+        Channel::Text => "Txt",
+        Channel::Email => "Eml",
+        Channel::Letter => "Let",
+        Channel::SocialMedia => "Soc",
+        Channel::HomeVisit => "Vis",
+        Channel::FaceToFace => "F2F",
+        Channel::ViaSchool => "Sch",
+        Channel::ViaCollege => "Col",
+        Channel::ViaParentCarer => "Par",
+        Channel::ViaOtherProfessional => "Pro",
+    }
+}
+
+/// Five letters, for the 80-column table.
+pub fn outcome_tiny(o: Outcome) -> &'static str {
+    match o {
+        Outcome::NoAnswer => "NoAns",
+        Outcome::VoicemailLeft => "VMail",
+        Outcome::WrongNumber => "Wrong",
+        Outcome::PostReturned => "Retd",
+        Outcome::SentNoReply => "NoRep",
+        Outcome::SpokeToYoungPerson => "YP",
+        Outcome::SpokeToParentCarer => "P/C",
+        Outcome::SpokeToThirdParty => "3rd",
+        Outcome::Refused => "Refus",
+    }
+}
+
+pub fn channel_short(c: Channel) -> &'static str {
+    match c {
+        Channel::Phone => "Phone",
+        Channel::Text => "Text",
+        Channel::Email => "Email",
+        Channel::Letter => "Letter",
+        Channel::SocialMedia => "Social",
+        Channel::HomeVisit => "Visit",
+        Channel::FaceToFace => "F2F",
+        Channel::ViaSchool => "School",
+        Channel::ViaCollege => "College",
+        Channel::ViaParentCarer => "Parent",
+        Channel::ViaOtherProfessional => "Prof",
+    }
+}
+
+pub fn outcome_short(o: Outcome) -> &'static str {
+    match o {
+        Outcome::NoAnswer => "no answer",
+        Outcome::VoicemailLeft => "voicemail",
+        Outcome::WrongNumber => "wrong no.",
+        Outcome::PostReturned => "returned",
+        Outcome::SentNoReply => "no reply",
+        Outcome::SpokeToYoungPerson => "spoke YP",
+        Outcome::SpokeToParentCarer => "spoke P/C",
+        Outcome::SpokeToThirdParty => "spoke 3rd",
+        Outcome::Refused => "refused",
+    }
+}
+
+/// A labelled input line with the cursor placed when focused.
+pub fn input_line(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    label: &str,
+    input: &tui_input::Input,
+    focused: bool,
+    masked: bool,
+) {
+    let t = &app.theme;
+    let label_w = label.chars().count() as u16 + 1;
+    let width = area.width.saturating_sub(label_w + 1).max(1) as usize;
+    let scroll = input.visual_scroll(width);
+    let value: String = if masked {
+        "•".repeat(input.value().chars().count())
+    } else {
+        input.value().to_string()
+    };
+    let shown: String = value.chars().skip(scroll).take(width).collect();
+    let line = Line::from(vec![
+        Span::styled(format!("{label} "), if focused { t.key } else { t.text }),
+        Span::styled(format!("{shown:<width$}"), t.input),
+    ]);
+    frame.render_widget(Paragraph::new(line), area);
+    if focused {
+        let x = area.x + label_w + (input.visual_cursor().saturating_sub(scroll)) as u16;
+        frame.set_cursor_position((x.min(area.right().saturating_sub(1)), area.y));
+    }
+}
+
+pub fn key_span(app: &App, text: String) -> Span<'static> {
+    Span::styled(text, app.theme.key)
+}
+
+pub fn styled(text: impl Into<String>, style: Style) -> Span<'static> {
+    Span::styled(text.into(), style)
+}

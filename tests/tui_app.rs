@@ -1,0 +1,285 @@
+//! The workbench's behaviour, driven key by key through the real keymap and a
+//! real store (no terminal needed).
+
+use caseload::config::Config;
+use caseload::demo::{DemoCohort, DemoSpec};
+use caseload::domain::{Outcome, WorkerId};
+use caseload::logfile::Log;
+use caseload::replica::Replica;
+use caseload::store::Origin;
+use caseload::store::crypto::KdfParams;
+use caseload::tui::app::{App, Screen, Session, StatusKind};
+use caseload::tui::forms::Overlay;
+use caseload::tui::keymap::Keymap;
+use caseload::tui::theme::Theme;
+use chrono::NaiveDate;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::time::{Duration, Instant};
+
+const FAST: KdfParams = KdfParams {
+    m_cost: 8 * 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
+const PASS: &str = "app test passphrase";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+fn setup(keymap: Keymap) -> (App, tempfile::TempDir) {
+    let tmp = tempfile::tempdir().unwrap();
+    let mut r = Replica::init(
+        &tmp.path().join("s"),
+        PASS.as_bytes(),
+        WorkerId::new("demo.officer"),
+        FAST,
+    )
+    .unwrap();
+    let ops: Vec<_> = DemoCohort::new(DemoSpec {
+        people: 120,
+        seed: 5,
+        today: today(),
+    })
+    .flatten()
+    .collect();
+    r.commit(&ops, Origin::Remote).unwrap();
+    let app = App::new(
+        Session::Unlocked(Box::new(r)),
+        Config::default(),
+        keymap,
+        Theme::mono(),
+        today(),
+        Log::default(),
+    );
+    (app, tmp)
+}
+
+/// Presses keys given as the user would type them; returns how many were pressed.
+fn press(app: &mut App, keys: &[&str]) -> usize {
+    for k in keys {
+        let (code, mods) = match *k {
+            "Enter" => (KeyCode::Enter, KeyModifiers::NONE),
+            "Esc" => (KeyCode::Esc, KeyModifiers::NONE),
+            "Tab" => (KeyCode::Tab, KeyModifiers::NONE),
+            "Down" => (KeyCode::Down, KeyModifiers::NONE),
+            "C-l" => (KeyCode::Char('l'), KeyModifiers::CONTROL),
+            "C-p" => (KeyCode::Char('p'), KeyModifiers::CONTROL),
+            s if s.chars().count() == 1 => {
+                (KeyCode::Char(s.chars().next().unwrap()), KeyModifiers::NONE)
+            }
+            other => panic!("unknown key {other}"),
+        };
+        app.handle_key(KeyEvent::new(code, mods));
+    }
+    keys.len()
+}
+
+fn type_text(app: &mut App, text: &str) {
+    for c in text.chars() {
+        app.handle_key(KeyEvent::new(KeyCode::Char(c), KeyModifiers::NONE));
+    }
+}
+
+fn selected_contacts(app: &App) -> usize {
+    let id = app.target_person().unwrap();
+    app.replica()
+        .unwrap()
+        .person(id)
+        .unwrap()
+        .unwrap()
+        .contacts
+        .len()
+}
+
+#[test]
+fn phone_no_answer_takes_three_keys_from_the_list() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let before = selected_contacts(&app);
+    let keys = press(&mut app, &["c", "n", "Enter"]);
+    assert_eq!(keys, 3);
+    assert!(app.overlay.is_none());
+    assert_eq!(selected_contacts(&app), before + 1);
+    let status = app.status.clone().unwrap();
+    assert_eq!(status.kind, StatusKind::Info);
+    assert!(
+        status.text.starts_with("Saved: Phone — No answer"),
+        "{}",
+        status.text
+    );
+}
+
+#[test]
+fn spoke_to_young_person_now_in_fe_takes_eight_keys() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    let keys = press(&mut app, &["c", "y", "Enter", "a", "2", "3", "0", "Enter"]);
+    assert_eq!(keys, 8);
+    let state = app.replica().unwrap().person(id).unwrap().unwrap();
+    assert_eq!(state.current_activity().unwrap().code.code(), 230);
+    assert_eq!(state.current_activity().unwrap().confirmed, today());
+    assert_eq!(
+        state.last_contact().unwrap().value.outcome,
+        Outcome::SpokeToYoungPerson
+    );
+}
+
+#[test]
+fn a_note_and_follow_up_can_be_added_before_saving() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    press(&mut app, &["c", "t", "v"]);
+    type_text(&mut app, "Texted about the open day");
+    press(&mut app, &["Tab"]);
+    type_text(&mut app, "+2w");
+    press(&mut app, &["Enter"]);
+    let state = app.replica().unwrap().person(id).unwrap().unwrap();
+    let last = state.contacts.iter().max_by_key(|c| c.stamp).unwrap();
+    assert_eq!(last.value.note, "Texted about the open day");
+    assert_eq!(last.value.follow_up, NaiveDate::from_ymd_opt(2026, 12, 7));
+    assert_eq!(last.value.channel, caseload::domain::Channel::Text);
+}
+
+#[test]
+fn a_bad_follow_up_date_is_explained_and_nothing_is_saved() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let before = selected_contacts(&app);
+    press(&mut app, &["c", "n", "Tab"]);
+    type_text(&mut app, "31/02/2027");
+    press(&mut app, &["Enter"]);
+    match &app.overlay {
+        Some(Overlay::Contact(f)) => assert!(
+            f.error.as_deref().unwrap().contains("unparseable date"),
+            "{:?}",
+            f.error
+        ),
+        other => panic!("form should stay open: {other:?}"),
+    }
+    assert_eq!(selected_contacts(&app), before);
+    // A date before the attempt is refused by the domain, with its reason.
+    press(&mut app, &["Tab", "Tab", "Tab"]);
+    for _ in 0..10 {
+        app.handle_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+    }
+    type_text(&mut app, "01/01/2026");
+    press(&mut app, &["Enter"]);
+    match &app.overlay {
+        Some(Overlay::Contact(f)) => assert!(
+            f.error.as_deref().unwrap().contains("is after"),
+            "{:?}",
+            f.error
+        ),
+        other => panic!("form should stay open: {other:?}"),
+    }
+    assert_eq!(selected_contacts(&app), before);
+    press(&mut app, &["Esc"]);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn auto_lock_drops_the_data_and_keeps_the_unsaved_form() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    press(&mut app, &["c", "y"]);
+    type_text(&mut app, "half-written note");
+    app.tick(Instant::now());
+    assert!(app.is_unlocked(), "not idle yet");
+    let later = app.last_input + Duration::from_secs(10 * 60);
+    app.tick(later);
+    assert!(!app.is_unlocked(), "locked after ten idle minutes");
+    assert!(app.person.is_none() && app.dashboard.is_none());
+    // Keys while locked go to the passphrase, not the form.
+    type_text(&mut app, PASS);
+    press(&mut app, &["Enter"]);
+    assert!(app.is_unlocked());
+    match &app.overlay {
+        Some(Overlay::Contact(f)) => {
+            assert_eq!(f.note.value(), "half-written note");
+            assert_eq!(f.person, id);
+        }
+        other => panic!("form lost: {other:?}"),
+    }
+    press(&mut app, &["Enter"]);
+    assert!(app.overlay.is_none());
+}
+
+#[test]
+fn ctrl_l_locks_at_once_and_a_wrong_passphrase_is_refused() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    press(&mut app, &["C-l"]);
+    assert!(!app.is_unlocked());
+    type_text(&mut app, "nope");
+    press(&mut app, &["Enter"]);
+    match &app.session {
+        Session::Locked { error, .. } => {
+            assert_eq!(error.as_deref(), Some("Wrong passphrase. Try again."))
+        }
+        _ => panic!("should still be locked"),
+    }
+    type_text(&mut app, PASS);
+    press(&mut app, &["Enter"]);
+    assert!(app.is_unlocked());
+}
+
+#[test]
+fn the_palette_finds_and_runs_an_action_by_name() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    press(&mut app, &[":"]);
+    type_text(&mut app, "dashboard");
+    press(&mut app, &["Enter"]);
+    assert_eq!(app.screen, Screen::Dashboard);
+    assert!(app.dashboard.is_some());
+    press(&mut app, &["C-p"]);
+    type_text(&mut app, "my day");
+    press(&mut app, &["Enter"]);
+    assert_eq!(app.screen, Screen::Agenda);
+}
+
+#[test]
+fn vim_keys_move_and_search() {
+    let (mut app, _t) = setup(caseload::tui::keymap::Keymap::load("vim", None).0);
+    press(&mut app, &["j", "j"]);
+    assert_eq!(app.caseload.selected, 2);
+    press(&mut app, &["G"]);
+    assert_eq!(app.caseload.selected, app.caseload.rows.len() - 1);
+    press(&mut app, &["g", "/"]);
+    let name = app.replica().unwrap().index().all()[7].name.family.clone();
+    type_text(&mut app, &name.to_lowercase());
+    assert!(!app.caseload.rows.is_empty());
+    let top = app
+        .caseload
+        .selected_id(app.replica().unwrap().index())
+        .unwrap();
+    assert_eq!(
+        app.replica().unwrap().index().get(top).unwrap().name.family,
+        name
+    );
+    press(&mut app, &["Enter"]);
+    assert_eq!(app.screen, Screen::Person);
+}
+
+#[test]
+fn filters_and_the_queue_work_through_a_list() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    // G cycles the status filter: EET, NEET, Not Known.
+    press(&mut app, &["G", "G", "G"]);
+    let not_known = app.caseload.rows.len();
+    assert!(not_known > 0);
+    press(&mut app, &["t"]);
+    assert_eq!(app.screen, Screen::Queue);
+    assert_eq!(app.queue.people.len(), not_known);
+    let first = app.queue.current().unwrap();
+    press(&mut app, &["n"]);
+    assert_eq!((app.queue.done, app.queue.skipped), (1, 0));
+    let state = app.replica().unwrap().person(first).unwrap().unwrap();
+    assert_eq!(
+        state.last_contact().unwrap().value.outcome,
+        Outcome::NoAnswer
+    );
+    app.handle_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE));
+    assert_eq!(app.queue.skipped, 1);
+    assert_eq!(
+        app.queue.done + app.queue.skipped + app.queue.left(),
+        not_known
+    );
+}

@@ -1,0 +1,319 @@
+//! Every screen, drawn from real state over a real (demo) store with ratatui's
+//! TestBackend, at 80×24 and 160×48, without colour (NO_COLOR) and with the
+//! 16-colour theme (the colour snapshots list every styled run).
+
+use caseload::config::Config;
+use caseload::demo::{DemoCohort, DemoSpec};
+use caseload::domain::WorkerId;
+use caseload::logfile::Log;
+use caseload::replica::Replica;
+use caseload::store::Origin;
+use caseload::store::crypto::KdfParams;
+use caseload::store::encrypted::LockedStore;
+use caseload::tui::action::Action;
+use caseload::tui::app::{App, Session};
+use caseload::tui::keymap::Keymap;
+use caseload::tui::theme::Theme;
+use caseload::tui::views;
+use chrono::NaiveDate;
+use ratatui::Terminal;
+use ratatui::backend::TestBackend;
+use ratatui::buffer::Buffer;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use ratatui::style::Style;
+use std::path::Path;
+
+const FAST: KdfParams = KdfParams {
+    m_cost: 8 * 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
+const PASS: &[u8] = b"snapshot passphrase";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+fn demo_store(dir: &Path) -> Replica {
+    let mut r = Replica::init(dir, PASS, WorkerId::new("demo.officer"), FAST).unwrap();
+    let ops: Vec<_> = DemoCohort::new(DemoSpec {
+        people: 300,
+        seed: 2015,
+        today: today(),
+    })
+    .flatten()
+    .collect();
+    r.commit(&ops, Origin::Remote).unwrap();
+    r
+}
+
+fn app(session: Session, theme: Theme) -> App {
+    App::new(
+        session,
+        Config::default(),
+        Keymap::builtin_default(),
+        theme,
+        today(),
+        Log::default(),
+    )
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn typed(app: &mut App, text: &str) {
+    for c in text.chars() {
+        key(app, KeyCode::Char(c));
+    }
+}
+
+/// The screen as text, then (for colour) every run of non-default style.
+fn render(app: &App, w: u16, h: u16, colour: bool, store: &Path) -> String {
+    let mut terminal = Terminal::new(TestBackend::new(w, h)).unwrap();
+    terminal.draw(|f| views::draw(f, app)).unwrap();
+    let buf: &Buffer = terminal.backend().buffer();
+    let mut out = String::new();
+    for y in 0..h {
+        let line: String = (0..w).map(|x| buf[(x, y)].symbol().to_string()).collect();
+        out.push_str(line.trim_end());
+        out.push('\n');
+    }
+    if colour {
+        out.push_str("--- styles ---\n");
+        for y in 0..h {
+            let mut x = 0;
+            while x < w {
+                let style = buf[(x, y)].style();
+                let start = x;
+                while x < w && buf[(x, y)].style() == style {
+                    x += 1;
+                }
+                if style != Style::default() {
+                    out.push_str(&format!(
+                        "y{y} x{start}-{}: fg={:?} bg={:?} mod={:?}\n",
+                        x - 1,
+                        style.fg,
+                        style.bg,
+                        style.add_modifier
+                    ));
+                }
+            }
+        }
+    }
+    out.replace(&store.display().to_string(), "<STORE>")
+}
+
+/// Snapshots one state at both sizes, with and without colour.
+fn snap(name: &str, make: &dyn Fn(Theme) -> (App, tempfile::TempDir, std::path::PathBuf)) {
+    for (colour, theme) in [(false, Theme::mono()), (true, Theme::sixteen())] {
+        let (app, _tmp, store) = make(theme);
+        for (w, h) in [(80u16, 24u16), (160, 48)] {
+            let text = render(&app, w, h, colour, &store);
+            let id = format!("{name}_{w}x{h}_{}", if colour { "colour" } else { "mono" });
+            insta::assert_snapshot!(id, text);
+        }
+    }
+}
+
+fn unlocked(theme: Theme) -> (App, tempfile::TempDir, std::path::PathBuf) {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("store");
+    let r = demo_store(&dir);
+    (app(Session::Unlocked(Box::new(r)), theme), tmp, dir)
+}
+
+fn with(
+    actions: &'static [Action],
+    text: &'static str,
+) -> impl Fn(Theme) -> (App, tempfile::TempDir, std::path::PathBuf) {
+    move |theme| {
+        let (mut a, tmp, dir) = unlocked(theme);
+        for act in actions {
+            a.apply(*act);
+        }
+        typed(&mut a, text);
+        (a, tmp, dir)
+    }
+}
+
+#[test]
+fn lock_screen() {
+    snap("lock", &|theme| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("store");
+        drop(demo_store(&dir));
+        let store = LockedStore::open(&dir).unwrap();
+        let mut a = app(
+            Session::Locked {
+                store,
+                input: Default::default(),
+                error: None,
+            },
+            theme,
+        );
+        typed(&mut a, "secret");
+        (a, tmp, dir)
+    });
+}
+
+#[test]
+fn wrong_passphrase() {
+    snap("wrong_passphrase", &|theme| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("store");
+        drop(demo_store(&dir));
+        let store = LockedStore::open(&dir).unwrap();
+        let mut a = app(
+            Session::Locked {
+                store,
+                input: Default::default(),
+                error: None,
+            },
+            theme,
+        );
+        a.unlock_with("not it");
+        (a, tmp, dir)
+    });
+}
+
+#[test]
+fn create_screen() {
+    snap("create", &|theme| {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("store");
+        let mut a = app(
+            Session::Create {
+                dir: dir.clone(),
+                first: Default::default(),
+                second: Default::default(),
+                on_second: false,
+                error: None,
+            },
+            theme,
+        );
+        typed(&mut a, "short");
+        key(&mut a, KeyCode::Enter);
+        typed(&mut a, "short");
+        key(&mut a, KeyCode::Enter);
+        (a, tmp, dir)
+    });
+}
+
+#[test]
+fn caseload() {
+    snap("caseload", &with(&[], ""));
+}
+
+#[test]
+fn caseload_filtered() {
+    snap(
+        "caseload_filtered",
+        &with(
+            &[Action::FilterStatus, Action::FilterStatus, Action::SortNext],
+            "",
+        ),
+    );
+}
+
+#[test]
+fn caseload_search() {
+    snap("caseload_search", &with(&[Action::Search], "khan"));
+}
+
+#[test]
+fn person() {
+    snap(
+        "person",
+        &with(
+            &[Action::FilterStatus, Action::FilterStatus, Action::Open],
+            "",
+        ),
+    );
+}
+
+#[test]
+fn contact_form() {
+    snap(
+        "contact_form",
+        &with(
+            &[
+                Action::FilterStatus,
+                Action::FilterStatus,
+                Action::Open,
+                Action::LogContact,
+                Action::ChannelText,
+                Action::OutcomeVoicemail,
+            ],
+            "Left a message",
+        ),
+    );
+}
+
+#[test]
+fn contact_form_error() {
+    snap(
+        "contact_form_error",
+        &with(&[Action::Open, Action::LogContact, Action::Submit], ""),
+    );
+}
+
+#[test]
+fn activity_picker() {
+    snap(
+        "activity_picker",
+        &with(&[Action::Open, Action::SetActivity], "appr"),
+    );
+}
+
+#[test]
+fn rating_form() {
+    snap(
+        "rating_form",
+        &with(
+            &[
+                Action::FilterStatus,
+                Action::FilterStatus,
+                Action::Open,
+                Action::RateRisk,
+                Action::RagRed,
+            ],
+            "Dropped out of college",
+        ),
+    );
+}
+
+#[test]
+fn agenda() {
+    snap("agenda", &with(&[Action::GoAgenda], ""));
+}
+
+#[test]
+fn queue() {
+    snap("queue", &with(&[Action::GoQueue], ""));
+}
+
+#[test]
+fn dashboard() {
+    snap("dashboard", &with(&[Action::GoDashboard], ""));
+}
+
+#[test]
+fn help() {
+    snap("help", &with(&[Action::Help], ""));
+}
+
+#[test]
+fn palette() {
+    snap("palette", &with(&[Action::Palette], "queue"));
+}
+
+#[test]
+fn too_small_is_a_message_not_a_panic() {
+    let (a, _tmp, dir) = unlocked(Theme::mono());
+    for (w, h) in [(79u16, 24u16), (80, 23), (20, 5), (1, 1)] {
+        let text = render(&a, w, h, false, &dir);
+        assert!(text.contains("Terminal") || w < 12, "{w}x{h}: {text}");
+    }
+    insta::assert_snapshot!("too_small_60x20", render(&a, 60, 20, false, &dir));
+}
