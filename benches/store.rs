@@ -9,50 +9,20 @@
 //!
 //! Run: `cargo bench --bench store` (CASELOAD_BENCH_PEOPLE to change the size).
 
-use caseload::demo::{DemoCohort, DemoSpec};
-use caseload::domain::{Channel, ContactAttempt, OpPayload, Outcome, WorkerId};
+mod common;
+
+use caseload::domain::{Channel, ContactAttempt, OpPayload, Outcome};
 use caseload::replica::Replica;
-use caseload::store::Origin;
-use caseload::store::crypto::KdfParams;
 use caseload::store::encrypted::LockedStore;
-use chrono::NaiveDate;
+use common::{PASS, build_store, today};
 use criterion::{Criterion, criterion_group, criterion_main};
 use std::time::Duration;
 
-const PASS: &[u8] = b"benchmark passphrase";
-
-fn today() -> NaiveDate {
-    NaiveDate::from_ymd_opt(2026, 11, 23).expect("valid date")
-}
-
-fn build_store(dir: &std::path::Path, people: usize) {
-    let mut replica =
-        Replica::init(dir, PASS, WorkerId::new("bench"), KdfParams::DEFAULT).expect("init");
-    let mut batch = Vec::new();
-    for (i, ops) in DemoCohort::new(DemoSpec {
-        people,
-        seed: 7,
-        today: today(),
-    })
-    .enumerate()
-    {
-        batch.extend(ops);
-        if i % 500 == 499 {
-            replica.commit(&batch, Origin::Remote).expect("commit");
-            batch.clear();
-        }
-    }
-    replica.commit(&batch, Origin::Remote).expect("commit");
-}
-
 fn benches(c: &mut Criterion) {
-    let people: usize = std::env::var("CASELOAD_BENCH_PEOPLE")
-        .ok()
-        .and_then(|s| s.parse().ok())
-        .unwrap_or(52_500);
+    let people = common::people();
     let tmp = tempfile::tempdir().expect("tempdir");
     let dir = tmp.path().join("store");
-    build_store(&dir, people);
+    drop(build_store(&dir, people));
 
     let locked = LockedStore::open(&dir).expect("open");
     let mut kdf = c.benchmark_group("kdf");

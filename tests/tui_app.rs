@@ -283,3 +283,39 @@ fn filters_and_the_queue_work_through_a_list() {
         not_known
     );
 }
+
+#[test]
+fn a_misspelt_name_is_still_found_by_the_fuzzy_tier() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let index = app.replica().unwrap().index();
+    let target = index
+        .all()
+        .iter()
+        .find(|s| s.name.given.len() >= 5 && s.name.family.len() >= 5)
+        .unwrap()
+        .clone();
+    // Drop the second letter of each name: "Olivia Taylor" -> "Oivia Tylor".
+    let typo = |w: &str| format!("{}{}", &w[..1], &w[2..]).to_lowercase();
+    let query = format!("{} {}", typo(&target.name.given), typo(&target.name.family));
+    press(&mut app, &["/"]);
+    type_text(&mut app, &query);
+    let index = app.replica().unwrap().index();
+    let everyone = index.len();
+    let top: Vec<_> = app
+        .caseload
+        .rows
+        .iter()
+        .take(5)
+        .map(|i| index.all()[*i as usize].id)
+        .collect();
+    assert!(
+        top.contains(&target.id),
+        "{query:?} did not find {}",
+        target.name.display()
+    );
+    // Backspacing returns to earlier results (served from the cache).
+    for _ in 0..query.len() {
+        app.handle_key(KeyEvent::new(KeyCode::Backspace, KeyModifiers::NONE));
+    }
+    assert_eq!(app.caseload.rows.len(), everyone);
+}

@@ -15,13 +15,14 @@ use ratatui::text::{Line, Span};
 use ratatui::widgets::{Cell, Paragraph, Row, Table};
 use std::cell::Cell as StdCell;
 
-/// First row to draw so that `selected` stays visible in `height` rows.
+/// First row to draw so that `selected` stays visible in `height` rows. When
+/// the selection leaves the window the list jumps half a page (as `less` and
+/// vim's scrolljump do) rather than one row, so moving through a long list
+/// repaints the table once every half page instead of on every key.
 fn window(offset: &StdCell<usize>, selected: usize, height: usize, len: usize) -> usize {
     let mut o = offset.get();
-    if selected < o {
-        o = selected;
-    } else if height > 0 && selected >= o + height {
-        o = selected + 1 - height;
+    if selected < o || (height > 0 && selected >= o + height) {
+        o = selected.saturating_sub(height / 2);
     }
     o = o.min(len.saturating_sub(height));
     offset.set(o);
@@ -102,19 +103,19 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
 
     let wide = area.width >= 120;
+    // The first column is the selection marker; only it and the name change
+    // when the selection moves, so a move redraws a few cells, not two rows.
     let widths: Vec<Constraint> = if wide {
-        vec![30, 4, 21, 34, 6, 26, 10, 0]
-            .into_iter()
-            .map(col)
-            .collect()
+        vec![1, 30, 4, 21, 34, 6, 26, 10, 0]
     } else {
-        vec![20, 3, 11, 9, 3, 15, 5, 0]
-            .into_iter()
-            .map(col)
-            .collect()
-    };
+        vec![1, 19, 3, 11, 9, 3, 15, 5, 0]
+    }
+    .into_iter()
+    .map(col)
+    .collect();
     let header = Row::new(
         [
+            "",
             "Name",
             "Yr",
             "District",
@@ -189,8 +190,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 text
             });
             let group_style = t.group(currency.effective_group(s.activity.as_ref(), today));
-            let row = Row::new(vec![
-                Cell::from(s.name.display()),
+            let selected = n == list.selected;
+            Row::new(vec![
+                Cell::from(if selected { "▶" } else { " " }).style(t.key),
+                Cell::from(s.name.display()).style(if selected { t.selected } else { t.text }),
                 Cell::from(year),
                 Cell::from(if wide {
                     s.district.label()
@@ -206,12 +209,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     t.text
                 }),
                 Cell::from(flags(s, today, expired)),
-            ]);
-            if n == list.selected {
-                row.style(t.selected)
-            } else {
-                row
-            }
+            ])
         })
         .collect();
     let empty = rows.is_empty();
@@ -288,56 +286,56 @@ pub fn draw_agenda(frame: &mut Frame, app: &App, area: Rect) {
         height,
         app.agenda.len(),
     );
-    let header = Row::new(["What", "Young person", "Date", "District", "Activity"].map(Cell::from))
-        .style(t.header);
-    let rows: Vec<Row> = app
-        .agenda
-        .iter()
-        .enumerate()
-        .skip(offset)
-        .take(height)
-        .map(|(n, item)| {
-            let s = replica.index().get(item.person);
-            let row = Row::new(vec![
-                Cell::from(item.kind.label()).style(
-                    if item.kind <= crate::tui::agenda::AgendaKind::CurrencyExpired {
-                        t.error
-                    } else {
-                        t.text
-                    },
-                ),
-                Cell::from(s.map(|s| s.name.display()).unwrap_or_default()),
-                Cell::from(item.date.map(uk).unwrap_or_else(|| "never".into())),
-                Cell::from(
-                    s.map(|s| {
-                        if wide {
-                            s.district.label()
+    let header =
+        Row::new(["", "What", "Young person", "Date", "District", "Activity"].map(Cell::from))
+            .style(t.header);
+    let rows: Vec<Row> =
+        app.agenda
+            .iter()
+            .enumerate()
+            .skip(offset)
+            .take(height)
+            .map(|(n, item)| {
+                let s = replica.index().get(item.person);
+                let selected = n == app.agenda_selected;
+                Row::new(vec![
+                    Cell::from(if selected { "▶" } else { " " }).style(t.key),
+                    Cell::from(item.kind.label()).style(
+                        if item.kind <= crate::tui::agenda::AgendaKind::CurrencyExpired {
+                            t.error
                         } else {
-                            s.district.short_label()
-                        }
-                    })
-                    .unwrap_or_default(),
-                ),
-                Cell::from(
-                    s.and_then(|s| s.activity.as_ref())
-                        .map(|a| {
+                            t.text
+                        },
+                    ),
+                    Cell::from(s.map(|s| s.name.display()).unwrap_or_default())
+                        .style(if selected { t.selected } else { t.text }),
+                    Cell::from(item.date.map(uk).unwrap_or_else(|| "never".into())),
+                    Cell::from(
+                        s.map(|s| {
                             if wide {
-                                format!("{} {}", a.code, a.code.group())
+                                s.district.label()
                             } else {
-                                format!("{} {}", a.code, short_group(a.code.group()))
+                                s.district.short_label()
                             }
                         })
                         .unwrap_or_default(),
-                ),
-            ]);
-            if n == app.agenda_selected {
-                row.style(t.selected)
-            } else {
-                row
-            }
-        })
-        .collect();
+                    ),
+                    Cell::from(
+                        s.and_then(|s| s.activity.as_ref())
+                            .map(|a| {
+                                if wide {
+                                    format!("{} {}", a.code, a.code.group())
+                                } else {
+                                    format!("{} {}", a.code, short_group(a.code.group()))
+                                }
+                            })
+                            .unwrap_or_default(),
+                    ),
+                ])
+            })
+            .collect();
     let widths = [
+        Constraint::Length(2),
         Constraint::Length(23),
         Constraint::Length(if wide { 30 } else { 22 }),
         Constraint::Length(10),

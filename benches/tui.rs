@@ -1,0 +1,162 @@
+//! Workbench benchmarks at Kent's scale (52,500 young people). A bench command
+//! rather than criterion, because the figures asked for are a p99 and byte counts.
+//!
+//! - keystroke-to-frame: for each key typed into a caseload search, the time
+//!   from the key event to the frame written (handling, fuzzy search over
+//!   everyone, drawing at 80×24 into a crossterm backend). Goal p99 ≤ 10 ms.
+//! - bytes written to the terminal when the selection moves one row (goal ≤ 300 B
+//!   median) and for a full repaint at 80×24 (goal ≤ 6 KB).
+//!
+//! Run: `cargo bench --bench tui` (CASELOAD_BENCH_PEOPLE to change the size).
+
+mod common;
+
+use caseload::config::Config;
+use caseload::logfile::Log;
+use caseload::tui::app::{App, Session};
+use caseload::tui::keymap::Keymap;
+use caseload::tui::theme::Theme;
+use caseload::tui::views;
+use ratatui::Terminal;
+use ratatui::backend::CrosstermBackend;
+use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
+use std::cell::Cell;
+use std::io::Write;
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+/// A terminal that counts the bytes written to it.
+#[derive(Clone, Default)]
+struct Counter(Rc<Cell<usize>>);
+
+impl Write for Counter {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.set(self.0.get() + buf.len());
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+fn key(app: &mut App, code: KeyCode) {
+    app.handle_key(KeyEvent::new(code, KeyModifiers::NONE));
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return; // `cargo test --benches` asks benches to list themselves
+    }
+    let people = common::people();
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let built = Instant::now();
+    let replica = common::build_store(&tmp.path().join("store"), people);
+    eprintln!("built a store of {people} in {:.1?}", built.elapsed());
+    let mut app = App::new(
+        Session::Unlocked(Box::new(replica)),
+        Config::default(),
+        Keymap::builtin_default(),
+        Theme::sixteen(),
+        common::today(),
+        Log::default(),
+    );
+    let counter = Counter::default();
+    let mut terminal = Terminal::with_options(
+        CrosstermBackend::new(counter.clone()),
+        ratatui::TerminalOptions {
+            viewport: ratatui::Viewport::Fixed(ratatui::layout::Rect::new(0, 0, 80, 24)),
+        },
+    )
+    .expect("terminal");
+
+    // Full repaint at 80x24.
+    counter.0.set(0);
+    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+    let full = counter.0.get();
+
+    // Moving the selection one row.
+    let mut moves = Vec::new();
+    for i in 0..400 {
+        key(
+            &mut app,
+            if (i / 100) % 2 == 0 {
+                KeyCode::Down
+            } else {
+                KeyCode::Up
+            },
+        );
+        counter.0.set(0);
+        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        moves.push(counter.0.get());
+    }
+    moves.sort_unstable();
+
+    // Typing searches: each key handled, searched and drawn.
+    let queries = [
+        "smith",
+        "khan",
+        "07700 9001",
+        "me14",
+        "olivia",
+        "taylor j",
+        "ct9",
+        "a886",
+        "smth",
+        "olvia tylr",
+        "jnes",
+    ];
+    let mut latencies = Vec::new();
+    for round in 0..12 {
+        for q in queries {
+            key(&mut app, KeyCode::Char('/'));
+            terminal.draw(|f| views::draw(f, &app)).expect("draw");
+            for c in q.chars() {
+                let t = Instant::now();
+                key(&mut app, KeyCode::Char(c));
+                let handled = t.elapsed();
+                terminal.draw(|f| views::draw(f, &app)).expect("draw");
+                latencies.push(t.elapsed());
+                if std::env::var_os("PROBE").is_some() {
+                    eprintln!(
+                        "{c:?} handle {handled:.2?} total {:.2?} rows {}",
+                        t.elapsed(),
+                        app.caseload.rows.len()
+                    );
+                }
+            }
+            if round % 2 == 0 {
+                // Backspacing widens the search again: the slow direction.
+                for _ in 0..q.len() {
+                    let t = Instant::now();
+                    key(&mut app, KeyCode::Backspace);
+                    terminal.draw(|f| views::draw(f, &app)).expect("draw");
+                    latencies.push(t.elapsed());
+                }
+            }
+            key(&mut app, KeyCode::Esc);
+            terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        }
+    }
+    latencies.sort_unstable();
+    let _ = std::io::stdout().flush();
+    println!("workbench benchmarks, {people} young people, 80x24, 16-colour theme");
+    println!(
+        "keystroke-to-frame while searching: n={} median {:.2?} p95 {:.2?} p99 {:.2?} max {:.2?} (goal p99 <= 10 ms)",
+        latencies.len(),
+        percentile(&latencies, 0.5),
+        percentile(&latencies, 0.95),
+        percentile(&latencies, 0.99),
+        latencies[latencies.len() - 1]
+    );
+    println!(
+        "bytes to move the selection one row: median {} B, max {} B over {} moves (goal median <= 300 B)",
+        moves[moves.len() / 2],
+        moves[moves.len() - 1],
+        moves.len()
+    );
+    println!("bytes for a full repaint at 80x24: {full} B (goal <= 6 KB)");
+}
