@@ -405,6 +405,18 @@ mod tests {
     use super::*;
 
     #[test]
+    fn every_action_is_documented() {
+        let doc = include_str!("../../docs/keymaps.md");
+        for a in Action::ALL {
+            assert!(
+                doc.contains(&format!("`{}`", a.name())),
+                "docs/keymaps.md lacks {}",
+                a.name()
+            );
+        }
+    }
+
+    #[test]
     fn built_in_keymaps_are_valid() {
         Keymap::parse(DEFAULT, "default").unwrap();
         Keymap::parse(VIM, "vim").unwrap();

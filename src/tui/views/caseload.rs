@@ -108,7 +108,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let widths: Vec<Constraint> = if wide {
         vec![1, 30, 4, 21, 34, 6, 26, 10, 0]
     } else {
-        vec![1, 19, 3, 11, 9, 3, 15, 5, 0]
+        vec![1, 19, 3, 11, 9, 3, 15, 6, 0]
     }
     .into_iter()
     .map(col)
