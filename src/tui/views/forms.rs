@@ -1,6 +1,6 @@
 //! Overlays: help, the command palette and the three forms.
 
-use super::{centred, input_line, popup, styled};
+use super::{centred, error_line, input_line, popup, styled};
 use crate::domain::records::Rag;
 use crate::domain::{Channel, Outcome};
 use crate::tui::action::Action;
@@ -119,6 +119,38 @@ fn choices<T: Copy + PartialEq>(
     spans
 }
 
+/// Words for the contact form's choices (the row heading says "Channel").
+fn channel_choice(c: Channel) -> &'static str {
+    match c {
+        Channel::Phone => "phone",
+        Channel::Text => "text",
+        Channel::Email => "email",
+        Channel::Letter => "letter",
+        Channel::SocialMedia => "social",
+        Channel::HomeVisit => "visit",
+        Channel::FaceToFace => "face to face",
+        Channel::ViaSchool => "school",
+        Channel::ViaCollege => "college",
+        Channel::ViaParentCarer => "parent",
+        Channel::ViaOtherProfessional => "professional",
+    }
+}
+
+/// Words for the outcome choices; the second row's heading says "spoke:".
+fn outcome_choice(o: Outcome) -> &'static str {
+    match o {
+        Outcome::NoAnswer => "no answer",
+        Outcome::VoicemailLeft => "voicemail",
+        Outcome::WrongNumber => "wrong no.",
+        Outcome::PostReturned => "returned",
+        Outcome::SentNoReply => "no reply",
+        Outcome::SpokeToYoungPerson => "young person",
+        Outcome::SpokeToParentCarer => "parent/carer",
+        Outcome::SpokeToThirdParty => "third party",
+        Outcome::Refused => "refused",
+    }
+}
+
 pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
     let t = &app.theme;
     let rect = centred(area, 78, 14);
@@ -136,59 +168,26 @@ pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
         Constraint::Min(1),
     ])
     .areas(inner);
-    use Action as A;
-    let c1 = [
-        (Channel::Phone, A::ChannelPhone, "phone"),
-        (Channel::Text, A::ChannelText, "text"),
-        (Channel::Email, A::ChannelEmail, "email"),
-        (Channel::Letter, A::ChannelLetter, "letter"),
-        (Channel::SocialMedia, A::ChannelSocial, "social"),
-        (Channel::HomeVisit, A::ChannelHomeVisit, "visit"),
-    ];
-    let c2 = [
-        (Channel::FaceToFace, A::ChannelFaceToFace, "face to face"),
-        (Channel::ViaSchool, A::ChannelViaSchool, "school"),
-        (Channel::ViaCollege, A::ChannelViaCollege, "college"),
-        (Channel::ViaParentCarer, A::ChannelViaParent, "parent"),
-        (
-            Channel::ViaOtherProfessional,
-            A::ChannelViaProfessional,
-            "professional",
-        ),
-    ];
-    let o1 = [
-        (Outcome::NoAnswer, A::OutcomeNoAnswer, "no answer"),
-        (Outcome::VoicemailLeft, A::OutcomeVoicemail, "voicemail"),
-        (Outcome::WrongNumber, A::OutcomeWrongNumber, "wrong no."),
-        (Outcome::PostReturned, A::OutcomePostReturned, "returned"),
-        (Outcome::SentNoReply, A::OutcomeSentNoReply, "no reply"),
-    ];
-    let o2 = [
-        (
-            Outcome::SpokeToYoungPerson,
-            A::OutcomeSpokeYoungPerson,
-            "young person",
-        ),
-        (
-            Outcome::SpokeToParentCarer,
-            A::OutcomeSpokeParent,
-            "parent/carer",
-        ),
-        (
-            Outcome::SpokeToThirdParty,
-            A::OutcomeSpokeThirdParty,
-            "third party",
-        ),
-        (Outcome::Refused, A::OutcomeRefused, "refused"),
-    ];
+    // The choices and their keys come from the actions, so the form always
+    // matches the keymap.
+    let channels: Vec<(Channel, Action, &str)> = Action::ALL
+        .iter()
+        .filter_map(|a| a.channel().map(|c| (c, *a, channel_choice(c))))
+        .collect();
+    let outcomes: Vec<(Outcome, Action, &str)> = Action::ALL
+        .iter()
+        .filter_map(|a| a.outcome().map(|o| (o, *a, outcome_choice(o))))
+        .collect();
+    let (c1, c2) = channels.split_at(6);
+    let (o1, o2) = outcomes.split_at(5);
     let mut l1 = vec![styled("Channel ", t.header)];
-    l1.extend(choices(app, &c1, Some(f.channel)));
+    l1.extend(choices(app, c1, Some(f.channel)));
     let mut l2 = vec![styled("        ", t.header)];
-    l2.extend(choices(app, &c2, Some(f.channel)));
+    l2.extend(choices(app, c2, Some(f.channel)));
     let mut l3 = vec![styled("Outcome ", t.header)];
-    l3.extend(choices(app, &o1, f.outcome));
+    l3.extend(choices(app, o1, f.outcome));
     let mut l4 = vec![styled("  spoke:", t.header)];
-    l4.extend(choices(app, &o2, f.outcome));
+    l4.extend(choices(app, o2, f.outcome));
     for (line, area) in [(l1, ch1), (l2, ch2), (l3, out1), (l4, out2)] {
         frame.render_widget(Paragraph::new(Line::from(line)), area);
     }
@@ -210,13 +209,7 @@ pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
         f.focus == ContactFocus::FollowUp,
         false,
     );
-    if let Some(e) = &f.error {
-        frame.render_widget(
-            Paragraph::new(Line::from(styled(format!("Error: {e}"), t.error)))
-                .wrap(Wrap { trim: true }),
-            err,
-        );
-    }
+    error_line(frame, app, err, f.error.as_deref());
     let status = match (f.outcome, f.channel) {
         (Some(o), c) => format!("{} — {}. Enter saves.", c.label(), o.label()),
         (None, c) => format!("{} chosen; press an outcome key.", c.label()),
@@ -285,9 +278,7 @@ pub fn draw_activity(frame: &mut Frame, app: &App, area: Rect, p: &ActivityPicke
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
-    if let Some(e) = &p.error {
-        frame.render_widget(Paragraph::new(styled(format!("Error: {e}"), t.error)), err);
-    }
+    error_line(frame, app, err, p.error.as_deref());
     frame.render_widget(
         Paragraph::new(styled(
             "↑↓ choose · Enter saves (confirmed today) · Tab: start date · Esc cancels",
@@ -370,9 +361,7 @@ pub fn draw_rating(frame: &mut Frame, app: &App, area: Rect, f: &RatingForm) {
             review,
         );
     }
-    if let Some(e) = &f.error {
-        frame.render_widget(Paragraph::new(styled(format!("Error: {e}"), t.error)), err);
-    }
+    error_line(frame, app, err, f.error.as_deref());
     frame.render_widget(
         Paragraph::new(styled(
             "Your rating always wins over the suggestion · Enter saves · Esc cancels",

@@ -1,10 +1,9 @@
 //! The unlock (and first-run create) screen. Nothing personal is on it.
 
-use super::{centred, input_line, popup, styled};
+use super::{centred, error_line, input_line, popup};
 use crate::tui::app::{App, Session};
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
-use ratatui::text::Line;
 use ratatui::widgets::{Paragraph, Wrap};
 
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
@@ -33,13 +32,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 about,
             );
             input_line(frame, app, field, "Passphrase:", input, true, true);
-            if let Some(e) = error {
-                frame.render_widget(
-                    Paragraph::new(Line::from(styled(format!("Error: {e}"), t.error)))
-                        .wrap(Wrap { trim: true }),
-                    err,
-                );
-            }
+            error_line(frame, app, err, error.as_deref());
             frame.render_widget(
                 Paragraph::new("Enter unlocks · Ctrl-C quits").style(t.dim),
                 help,
@@ -73,13 +66,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             );
             input_line(frame, app, f1, "Passphrase:", first, !*on_second, true);
             input_line(frame, app, f2, "Repeat it: ", second, *on_second, true);
-            if let Some(e) = error {
-                frame.render_widget(
-                    Paragraph::new(Line::from(styled(format!("Error: {e}"), t.error)))
-                        .wrap(Wrap { trim: true }),
-                    err,
-                );
-            }
+            error_line(frame, app, err, error.as_deref());
             frame.render_widget(
                 Paragraph::new("Enter moves on and creates · Tab switches · Ctrl-C quits")
                     .style(t.dim),

@@ -241,6 +241,45 @@ pub fn outcome_short(o: Outcome) -> &'static str {
     }
 }
 
+/// One contact attempt as a line: when, how, outcome, who, note, and whether it
+/// was corrected.
+pub fn contact_line(
+    state: &crate::domain::PersonState,
+    c: &crate::domain::state::Logged<crate::domain::ContactAttempt>,
+) -> String {
+    format!(
+        "{} {} — {} — {}{}{}",
+        c.value.at.format("%d/%m/%Y %H:%M"),
+        channel_short(c.value.channel),
+        c.value.outcome.label(),
+        c.author,
+        if c.value.note.is_empty() {
+            String::new()
+        } else {
+            format!(": {}", c.value.note)
+        },
+        if state.is_retracted(c.op()) {
+            " [corrected]"
+        } else {
+            ""
+        }
+    )
+}
+
+/// An "Error: …" line, if there is an error to show.
+pub fn error_line(frame: &mut Frame, app: &App, area: Rect, error: Option<&str>) {
+    if let Some(e) = error {
+        frame.render_widget(
+            Paragraph::new(Line::from(Span::styled(
+                format!("Error: {e}"),
+                app.theme.error,
+            )))
+            .wrap(Wrap { trim: true }),
+            area,
+        );
+    }
+}
+
 /// A labelled input line with the cursor placed when focused.
 pub fn input_line(
     frame: &mut Frame,

@@ -1,7 +1,7 @@
 //! One young person: identity and contact details, characteristics, activity and
 //! its history, RAG, offers and destinations, follow-ups, contacts and notes.
 
-use super::{channel_short, styled};
+use super::{contact_line, styled};
 use crate::domain::dates::uk;
 use crate::domain::risk;
 use crate::tui::action::Action;
@@ -279,24 +279,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         state.contacts.len()
     )));
     for c in state.contacts.iter().rev() {
-        let corrected = if state.is_retracted(c.op()) {
-            " [corrected]"
-        } else {
-            ""
-        };
-        lines.push(Line::from(format!(
-            "{} {} — {} — {}{}{}",
-            c.value.at.format("%d/%m/%Y %H:%M"),
-            channel_short(c.value.channel),
-            c.value.outcome.label(),
-            c.author,
-            if c.value.note.is_empty() {
-                String::new()
-            } else {
-                format!(": {}", c.value.note)
-            },
-            corrected
-        )));
+        lines.push(Line::from(contact_line(state, c)));
     }
     lines.push(Line::default());
     lines.push(head(&format!("Notes ({})", state.live_notes().count())));

@@ -1,7 +1,7 @@
 //! The tracking queue: one person at a time, the number to ring, their past
 //! attempts, one key per outcome.
 
-use super::{channel_short, styled};
+use super::{contact_line, styled};
 use crate::domain::dates::uk;
 use crate::tui::action::Action;
 use crate::tui::app::App;
@@ -69,14 +69,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             lines.push(Line::default());
             lines.push(Line::from(Span::styled(format!("Past attempts ({})", pane.state.contacts.len()), t.header)));
             for c in pane.state.contacts.iter().rev().take(8) {
-                lines.push(Line::from(format!(
-                    "{} {} — {} — {}{}",
-                    c.value.at.format("%d/%m/%Y %H:%M"),
-                    channel_short(c.value.channel),
-                    c.value.outcome.label(),
-                    c.author,
-                    if c.value.note.is_empty() { String::new() } else { format!(": {}", c.value.note) }
-                )));
+                lines.push(Line::from(contact_line(&pane.state, c)));
             }
         }
     }
