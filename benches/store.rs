@@ -6,6 +6,8 @@
 //!   build the in-memory index. Goal ≤ 250 ms median.
 //! - `commit/contact_attempt`: validate, stamp, apply and log one contact attempt
 //!   atomically, flushed to disk. Goal ≤ 5 ms median.
+//! - `report/headline_by_district`: the headline figures and their district
+//!   breakdown over everyone, currency applied. Goal ≤ 200 ms median.
 //!
 //! Run: `cargo bench --bench store` (CASELOAD_BENCH_PEOPLE to change the size).
 
@@ -76,6 +78,24 @@ fn benches(c: &mut Criterion) {
         })
     });
     commit.finish();
+
+    let config = caseload::config::Config::default();
+    let mut report = c.benchmark_group("report");
+    report.sample_size(30);
+    report.bench_function("headline_by_district", |b| {
+        b.iter(|| {
+            let all = replica.index().all();
+            let total = caseload::report::headline(all, today(), &config.currency);
+            let rows = caseload::report::headline_by(
+                all,
+                today(),
+                &config.currency,
+                caseload::report::Breakdown::District,
+            );
+            (total, rows)
+        })
+    });
+    report.finish();
 }
 
 criterion_group!(store, benches);

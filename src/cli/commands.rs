@@ -154,6 +154,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("{} changes waiting to sync", ops.len());
             Ok(())
         }
+        Some(Command::Report(report)) => {
+            let replica = unlock(&store_dir(false), pass_file)?;
+            super::report::run(&replica, &config, report)
+        }
         Some(Command::History { person }) => {
             let replica = unlock(&store_dir(false), pass_file)?;
             let id = resolve(&replica, &person)?;

@@ -3,6 +3,7 @@
 
 mod commands;
 pub mod passphrase;
+mod report;
 mod view;
 
 use crate::domain::DomainError;
@@ -106,6 +107,38 @@ pub enum Command {
     History { person: String },
     /// Changes made here and not yet sent to the hub, oldest first
     Outbox,
+    /// Statutory figures: NEET, Not Known and participation
+    #[command(subcommand)]
+    Report(ReportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ReportCommand {
+    /// Cohort, EET, NEET, Not Known and participation (academic ages 16–17), against targets
+    Headline {
+        /// The figures as recorded by the end of this day [default: today]
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// Break down by district, area, year or group
+        #[arg(long, value_name = "BY")]
+        by: Option<String>,
+        /// table, csv or json
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// NEET counts by vulnerable group (16–18, SEND to the upper age), as in Kent's strategy table
+    Groups {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// One CSV row per young person in the cohort with the NCCIS fields, for the monthly return
+    Nccis {
+        /// The month, YYYY-MM: figures as at its last day
+        #[arg(long)]
+        month: String,
+    },
 }
 
 /// Everything that can stop a command, with the exit code it maps to.

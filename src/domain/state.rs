@@ -137,6 +137,8 @@ pub struct PersonState {
     pub retractions: Vec<Logged<Retraction>>,
     /// The greatest stamp applied: when the record last changed.
     pub last_change: Option<Stamp>,
+    /// The least stamp applied: when the record was first known here.
+    pub first_change: Option<Stamp>,
 }
 
 impl PersonState {
@@ -154,6 +156,7 @@ impl PersonState {
             completions: Vec::new(),
             retractions: Vec::new(),
             last_change: None,
+            first_change: None,
         }
     }
 
@@ -173,6 +176,7 @@ impl PersonState {
             return;
         }
         self.last_change = self.last_change.max(Some(op.stamp()));
+        self.first_change = Some(self.first_change.map_or(op.stamp(), |f| f.min(op.stamp())));
         match &op.payload {
             OpPayload::SetFields(sets) => {
                 for set in sets {

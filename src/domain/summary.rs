@@ -3,7 +3,6 @@
 //! beside it, and loaded at unlock to build the in-memory index.
 
 use super::activity::CurrentActivity;
-use super::codes::ActivityCode;
 use super::contact::{Channel, Outcome};
 use super::district::District;
 use super::ids::{PersonId, WorkerId};
@@ -11,7 +10,7 @@ use super::person::{
     Characteristic, CharacteristicSpan, Gender, LevelOfNeed, PersonName, Postcode, SendStatus, Uln,
     Upn,
 };
-use super::records::Rag;
+use super::records::{DestinationKind, OfferStatus, OfferYear, Rag};
 use super::state::PersonState;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -34,16 +33,21 @@ pub struct RatingSummary {
     pub review_due: NaiveDate,
 }
 
-/// One change of activity, as recorded: what the trend over months is built from.
+/// One change of activity, as recorded: what figures "as of" a past date, and
+/// the trend over months, are built from.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct ActivityChange {
     /// Wall-clock milliseconds of the op that recorded it.
     pub recorded_millis: u64,
-    pub code: ActivityCode,
-    #[serde(with = "crate::domain::serde_date")]
-    pub start: NaiveDate,
-    #[serde(with = "crate::domain::serde_date")]
-    pub confirmed: NaiveDate,
+    pub activity: CurrentActivity,
+}
+
+impl ActivityChange {
+    /// The (UTC) day it was recorded.
+    pub fn recorded_on(&self) -> NaiveDate {
+        chrono::DateTime::from_timestamp_millis(self.recorded_millis as i64)
+            .map_or(NaiveDate::MIN, |t| t.date_naive())
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -74,6 +78,10 @@ pub struct CaseSummary {
     pub has_destination: bool,
     pub conflicts: u32,
     pub last_change_millis: u64,
+    /// When the record first appeared (its earliest op).
+    pub first_change_millis: u64,
+    pub offer: Option<(OfferYear, OfferStatus)>,
+    pub destination: Option<DestinationKind>,
 }
 
 impl CaseSummary {
@@ -101,9 +109,7 @@ impl CaseSummary {
                 .filter(|a| live(a.op()))
                 .map(|a| ActivityChange {
                     recorded_millis: a.stamp.at.millis,
-                    code: a.value.code,
-                    start: a.value.start,
-                    confirmed: a.value.confirmed,
+                    activity: a.value.clone(),
                 })
                 .collect(),
             rating: state.latest_rating().map(|r| RatingSummary {
@@ -126,7 +132,25 @@ impl CaseSummary {
             has_destination: state.latest_destination().is_some(),
             conflicts: state.conflicts().len() as u32,
             last_change_millis: state.last_change.map_or(0, |s| s.at.millis),
+            first_change_millis: state.first_change.map_or(0, |s| s.at.millis),
+            offer: state.latest_offer().map(|o| (o.value.year, o.value.status)),
+            destination: state.latest_destination().map(|d| d.value.kind),
         })
+    }
+
+    /// The activity known at the end of `on`: the latest one recorded by then.
+    pub fn activity_on(&self, on: NaiveDate) -> Option<&CurrentActivity> {
+        self.activity_changes
+            .iter()
+            .filter(|c| c.recorded_on() <= on)
+            .max_by_key(|c| c.recorded_millis)
+            .map(|c| &c.activity)
+    }
+
+    /// Whether the record existed by the end of `on`.
+    pub fn known_on(&self, on: NaiveDate) -> bool {
+        chrono::DateTime::from_timestamp_millis(self.first_change_millis as i64)
+            .is_some_and(|t| t.date_naive() <= on)
     }
 
     pub fn has_characteristic(&self, c: Characteristic, on: NaiveDate) -> bool {

@@ -1,6 +1,12 @@
 //! The statutory figures: cohort, EET, NEET, Not Known and participation, with
-//! currency applied, overall and by district or vulnerable group. Pure functions
-//! of summaries and a date, shared by the dashboard and (later) the reports.
+//! currency applied, overall and by district, area, year or vulnerable group.
+//! Pure functions of summaries and a date, shared by the dashboard and
+//! `caseload report`.
+//!
+//! "As of" a date means what was recorded by the end of that day: the latest
+//! activity recorded by then, its currency judged on that day, characteristics in
+//! force that day, and only people already known. Figures for past months are
+//! computed from the op history this way, never stored.
 
 use crate::domain::academic;
 use crate::domain::codes::StatusGroup;
@@ -23,14 +29,15 @@ pub struct Figures {
 impl Figures {
     pub fn add(&mut self, s: &CaseSummary, on: NaiveDate, currency: &CurrencyConfig) {
         self.cohort += 1;
-        let group = currency.effective_group(s.activity.as_ref(), on);
+        let activity = s.activity_on(on);
+        let group = currency.effective_group(activity, on);
         match group {
             StatusGroup::Eet => self.eet += 1,
             StatusGroup::Neet => self.neet += 1,
             StatusGroup::NotKnown => self.not_known += 1,
             StatusGroup::Other | StatusGroup::Pre16 => self.other += 1,
         }
-        if group == StatusGroup::Eet && s.activity.as_ref().is_some_and(|a| a.code.meets_duty()) {
+        if group == StatusGroup::Eet && activity.is_some_and(|a| a.code.meets_duty()) {
             self.participating += 1;
         }
     }
@@ -56,9 +63,74 @@ impl Figures {
     }
 }
 
-/// The DfE headline population: academic ages 16 and 17.
+/// The DfE headline population: academic ages 16 and 17, known by `on`.
 pub fn in_headline_cohort(s: &CaseSummary, on: NaiveDate) -> bool {
-    (16..=17).contains(&academic::academic_age(s.date_of_birth, on))
+    s.known_on(on) && (16..=17).contains(&academic::academic_age(s.date_of_birth, on))
+}
+
+/// How the headline can be broken down.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Breakdown {
+    District,
+    Area,
+    Year,
+    Group,
+}
+
+/// Headline figures split by `by`: one row per district, area, year group or
+/// vulnerable group (a person may be in several groups), in a fixed order.
+pub fn headline_by<'a>(
+    people: impl IntoIterator<Item = &'a CaseSummary> + Clone,
+    on: NaiveDate,
+    currency: &CurrencyConfig,
+    by: Breakdown,
+) -> Vec<(String, Figures)> {
+    match by {
+        Breakdown::District => by_district(people, on, currency)
+            .into_iter()
+            .map(|(d, f)| (d.label().to_string(), f))
+            .collect(),
+        Breakdown::Area => crate::domain::Area::ALL
+            .iter()
+            .map(|a| {
+                let mut f = Figures::default();
+                for s in people
+                    .clone()
+                    .into_iter()
+                    .filter(|s| in_headline_cohort(s, on) && s.district.area() == *a)
+                {
+                    f.add(s, on, currency);
+                }
+                (a.label().to_string(), f)
+            })
+            .collect(),
+        Breakdown::Year => [12, 13]
+            .iter()
+            .map(|y| {
+                let mut f = Figures::default();
+                for s in people.clone().into_iter().filter(|s| {
+                    in_headline_cohort(s, on) && academic::year_group(s.date_of_birth, on) == *y
+                }) {
+                    f.add(s, on, currency);
+                }
+                (format!("Year {y}"), f)
+            })
+            .collect(),
+        Breakdown::Group => VulnerableGroup::ALL
+            .iter()
+            .map(|g| {
+                let mut f = Figures::default();
+                for s in people
+                    .clone()
+                    .into_iter()
+                    .filter(|s| in_headline_cohort(s, on) && g.includes(s, on))
+                {
+                    f.add(s, on, currency);
+                }
+                (g.label().to_string(), f)
+            })
+            .collect(),
+    }
 }
 
 pub fn headline<'a>(

@@ -1,0 +1,343 @@
+//! `caseload report …`: the figures as a table, CSV or JSON.
+
+use super::{CliError, ReportCommand, today};
+use crate::config::Config;
+use crate::domain::dates::{parse_date, uk};
+use crate::domain::{CaseSummary, academic};
+use crate::replica::Replica;
+use crate::report::{self, Breakdown, Figures};
+use chrono::NaiveDate;
+use serde::Serialize;
+
+#[derive(Serialize)]
+struct Row {
+    population: String,
+    cohort: usize,
+    eet: usize,
+    neet: usize,
+    not_known: usize,
+    participating: usize,
+    eet_percent: f64,
+    neet_percent: f64,
+    not_known_percent: f64,
+    participation_percent: f64,
+}
+
+fn round1(x: f64) -> f64 {
+    (x * 10.0).round() / 10.0
+}
+
+impl Row {
+    fn of(population: String, f: &Figures) -> Row {
+        Row {
+            population,
+            cohort: f.cohort,
+            eet: f.eet,
+            neet: f.neet,
+            not_known: f.not_known,
+            participating: f.participating,
+            eet_percent: round1(f.eet_pct()),
+            neet_percent: round1(f.neet_pct()),
+            not_known_percent: round1(f.not_known_pct()),
+            participation_percent: round1(f.participation_pct()),
+        }
+    }
+}
+
+fn as_of(given: Option<String>) -> Result<NaiveDate, CliError> {
+    let today = today()?;
+    match given {
+        None => Ok(today),
+        Some(s) => {
+            let d = parse_date(&s, today)?;
+            if d > today {
+                return Err(CliError::Usage(format!(
+                    "--as-of {} is in the future: figures can only be as recorded",
+                    uk(d)
+                )));
+            }
+            Ok(d)
+        }
+    }
+}
+
+fn csv_out<T: Serialize>(rows: &[T]) -> Result<(), CliError> {
+    let mut w = csv::Writer::from_writer(std::io::stdout());
+    for r in rows {
+        w.serialize(r).map_err(|e| CliError::Usage(e.to_string()))?;
+    }
+    w.flush().map_err(|e| CliError::Usage(e.to_string()))
+}
+
+fn json_out<T: Serialize>(value: &T) -> Result<(), CliError> {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).map_err(|e| CliError::Usage(e.to_string()))?
+    );
+    Ok(())
+}
+
+pub fn run(replica: &Replica, config: &Config, command: ReportCommand) -> Result<(), CliError> {
+    let people = replica.index().all();
+    let currency = &config.currency;
+    match command {
+        ReportCommand::Headline {
+            as_of: date,
+            by,
+            format,
+        } => {
+            let on = as_of(date)?;
+            let total = report::headline(people, on, currency);
+            let mut rows = vec![Row::of("All (academic ages 16–17)".into(), &total)];
+            if let Some(by) = by {
+                let breakdown = match by.to_lowercase().as_str() {
+                    "district" => Breakdown::District,
+                    "area" => Breakdown::Area,
+                    "year" => Breakdown::Year,
+                    "group" => Breakdown::Group,
+                    other => {
+                        return Err(CliError::Usage(format!(
+                            "--by {other:?}: use district, area, year or group"
+                        )));
+                    }
+                };
+                rows.extend(
+                    report::headline_by(people, on, currency, breakdown)
+                        .iter()
+                        .map(|(name, f)| Row::of(name.clone(), f)),
+                );
+            }
+            let t = &config.targets;
+            match format.as_str() {
+                "csv" => csv_out(&rows),
+                "json" => json_out(&serde_json::json!({
+                    "as_of": on,
+                    "targets": { "neet_percent": t.neet_percent, "not_known_percent": t.not_known_percent, "participation_percent": t.participation_percent },
+                    "rows": rows,
+                })),
+                "table" => {
+                    println!(
+                        "Figures as recorded at the end of {} (currency applied)",
+                        uk(on)
+                    );
+                    println!(
+                        "{:<34} {:>7} {:>7} {:>7} {:>7} {:>10}",
+                        "", "Cohort", "EET %", "NEET %", "NK %", "Partic. %"
+                    );
+                    for r in &rows {
+                        println!(
+                            "{:<34} {:>7} {:>7.1} {:>7.1} {:>7.1} {:>10.1}",
+                            r.population,
+                            r.cohort,
+                            r.eet_percent,
+                            r.neet_percent,
+                            r.not_known_percent,
+                            r.participation_percent
+                        );
+                    }
+                    let gap = |name: &str, actual: f64, target: f64, lower_better: bool| {
+                        let met = if lower_better {
+                            actual <= target
+                        } else {
+                            actual >= target
+                        };
+                        println!(
+                            "{name:<14} {actual:>5.1}%  target {target:>5.1}%  gap {:>+5.1}  {}",
+                            actual - target,
+                            if met { "met" } else { "NOT met" }
+                        );
+                    };
+                    println!();
+                    gap("NEET", total.neet_pct(), t.neet_percent, true);
+                    gap(
+                        "Not Known",
+                        total.not_known_pct(),
+                        t.not_known_percent,
+                        true,
+                    );
+                    gap(
+                        "Participation",
+                        total.participation_pct(),
+                        t.participation_percent,
+                        false,
+                    );
+                    Ok(())
+                }
+                other => Err(CliError::Usage(format!(
+                    "--format {other:?}: use table, csv or json"
+                ))),
+            }
+        }
+        ReportCommand::Groups {
+            as_of: date,
+            format,
+        } => {
+            let on = as_of(date)?;
+            #[derive(Serialize)]
+            struct GroupRow {
+                group: &'static str,
+                cohort: usize,
+                neet: usize,
+                neet_percent: f64,
+                not_known: usize,
+            }
+            let rows: Vec<GroupRow> =
+                report::by_group(people, on, currency, config.cohort.send_upper_age)
+                    .into_iter()
+                    .map(|(g, f)| GroupRow {
+                        group: g.label(),
+                        cohort: f.cohort,
+                        neet: f.neet,
+                        neet_percent: round1(f.neet_pct()),
+                        not_known: f.not_known,
+                    })
+                    .collect();
+            match format.as_str() {
+                "csv" => csv_out(&rows),
+                "json" => json_out(&rows),
+                "table" => {
+                    println!(
+                        "NEET by vulnerable group, as recorded at the end of {} (16–18, SEND to {})",
+                        uk(on),
+                        config.cohort.send_upper_age
+                    );
+                    println!(
+                        "{:<34} {:>7} {:>6} {:>7} {:>10}",
+                        "Group", "Cohort", "NEET", "NEET %", "Not Known"
+                    );
+                    for r in &rows {
+                        println!(
+                            "{:<34} {:>7} {:>6} {:>7.1} {:>10}",
+                            r.group, r.cohort, r.neet, r.neet_percent, r.not_known
+                        );
+                    }
+                    Ok(())
+                }
+                other => Err(CliError::Usage(format!(
+                    "--format {other:?}: use table, csv or json"
+                ))),
+            }
+        }
+        ReportCommand::Nccis { month } => {
+            let first =
+                NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
+                    CliError::Usage(format!(
+                        "--month {month:?}: use YYYY-MM, for example 2027-01"
+                    ))
+                })?;
+            let last = first
+                .checked_add_months(chrono::Months::new(1))
+                .and_then(|d| d.pred_opt())
+                .unwrap_or(first);
+            if first > today()? {
+                return Err(CliError::Usage(format!("--month {month} is in the future")));
+            }
+            let rows = nccis_rows(people, last, config);
+            csv_out(&rows)?;
+            eprintln!("{} young people in the cohort at {}", rows.len(), uk(last));
+            Ok(())
+        }
+    }
+}
+
+#[derive(Serialize)]
+struct NccisRow {
+    person_id: String,
+    upn: String,
+    uln: String,
+    family_name: String,
+    given_name: String,
+    date_of_birth: NaiveDate,
+    gender: &'static str,
+    postcode: String,
+    district: &'static str,
+    academic_age: i32,
+    activity_code: String,
+    activity_start: Option<NaiveDate>,
+    activity_confirmed: Option<NaiveDate>,
+    currency_expired: bool,
+    reported_group: &'static str,
+    characteristics: String,
+    send: &'static str,
+    level_of_need: String,
+    intended_destination: String,
+    september_guarantee: String,
+}
+
+/// The monthly return: everyone in the statutory cohort at `on`, with the
+/// activity recorded by then.
+fn nccis_rows(people: &[CaseSummary], on: NaiveDate, config: &Config) -> Vec<NccisRow> {
+    let mut rows: Vec<NccisRow> = people
+        .iter()
+        .filter(|s| {
+            s.known_on(on)
+                && academic::in_statutory_cohort(
+                    s.date_of_birth,
+                    on,
+                    s.send.has_ehc_plan(),
+                    config.cohort.send_upper_age,
+                )
+        })
+        .map(|s| {
+            let activity = s.activity_on(on);
+            let expired = activity.is_some_and(|a| !config.currency.is_current(a, on));
+            NccisRow {
+                person_id: s.id.to_string(),
+                upn: s
+                    .upn
+                    .as_ref()
+                    .map(|u| u.as_str().to_string())
+                    .unwrap_or_default(),
+                uln: s
+                    .uln
+                    .as_ref()
+                    .map(|u| u.as_str().to_string())
+                    .unwrap_or_default(),
+                family_name: s.name.family.clone(),
+                given_name: s.name.given.clone(),
+                date_of_birth: s.date_of_birth,
+                gender: s.gender.label(),
+                postcode: s
+                    .postcode
+                    .as_ref()
+                    .map(|p| p.as_str().to_string())
+                    .unwrap_or_default(),
+                district: s.district.label(),
+                academic_age: academic::academic_age(s.date_of_birth, on),
+                activity_code: activity.map(|a| a.code.to_string()).unwrap_or_default(),
+                activity_start: activity.map(|a| a.start),
+                activity_confirmed: activity.map(|a| a.confirmed),
+                currency_expired: expired,
+                reported_group: config.currency.effective_group(activity, on).label(),
+                characteristics: s
+                    .characteristics
+                    .iter()
+                    .filter(|(_, span)| span.covers(on))
+                    .map(|(c, _)| c.label())
+                    .collect::<Vec<_>>()
+                    .join("; "),
+                send: s.send.label(),
+                level_of_need: s
+                    .level_of_need
+                    .map(|l| l.label().to_string())
+                    .unwrap_or_default(),
+                intended_destination: s
+                    .destination
+                    .map(|d| d.label().to_string())
+                    .unwrap_or_default(),
+                september_guarantee: s
+                    .offer
+                    .map(|(y, st)| format!("{y}: {st}"))
+                    .unwrap_or_default(),
+            }
+        })
+        .collect();
+    rows.sort_by(|a, b| {
+        (&a.family_name, &a.given_name, &a.person_id).cmp(&(
+            &b.family_name,
+            &b.given_name,
+            &b.person_id,
+        ))
+    });
+    rows
+}

@@ -1,0 +1,380 @@
+//! The figures on a small cohort worked out by hand, as of 31 January 2027
+//! (the DfE activity survey date): through the library and through the CLI.
+
+use caseload::config::Config;
+use caseload::domain::activity::ActivitySource;
+use caseload::domain::ops::{FieldSet, Hlc};
+use caseload::domain::person::{
+    Characteristic, CharacteristicSpan, Gender, PersonName, SendStatus,
+};
+use caseload::domain::{
+    ActivityCode, CurrentActivity, DeviceId, District, FieldValue, Op, OpId, OpPayload, PersonId,
+    WorkerId,
+};
+use caseload::replica::Replica;
+use caseload::report::{self, Breakdown, VulnerableGroup};
+use caseload::store::Origin;
+use caseload::store::crypto::KdfParams;
+use chrono::NaiveDate;
+use std::process::Command;
+
+const FAST: KdfParams = KdfParams {
+    m_cost: 8 * 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
+const PASS: &str = "report fixture passphrase";
+
+fn d(y: i32, m: u32, day: u32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(y, m, day).unwrap()
+}
+
+struct Fixture {
+    ops: Vec<Op>,
+    n: u128,
+}
+
+impl Fixture {
+    fn op(&mut self, person: PersonId, on: NaiveDate, payload: OpPayload) {
+        self.n += 1;
+        let millis = on
+            .and_hms_opt(12, 0, 0)
+            .unwrap()
+            .and_utc()
+            .timestamp_millis() as u64;
+        self.ops.push(Op {
+            id: OpId(uuid::Uuid::from_u128(self.n)),
+            at: Hlc::new(millis, 0),
+            author: WorkerId::new("fixture"),
+            device: DeviceId(uuid::Uuid::from_u128(1)),
+            person,
+            payload,
+        });
+    }
+
+    fn set(&mut self, person: PersonId, on: NaiveDate, values: Vec<FieldValue>) {
+        let sets = values
+            .into_iter()
+            .map(|value| FieldSet {
+                value,
+                supersedes: vec![],
+            })
+            .collect();
+        self.op(person, on, OpPayload::SetFields(sets));
+    }
+
+    /// Registers a person on 1 September 2026.
+    fn person(
+        &mut self,
+        n: u128,
+        given: &str,
+        dob: NaiveDate,
+        district: District,
+        extra: Vec<FieldValue>,
+    ) -> PersonId {
+        let id = PersonId(uuid::Uuid::from_u128(0xF000 + n));
+        let mut values = vec![
+            FieldValue::Name(PersonName {
+                given: given.into(),
+                family: "Fixture".into(),
+                preferred: None,
+            }),
+            FieldValue::DateOfBirth(dob),
+            FieldValue::District(district),
+            FieldValue::Gender(Gender::Female),
+        ];
+        values.extend(extra);
+        self.set(id, d(2026, 9, 1), values);
+        id
+    }
+
+    fn activity(
+        &mut self,
+        person: PersonId,
+        code: u16,
+        confirmed: NaiveDate,
+        end: Option<NaiveDate>,
+    ) {
+        let a = CurrentActivity {
+            code: ActivityCode::new(code).unwrap(),
+            start: confirmed,
+            confirmed,
+            source: ActivitySource::YoungPerson,
+            expected_end: end,
+            provider: None,
+        };
+        self.set(person, confirmed, vec![FieldValue::CurrentActivity(a)]);
+    }
+}
+
+fn since(c: Characteristic, start: NaiveDate) -> FieldValue {
+    FieldValue::Characteristic(c, Some(CharacteristicSpan { start, end: None }))
+}
+
+fn build(dir: &std::path::Path) -> Replica {
+    let mut f = Fixture { ops: vec![], n: 0 };
+    use District::*;
+    // Headline cohort (academic ages 16-17 on 31/01/2027):
+    let a = f.person(1, "Ada", d(2010, 3, 1), Thanet, vec![]); // Y12
+    f.activity(a, 230, d(2026, 9, 10), None); // EET, participating
+    let b = f.person(
+        2,
+        "Bea",
+        d(2009, 5, 5),
+        Thanet,
+        vec![since(Characteristic::Pregnant, d(2026, 10, 1))],
+    ); // Y13
+    f.activity(b, 619, d(2026, 12, 1), None); // NEET, current to 01/03/2027
+    let c = f.person(3, "Cat", d(2010, 6, 6), Dover, vec![]); // Y12
+    f.activity(c, 619, d(2026, 9, 1), None); // NEET expired 01/12/2026: Not Known
+    let dd = f.person(4, "Dee", d(2009, 7, 7), Swale, vec![]); // Y13
+    f.activity(dd, 330, d(2026, 10, 15), None); // EET, not participating
+    let g = f.person(7, "Gil", d(2010, 1, 15), Thanet, vec![]); // Y12, moves to Dover
+    f.activity(g, 310, d(2026, 9, 20), Some(d(2028, 1, 1))); // apprenticeship
+    f.set(g, d(2027, 1, 10), vec![FieldValue::District(Dover)]);
+    let _h = f.person(8, "Hal", d(2010, 2, 2), Swale, vec![]); // Y12, no activity: Not Known
+    let j = f.person(10, "Jo", d(2009, 6, 6), Thanet, vec![]); // Y13
+    f.activity(j, 230, d(2026, 9, 5), None);
+    f.activity(j, 619, d(2027, 2, 5), None); // recorded after 31/01: not counted yet
+    // Outside the headline:
+    let e = f.person(
+        5,
+        "Eve",
+        d(2008, 4, 4),
+        Thanet,
+        vec![since(Characteristic::SupervisedByYot, d(2025, 1, 1))],
+    ); // Y14
+    f.activity(e, 230, d(2026, 9, 10), None);
+    let ff = f.person(
+        6,
+        "Fay",
+        d(2005, 1, 1),
+        Swale,
+        vec![FieldValue::Send(SendStatus::EhcPlan)],
+    ); // SEND, 21
+    f.activity(ff, 619, d(2026, 12, 15), None);
+    // Known only after 31/01/2027:
+    let i = PersonId(uuid::Uuid::from_u128(0xF009));
+    f.set(
+        i,
+        d(2027, 2, 10),
+        vec![
+            FieldValue::Name(PersonName {
+                given: "Ivy".into(),
+                family: "Fixture".into(),
+                preferred: None,
+            }),
+            FieldValue::DateOfBirth(d(2010, 4, 4)),
+            FieldValue::District(Dover),
+        ],
+    );
+    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
+    r.commit(&f.ops, Origin::Remote).unwrap();
+    r
+}
+
+#[test]
+fn headline_by_district_year_and_group_match_the_hand_count() {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = build(&tmp.path().join("s"));
+    let c = Config::default();
+    let people = r.index().all();
+    let on = d(2027, 1, 31);
+
+    // A, B, C, D, G, H, J: 7. E (18), F (SEND 21) and I (not yet known) are out.
+    let h = report::headline(people, on, &c.currency);
+    assert_eq!(
+        (h.cohort, h.eet, h.neet, h.not_known, h.participating),
+        (7, 4, 1, 2, 3)
+    );
+    assert_eq!(
+        format!(
+            "{:.1} {:.1} {:.1}",
+            h.neet_pct(),
+            h.not_known_pct(),
+            h.participation_pct()
+        ),
+        "14.3 28.6 42.9"
+    );
+
+    let by = |b| report::headline_by(people, on, &c.currency, b);
+    let district = |name: &str| {
+        by(Breakdown::District)
+            .into_iter()
+            .find(|(n, _)| n == name)
+            .unwrap()
+            .1
+    };
+    let thanet = district("Thanet"); // A, B, J
+    assert_eq!(
+        (
+            thanet.cohort,
+            thanet.eet,
+            thanet.neet,
+            thanet.not_known,
+            thanet.participating
+        ),
+        (3, 2, 1, 0, 2)
+    );
+    let dover = district("Dover"); // C (expired), G (moved here)
+    assert_eq!(
+        (
+            dover.cohort,
+            dover.eet,
+            dover.not_known,
+            dover.participating
+        ),
+        (2, 1, 1, 1)
+    );
+    let swale = district("Swale"); // D, H
+    assert_eq!(
+        (
+            swale.cohort,
+            swale.eet,
+            swale.not_known,
+            swale.participating
+        ),
+        (2, 1, 1, 0)
+    );
+    let total: usize = by(Breakdown::District).iter().map(|(_, f)| f.cohort).sum();
+    assert_eq!(
+        total, 7,
+        "a person who moved counts once, in their new district"
+    );
+
+    let years = by(Breakdown::Year);
+    assert_eq!(years[0].1.cohort, 4); // Y12: A, C, G, H
+    assert_eq!(years[1].1.cohort, 3); // Y13: B, D, J
+
+    // Groups count the whole tracked cohort: 16-18 and SEND to 24.
+    let groups = report::by_group(people, on, &c.currency, c.cohort.send_upper_age);
+    let group = |g: VulnerableGroup| groups.iter().find(|(x, _)| *x == g).unwrap().1;
+    assert_eq!(
+        (
+            group(VulnerableGroup::Send19Plus).cohort,
+            group(VulnerableGroup::Send19Plus).neet
+        ),
+        (1, 1)
+    ); // F
+    assert_eq!(
+        (
+            group(VulnerableGroup::Pregnancy).cohort,
+            group(VulnerableGroup::Pregnancy).neet
+        ),
+        (1, 1)
+    ); // B
+    assert_eq!(
+        (
+            group(VulnerableGroup::Yot).cohort,
+            group(VulnerableGroup::Yot).neet
+        ),
+        (1, 0)
+    ); // E, Y14
+
+    // A week later J's NEET spell is recorded and I is known (no activity: Not Known).
+    let later = report::headline(people, d(2027, 2, 12), &c.currency);
+    assert_eq!((later.cohort, later.neet, later.not_known), (8, 2, 3));
+}
+
+#[test]
+fn the_cli_prints_the_same_figures_as_csv_json_and_nccis_rows() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    drop(build(&dir));
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["--store", dir.to_str().unwrap()])
+            .args(args)
+            .env("CASELOAD_PASSPHRASE", PASS)
+            .env("CASELOAD_TODAY", "2027-03-01")
+            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let (code, csv, _) = run(&[
+        "report",
+        "headline",
+        "--as-of",
+        "31/01/2027",
+        "--by",
+        "district",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, Some(0));
+    let mut lines = csv.lines();
+    assert_eq!(
+        lines.next().unwrap(),
+        "population,cohort,eet,neet,not_known,participating,eet_percent,neet_percent,not_known_percent,participation_percent"
+    );
+    assert_eq!(
+        lines.next().unwrap(),
+        "All (academic ages 16–17),7,4,1,2,3,57.1,14.3,28.6,42.9"
+    );
+    assert!(
+        csv.contains("\nThanet,3,2,1,0,2,66.7,33.3,0.0,66.7\n"),
+        "{csv}"
+    );
+    assert!(
+        csv.contains("\nDover,2,1,0,1,1,50.0,0.0,50.0,50.0\n"),
+        "{csv}"
+    );
+
+    let (_, json, _) = run(&[
+        "report",
+        "headline",
+        "--as-of",
+        "2027-01-31",
+        "--format",
+        "json",
+    ]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["rows"][0]["neet"], 1);
+    assert_eq!(v["targets"]["not_known_percent"], 4.0);
+
+    let (_, table, _) = run(&["report", "headline", "--as-of", "2027-01-31"]);
+    assert!(
+        table.contains("NEET            14.3%  target   1.0%  gap +13.3  NOT met"),
+        "{table}"
+    );
+
+    let (code, _, err) = run(&["report", "headline", "--as-of", "01/04/2027"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is in the future"), "{err}");
+    let (code, _, err) = run(&["report", "headline", "--by", "planet"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("use district, area, year or group"), "{err}");
+
+    let (code, nccis, err) = run(&["report", "nccis", "--month", "2027-01"]);
+    assert_eq!(code, Some(0), "{err}");
+    // E and F are in the statutory cohort too (Y14; SEND to 24); I is not yet known.
+    assert_eq!(nccis.lines().count(), 1 + 9, "{nccis}");
+    let cat = nccis.lines().find(|l| l.contains(",Cat,")).unwrap();
+    assert!(
+        cat.contains(",619,2026-09-01,2026-09-01,true,Not Known,"),
+        "{cat}"
+    );
+    let jo = nccis.lines().find(|l| l.contains(",Jo,")).unwrap();
+    assert!(
+        jo.contains(",230,"),
+        "as at 31 January Jo was in education: {jo}"
+    );
+    let (code, _, err) = run(&["report", "nccis", "--month", "2027-13"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("use YYYY-MM"), "{err}");
+
+    let (_, groups, _) = run(&[
+        "report",
+        "groups",
+        "--as-of",
+        "2027-01-31",
+        "--format",
+        "csv",
+    ]);
+    assert!(groups.contains("SEND 19+,1,1,100.0,0"), "{groups}");
+}
