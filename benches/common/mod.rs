@@ -1,4 +1,6 @@
 //! Shared by the benchmarks: a demo store of `people` young people.
+// Each benchmark compiles this module on its own and uses only some of it.
+#![allow(dead_code)]
 
 use caseload::demo::{DemoCohort, DemoSpec};
 use caseload::domain::WorkerId;

@@ -154,6 +154,35 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             eprintln!("{} changes waiting to sync", ops.len());
             Ok(())
         }
+        Some(Command::Import(super::ImportCommand::Cohort { file, dry_run })) => {
+            let today = today()?;
+            let reader = std::fs::File::open(&file)
+                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+            let rows = match crate::import::parse(std::io::BufReader::new(reader), today) {
+                Ok(rows) => rows,
+                Err(crate::import::ImportError::Invalid(errors)) => {
+                    for e in &errors {
+                        eprintln!("{}: {e}", file.display());
+                    }
+                    return Err(crate::import::ImportError::Invalid(errors).into());
+                }
+                Err(e) => return Err(e.into()),
+            };
+            if dry_run {
+                println!(
+                    "{} rows checked: all valid (nothing written: --dry-run)",
+                    rows.len()
+                );
+                return Ok(());
+            }
+            let mut replica = unlock(&store_dir(false), pass_file)?;
+            let r = crate::import::apply(&mut replica, &rows, today)?;
+            println!(
+                "imported {} rows: {} new young people, {} updated ({} fields changed), {} unchanged",
+                r.rows, r.new_people, r.updated_people, r.changed_fields, r.unchanged
+            );
+            Ok(())
+        }
         Some(Command::Report(report)) => {
             let replica = unlock(&store_dir(false), pass_file)?;
             super::report::run(&replica, &config, report)

@@ -110,6 +110,20 @@ pub enum Command {
     /// Statutory figures: NEET, Not Known and participation
     #[command(subcommand)]
     Report(ReportCommand),
+    /// Import young people from a file (docs/import-format.md)
+    #[command(subcommand)]
+    Import(ImportCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum ImportCommand {
+    /// A cohort CSV: every row checked first; nothing is written if any row is bad
+    Cohort {
+        file: PathBuf,
+        /// Check the file and show what would change, without writing
+        #[arg(long)]
+        dry_run: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
@@ -154,6 +168,8 @@ pub enum CliError {
     Usage(String),
     #[error("the store has problems; see above")]
     Unhealthy,
+    #[error("{0}")]
+    Import(#[from] crate::import::ImportError),
 }
 
 impl CliError {
@@ -166,7 +182,12 @@ impl CliError {
             )
             | CliError::Unhealthy => 5,
             CliError::Store(StoreError::NotFound(_)) => 6,
-            CliError::Usage(_) | CliError::Domain(_) | CliError::Store(StoreError::Invalid(_)) => 2,
+            CliError::Usage(_)
+            | CliError::Domain(_)
+            | CliError::Store(StoreError::Invalid(_))
+            | CliError::Import(
+                crate::import::ImportError::Invalid(_) | crate::import::ImportError::Csv(_),
+            ) => 2,
             _ => 1,
         }
     }

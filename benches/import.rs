@@ -1,0 +1,129 @@
+//! Cohort import at Kent's scale: 52,500 rows into a fresh store (goal < 30 s),
+//! and the same file again (nothing to write). A bench command: each run needs
+//! a fresh store, so it reports the median of a few whole runs.
+//!
+//! Run: `cargo bench --bench import` (CASELOAD_BENCH_PEOPLE to change the size).
+
+mod common;
+
+use caseload::demo::{DemoCohort, DemoSpec};
+use caseload::domain::{PersonState, WorkerId};
+use caseload::replica::Replica;
+use caseload::store::crypto::KdfParams;
+use std::time::{Duration, Instant};
+
+/// A cohort file with the columns of docs/import-format.md, from the demo cohort.
+fn cohort_csv(people: usize) -> Vec<u8> {
+    let mut w = csv::Writer::from_writer(Vec::new());
+    w.write_record([
+        "upn",
+        "uln",
+        "given_name",
+        "family_name",
+        "date_of_birth",
+        "gender",
+        "address_line_1",
+        "town",
+        "postcode",
+        "mobile",
+        "district",
+        "send",
+        "activity_code",
+        "activity_start",
+        "activity_confirmed",
+    ])
+    .expect("header");
+    for (n, ops) in DemoCohort::new(DemoSpec {
+        people,
+        seed: 11,
+        today: common::today(),
+    })
+    .enumerate()
+    {
+        let state = PersonState::fold(ops[0].person, &ops);
+        let Some(p) = state.young_person() else {
+            continue;
+        };
+        let a = state.current_activity();
+        let d = |x: chrono::NaiveDate| x.format("%d/%m/%Y").to_string();
+        w.write_record([
+            // A council's file gives every pupil a UPN; namesakes born on the
+            // same day are then told apart.
+            p.upn
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_else(|| format!("B{n:012}")),
+            p.uln
+                .as_ref()
+                .map(|u| u.as_str().to_string())
+                .unwrap_or_default(),
+            p.name.given.clone(),
+            p.name.family.clone(),
+            d(p.date_of_birth),
+            p.gender.label().to_string(),
+            p.address.lines.first().cloned().unwrap_or_default(),
+            p.address.town.clone(),
+            p.address
+                .postcode
+                .as_ref()
+                .map(|x| x.as_str().to_string())
+                .unwrap_or_default(),
+            p.phones
+                .first()
+                .map(|x| x.number.clone())
+                .unwrap_or_default(),
+            p.district.label().to_string(),
+            p.send.label().to_string(),
+            a.map(|a| a.code.to_string()).unwrap_or_default(),
+            a.map(|a| d(a.start)).unwrap_or_default(),
+            a.map(|a| d(a.confirmed)).unwrap_or_default(),
+        ])
+        .expect("row");
+    }
+    w.into_inner().expect("csv")
+}
+
+fn median(mut v: Vec<Duration>) -> Duration {
+    v.sort_unstable();
+    v[v.len() / 2]
+}
+
+fn main() {
+    if std::env::args().any(|a| a == "--list" || a == "--test") {
+        return;
+    }
+    let people = common::people();
+    let file = cohort_csv(people);
+    let (mut first, mut again) = (Vec::new(), Vec::new());
+    for run in 0..3 {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut replica = Replica::init(
+            &tmp.path().join("s"),
+            common::PASS,
+            WorkerId::new("importer"),
+            KdfParams::DEFAULT,
+        )
+        .expect("init");
+        let t = Instant::now();
+        let rows = caseload::import::parse(file.as_slice(), common::today()).expect("valid file");
+        let report = caseload::import::apply(&mut replica, &rows, common::today()).expect("import");
+        first.push(t.elapsed());
+        assert_eq!(report.new_people, people);
+        let t = Instant::now();
+        let rows = caseload::import::parse(file.as_slice(), common::today()).expect("valid file");
+        let report =
+            caseload::import::apply(&mut replica, &rows, common::today()).expect("re-import");
+        again.push(t.elapsed());
+        assert_eq!(report.unchanged, people);
+        eprintln!(
+            "run {run}: import {:.2?}, re-import {:.2?}",
+            first[run], again[run]
+        );
+    }
+    println!(
+        "cohort import, {people} rows ({} KB): median {:.2?} into a fresh store (goal < 30 s); re-import with no changes median {:.2?}",
+        file.len() / 1024,
+        median(first),
+        median(again)
+    );
+}

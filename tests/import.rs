@@ -1,0 +1,336 @@
+//! Cohort import: every bad row reported and nothing written; matching; only
+//! changes written; importing the same file twice writes nothing.
+
+use caseload::domain::person::PhoneLabel;
+use caseload::domain::{Channel, ContactAttempt, OpPayload, Outcome, WorkerId};
+use caseload::import::{self, ImportError};
+use caseload::replica::Replica;
+use caseload::store::crypto::KdfParams;
+use chrono::NaiveDate;
+use std::process::Command;
+
+const FAST: KdfParams = KdfParams {
+    m_cost: 8 * 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
+const PASS: &str = "import test passphrase";
+const HEADER: &str = "upn,uln,given_name,family_name,preferred_name,date_of_birth,gender,address_line_1,town,postcode,mobile,home_phone,district,send,level_of_need,characteristics,activity_code,activity_start,activity_confirmed";
+
+fn today() -> NaiveDate {
+    NaiveDate::from_ymd_opt(2026, 11, 23).unwrap()
+}
+
+fn good() -> String {
+    [
+        HEADER,
+        "A886111111111,1111111111,Priya,Okoro,,14/03/2010,Female,1 High Street,Margate,CT9 1AA,07700 900001,,Thanet,No,2,Free school meals;Supervised by YOT@2025-06-01,230,01/09/2026,01/10/2026",
+        "A886222222222,,Tom,Reed,Tommy,2009-08-30,Male,,,,,01632 960002,Dover,EHC plan,,,619,2026-10-01,2026-11-01",
+        ",2222222222,Sam,Lowe,,01/01/2008,Not known,,,ME14 1XQ,,,Maidstone,,,,,,",
+    ]
+    .join("\n")
+}
+
+fn store() -> (tempfile::TempDir, Replica) {
+    let tmp = tempfile::tempdir().unwrap();
+    let r = Replica::init(
+        &tmp.path().join("s"),
+        PASS.as_bytes(),
+        WorkerId::new("importer"),
+        FAST,
+    )
+    .unwrap();
+    (tmp, r)
+}
+
+fn run(r: &mut Replica, csv: &str) -> Result<import::ImportReport, ImportError> {
+    let rows = import::parse(csv.as_bytes(), today())?;
+    import::apply(r, &rows, today())
+}
+
+#[test]
+fn a_valid_file_imports_and_reimporting_writes_nothing() {
+    let (_t, mut r) = store();
+    let report = run(&mut r, &good()).unwrap();
+    assert_eq!(
+        (report.rows, report.new_people, report.updated_people),
+        (3, 3, 0)
+    );
+    assert_eq!(r.index().len(), 3);
+    let priya = r
+        .index()
+        .all()
+        .iter()
+        .find(|s| s.name.given == "Priya")
+        .unwrap()
+        .clone();
+    assert_eq!(priya.activity.as_ref().unwrap().code.code(), 230);
+    assert_eq!(priya.postcode.as_ref().unwrap().as_str(), "CT9 1AA");
+    assert_eq!(priya.characteristics.len(), 2);
+    let outbox = r.outbox().unwrap().len();
+    assert_eq!(outbox, 3, "one op per new young person, queued for the hub");
+
+    let again = run(&mut r, &good()).unwrap();
+    assert_eq!(
+        (again.new_people, again.updated_people, again.unchanged),
+        (0, 0, 3)
+    );
+    assert_eq!(
+        r.outbox().unwrap().len(),
+        outbox,
+        "idempotent: nothing written"
+    );
+    assert!(r.store().doctor().unwrap().is_healthy());
+}
+
+#[test]
+fn re_import_matches_people_and_writes_only_the_changes() {
+    let (_t, mut r) = store();
+    run(&mut r, &good()).unwrap();
+    let tom = r
+        .index()
+        .all()
+        .iter()
+        .find(|s| s.name.given == "Tom")
+        .unwrap()
+        .id;
+    // An officer records a contact and a mobile for Tom in the meantime.
+    r.record(
+        tom,
+        OpPayload::LogContact(ContactAttempt {
+            at: today().and_hms_opt(10, 0, 0).unwrap(),
+            channel: Channel::Phone,
+            outcome: Outcome::SpokeToYoungPerson,
+            note: "Starting an apprenticeship".into(),
+            follow_up: None,
+        }),
+        today(),
+    )
+    .unwrap();
+    let mut phones = r
+        .person(tom)
+        .unwrap()
+        .unwrap()
+        .young_person()
+        .unwrap()
+        .phones;
+    phones.push(
+        caseload::domain::person::PhoneNumber::new(PhoneLabel::Mobile, "07700 900099").unwrap(),
+    );
+    r.set_fields(
+        tom,
+        vec![caseload::domain::FieldValue::Phones(phones)],
+        today(),
+    )
+    .unwrap();
+    let before = r.outbox().unwrap().len();
+
+    // The new file: Tom (matched by UPN, though his name is spelt differently)
+    // is now an apprentice; Sam (matched by ULN) has a new postcode; Priya unchanged.
+    let changed = good()
+        .replace("A886222222222,,Tom,Reed,Tommy,2009-08-30,Male,,,,,01632 960002,Dover,EHC plan,,,619,2026-10-01,2026-11-01",
+                 "A886222222222,,Thomas,Reed,,2009-08-30,Male,,,,,01632 960002,Dover,EHC plan,,,310,2026-11-20,2026-11-20")
+        .replace(",2222222222,Sam,Lowe,,01/01/2008,Not known,,,ME14 1XQ", ",2222222222,Sam,Lowe,,01/01/2008,Not known,,,ME15 6AA");
+    let report = run(&mut r, &changed).unwrap();
+    assert_eq!(
+        (report.new_people, report.updated_people, report.unchanged),
+        (0, 2, 1)
+    );
+    assert_eq!(
+        report.changed_fields, 3,
+        "Tom's name and activity, Sam's address"
+    );
+    assert_eq!(
+        r.outbox().unwrap().len(),
+        before + 2,
+        "one op per changed person"
+    );
+    assert_eq!(r.index().len(), 3, "matched, not duplicated");
+
+    let state = r.person(tom).unwrap().unwrap();
+    let p = state.young_person().unwrap();
+    assert_eq!(p.name.given, "Thomas");
+    assert_eq!(
+        p.name.preferred.as_deref(),
+        Some("Tommy"),
+        "an empty preferred name keeps the recorded one"
+    );
+    assert_eq!(state.current_activity().unwrap().code.code(), 310);
+    assert_eq!(
+        state.activity_history.len(),
+        2,
+        "the earlier activity stays in the history"
+    );
+    assert_eq!(
+        state.contacts.len(),
+        1,
+        "the officer's contact is untouched"
+    );
+    assert!(
+        p.phones.iter().any(|ph| ph.label == PhoneLabel::Mobile),
+        "the officer's mobile survives: {:?}",
+        p.phones
+    );
+    assert!(state.conflicts().is_empty());
+}
+
+#[test]
+fn every_bad_row_is_reported_and_nothing_is_written() {
+    let (_t, mut r) = store();
+    run(&mut r, &good()).unwrap();
+    let before = (r.index().len(), r.outbox().unwrap().len());
+    let bad = [
+        HEADER,
+        ",,,Nogiven,,01/01/2010,,,,,,,Thanet,,,,,,", // 2: given name missing
+        ",,Ann,Date,,31/02/2010,,,,,,,Thanet,,,,,,", // 3: impossible date
+        ",,Fut,Ure,,01/01/2027,,,,,,,Thanet,,,,,,",  // 4: born in the future
+        ",,Cod,E,,01/01/2010,,,,,,,Thanet,,,,999,01/09/2026,", // 5: unknown NCCIS code
+        ",,Pos,Tcode,,01/01/2010,,,,NOT A CODE,,,Thanet,,,,,,", // 6: postcode shape
+        ",,Pho,Ne,,01/01/2010,,,,,12345,,Thanet,,,,,,", // 7: phone
+        ",,Dis,Trict,,01/01/2010,,,,,,,Narnia,,,,,,", // 8: district
+        "A886333333333,,Dup,One,,01/01/2010,,,,,,,Thanet,,,,,,", // 9
+        "A886333333333,,Dup,Two,,02/02/2010,,,,,,,Thanet,,,,,,", // 10: duplicate UPN
+        ",,Same,Person,,03/03/2010,,,,,,,Thanet,,,,,,", // 11
+        ",,same,person,,03/03/2010,,,,,,,Dover,,,,,,", // 12: duplicate name+dob
+        ",,Cha,Racter,,01/01/2010,,,,,,,Thanet,,,Wizardry,,,", // 13: unknown characteristic
+        ",,Sta,Rt,,01/01/2010,,,,,,,Thanet,,,,,01/09/2026,", // 14: start without a code
+        ",,Lev,El,,01/01/2010,,,,,,,Thanet,,7,,,,",  // 15: level of need
+        ",,Act,Ivity,,01/01/2010,,,,,,,Thanet,,,,230,01/09/2009,", // 16: activity before birth
+    ]
+    .join("\n");
+    let err = run(&mut r, &bad).unwrap_err();
+    let ImportError::Invalid(errors) = err else {
+        panic!("expected invalid rows")
+    };
+    let at =
+        |line: usize, column: &str| errors.iter().find(|e| e.line == line && e.column == column);
+    for (line, column, words) in [
+        (2, "given_name", "required"),
+        (3, "date_of_birth", "not a date"),
+        (4, "date_of_birth", "in the future"),
+        (5, "activity_code", "unknown NCCIS activity code"),
+        (6, "postcode", "UK postcode"),
+        (7, "mobile", "10 to 15 digits"),
+        (8, "district", "unknown district"),
+        (10, "upn", "same as line 9"),
+        (
+            12,
+            "family_name",
+            "same name and date of birth as line 11, and no UPN or ULN",
+        ),
+        (13, "characteristics", "Wizardry"),
+        (14, "activity_code", "needs an activity code"),
+        (15, "level_of_need", "not 1, 2 or 3"),
+        (16, "activity_start", "before the young person was born"),
+    ] {
+        let e = at(line, column)
+            .unwrap_or_else(|| panic!("no error for line {line} {column}: {errors:#?}"));
+        assert!(e.to_string().contains(words), "{e}");
+    }
+    assert_eq!(
+        (r.index().len(), r.outbox().unwrap().len()),
+        before,
+        "nothing written"
+    );
+
+    let unknown_column = format!("{HEADER},favourite_colour\n");
+    let ImportError::Invalid(errors) = run(&mut r, &unknown_column).unwrap_err() else {
+        panic!()
+    };
+    assert_eq!(errors[0].line, 1);
+    assert!(
+        errors[0].to_string().contains("favourite_colour")
+            && errors[0].to_string().contains("unknown column")
+    );
+    let missing = "given_name,family_name\nA,B\n";
+    let ImportError::Invalid(errors) = run(&mut r, missing).unwrap_err() else {
+        panic!()
+    };
+    assert!(
+        errors
+            .iter()
+            .any(|e| e.column == "date_of_birth" && e.reason.contains("missing"))
+    );
+}
+
+#[test]
+fn the_cli_reports_bad_rows_by_line_and_exits_2() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    drop(Replica::init(&dir, PASS.as_bytes(), WorkerId::new("importer"), FAST).unwrap());
+    let good_file = tmp.path().join("good.csv");
+    std::fs::write(&good_file, good()).unwrap();
+    let bad_file = tmp.path().join("bad.csv");
+    std::fs::write(
+        &bad_file,
+        format!("{HEADER}\n,,Ann,Date,,31/02/2010,,,,,,,Thanet,,,,,,\n"),
+    )
+    .unwrap();
+    let caseload = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["--store", dir.to_str().unwrap()])
+            .args(args)
+            .env("CASELOAD_PASSPHRASE", PASS)
+            .env("CASELOAD_TODAY", "2026-11-23")
+            .env("XDG_CONFIG_HOME", tmp.path())
+            .output()
+            .unwrap()
+    };
+    let out = caseload(&["import", "cohort", bad_file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("bad.csv: line 2, column date_of_birth: \"31/02/2010\" is not a date"),
+        "{err}"
+    );
+    assert!(
+        err.contains("1 invalid row(s); nothing was imported"),
+        "{err}"
+    );
+
+    let dry = caseload(&["import", "cohort", good_file.to_str().unwrap(), "--dry-run"]);
+    assert!(String::from_utf8_lossy(&dry.stdout).contains("3 rows checked: all valid"));
+    let people = caseload(&["people", "--json"]);
+    assert_eq!(
+        String::from_utf8_lossy(&people.stdout).trim(),
+        "[]",
+        "dry run wrote nothing"
+    );
+
+    let ok = caseload(&["import", "cohort", good_file.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&ok.stdout)
+            .contains("imported 3 rows: 3 new young people, 0 updated")
+    );
+    let again = caseload(&["import", "cohort", good_file.to_str().unwrap()]);
+    assert!(
+        String::from_utf8_lossy(&again.stdout)
+            .contains("0 new young people, 0 updated (0 fields changed), 3 unchanged")
+    );
+}
+
+#[test]
+fn namesakes_born_the_same_day_are_told_apart_by_upn() {
+    let (_t, mut r) = store();
+    let twins = [
+        HEADER,
+        "A886444444441,,Mohammed,Ali,,05/05/2010,,,,,,,Thanet,,,,,,",
+        "A886444444442,,Mohammed,Ali,,05/05/2010,,,,,,,Swale,,,,,,",
+    ]
+    .join("\n");
+    let report = run(&mut r, &twins).unwrap();
+    assert_eq!(report.new_people, 2, "different UPNs: two young people");
+    // A later file naming one of them by UPN updates that young person only.
+    let update = [
+        HEADER,
+        "A886444444442,,Mohammed,Ali,,05/05/2010,,,,,,,Dover,,,,,,",
+    ]
+    .join("\n");
+    let report = run(&mut r, &update).unwrap();
+    assert_eq!((report.new_people, report.updated_people), (0, 1));
+    let districts: Vec<_> = r.index().all().iter().map(|s| s.district.label()).collect();
+    assert!(
+        districts.contains(&"Thanet") && districts.contains(&"Dover"),
+        "{districts:?}"
+    );
+}
