@@ -8,6 +8,8 @@
 //!   atomically, flushed to disk. Goal ≤ 5 ms median.
 //! - `report/headline_by_district`: the headline figures and their district
 //!   breakdown over everyone, currency applied. Goal ≤ 200 ms median.
+//! - `report/dashboard_trend_12_months`: the dashboard's trend, twelve month-end
+//!   headlines from the op history.
 //!
 //! Run: `cargo bench --bench store` (CASELOAD_BENCH_PEOPLE to change the size).
 
@@ -93,6 +95,11 @@ fn benches(c: &mut Criterion) {
                 caseload::report::Breakdown::District,
             );
             (total, rows)
+        })
+    });
+    report.bench_function("dashboard_trend_12_months", |b| {
+        b.iter(|| {
+            caseload::report::monthly_trend(replica.index().all(), today(), &config.currency, 12)
         })
     });
     report.finish();

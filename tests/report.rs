@@ -271,6 +271,44 @@ fn headline_by_district_year_and_group_match_the_hand_count() {
         (1, 0)
     ); // E, Y14
 
+    // The trend is the headline as of each month end, from the history. On 31
+    // October: A, D, G, J in EET (A, G, J participating), C NEET (current to
+    // 1 December), B and H with nothing recorded yet: Not Known.
+    let trend = report::monthly_trend(people, d(2027, 3, 1), &c.currency, 6);
+    assert_eq!(
+        trend.iter().map(|(m, _)| *m).collect::<Vec<_>>(),
+        vec![
+            d(2026, 10, 31),
+            d(2026, 11, 30),
+            d(2026, 12, 31),
+            d(2027, 1, 31),
+            d(2027, 2, 28),
+            d(2027, 3, 1)
+        ]
+    );
+    let oct = trend[0].1;
+    assert_eq!(
+        (
+            oct.cohort,
+            oct.eet,
+            oct.neet,
+            oct.not_known,
+            oct.participating
+        ),
+        (7, 4, 1, 2, 3)
+    );
+    for (m, f) in &trend {
+        assert_eq!(
+            *f,
+            report::headline(people, *m, &c.currency),
+            "trend at {m}"
+        );
+    }
+    assert_eq!(
+        trend[3].1, h,
+        "January's point is the headline as of 31 January"
+    );
+
     // A week later J's NEET spell is recorded and I is known (no activity: Not Known).
     let later = report::headline(people, d(2027, 2, 12), &c.currency);
     assert_eq!((later.cohort, later.neet, later.not_known), (8, 2, 3));

@@ -162,6 +162,54 @@ pub fn by_district<'a>(
     rows
 }
 
+/// The last day of each of the `months` months ending with the month of `today`
+/// (that one as of `today`), oldest first.
+pub fn month_ends(today: NaiveDate, months: u32) -> Vec<NaiveDate> {
+    use chrono::Datelike;
+    (0..months)
+        .rev()
+        .filter_map(|back| {
+            let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?
+                .checked_sub_months(chrono::Months::new(back))?;
+            let end = first
+                .checked_add_months(chrono::Months::new(1))?
+                .pred_opt()?;
+            Some(end.min(today))
+        })
+        .collect()
+}
+
+/// Headline figures at each month end: the trend, recomputed from the op
+/// history (what was recorded by each date), never stored. Spread over cores.
+pub fn monthly_trend(
+    people: &[CaseSummary],
+    today: NaiveDate,
+    currency: &CurrencyConfig,
+    months: u32,
+) -> Vec<(NaiveDate, Figures)> {
+    let ends = month_ends(today, months);
+    let threads = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .clamp(1, ends.len().max(1));
+    let chunk = ends.len().div_ceil(threads).max(1);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = ends
+            .chunks(chunk)
+            .map(|part| {
+                scope.spawn(move || {
+                    part.iter()
+                        .map(|d| (*d, headline(people, *d, currency)))
+                        .collect::<Vec<_>>()
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .flat_map(|h| h.join().unwrap_or_default())
+            .collect()
+    })
+}
+
 /// The vulnerable groups of Kent's strategy table.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub enum VulnerableGroup {
@@ -255,4 +303,26 @@ pub fn by_group<'a>(
             (*g, f)
         })
         .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn month_ends_run_oldest_first_and_stop_at_today() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
+        assert_eq!(
+            month_ends(d(2026, 11, 23), 3),
+            vec![d(2026, 9, 30), d(2026, 10, 31), d(2026, 11, 23)]
+        );
+        assert_eq!(
+            month_ends(d(2027, 3, 1), 2),
+            vec![d(2027, 2, 28), d(2027, 3, 1)]
+        );
+        assert_eq!(
+            month_ends(d(2027, 1, 31), 13).first(),
+            Some(&d(2026, 1, 31))
+        );
+    }
 }

@@ -112,6 +112,8 @@ impl QueueState {
 
 pub struct DashboardData {
     pub headline: Figures,
+    /// Month ends of the last year and the headline at each, oldest first.
+    pub trend: Vec<(NaiveDate, Figures)>,
     pub districts: Vec<(District, Figures)>,
     pub groups: Vec<(VulnerableGroup, Figures)>,
 }
@@ -316,6 +318,7 @@ impl App {
         let c = &self.config;
         self.dashboard = Some(DashboardData {
             headline: report::headline(all, self.today, &c.currency),
+            trend: report::monthly_trend(all, self.today, &c.currency, 12),
             districts: report::by_district(all, self.today, &c.currency),
             groups: report::by_group(all, self.today, &c.currency, c.cohort.send_upper_age),
         });

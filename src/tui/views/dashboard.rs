@@ -1,4 +1,7 @@
-//! Cohort figures against targets, by district and by vulnerable group.
+//! Cohort figures against targets: headline tiles, the trend over the last
+//! twelve months, NEET % by district as a bar chart, and tables by district and
+//! vulnerable group. Everything comes from `report`, the same code as
+//! `caseload report`.
 
 use super::styled;
 use crate::report::Figures;
@@ -6,7 +9,7 @@ use crate::tui::app::App;
 use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
-use ratatui::widgets::{Cell, Paragraph, Row, Table};
+use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Paragraph, Row, Sparkline, Table};
 
 fn tile(label: &str, value: f64, target: f64, lower_is_better: bool) -> String {
     let met = if lower_is_better {
@@ -20,12 +23,66 @@ fn tile(label: &str, value: f64, target: f64, lower_is_better: bool) -> String {
     )
 }
 
+/// One labelled sparkline: "NEET %  ▂▃▅▆▇  Dec 2025 4.6% → Nov 2026 4.1%".
+fn trend_line(
+    frame: &mut Frame,
+    app: &App,
+    area: Rect,
+    label: &str,
+    values: &[(chrono::NaiveDate, f64)],
+) {
+    let t = &app.theme;
+    let [name, chart, ends] = Layout::horizontal([
+        Constraint::Length(14),
+        Constraint::Length(values.len() as u16 + 1),
+        Constraint::Fill(1),
+    ])
+    .areas(area);
+    frame.render_widget(Paragraph::new(styled(format!(" {label}"), t.header)), name);
+    // Tenths of a percent, so small movements show, lifted by one of the
+    // sparkline's eight levels so a month at zero draws the lowest block
+    // rather than a gap.
+    let raw: Vec<u64> = values
+        .iter()
+        .map(|(_, v)| (v * 10.0).round() as u64)
+        .collect();
+    let base = raw.iter().copied().max().unwrap_or(0) / 7 + 1;
+    let data: Vec<u64> = raw.iter().map(|v| v + base).collect();
+    let max = data.iter().copied().max().unwrap_or(1);
+    frame.render_widget(
+        Sparkline::default().data(&data).max(max).style(t.key),
+        chart,
+    );
+    if let (Some(first), Some(last)) = (values.first(), values.last()) {
+        frame.render_widget(
+            Paragraph::new(styled(
+                format!(
+                    "{} {:.1}% → {} {:.1}%",
+                    first.0.format("%b %Y"),
+                    first.1,
+                    last.0.format("%b %Y"),
+                    last.1
+                ),
+                t.dim,
+            )),
+            ends,
+        );
+    }
+}
+
 pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let Some(d) = &app.dashboard else { return };
     let targets = &app.config.targets;
     let h = &d.headline;
-    let [tiles, tables] = Layout::vertical([Constraint::Length(3), Constraint::Min(1)]).areas(area);
+    let wide = area.width >= 120;
+    let [tiles, trend, bars, tables] = Layout::vertical([
+        Constraint::Length(3),
+        Constraint::Length(2),
+        Constraint::Length(if wide { 11 } else { 7 }),
+        Constraint::Min(1),
+    ])
+    .areas(area);
     let style_for = |met: bool| if met { t.ok } else { t.error };
     frame.render_widget(
         Paragraph::new(vec![
@@ -71,12 +128,75 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         ]),
         tiles,
     );
-    let wide = area.width >= 120;
-    let [left, right] = if wide {
-        Layout::horizontal([Constraint::Percentage(50), Constraint::Percentage(50)]).areas(tables)
-    } else {
-        Layout::vertical([Constraint::Length(15), Constraint::Min(1)]).areas(tables)
+
+    let [neet_trend, nk_trend] =
+        Layout::vertical([Constraint::Length(1), Constraint::Length(1)]).areas(trend);
+    let series = |f: fn(&Figures) -> f64| {
+        d.trend
+            .iter()
+            .map(|(date, fig)| (*date, f(fig)))
+            .collect::<Vec<_>>()
     };
+    trend_line(frame, app, neet_trend, "NEET %", &series(Figures::neet_pct));
+    trend_line(
+        frame,
+        app,
+        nk_trend,
+        "Not Known %",
+        &series(Figures::not_known_pct),
+    );
+
+    // NEET % by district. Every figure is printed on a row of its own under
+    // its bar (a 0.0 bar has no height to print in), so the chart reads the same
+    // without colour.
+    let bar_width: u16 = if wide { 11 } else { 5 };
+    let bar_list: Vec<Bar> = d
+        .districts
+        .iter()
+        .map(|(dist, f)| {
+            let label: String = if wide {
+                dist.short_label().to_string()
+            } else {
+                dist.short_label().chars().take(4).collect()
+            };
+            Bar::default()
+                .value((f.neet_pct() * 10.0).round() as u64)
+                .text_value(String::new())
+                .label(Line::from(label))
+        })
+        .collect();
+    let [bar_title, bar_area, bar_values] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Min(1),
+        Constraint::Length(1),
+    ])
+    .areas(bars);
+    frame.render_widget(
+        Paragraph::new(styled(" NEET % by district", t.header)),
+        bar_title,
+    );
+    frame.render_widget(
+        BarChart::default()
+            .data(BarGroup::default().bars(&bar_list))
+            .bar_width(bar_width)
+            .bar_gap(1)
+            .bar_style(t.key)
+            .label_style(t.text),
+        bar_area,
+    );
+    let values: String = d
+        .districts
+        .iter()
+        .map(|(_, f)| {
+            format!(
+                "{:^w$} ",
+                format!("{:.1}", f.neet_pct()),
+                w = bar_width as usize
+            )
+        })
+        .collect();
+    frame.render_widget(Paragraph::new(styled(values, t.text)), bar_values);
+
     let row = |name: String, f: &Figures| {
         Row::new(vec![
             Cell::from(name),
@@ -86,25 +206,6 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(format!("{:.1}", f.participation_pct())),
         ])
     };
-    let header = |first: &'static str| {
-        Row::new([first, "Cohort", "NEET%", "NK%", "Part%"].map(Cell::from)).style(t.header)
-    };
-    let widths = [
-        Constraint::Length(22),
-        Constraint::Length(7),
-        Constraint::Length(6),
-        Constraint::Length(6),
-        Constraint::Length(6),
-    ];
-    let districts: Vec<Row> = d
-        .districts
-        .iter()
-        .map(|(dist, f)| row(dist.label().to_string(), f))
-        .collect();
-    frame.render_widget(
-        Table::new(districts, widths).header(header("District")),
-        left,
-    );
     let groups: Vec<Row> = d
         .groups
         .iter()
@@ -130,11 +231,34 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     )
     .style(t.header);
     let gwidths = [
-        Constraint::Length(30),
+        Constraint::Length(37),
         Constraint::Length(7),
         Constraint::Length(5),
         Constraint::Length(6),
         Constraint::Length(5),
     ];
-    frame.render_widget(Table::new(groups, gwidths).header(gheader), right);
+    if wide {
+        let [left, right] =
+            Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
+                .areas(tables);
+        let header = Row::new(["District", "Cohort", "NEET%", "NK%", "Part%"].map(Cell::from))
+            .style(t.header);
+        let widths = [
+            Constraint::Length(22),
+            Constraint::Length(7),
+            Constraint::Length(6),
+            Constraint::Length(6),
+            Constraint::Length(6),
+        ];
+        let districts: Vec<Row> = d
+            .districts
+            .iter()
+            .map(|(dist, f)| row(dist.label().to_string(), f))
+            .collect();
+        frame.render_widget(Table::new(districts, widths).header(header), left);
+        frame.render_widget(Table::new(groups, gwidths).header(gheader), right);
+    } else {
+        // At 80×24 the district figures are on the bars; the group table fills the rest.
+        frame.render_widget(Table::new(groups, gwidths).header(gheader), tables);
+    }
 }
