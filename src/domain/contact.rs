@@ -32,19 +32,6 @@ named_enum!(Outcome {
     Refused => "Refused to engage",
 });
 
-impl Outcome {
-    /// Whether somebody was reached (the attempt counts as a contact made).
-    pub fn is_contact_made(self) -> bool {
-        matches!(
-            self,
-            Outcome::SpokeToYoungPerson
-                | Outcome::SpokeToParentCarer
-                | Outcome::SpokeToThirdParty
-                | Outcome::Refused
-        )
-    }
-}
-
 /// One attempt to reach a young person. Its author and the moment it was recorded
 /// come from the op that carries it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]

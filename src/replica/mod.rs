@@ -70,10 +70,6 @@ impl Replica {
         &self.store
     }
 
-    pub fn store_mut(&mut self) -> &mut EncryptedStore {
-        &mut self.store
-    }
-
     pub fn into_store(self) -> EncryptedStore {
         self.store
     }

@@ -367,11 +367,6 @@ impl EncryptedStore {
         key
     }
 
-    /// Whether this op is already in the log.
-    pub fn has_op(&self, op: &Op) -> Result<bool> {
-        Ok(self.ops.contains_key(self.op_key(op))?)
-    }
-
     fn load_person(&self, id: PersonId) -> Result<Option<PersonState>> {
         match self.people.get(id.as_bytes())? {
             None => Ok(None),
@@ -461,14 +456,6 @@ impl EncryptedStore {
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
-    }
-
-    pub fn outbox_len(&self) -> usize {
-        self.outbox.len()
-    }
-
-    pub fn people_count(&self) -> usize {
-        self.people.len()
     }
 
     /// Decrypts every record, re-folds every person's ops and compares the result

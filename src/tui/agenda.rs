@@ -3,7 +3,7 @@
 use crate::domain::codes::StatusGroup;
 use crate::domain::currency::CurrencyConfig;
 use crate::domain::{CaseSummary, PersonId};
-use chrono::{Days, Months, NaiveDate};
+use chrono::{Days, NaiveDate};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
 pub enum AgendaKind {
@@ -47,7 +47,6 @@ pub fn agenda<'a>(
 ) -> Vec<AgendaItem> {
     let soon = today + Days::new(7);
     let fortnight = today + Days::new(14);
-    let three_months_ago = today.checked_sub_months(Months::new(3)).unwrap_or(today);
     let mut items = Vec::new();
     for s in people {
         let mut push = |kind, date| {
@@ -89,12 +88,160 @@ pub fn agenda<'a>(
         {
             push(AgendaKind::ReviewDue, Some(r.review_due));
         }
+        // The three-monthly check (configurable): due when the last contact is
+        // older than that, or there has never been one.
         match &s.last_contact {
-            Some(c) if c.at.date() >= three_months_ago => {}
+            Some(c) if currency.follow_up_due(c.at.date()) >= today => {}
             Some(c) => push(AgendaKind::NoRecentContact, Some(c.at.date())),
             None => push(AgendaKind::NoRecentContact, None),
         }
     }
     items.sort_by_key(|i| (i.kind, i.date));
     items
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::activity::ActivitySource;
+    use crate::domain::ops::{FieldSet, Hlc};
+    use crate::domain::person::PersonName;
+    use crate::domain::records::{Rag, RiskRating};
+    use crate::domain::{
+        ActivityCode, Channel, ContactAttempt, CurrentActivity, DeviceId, District, FieldValue, Op,
+        OpId, OpPayload, Outcome, PersonState, WorkerId,
+    };
+
+    fn d(m: u32, day: u32) -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, m, day).unwrap()
+    }
+
+    /// A person with an activity, optionally a last contact (with follow-up) and a rating.
+    fn person(
+        n: u128,
+        code: u16,
+        confirmed: NaiveDate,
+        contact: Option<(NaiveDate, Option<NaiveDate>)>,
+        review: Option<NaiveDate>,
+    ) -> CaseSummary {
+        let id = PersonId(uuid::Uuid::from_u128(n));
+        let mut k = n * 100;
+        let mut op = |payload| {
+            k += 1;
+            Op {
+                id: OpId(uuid::Uuid::from_u128(k)),
+                at: Hlc::new(k as u64, 0),
+                author: WorkerId::new("w"),
+                device: DeviceId(uuid::Uuid::from_u128(1)),
+                person: id,
+                payload,
+            }
+        };
+        let set = |values: Vec<FieldValue>| {
+            OpPayload::SetFields(
+                values
+                    .into_iter()
+                    .map(|value| FieldSet {
+                        value,
+                        supersedes: vec![],
+                    })
+                    .collect(),
+            )
+        };
+        let mut ops = vec![
+            op(set(vec![
+                FieldValue::Name(PersonName {
+                    given: "A".into(),
+                    family: "B".into(),
+                    preferred: None,
+                }),
+                FieldValue::DateOfBirth(NaiveDate::from_ymd_opt(2010, 1, 1).unwrap()),
+                FieldValue::District(District::Thanet),
+            ])),
+            op(set(vec![FieldValue::CurrentActivity(CurrentActivity {
+                code: ActivityCode::new(code).unwrap(),
+                start: confirmed,
+                confirmed,
+                source: ActivitySource::YoungPerson,
+                expected_end: None,
+                provider: None,
+            })])),
+        ];
+        if let Some((on, follow_up)) = contact {
+            ops.push(op(OpPayload::LogContact(ContactAttempt {
+                at: on.and_hms_opt(10, 0, 0).unwrap(),
+                channel: Channel::Phone,
+                outcome: Outcome::NoAnswer,
+                note: String::new(),
+                follow_up,
+            })));
+        }
+        if let Some(due) = review {
+            ops.push(op(OpPayload::RateRisk(RiskRating {
+                rag: Rag::Amber,
+                reason: "r".into(),
+                factors: vec![],
+                rated_on: d(1, 1),
+                review_due: due,
+            })));
+        }
+        CaseSummary::of(&PersonState::fold(id, &ops)).unwrap()
+    }
+
+    fn kinds(items: &[AgendaItem], who: u128) -> Vec<AgendaKind> {
+        items
+            .iter()
+            .filter(|i| i.person == PersonId(uuid::Uuid::from_u128(who)))
+            .map(|i| i.kind)
+            .collect()
+    }
+
+    #[test]
+    fn each_clock_puts_the_right_people_on_the_agenda() {
+        let today = d(11, 23);
+        let c = CurrencyConfig::default();
+        let people = [
+            // NEET since 1 October: 6-week target (12 November) passed; contacted last week.
+            person(1, 619, d(10, 1), Some((d(11, 16), None)), None),
+            // NEET since 12 October: target 23 November is today → "soon".
+            person(2, 619, d(10, 12), Some((d(11, 20), Some(d(11, 23)))), None),
+            // In FE, follow-up overdue, review due, no contact since July.
+            person(
+                3,
+                230,
+                d(9, 10),
+                Some((d(7, 1), Some(d(7, 15)))),
+                Some(d(11, 1)),
+            ),
+            // Employment confirmed in May: expired 12 November; never contacted.
+            person(4, 330, d(5, 12), None, None),
+            // Employment confirmed 1 June: expires 1 December, within 14 days.
+            person(5, 330, d(6, 1), Some((d(11, 1), None)), None),
+        ];
+        let items = agenda(&people, today, &c);
+        assert_eq!(kinds(&items, 1), vec![AgendaKind::NeetTargetPassed]);
+        assert_eq!(
+            kinds(&items, 2),
+            vec![AgendaKind::FollowUpToday, AgendaKind::NeetTargetSoon]
+        );
+        assert_eq!(
+            kinds(&items, 3),
+            vec![
+                AgendaKind::OverdueFollowUp,
+                AgendaKind::ReviewDue,
+                AgendaKind::NoRecentContact
+            ]
+        );
+        assert_eq!(
+            kinds(&items, 4),
+            vec![AgendaKind::CurrencyExpired, AgendaKind::NoRecentContact]
+        );
+        assert_eq!(kinds(&items, 5), vec![AgendaKind::CurrencyExpiring]);
+        assert!(
+            items
+                .windows(2)
+                .all(|w| (w[0].kind, w[0].date) <= (w[1].kind, w[1].date)),
+            "most urgent first"
+        );
+    }
 }

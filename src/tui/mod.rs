@@ -14,7 +14,7 @@ pub mod keymap;
 pub mod theme;
 pub mod views;
 
-use app::{App, Session};
+use app::App;
 use ratatui::Terminal;
 use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event};
@@ -107,9 +107,4 @@ pub fn run(app: &mut App) -> io::Result<()> {
         was_unlocked = unlocked;
     }
     Ok(())
-}
-
-/// Whether a session is waiting for a passphrase.
-pub fn needs_passphrase(app: &App) -> bool {
-    matches!(app.session, Session::Locked { .. })
 }

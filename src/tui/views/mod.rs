@@ -311,10 +311,6 @@ pub fn input_line(
     }
 }
 
-pub fn key_span(app: &App, text: String) -> Span<'static> {
-    Span::styled(text, app.theme.key)
-}
-
 pub fn styled(text: impl Into<String>, style: Style) -> Span<'static> {
     Span::styled(text.into(), style)
 }
