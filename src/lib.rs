@@ -5,6 +5,7 @@ pub mod cli;
 pub mod config;
 pub mod demo;
 pub mod domain;
+pub mod hub;
 pub mod import;
 pub mod logfile;
 pub mod replica;

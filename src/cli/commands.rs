@@ -183,6 +183,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             );
             Ok(())
         }
+        Some(Command::Hub(super::HubCommand::User(command))) => hub_user(command),
         Some(Command::Report(report)) => {
             let replica = unlock(&store_dir(false), pass_file)?;
             super::report::run(&replica, &config, report)
@@ -212,6 +213,88 @@ fn fmt_hlc(millis: u64) -> String {
     chrono::DateTime::from_timestamp_millis(millis as i64)
         .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
         .unwrap_or_default()
+}
+
+fn open_hub(dir: &Path) -> Result<crate::hub::SledHubStore, CliError> {
+    crate::hub::SledHubStore::open(dir, None).map_err(|e| match e {
+        StoreError::OpenElsewhere(_) => CliError::Usage(format!(
+            "the hub's data at {} is in use by another process (is `caseload hub serve` running?)",
+            dir.display()
+        )),
+        other => other.into(),
+    })
+}
+
+fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
+    use crate::hub::store::{Credential, CredentialKind};
+    use crate::hub::{HubStore, Role, User, users};
+    match command {
+        super::HubUserCommand::Add {
+            name,
+            role,
+            district,
+            data,
+        } => {
+            User::check_name(&name).map_err(CliError::Usage)?;
+            let role = Role::parse(&role).map_err(CliError::Usage)?;
+            let district = district
+                .map(|d| crate::domain::District::parse(&d))
+                .transpose()?;
+            if role == Role::Manager && district.is_none() {
+                return Err(CliError::Usage("a manager needs --district".into()));
+            }
+            let hub = open_hub(&data)?;
+            if hub.user(&name)?.is_some() {
+                return Err(CliError::Usage(format!(
+                    "a user called {name} already exists"
+                )));
+            }
+            let token = users::new_token().map_err(StoreError::from)?;
+            hub.put_user(&User {
+                name: name.clone(),
+                role,
+                district,
+                revoked: false,
+                created_millis: crate::sync::clock::now_millis(),
+            })?;
+            hub.put_credential(
+                users::token_hash(&token),
+                &Credential {
+                    user: name.clone(),
+                    kind: CredentialKind::Enrolment,
+                },
+            )?;
+            println!(
+                "added {name} ({}); give them this one-time enrolment token for `caseload login`:",
+                role.name()
+            );
+            println!("{token}");
+            Ok(())
+        }
+        super::HubUserCommand::List { data } => {
+            let hub = open_hub(&data)?;
+            for u in hub.users()? {
+                println!(
+                    "{:<24} {:<8} {:<22} {}",
+                    u.name,
+                    u.role.name(),
+                    u.district.map_or("", |d| d.label()),
+                    if u.revoked { "revoked" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        super::HubUserCommand::Revoke { name, data } => {
+            let hub = open_hub(&data)?;
+            let mut user = hub
+                .user(&name)?
+                .ok_or_else(|| CliError::Usage(format!("no hub user called {name}")))?;
+            user.revoked = true;
+            hub.put_user(&user)?;
+            println!("revoked {name}: their tokens no longer work");
+            Ok(())
+        }
+    }
 }
 
 /// The time now, on `today` (which tests may pin with CASELOAD_TODAY).

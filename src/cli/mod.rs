@@ -113,6 +113,44 @@ pub enum Command {
     /// Import young people from a file (docs/import-format.md)
     #[command(subcommand)]
     Import(ImportCommand),
+    /// The central store (the hub): its users
+    #[command(subcommand)]
+    Hub(HubCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HubCommand {
+    /// Hub users and their enrolment tokens
+    #[command(subcommand)]
+    User(HubUserCommand),
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HubUserCommand {
+    /// Add a user; prints a one-time enrolment token as the last line
+    Add {
+        name: String,
+        /// officer, tracker, manager or admin
+        #[arg(long)]
+        role: String,
+        /// The district a manager oversees
+        #[arg(long)]
+        district: Option<String>,
+        /// The hub's data directory
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// List users, their roles and whether they are revoked
+    List {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// Revoke a user: every credential of theirs stops working
+    Revoke {
+        name: String,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
 }
 
 #[derive(Subcommand, Debug)]

@@ -40,7 +40,12 @@ pub struct StoreLock {
 
 impl StoreLock {
     pub fn acquire(dir: &Path) -> Result<Self> {
-        let path = dir.join(LOCK_FILE);
+        Self::acquire_named(dir, LOCK_FILE)
+    }
+
+    /// The same, with a lock file of another name (the hub's data directory).
+    pub fn acquire_named(dir: &Path, name: &str) -> Result<Self> {
+        let path = dir.join(name);
         let file = OpenOptions::new()
             .create(true)
             .truncate(false)

@@ -1,0 +1,11 @@
+//! The hub: the council's central store. It keeps every op it accepts, in the
+//! order it accepted them (a sequence number per op, the pull cursor), with who
+//! sent it, from which device and when (the audit trail); it knows its users and
+//! what each may see. Storage is behind `HubStore` so a PostgreSQL backend can
+//! follow the embedded sled one.
+
+pub mod store;
+pub mod users;
+
+pub use store::{HubStore, Received, SledHubStore};
+pub use users::{Role, User};

@@ -1,0 +1,242 @@
+//! The hub's storage: sequence numbers, idempotent appends, per-person
+//! history, sealing, the server key, users and credentials; and the
+//! `caseload hub user` commands on a stopped hub.
+
+use caseload::domain::ops::{FieldSet, Hlc};
+use caseload::domain::{DeviceId, District, FieldValue, Op, OpId, OpPayload, PersonId, WorkerId};
+use caseload::hub::store::{Credential, CredentialKind, KEY_FILE};
+use caseload::hub::{HubStore, Role, SledHubStore, User, users};
+use caseload::store::StoreError;
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+fn op(n: u128, person: u128) -> Op {
+    Op {
+        id: OpId(uuid::Uuid::from_u128(n)),
+        at: Hlc::new(1_000 + n as u64, 0),
+        author: WorkerId::new("j.smith"),
+        device: DeviceId(uuid::Uuid::from_u128(9)),
+        person: PersonId(uuid::Uuid::from_u128(person)),
+        payload: OpPayload::SetFields(vec![FieldSet {
+            value: FieldValue::District(District::Thanet),
+            supersedes: vec![],
+        }]),
+    }
+}
+
+#[test]
+fn appends_are_numbered_in_order_and_idempotent() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = SledHubStore::open(tmp.path(), None).unwrap();
+    assert_eq!(hub.last_seq().unwrap(), 0);
+    assert_eq!(
+        hub.append(&[op(1, 100), op(2, 200), op(3, 100)], "j.smith", 5)
+            .unwrap(),
+        vec![1, 2, 3]
+    );
+    // The same batch again (a retried push), and a batch mixing old and new.
+    assert_eq!(
+        hub.append(&[op(1, 100), op(2, 200), op(3, 100)], "j.smith", 6)
+            .unwrap(),
+        vec![1, 2, 3]
+    );
+    assert_eq!(
+        hub.append(&[op(4, 200), op(2, 200), op(4, 200)], "a.khan", 7)
+            .unwrap(),
+        vec![4, 2, 4]
+    );
+    assert_eq!(hub.last_seq().unwrap(), 4);
+
+    let after = hub.since(1, 10).unwrap();
+    assert_eq!(
+        after.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        vec![2, 3, 4]
+    );
+    assert_eq!(hub.since(0, 2).unwrap().len(), 2);
+    assert!(hub.since(4, 10).unwrap().is_empty());
+    let fourth = &after[2];
+    assert_eq!(
+        (fourth.pushed_by.as_str(), fourth.received_millis),
+        ("a.khan", 7),
+        "audit: who pushed it and when"
+    );
+
+    let history = hub.history(PersonId(uuid::Uuid::from_u128(100))).unwrap();
+    assert_eq!(
+        history.iter().map(|r| r.op.id).collect::<Vec<_>>(),
+        vec![op(1, 0).id, op(3, 0).id]
+    );
+}
+
+#[test]
+fn everything_survives_a_reopen_and_is_sealed_under_the_server_key() {
+    let tmp = tempfile::tempdir().unwrap();
+    {
+        let hub = SledHubStore::open(tmp.path(), None).unwrap();
+        hub.append(&[op(1, 100)], "j.smith", 5).unwrap();
+        hub.put_user(&User {
+            name: "j.smith".into(),
+            role: Role::Officer,
+            district: None,
+            revoked: false,
+            created_millis: 1,
+        })
+        .unwrap();
+        // A second process is refused while this one has the data open.
+        assert!(matches!(
+            SledHubStore::open(tmp.path(), None).err().unwrap(),
+            StoreError::OpenElsewhere(_)
+        ));
+    }
+    let key = tmp.path().join(KEY_FILE);
+    assert_eq!(
+        std::fs::metadata(&key).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    assert_eq!(std::fs::read(&key).unwrap().len(), 32);
+    let hub = SledHubStore::open(tmp.path(), None).unwrap();
+    assert_eq!(hub.since(0, 10).unwrap().len(), 1);
+    assert_eq!(hub.user("j.smith").unwrap().unwrap().role, Role::Officer);
+    drop(hub);
+    // No login name appears in any file.
+    let mut stack = vec![tmp.path().to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let bytes = std::fs::read(&p).unwrap();
+            assert!(
+                !bytes.windows(7).any(|w| w == b"j.smith"),
+                "plaintext in {}",
+                p.display()
+            );
+        }
+    }
+    // Another key cannot read the data: records are reported damaged, not a panic.
+    let other = tmp.path().join("other.key");
+    let hub = SledHubStore::open(tmp.path(), Some(&other)).unwrap();
+    assert!(matches!(
+        hub.since(0, 10).err().unwrap(),
+        StoreError::Damaged { tree: "ops", .. }
+    ));
+}
+
+#[test]
+fn credentials_are_kept_only_as_hashes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = SledHubStore::open(tmp.path(), None).unwrap();
+    let token = users::new_token().unwrap();
+    let cred = Credential {
+        user: "j.smith".into(),
+        kind: CredentialKind::Enrolment,
+    };
+    hub.put_credential(users::token_hash(&token), &cred)
+        .unwrap();
+    assert_eq!(
+        hub.credential(users::token_hash(&token)).unwrap(),
+        Some(cred)
+    );
+    assert_eq!(hub.credential(users::token_hash("guess")).unwrap(), None);
+    hub.remove_credential(users::token_hash(&token)).unwrap();
+    assert_eq!(hub.credential(users::token_hash(&token)).unwrap(), None);
+    drop(hub);
+    let mut stack = vec![tmp.path().to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            let bytes = std::fs::read(&p).unwrap();
+            assert!(
+                !bytes.windows(64).any(|w| w == token.as_bytes()),
+                "token in {}",
+                p.display()
+            );
+        }
+    }
+}
+
+#[test]
+fn hub_user_commands_add_list_and_revoke() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(args)
+            .env("XDG_CONFIG_HOME", tmp.path())
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let d = data.to_str().unwrap();
+    let (code, out, _) = run(&[
+        "hub", "user", "add", "j.smith", "--role", "officer", "--data", d,
+    ]);
+    assert_eq!(code, Some(0));
+    let token = out.lines().last().unwrap().to_string();
+    assert_eq!(token.len(), 64, "the token is the last line: {out}");
+    let (code, _, err) = run(&[
+        "hub", "user", "add", "m.jones", "--role", "manager", "--data", d,
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("a manager needs --district"), "{err}");
+    assert_eq!(
+        run(&[
+            "hub",
+            "user",
+            "add",
+            "m.jones",
+            "--role",
+            "manager",
+            "--district",
+            "thanet",
+            "--data",
+            d
+        ])
+        .0,
+        Some(0)
+    );
+    let (code, _, err) = run(&[
+        "hub", "user", "add", "j.smith", "--role", "officer", "--data", d,
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("already exists"), "{err}");
+    let (_, _, err) = run(&[
+        "hub", "user", "add", "x y", "--role", "officer", "--data", d,
+    ]);
+    assert!(err.contains("not a login name"), "{err}");
+    let (_, _, err) = run(&[
+        "hub", "user", "add", "t.one", "--role", "wizard", "--data", d,
+    ]);
+    assert!(err.contains("unknown role"), "{err}");
+
+    assert_eq!(
+        run(&["hub", "user", "revoke", "j.smith", "--data", d]).0,
+        Some(0)
+    );
+    let (_, list, _) = run(&["hub", "user", "list", "--data", d]);
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("j.smith") && l.ends_with("revoked")),
+        "{list}"
+    );
+    assert!(
+        list.lines()
+            .any(|l| l.starts_with("m.jones") && l.contains("Thanet") && l.ends_with("active")),
+        "{list}"
+    );
+
+    let hub = SledHubStore::open(&data, None).unwrap();
+    let cred = hub.credential(users::token_hash(&token)).unwrap().unwrap();
+    assert_eq!(
+        (cred.user.as_str(), cred.kind),
+        ("j.smith", CredentialKind::Enrolment)
+    );
+    // While the data is open elsewhere, the command says so.
+    let (code, _, err) = run(&["hub", "user", "list", "--data", d]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("in use by another process"), "{err}");
+}
