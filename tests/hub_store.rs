@@ -240,3 +240,105 @@ fn hub_user_commands_add_list_and_revoke() {
     assert_eq!(code, Some(2));
     assert!(err.contains("in use by another process"), "{err}");
 }
+
+#[test]
+fn the_hub_folds_people_exactly_as_devices_do() {
+    use caseload::demo::{DemoCohort, DemoSpec};
+    use caseload::domain::PersonState;
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = SledHubStore::open(tmp.path(), None).unwrap();
+    let today = chrono::NaiveDate::from_ymd_opt(2026, 11, 23).unwrap();
+    let people: Vec<Vec<Op>> = DemoCohort::new(DemoSpec {
+        people: 40,
+        seed: 3,
+        today,
+    })
+    .collect();
+    let all: Vec<Op> = people.iter().flatten().cloned().collect();
+    // Delivered backwards, in uneven batches, some twice.
+    let mut backwards = all.clone();
+    backwards.reverse();
+    for chunk in backwards.chunks(7) {
+        hub.append(chunk, "admin", 1).unwrap();
+    }
+    hub.append(&all[..30], "admin", 2).unwrap();
+    for ops in &people {
+        let id = ops[0].person;
+        assert_eq!(hub.person(id).unwrap().unwrap(), PersonState::fold(id, ops));
+        assert_eq!(hub.history(id).unwrap().len(), ops.len());
+    }
+    assert_eq!(hub.summaries().unwrap().len(), 40);
+    assert_eq!(
+        hub.last_seq().unwrap() as usize,
+        all.len(),
+        "no op stored twice"
+    );
+}
+
+#[test]
+fn summaries_and_tracking_lists_decide_scope() {
+    use caseload::hub::{TrackingList, can_see};
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = SledHubStore::open(tmp.path(), None).unwrap();
+    let register = |n: u128, person: u128, district: District, worker: &str| Op {
+        payload: OpPayload::SetFields(
+            vec![
+                FieldValue::Name(caseload::domain::person::PersonName {
+                    given: "A".into(),
+                    family: "B".into(),
+                    preferred: None,
+                }),
+                FieldValue::DateOfBirth(chrono::NaiveDate::from_ymd_opt(2010, 1, 1).unwrap()),
+                FieldValue::District(district),
+                FieldValue::AssignedWorkers([WorkerId::new(worker)].into()),
+            ]
+            .into_iter()
+            .map(|value| FieldSet {
+                value,
+                supersedes: vec![],
+            })
+            .collect(),
+        ),
+        ..op(n, person)
+    };
+    hub.append(
+        &[
+            register(1, 100, District::Thanet, "j.smith"),
+            register(2, 200, District::Dover, "a.khan"),
+        ],
+        "admin",
+        1,
+    )
+    .unwrap();
+    hub.put_list(&TrackingList {
+        name: "Not Known – Dover".into(),
+        trackers: ["t.one".to_string()].into(),
+        members: [PersonId(uuid::Uuid::from_u128(200))].into(),
+    })
+    .unwrap();
+    let lists = hub.lists().unwrap();
+    let summaries = hub.summaries().unwrap();
+    let visible = |u: &User| {
+        summaries
+            .iter()
+            .filter(|s| can_see(u, s, &lists))
+            .map(|s| s.id.0.as_u128())
+            .collect::<Vec<_>>()
+    };
+    let u = |name: &str, role, district| User {
+        name: name.into(),
+        role,
+        district,
+        revoked: false,
+        created_millis: 0,
+    };
+    assert_eq!(visible(&u("j.smith", Role::Officer, None)), vec![100]);
+    assert_eq!(visible(&u("t.one", Role::Tracker, None)), vec![200]);
+    assert_eq!(
+        visible(&u("m.jones", Role::Manager, Some(District::Dover))),
+        vec![200]
+    );
+    let mut admin = visible(&u("root", Role::Admin, None));
+    admin.sort();
+    assert_eq!(admin, vec![100, 200]);
+}

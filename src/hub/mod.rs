@@ -4,8 +4,10 @@
 //! what each may see. Storage is behind `HubStore` so a PostgreSQL backend can
 //! follow the embedded sled one.
 
+pub mod scope;
 pub mod store;
 pub mod users;
 
+pub use scope::{TrackingList, can_see};
 pub use store::{HubStore, Received, SledHubStore};
 pub use users::{Role, User};

@@ -8,12 +8,17 @@
 //! | `by_person`   | person id ‖ sequence number           | (empty)                    |
 //! | `users`       | keyed hash of the login name          | sealed `User`              |
 //! | `credentials` | BLAKE3 hash of a token                | sealed `Credential`        |
+//! | `people`      | person id                             | sealed folded `PersonState`|
+//! | `summaries`   | person id                             | sealed `CaseSummary`       |
+//! | `lists`       | keyed hash of the list name           | sealed `TrackingList`      |
 //!
-//! Appends are serialised, written in one transaction and flushed before they
-//! are acknowledged.
+//! Appends are serialised; the new ops, their indexes and the people they
+//! change (state and summary, folded exactly as on every device) are written in
+//! one transaction and flushed before they are acknowledged.
 
+use super::scope::TrackingList;
 use super::users::User;
-use crate::domain::{DeviceId, Op, PersonId};
+use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
 use crate::store::crypto::{self, SecretKey};
 use crate::store::files::{self, StoreLock};
 use crate::store::{Result, StoreError};
@@ -67,6 +72,12 @@ pub trait HubStore {
     fn put_credential(&self, token_hash: [u8; 32], credential: &Credential) -> Result<()>;
     fn credential(&self, token_hash: [u8; 32]) -> Result<Option<Credential>>;
     fn remove_credential(&self, token_hash: [u8; 32]) -> Result<()>;
+    /// A young person's record as the hub has folded it.
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>>;
+    /// Every young person's summary: what scope and the figures are computed from.
+    fn summaries(&self) -> Result<Vec<CaseSummary>>;
+    fn put_list(&self, list: &TrackingList) -> Result<()>;
+    fn lists(&self) -> Result<Vec<TrackingList>>;
 }
 
 pub const KEY_FILE: &str = "server.key";
@@ -119,6 +130,9 @@ pub struct SledHubStore {
     by_person: sled::Tree,
     users: sled::Tree,
     credentials: sled::Tree,
+    people: sled::Tree,
+    summaries: sled::Tree,
+    lists: sled::Tree,
     append_lock: Mutex<()>,
     _lock: StoreLock,
 }
@@ -147,6 +161,9 @@ impl SledHubStore {
             by_person: db.open_tree("by_person")?,
             users: db.open_tree("users")?,
             credentials: db.open_tree("credentials")?,
+            people: db.open_tree("people")?,
+            summaries: db.open_tree("summaries")?,
+            lists: db.open_tree("lists")?,
             db,
             append_lock: Mutex::new(()),
             _lock: lock,
@@ -211,6 +228,8 @@ impl HubStore for SledHubStore {
             sled::Batch::default(),
             sled::Batch::default(),
         );
+        let mut states: std::collections::BTreeMap<PersonId, PersonState> =
+            std::collections::BTreeMap::new();
         for op in ops {
             let id_key = self.hashed(op.id.as_bytes());
             if let Some(seq) = in_batch.get(&id_key) {
@@ -244,14 +263,40 @@ impl HubStore for SledHubStore {
             person_b.insert(pk, &[][..]);
             in_batch.insert(id_key, seq);
             seqs.push(seq);
+            let state = match states.entry(op.person) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => e.insert(
+                    self.person(op.person)?
+                        .unwrap_or_else(|| PersonState::new(op.person)),
+                ),
+            };
+            state.apply(op);
+        }
+        let (mut people_b, mut summary_b) = (sled::Batch::default(), sled::Batch::default());
+        for (id, state) in &states {
+            people_b.insert(id.as_bytes(), self.seal("people", id.as_bytes(), state)?);
+            match CaseSummary::of(state) {
+                Some(s) => {
+                    summary_b.insert(id.as_bytes(), self.seal("summaries", id.as_bytes(), &s)?)
+                }
+                None => summary_b.remove(id.as_bytes()),
+            }
         }
         if !in_batch.is_empty() {
             use sled::Transactional;
-            (&self.ops, &self.op_ids, &self.by_person)
-                .transaction(|(o, i, p)| {
+            (
+                &self.ops,
+                &self.op_ids,
+                &self.by_person,
+                &self.people,
+                &self.summaries,
+            )
+                .transaction(|(o, i, p, st, su)| {
                     o.apply_batch(&ops_b)?;
                     i.apply_batch(&ids_b)?;
                     p.apply_batch(&person_b)?;
+                    st.apply_batch(&people_b)?;
+                    su.apply_batch(&summary_b)?;
                     Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
                 })
                 .map_err(|e| StoreError::Database(format!("{e:?}")))?;
@@ -342,5 +387,38 @@ impl HubStore for SledHubStore {
         self.credentials.remove(token_hash)?;
         self.db.flush()?;
         Ok(())
+    }
+
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        self.people
+            .get(id.as_bytes())?
+            .map(|v| self.unseal("people", id.as_bytes(), &v))
+            .transpose()
+    }
+
+    fn summaries(&self) -> Result<Vec<CaseSummary>> {
+        let mut out = Vec::with_capacity(self.summaries.len());
+        for item in self.summaries.iter() {
+            let (k, v) = item?;
+            out.push(self.unseal("summaries", &k, &v)?);
+        }
+        Ok(out)
+    }
+
+    fn put_list(&self, list: &TrackingList) -> Result<()> {
+        let k = self.hashed(list.name.as_bytes());
+        self.lists.insert(k, self.seal("lists", &k, list)?)?;
+        self.db.flush()?;
+        Ok(())
+    }
+
+    fn lists(&self) -> Result<Vec<TrackingList>> {
+        let mut out: Vec<TrackingList> = Vec::new();
+        for item in self.lists.iter() {
+            let (k, v) = item?;
+            out.push(self.unseal("lists", &k, &v)?);
+        }
+        out.sort_by(|a, b| a.name.cmp(&b.name));
+        Ok(out)
     }
 }
