@@ -184,6 +184,71 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Hub(super::HubCommand::User(command))) => hub_user(command),
+        Some(Command::Hub(super::HubCommand::Serve {
+            data,
+            listen,
+            key_file,
+            max_clock_skew_secs,
+        })) => {
+            if !listen.ip().is_loopback() {
+                return Err(CliError::Usage(format!(
+                    "refusing to serve plain HTTP on {listen}: only loopback addresses (127.0.0.1, [::1]) are allowed without TLS, and TLS is not available in this version"
+                )));
+            }
+            let store = crate::hub::SledHubStore::open(&data, key_file.as_deref()).map_err(
+                |e| match e {
+                    StoreError::OpenElsewhere(_) => CliError::Usage(format!(
+                        "the hub's data at {} is in use by another process",
+                        data.display()
+                    )),
+                    other => other.into(),
+                },
+            )?;
+            let hub = crate::hub::server::Hub {
+                store,
+                max_clock_skew_millis: max_clock_skew_secs * 1000,
+            };
+            crate::hub::server::serve(hub, listen)
+                .map_err(|e| CliError::Usage(format!("cannot serve on {listen}: {e}")))
+        }
+        Some(Command::Login { url, token_file }) => {
+            let mut replica = unlock(&store_dir(false), pass_file)?;
+            let token = match token_file {
+                Some(f) => std::fs::read_to_string(&f)
+                    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", f.display())))?,
+                None => passphrase::prompt_token().map_err(CliError::Usage)?,
+            };
+            let link = crate::sync::client::login(&mut replica, &url, token.trim())?;
+            println!(
+                "logged in to {} as {} ({})",
+                link.url,
+                link.user,
+                link.role.name()
+            );
+            Ok(())
+        }
+        Some(Command::Sync { status }) => {
+            let mut replica = unlock(&store_dir(false), pass_file)?;
+            if status {
+                let waiting = replica.outbox()?.len();
+                match crate::sync::client::link(&replica)? {
+                    None => println!("not logged in to a hub; {waiting} changes waiting"),
+                    Some(l) => println!(
+                        "hub {} as {}; last sync {}; {waiting} changes waiting to be sent",
+                        l.url,
+                        l.user,
+                        l.last_sync_millis.map_or("never".to_string(), fmt_hlc)
+                    ),
+                }
+                return Ok(());
+            }
+            let r = crate::sync::client::sync(&mut replica)?;
+            println!(
+                "synced: {} sent, {} received, {} no longer in your caseload",
+                r.pushed, r.pulled, r.removed
+            );
+            Ok(())
+        }
         Some(Command::Report(report)) => {
             let replica = unlock(&store_dir(false), pass_file)?;
             super::report::run(&replica, &config, report)

@@ -113,13 +113,42 @@ pub enum Command {
     /// Import young people from a file (docs/import-format.md)
     #[command(subcommand)]
     Import(ImportCommand),
-    /// The central store (the hub): its users
+    /// The central store (the hub): serve it, manage its users
     #[command(subcommand)]
     Hub(HubCommand),
+    /// Connect this store to a hub with a one-time enrolment token
+    Login {
+        /// The hub's address, e.g. https://hub.example.org (http:// only to this machine)
+        url: String,
+        /// Read the enrolment token from this file instead of asking
+        #[arg(long, value_name = "FILE")]
+        token_file: Option<PathBuf>,
+    },
+    /// Send changes to the hub and receive what changed there
+    Sync {
+        /// Only show the last sync and what waits to be sent
+        #[arg(long)]
+        status: bool,
+    },
 }
 
 #[derive(Subcommand, Debug)]
 pub enum HubCommand {
+    /// Run the hub
+    Serve {
+        /// The hub's data directory
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Address to listen on, e.g. 127.0.0.1:7878 (port 0 picks a free one)
+        #[arg(long, value_name = "ADDR")]
+        listen: std::net::SocketAddr,
+        /// The server key file [default: DIR/server.key, created on first start]
+        #[arg(long, value_name = "FILE")]
+        key_file: Option<PathBuf>,
+        /// Refuse ops stamped more than this far ahead of the hub's clock
+        #[arg(long, default_value_t = 300)]
+        max_clock_skew_secs: u64,
+    },
     /// Hub users and their enrolment tokens
     #[command(subcommand)]
     User(HubUserCommand),
@@ -208,6 +237,8 @@ pub enum CliError {
     Unhealthy,
     #[error("{0}")]
     Import(#[from] crate::import::ImportError),
+    #[error("{0}")]
+    Sync(#[from] crate::sync::client::SyncError),
 }
 
 impl CliError {
@@ -220,6 +251,10 @@ impl CliError {
             )
             | CliError::Unhealthy => 5,
             CliError::Store(StoreError::NotFound(_)) => 6,
+            CliError::Sync(crate::sync::client::SyncError::Unreachable(_)) => 7,
+            CliError::Sync(
+                crate::sync::client::SyncError::Refused(_) | crate::sync::client::SyncError::Url(_),
+            ) => 8,
             CliError::Usage(_)
             | CliError::Domain(_)
             | CliError::Store(StoreError::Invalid(_))

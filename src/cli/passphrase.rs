@@ -41,6 +41,15 @@ fn no_terminal(var: &str) -> String {
     format!("no passphrase given: set {var}, use --passphrase-file, or run in a terminal")
 }
 
+/// An enrolment token, asked for without echo.
+pub fn prompt_token() -> Result<String, String> {
+    if !std::io::stdin().is_terminal() {
+        return Err("no enrolment token: use --token-file or run in a terminal".into());
+    }
+    rpassword::prompt_password("Enrolment token: ")
+        .map_err(|e| format!("cannot read the token: {e}"))
+}
+
 /// A passphrase given without asking (file or environment), if any.
 pub fn given(file: Option<&Path>) -> Result<Option<Secret>, String> {
     match file {

@@ -5,6 +5,7 @@
 //! follow the embedded sled one.
 
 pub mod scope;
+pub mod server;
 pub mod store;
 pub mod users;
 

@@ -11,6 +11,7 @@
 //! | `people`      | person id                             | sealed folded `PersonState`|
 //! | `summaries`   | person id                             | sealed `CaseSummary`       |
 //! | `lists`       | keyed hash of the list name           | sealed `TrackingList`      |
+//! | `devices`     | device id                             | sealed `Delivery`          |
 //!
 //! Appends are serialised; the new ops, their indexes and the people they
 //! change (state and summary, folded exactly as on every device) are written in
@@ -48,6 +49,22 @@ pub enum CredentialKind {
     Device(DeviceId),
 }
 
+/// What one device has been sent: the people whose history it holds, and the
+/// last response's changes, which count once the device's cursor shows it
+/// stored that response.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Delivery {
+    pub delivered: std::collections::BTreeSet<PersonId>,
+    pub pending: Option<PendingDelivery>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PendingDelivery {
+    pub cursor: u64,
+    pub newly: std::collections::BTreeSet<PersonId>,
+    pub left: std::collections::BTreeSet<PersonId>,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Credential {
     pub user: String,
@@ -78,6 +95,8 @@ pub trait HubStore {
     fn summaries(&self) -> Result<Vec<CaseSummary>>;
     fn put_list(&self, list: &TrackingList) -> Result<()>;
     fn lists(&self) -> Result<Vec<TrackingList>>;
+    fn delivery(&self, device: DeviceId) -> Result<Option<Delivery>>;
+    fn put_delivery(&self, device: DeviceId, delivery: &Delivery) -> Result<()>;
 }
 
 pub const KEY_FILE: &str = "server.key";
@@ -133,6 +152,7 @@ pub struct SledHubStore {
     people: sled::Tree,
     summaries: sled::Tree,
     lists: sled::Tree,
+    devices: sled::Tree,
     append_lock: Mutex<()>,
     _lock: StoreLock,
 }
@@ -164,6 +184,7 @@ impl SledHubStore {
             people: db.open_tree("people")?,
             summaries: db.open_tree("summaries")?,
             lists: db.open_tree("lists")?,
+            devices: db.open_tree("devices")?,
             db,
             append_lock: Mutex::new(()),
             _lock: lock,
@@ -420,5 +441,21 @@ impl HubStore for SledHubStore {
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
         Ok(out)
+    }
+
+    fn delivery(&self, device: DeviceId) -> Result<Option<Delivery>> {
+        self.devices
+            .get(device.as_bytes())?
+            .map(|v| self.unseal("devices", device.as_bytes(), &v))
+            .transpose()
+    }
+
+    fn put_delivery(&self, device: DeviceId, delivery: &Delivery) -> Result<()> {
+        self.devices.insert(
+            device.as_bytes(),
+            self.seal("devices", device.as_bytes(), delivery)?,
+        )?;
+        self.db.flush()?;
+        Ok(())
     }
 }

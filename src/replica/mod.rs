@@ -169,6 +169,19 @@ impl Replica {
         Ok(changed.len())
     }
 
+    /// From now on, ops made here are written by `worker` (the hub user logged in).
+    pub fn set_worker(&mut self, worker: WorkerId) -> Result<()> {
+        self.identity.worker = worker;
+        self.store.put_meta(META_IDENTITY, &self.identity)
+    }
+
+    /// Removes a young person who left scope, from the store and the index.
+    pub fn remove_person(&mut self, id: PersonId) -> Result<()> {
+        self.store.remove_person(id)?;
+        self.index.remove(id);
+        Ok(())
+    }
+
     pub fn outbox(&self) -> Result<Vec<Op>> {
         self.store.outbox()
     }

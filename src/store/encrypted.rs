@@ -452,6 +452,71 @@ impl EncryptedStore {
         Ok((out, damaged))
     }
 
+    /// Local ops waiting for the hub, oldest first, each with its outbox key.
+    pub fn outbox_entries(&self) -> Result<Vec<(Vec<u8>, Op)>> {
+        let mut out = Vec::new();
+        for item in self.outbox.iter() {
+            let (k, v) = item?;
+            let op_key: Vec<u8> = self.unseal(T_OUTBOX, &k, &v).map_err(Damaged::into_error)?;
+            let sealed = self.ops.get(&op_key)?.ok_or_else(|| StoreError::Damaged {
+                tree: T_OUTBOX,
+                record: record_name(T_OUTBOX, &k),
+                reason: "points at an op that is not in the log".into(),
+            })?;
+            out.push((
+                k.to_vec(),
+                self.unseal(T_OPS, &op_key, &sealed)
+                    .map_err(Damaged::into_error)?,
+            ));
+        }
+        Ok(out)
+    }
+
+    /// The hub has these ops: they leave the outbox (durably).
+    pub fn ack_outbox(&self, keys: &[Vec<u8>]) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for k in keys {
+            batch.remove(k.as_slice());
+        }
+        self.outbox.apply_batch(batch)?;
+        self.flush()
+    }
+
+    /// Removes a young person who left this user's scope: their ops, state and
+    /// summary, in one step. The caller makes sure none of their ops still wait
+    /// in the outbox.
+    pub fn remove_person(&self, id: PersonId) -> Result<()> {
+        let page_key = page_of(id);
+        let mut page = self.load_page(page_key).map_err(Damaged::into_error)?;
+        page.remove(&id);
+        let mut ops_batch = sled::Batch::default();
+        for k in self.ops.scan_prefix(id.as_bytes()).keys() {
+            ops_batch.remove(k?);
+        }
+        let mut people_batch = sled::Batch::default();
+        people_batch.remove(id.as_bytes());
+        let mut summary_batch = sled::Batch::default();
+        if page.is_empty() {
+            summary_batch.remove(&page_key[..]);
+        } else {
+            let plain = Zeroizing::new(encode_page(&page));
+            summary_batch.insert(
+                &page_key[..],
+                crypto::seal(&self.data_key, &Self::aad(T_SUMMARIES, &page_key), &plain)?,
+            );
+        }
+        use sled::Transactional;
+        (&self.ops, &self.people, &self.summaries)
+            .transaction(|(o, p, s)| {
+                o.apply_batch(&ops_batch)?;
+                p.apply_batch(&people_batch)?;
+                s.apply_batch(&summary_batch)?;
+                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+            })
+            .map_err(|e| StoreError::Database(format!("{e:?}")))?;
+        self.flush()
+    }
+
     /// Writes everything buffered by sled to disk (fsync).
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;

@@ -1,6 +1,8 @@
-//! Producing and ordering ops across devices. The hybrid logical clock lives here;
-//! the hub client and protocol join it when the hub exists (docs/sync-protocol.md).
+//! Producing, ordering and exchanging ops across devices: the hybrid logical
+//! clock, the wire protocol (docs/sync-protocol.md) and the client.
 
+pub mod client;
 pub mod clock;
+pub mod protocol;
 
 pub use clock::HlcClock;

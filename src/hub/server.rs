@@ -1,0 +1,323 @@
+//! The hub's HTTP interface (protocol v1, docs/sync-protocol.md). The rules
+//! are plain methods of `Hub`; axum only routes requests to them, on tokio's
+//! blocking pool (sled's flush waits on the disk).
+
+use super::scope::can_see;
+use super::store::{Credential, CredentialKind, HubStore, PendingDelivery, SledHubStore};
+use super::users::{self, Role, User};
+use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
+use crate::sync::clock::now_millis;
+use crate::sync::protocol::{
+    self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+};
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use std::collections::{BTreeMap, BTreeSet};
+use std::sync::Arc;
+
+/// A refusal: an HTTP status and a reason in plain words.
+#[derive(Debug, PartialEq, Eq)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub reason: String,
+}
+
+impl Refusal {
+    fn new(status: StatusCode, reason: impl Into<String>) -> Self {
+        Self {
+            status,
+            reason: reason.into(),
+        }
+    }
+}
+
+impl From<crate::store::StoreError> for Refusal {
+    fn from(e: crate::store::StoreError) -> Self {
+        // Store errors name records by opaque ids only.
+        Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("the hub could not complete this: {e}"),
+        )
+    }
+}
+
+impl From<protocol::WireError> for Refusal {
+    fn from(e: protocol::WireError) -> Self {
+        Refusal::new(StatusCode::BAD_REQUEST, e.to_string())
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        (self.status, self.reason).into_response()
+    }
+}
+
+pub struct Hub {
+    pub store: SledHubStore,
+    /// Ops stamped further ahead of the hub's clock than this are refused.
+    pub max_clock_skew_millis: u64,
+}
+
+impl Hub {
+    /// The user and device behind a bearer device token.
+    pub fn authenticate(&self, headers: &HeaderMap) -> Result<(User, DeviceId), Refusal> {
+        let unauthorised = |why: &str| Refusal::new(StatusCode::UNAUTHORIZED, why.to_string());
+        let token = headers
+            .get("authorization")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.strip_prefix("Bearer "))
+            .ok_or_else(|| unauthorised("no credentials: log in with `caseload login`"))?;
+        let cred = self
+            .store
+            .credential(users::token_hash(token))?
+            .ok_or_else(|| {
+                unauthorised("these credentials are not known to the hub: log in again")
+            })?;
+        let CredentialKind::Device(device) = cred.kind else {
+            return Err(unauthorised(
+                "an enrolment token is only for `caseload login`",
+            ));
+        };
+        let user = self
+            .store
+            .user(&cred.user)?
+            .ok_or_else(|| unauthorised("this user no longer exists"))?;
+        if user.revoked {
+            return Err(unauthorised("this user's access has been revoked"));
+        }
+        Ok((user, device))
+    }
+
+    pub fn login(&self, req: LoginRequest) -> Result<LoginResponse, Refusal> {
+        let bad = || {
+            Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "that enrolment token is not valid (it may have been used already)",
+            )
+        };
+        let hash = users::token_hash(&req.enrolment_token);
+        let cred = self.store.credential(hash)?.ok_or_else(bad)?;
+        if cred.kind != CredentialKind::Enrolment {
+            return Err(bad());
+        }
+        let user = self.store.user(&cred.user)?.ok_or_else(bad)?;
+        if user.revoked {
+            return Err(Refusal::new(
+                StatusCode::UNAUTHORIZED,
+                "this user's access has been revoked",
+            ));
+        }
+        let device_token = users::new_token().map_err(crate::store::StoreError::from)?;
+        self.store.put_credential(
+            users::token_hash(&device_token),
+            &Credential {
+                user: user.name.clone(),
+                kind: CredentialKind::Device(req.device),
+            },
+        )?;
+        // One-time: the enrolment token is spent.
+        self.store.remove_credential(hash)?;
+        Ok(LoginResponse {
+            user: user.name,
+            role: user.role,
+            device_token,
+        })
+    }
+
+    fn summary(&self, id: PersonId) -> Result<(Option<PersonState>, Option<CaseSummary>), Refusal> {
+        let state = self.store.person(id)?;
+        let summary = state.as_ref().and_then(CaseSummary::of);
+        Ok((state, summary))
+    }
+
+    /// Accepts a batch whole or refuses it whole.
+    pub fn push(&self, user: &User, req: PushRequest) -> Result<PushResponse, Refusal> {
+        let now = now_millis();
+        let today = chrono::Utc::now().date_naive() + chrono::Days::new(1); // a day's grace for time zones
+        let lists = self.store.lists()?;
+        let mut by_person: BTreeMap<PersonId, Vec<&Op>> = BTreeMap::new();
+        for op in &req.ops {
+            if user.role != Role::Admin && op.author.as_str() != user.name {
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "op {} was written by {}, not by {}: nothing was accepted",
+                        op.id, op.author, user.name
+                    ),
+                ));
+            }
+            if op.at.millis > now + self.max_clock_skew_millis {
+                return Err(Refusal::new(
+                    StatusCode::BAD_REQUEST,
+                    format!(
+                        "op {} is stamped {} s ahead of the hub's clock (the limit is {} s): check this device's clock; nothing was accepted",
+                        op.id,
+                        (op.at.millis - now) / 1000,
+                        self.max_clock_skew_millis / 1000
+                    ),
+                ));
+            }
+            by_person.entry(op.person).or_default().push(op);
+        }
+        for (person, ops) in &by_person {
+            let (state, before) = self.summary(*person)?;
+            let mut after = state.unwrap_or_else(|| PersonState::new(*person));
+            for op in ops {
+                if let Err(e) = op
+                    .payload
+                    .validate(Some(&after).filter(|s| s.young_person().is_some()), today)
+                {
+                    return Err(Refusal::new(
+                        StatusCode::UNPROCESSABLE_ENTITY,
+                        format!(
+                            "op {} for young person {} is invalid: {e}; nothing was accepted",
+                            op.id,
+                            person.short()
+                        ),
+                    ));
+                }
+                after.apply(op);
+            }
+            let allowed = match &before {
+                Some(b) => can_see(user, b, &lists),
+                None => CaseSummary::of(&after).is_some_and(|a| can_see(user, &a, &lists)),
+            };
+            if !allowed {
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "young person {} is not in {}'s caseload: nothing was accepted",
+                        person.short(),
+                        user.name
+                    ),
+                ));
+            }
+        }
+        let seqs = self.store.append(&req.ops, &user.name, now)?;
+        Ok(PushResponse { seqs })
+    }
+
+    pub fn pull(
+        &self,
+        user: &User,
+        device: DeviceId,
+        req: PullRequest,
+    ) -> Result<PullResponse, Refusal> {
+        let cursor = self.store.last_seq()?;
+        let mut delivery = self.store.delivery(device)?.unwrap_or_default();
+        // The device's cursor shows whether it stored the last response.
+        if let Some(p) = delivery.pending.take()
+            && req.after >= p.cursor
+        {
+            delivery.delivered.extend(p.newly);
+            delivery.delivered.retain(|id| !p.left.contains(id));
+        }
+        let lists = self.store.lists()?;
+        let visible: BTreeSet<PersonId> = self
+            .store
+            .summaries()?
+            .iter()
+            .filter(|s| can_see(user, s, &lists))
+            .map(|s| s.id)
+            .collect();
+        let newly: BTreeSet<PersonId> = visible.difference(&delivery.delivered).copied().collect();
+        let left: BTreeSet<PersonId> = delivery.delivered.difference(&visible).copied().collect();
+        let mut received = Vec::new();
+        for id in &newly {
+            received.extend(
+                self.store
+                    .history(*id)?
+                    .into_iter()
+                    .filter(|r| r.seq <= cursor),
+            );
+        }
+        received.extend(
+            self.store
+                .since(req.after, usize::MAX)?
+                .into_iter()
+                .filter(|r| {
+                    r.seq <= cursor
+                        && visible.contains(&r.op.person)
+                        && !newly.contains(&r.op.person)
+                }),
+        );
+        received.sort_by_key(|r| r.seq);
+        delivery.pending = Some(PendingDelivery {
+            cursor,
+            newly,
+            left: left.clone(),
+        });
+        self.store.put_delivery(device, &delivery)?;
+        Ok(PullResponse {
+            ops: received.into_iter().map(|r| r.op).collect(),
+            cursor,
+            left_scope: left.into_iter().collect(),
+        })
+    }
+}
+
+async fn blocking<T: serde::Serialize + Send + 'static>(
+    f: impl FnOnce() -> Result<T, Refusal> + Send + 'static,
+) -> Response {
+    match tokio::task::spawn_blocking(f).await {
+        Ok(Ok(v)) => (StatusCode::OK, protocol::encode(&v)).into_response(),
+        Ok(Err(r)) => r.into_response(),
+        Err(_) => Refusal::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error").into_response(),
+    }
+}
+
+async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
+    blocking(move || hub.login(protocol::decode(&body)?)).await
+}
+
+async fn push(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> Response {
+    blocking(move || {
+        let (user, _) = hub.authenticate(&headers)?;
+        hub.push(&user, protocol::decode(&body)?)
+    })
+    .await
+}
+
+async fn pull(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> Response {
+    blocking(move || {
+        let (user, device) = hub.authenticate(&headers)?;
+        hub.pull(&user, device, protocol::decode(&body)?)
+    })
+    .await
+}
+
+pub fn router(hub: Arc<Hub>) -> Router {
+    Router::new()
+        .route("/health", get(|| async { "ok" }))
+        .route("/v1/login", post(login))
+        .route("/v1/push", post(push))
+        .route("/v1/pull", post(pull))
+        .layer(DefaultBodyLimit::max(protocol::MAX_BODY))
+        .with_state(hub)
+}
+
+/// Serves until Ctrl-C or SIGTERM. Prints the address it listens on.
+pub fn serve(hub: Hub, listen: std::net::SocketAddr) -> std::io::Result<()> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?;
+    runtime.block_on(async move {
+        let listener = tokio::net::TcpListener::bind(listen).await?;
+        println!("caseload hub listening on http://{}", listener.local_addr()?);
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let shutdown = async {
+            let mut term = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()).ok();
+            tokio::select! {
+                _ = tokio::signal::ctrl_c() => {},
+                _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
+            }
+        };
+        axum::serve(listener, router(Arc::new(hub))).with_graceful_shutdown(shutdown).await
+    })
+}

@@ -1,0 +1,383 @@
+//! Sync between real processes on 127.0.0.1: a hub started with
+//! `caseload hub serve`, devices using `caseload login` and `caseload sync`.
+
+use caseload::domain::person::PersonName;
+use caseload::domain::{
+    Channel, ContactAttempt, District, FieldValue, OpPayload, Outcome, PersonId, WorkerId,
+};
+use caseload::replica::Replica;
+use caseload::store::crypto::KdfParams;
+use caseload::store::{EncryptedStore, Origin};
+use chrono::NaiveDate;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+
+const FAST: KdfParams = KdfParams {
+    m_cost: 8 * 1024,
+    t_cost: 1,
+    p_cost: 1,
+};
+const PASS: &str = "sync test passphrase";
+
+fn today() -> NaiveDate {
+    chrono::Local::now().date_naive()
+}
+
+fn caseload(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_caseload"))
+        .args(args)
+        .env("CASELOAD_PASSPHRASE", PASS)
+        .env_remove("CASELOAD_TODAY")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+fn text(o: &Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+struct HubProcess {
+    child: Child,
+    url: String,
+}
+
+impl HubProcess {
+    fn start(data: &Path) -> HubProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args([
+                "hub",
+                "serve",
+                "--data",
+                data.to_str().unwrap(),
+                "--listen",
+                "127.0.0.1:0",
+            ])
+            .stdout(Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        HubProcess { child, url }
+    }
+}
+
+impl Drop for HubProcess {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn add_user(data: &Path, name: &str, role: &str, dir: &Path) -> PathBuf {
+    let out = caseload(&[
+        "hub",
+        "user",
+        "add",
+        name,
+        "--role",
+        role,
+        "--data",
+        data.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let token = String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string();
+    let file = dir.join(format!("{name}.token"));
+    std::fs::write(&file, token).unwrap();
+    file
+}
+
+fn device(dir: &Path, worker: &str) -> PathBuf {
+    let path = dir.join(format!("store-{worker}"));
+    drop(Replica::init(&path, PASS.as_bytes(), WorkerId::new(worker), FAST).unwrap());
+    path
+}
+
+fn open(path: &Path) -> Replica {
+    Replica::open(EncryptedStore::open(path, PASS.as_bytes()).unwrap()).unwrap()
+}
+
+fn register(r: &mut Replica, given: &str, workers: &[&str]) -> PersonId {
+    r.register(
+        vec![
+            FieldValue::Name(PersonName {
+                given: given.into(),
+                family: "Sync".into(),
+                preferred: None,
+            }),
+            FieldValue::DateOfBirth(NaiveDate::from_ymd_opt(2010, 5, 5).unwrap()),
+            FieldValue::District(District::Thanet),
+            FieldValue::AssignedWorkers(workers.iter().map(|w| WorkerId::new(*w)).collect()),
+        ],
+        today(),
+    )
+    .unwrap()
+}
+
+fn contact(r: &mut Replica, id: PersonId, note: &str) {
+    let at = chrono::Local::now().naive_local();
+    r.record(
+        id,
+        OpPayload::LogContact(ContactAttempt {
+            at,
+            channel: Channel::Phone,
+            outcome: Outcome::NoAnswer,
+            note: note.into(),
+            follow_up: None,
+        }),
+        at.date(),
+    )
+    .unwrap();
+}
+
+fn store_arg(p: &Path) -> String {
+    p.to_str().unwrap().to_string()
+}
+
+#[test]
+fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let data = root.join("hub");
+    let t_smith = add_user(&data, "j.smith", "officer", root);
+    let t_khan = add_user(&data, "a.khan", "officer", root);
+    let t_evil = add_user(&data, "b.evil", "officer", root);
+    let t_gone = add_user(&data, "c.gone", "officer", root);
+    assert!(
+        caseload(&[
+            "hub",
+            "user",
+            "revoke",
+            "c.gone",
+            "--data",
+            data.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let hub = HubProcess::start(&data);
+
+    let (sa, sb) = (device(root, "j.smith"), device(root, "a.khan"));
+    let (only_mine, shared) = {
+        let mut a = open(&sa);
+        (
+            register(&mut a, "Only", &["j.smith"]),
+            register(&mut a, "Shared", &["j.smith", "a.khan"]),
+        )
+    };
+    for (store, token) in [(&sa, &t_smith), (&sb, &t_khan)] {
+        let out = caseload(&[
+            "--store",
+            &store_arg(store),
+            "login",
+            &hub.url,
+            "--token-file",
+            token.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    // The enrolment token is one-time.
+    let again = caseload(&[
+        "--store",
+        &store_arg(&sb),
+        "login",
+        &hub.url,
+        "--token-file",
+        t_khan.to_str().unwrap(),
+    ]);
+    assert!(
+        !again.status.success() && text(&again).contains("not valid"),
+        "{}",
+        text(&again)
+    );
+
+    let out = caseload(&["--store", &store_arg(&sa), "sync"]);
+    assert!(text(&out).contains("synced: 2 sent"), "{}", text(&out));
+    let out = caseload(&["--store", &store_arg(&sb), "sync"]);
+    assert!(
+        text(&out).contains("1 received"),
+        "a.khan receives only the shared person's history: {}",
+        text(&out)
+    );
+    {
+        let b = open(&sb);
+        assert!(
+            b.person(only_mine).unwrap().is_none(),
+            "an officer never receives another officer's young person"
+        );
+        assert!(b.person(shared).unwrap().is_some());
+    }
+
+    // Both change the shared record while apart.
+    {
+        let mut a = open(&sa);
+        contact(&mut a, shared, "from smith");
+        a.set_fields(shared, vec![FieldValue::District(District::Dover)], today())
+            .unwrap();
+    }
+    {
+        let mut b = open(&sb);
+        contact(&mut b, shared, "from khan");
+        std::thread::sleep(std::time::Duration::from_millis(5));
+        b.set_fields(shared, vec![FieldValue::District(District::Swale)], today())
+            .unwrap();
+    }
+    for store in [&sa, &sb, &sa] {
+        let out = caseload(&["--store", &store_arg(store), "sync"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let (a, b) = (open(&sa), open(&sb));
+    let (sa_state, sb_state) = (
+        a.person(shared).unwrap().unwrap(),
+        b.person(shared).unwrap().unwrap(),
+    );
+    assert_eq!(sa_state, sb_state, "both devices hold the same record");
+    assert_eq!(
+        sa_state.young_person().unwrap().district,
+        District::Swale,
+        "the later change wins"
+    );
+    let notes: Vec<_> = sa_state
+        .contacts
+        .iter()
+        .map(|c| c.value.note.as_str())
+        .collect();
+    assert!(
+        notes.contains(&"from smith") && notes.contains(&"from khan"),
+        "{notes:?}"
+    );
+    let conflicts = sa_state.conflicts();
+    assert_eq!(conflicts.len(), 1, "the losing value is kept");
+    assert_eq!(conflicts[0].losers[0].author.as_str(), "j.smith");
+    drop((a, b));
+    let shown = caseload(&["--store", &store_arg(&sa), "show", &shared.to_string()]);
+    assert!(
+        text(&shown).contains("district changed elsewhere by j.smith"),
+        "{}",
+        text(&shown)
+    );
+
+    // Someone else's officer cannot write to a.khan's or j.smith's young person.
+    let se = device(root, "b.evil");
+    assert!(
+        caseload(&[
+            "--store",
+            &store_arg(&se),
+            "login",
+            &hub.url,
+            "--token-file",
+            t_evil.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    {
+        let mut e = open(&se);
+        let op = e.new_op(
+            only_mine,
+            OpPayload::AddNote(caseload::domain::Note {
+                text: "not mine".into(),
+            }),
+        );
+        e.commit(&[op], Origin::Local).unwrap();
+    }
+    let refused = caseload(&["--store", &store_arg(&se), "sync"]);
+    assert_eq!(refused.status.code(), Some(8));
+    assert!(
+        text(&refused).contains("is not in b.evil's caseload: nothing was accepted"),
+        "{}",
+        text(&refused)
+    );
+    let a_after = caseload(&["--store", &store_arg(&sa), "sync"]);
+    assert!(
+        text(&a_after).contains("0 received"),
+        "nothing of the refused push reached the hub: {}",
+        text(&a_after)
+    );
+
+    // A revoked user cannot log in.
+    let sg = device(root, "c.gone");
+    let gone = caseload(&[
+        "--store",
+        &store_arg(&sg),
+        "login",
+        &hub.url,
+        "--token-file",
+        t_gone.to_str().unwrap(),
+    ]);
+    assert!(
+        !gone.status.success() && text(&gone).contains("revoked"),
+        "{}",
+        text(&gone)
+    );
+
+    // Offline: a clear message, and the change stays queued.
+    {
+        let mut a = open(&sa);
+        contact(&mut a, shared, "while offline");
+    }
+    let url = hub.url.clone();
+    drop(hub);
+    let offline = caseload(&["--store", &store_arg(&sa), "sync"]);
+    assert_eq!(offline.status.code(), Some(7));
+    assert!(
+        text(&offline).contains(&format!("the hub at {url} cannot be reached")),
+        "{}",
+        text(&offline)
+    );
+    let status = caseload(&["--store", &store_arg(&sa), "sync", "--status"]);
+    assert!(
+        text(&status).contains("1 changes waiting to be sent"),
+        "{}",
+        text(&status)
+    );
+}
+
+#[test]
+fn plain_http_to_another_machine_is_refused_before_any_traffic() {
+    let tmp = tempfile::tempdir().unwrap();
+    let s = device(tmp.path(), "j.smith");
+    let token = tmp.path().join("t");
+    std::fs::write(&token, "x").unwrap();
+    let out = caseload(&[
+        "--store",
+        &store_arg(&s),
+        "login",
+        "http://192.0.2.10:7878",
+        "--token-file",
+        token.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(8));
+    assert!(
+        text(&out).contains("refusing plain http:// to 192.0.2.10"),
+        "{}",
+        text(&out)
+    );
+    let serve = caseload(&[
+        "hub",
+        "serve",
+        "--data",
+        tmp.path().join("h").to_str().unwrap(),
+        "--listen",
+        "0.0.0.0:0",
+    ]);
+    assert!(!serve.status.success());
+    assert!(
+        text(&serve).contains("only loopback addresses"),
+        "{}",
+        text(&serve)
+    );
+}
