@@ -790,21 +790,7 @@ impl CaseStore for EncryptedStore {
     }
 
     fn outbox(&self) -> Result<Vec<Op>> {
-        let mut ops = Vec::new();
-        for item in self.outbox.iter() {
-            let (k, v) = item?;
-            let op_key: Vec<u8> = self.unseal(T_OUTBOX, &k, &v).map_err(Damaged::into_error)?;
-            let sealed = self.ops.get(&op_key)?.ok_or_else(|| StoreError::Damaged {
-                tree: T_OUTBOX,
-                record: record_name(T_OUTBOX, &k),
-                reason: "points at an op that is not in the log".into(),
-            })?;
-            ops.push(
-                self.unseal(T_OPS, &op_key, &sealed)
-                    .map_err(Damaged::into_error)?,
-            );
-        }
-        Ok(ops)
+        Ok(self.outbox_entries()?.into_iter().map(|(_, op)| op).collect())
     }
 
     fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
