@@ -381,3 +381,134 @@ fn plain_http_to_another_machine_is_refused_before_any_traffic() {
         text(&serve)
     );
 }
+
+#[test]
+fn acknowledged_pushes_survive_the_hub_being_killed() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let data = root.join("hub");
+    let token = add_user(&data, "j.smith", "officer", root);
+    let sa = device(root, "j.smith");
+    let id = {
+        let mut a = open(&sa);
+        register(&mut a, "Durable", &["j.smith"])
+    };
+    let mut hub = HubProcess::start(&data);
+    assert!(
+        caseload(&[
+            "--store",
+            &store_arg(&sa),
+            "login",
+            &hub.url,
+            "--token-file",
+            token.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    {
+        let mut a = open(&sa);
+        for n in 0..25 {
+            contact(&mut a, id, &format!("attempt {n}"));
+        }
+    }
+    let out = caseload(&["--store", &store_arg(&sa), "sync"]);
+    assert!(text(&out).contains("26 sent"), "{}", text(&out));
+    // SIGKILL: no shutdown, no flush on exit.
+    unsafe {
+        libc::kill(hub.child.id() as i32, libc::SIGKILL);
+    }
+    let _ = hub.child.wait();
+    drop(hub);
+    let store = caseload::hub::SledHubStore::open(&data, None).unwrap();
+    use caseload::hub::HubStore;
+    assert_eq!(
+        store.history(id).unwrap().len(),
+        26,
+        "every acknowledged op is on the hub's disk"
+    );
+    assert_eq!(store.person(id).unwrap().unwrap().contacts.len(), 25);
+}
+
+#[test]
+fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
+    use caseload::hub::server::Hub;
+    use caseload::hub::{HubStore, Role, SledHubStore, User};
+    use caseload::sync::protocol::{PullRequest, PushRequest};
+    let tmp = tempfile::tempdir().unwrap();
+    let hub = Hub {
+        store: SledHubStore::open(&tmp.path().join("hub"), None).unwrap(),
+        max_clock_skew_millis: 300_000,
+    };
+    let smith = User {
+        name: "j.smith".into(),
+        role: Role::Officer,
+        district: None,
+        revoked: false,
+        created_millis: 0,
+    };
+    hub.store.put_user(&smith).unwrap();
+    let sa = device(tmp.path(), "j.smith");
+    let id = {
+        let mut a = open(&sa);
+        let id = register(&mut a, "Resent", &["j.smith"]);
+        contact(&mut a, id, "one");
+        id
+    };
+    let ops = open(&sa).outbox().unwrap();
+    hub.push(&smith, PushRequest { ops }).unwrap();
+    let device = caseload::domain::DeviceId::random();
+    let first = hub.pull(&smith, device, PullRequest { after: 0 }).unwrap();
+    assert_eq!(first.ops.len(), 2);
+    // The device died before storing it: it asks again from its old cursor.
+    let again = hub.pull(&smith, device, PullRequest { after: 0 }).unwrap();
+    assert_eq!(again.ops.len(), 2, "the history is sent again");
+    // Once stored (the cursor moves on), only new ops come.
+    let next = hub
+        .pull(
+            &smith,
+            device,
+            PullRequest {
+                after: again.cursor,
+            },
+        )
+        .unwrap();
+    assert!(next.ops.is_empty() && next.left_scope.is_empty());
+    // Reassigned away: the device is told to drop the person.
+    let mut a = open(&sa);
+    a.set_fields(
+        id,
+        vec![FieldValue::AssignedWorkers(
+            [WorkerId::new("a.khan")].into(),
+        )],
+        today(),
+    )
+    .unwrap();
+    let reassign = a.outbox().unwrap().into_iter().last().unwrap();
+    hub.push(
+        &smith,
+        PushRequest {
+            ops: vec![reassign],
+        },
+    )
+    .unwrap();
+    let gone = hub
+        .pull(&smith, device, PullRequest { after: next.cursor })
+        .unwrap();
+    assert_eq!(gone.left_scope, vec![id]);
+    assert!(
+        gone.ops.is_empty(),
+        "ops about people out of scope are not sent"
+    );
+    // And another officer's pushes about them are refused to j.smith now.
+    let note = a.new_op(
+        id,
+        OpPayload::AddNote(caseload::domain::Note {
+            text: "late".into(),
+        }),
+    );
+    let refused = hub
+        .push(&smith, PushRequest { ops: vec![note] })
+        .unwrap_err();
+    assert_eq!(refused.status.as_u16(), 403);
+}

@@ -790,7 +790,11 @@ impl CaseStore for EncryptedStore {
     }
 
     fn outbox(&self) -> Result<Vec<Op>> {
-        Ok(self.outbox_entries()?.into_iter().map(|(_, op)| op).collect())
+        Ok(self
+            .outbox_entries()?
+            .into_iter()
+            .map(|(_, op)| op)
+            .collect())
     }
 
     fn meta<T: DeserializeOwned>(&self, name: &str) -> Result<Option<T>> {
