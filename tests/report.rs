@@ -348,18 +348,20 @@ fn the_cli_prints_the_same_figures_as_csv_json_and_nccis_rows() {
     let mut lines = csv.lines();
     assert_eq!(
         lines.next().unwrap(),
-        "population,cohort,eet,neet,not_known,participating,eet_percent,neet_percent,not_known_percent,participation_percent"
+        "population,cohort,eet,neet,not_known,participating,eet_percent,neet_percent,not_known_percent,participation_percent,\
+         neet_target,neet_gap,not_known_target,not_known_gap,participation_target,participation_gap"
     );
+    // Targets 1 / 4 / 90 %; the gaps worked out by hand: 14.3−1, 28.6−4, 42.9−90.
     assert_eq!(
         lines.next().unwrap(),
-        "All (academic ages 16–17),7,4,1,2,3,57.1,14.3,28.6,42.9"
+        "All (academic ages 16–17),7,4,1,2,3,57.1,14.3,28.6,42.9,1.0,13.3,4.0,24.6,90.0,-47.1"
     );
     assert!(
-        csv.contains("\nThanet,3,2,1,0,2,66.7,33.3,0.0,66.7\n"),
+        csv.contains("\nThanet,3,2,1,0,2,66.7,33.3,0.0,66.7,1.0,32.3,4.0,-4.0,90.0,-23.3\n"),
         "{csv}"
     );
     assert!(
-        csv.contains("\nDover,2,1,0,1,1,50.0,0.0,50.0,50.0\n"),
+        csv.contains("\nDover,2,1,0,1,1,50.0,0.0,50.0,50.0,1.0,-1.0,4.0,46.0,90.0,-40.0\n"),
         "{csv}"
     );
 

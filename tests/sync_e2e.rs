@@ -512,3 +512,105 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
         .unwrap_err();
     assert_eq!(refused.status.as_u16(), 403);
 }
+
+#[test]
+fn a_council_import_on_the_hub_reaches_the_right_devices_and_the_hub_reports_on_everyone() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let data = root.join("hub");
+    let d = data.to_str().unwrap();
+    add_user(&data, "root", "admin", root);
+    let out = caseload(&[
+        "hub",
+        "user",
+        "add",
+        "m.jones",
+        "--role",
+        "manager",
+        "--district",
+        "Thanet",
+        "--data",
+        d,
+    ]);
+    let manager_token = root.join("m.token");
+    std::fs::write(
+        &manager_token,
+        String::from_utf8_lossy(&out.stdout).lines().last().unwrap(),
+    )
+    .unwrap();
+    // Academic age 16 whenever this runs: born two Septembers before 16 years ago.
+    let year = chrono::Datelike::year(&academic_start()) - 16;
+    let dob = format!("15/10/{}", year - 1);
+    let file = root.join("cohort.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "upn,given_name,family_name,date_of_birth,district,activity_code,activity_start\n\
+             A886555555551,Ada,Hub,{dob},Thanet,230,{start}\n\
+             A886555555552,Bo,Hub,{dob},Thanet,619,{start}\n\
+             A886555555553,Cy,Hub,{dob},Dover,230,{start}\n",
+            start = chrono::Local::now().date_naive().format("%d/%m/%Y")
+        ),
+    )
+    .unwrap();
+    let f = file.to_str().unwrap();
+    let refused = caseload(&["hub", "import", "--data", d, "--as", "m.jones", "cohort", f]);
+    assert!(
+        !refused.status.success() && text(&refused).contains("not an active hub admin"),
+        "{}",
+        text(&refused)
+    );
+    let out = caseload(&["hub", "import", "--data", d, "--as", "root", "cohort", f]);
+    assert!(
+        text(&out).contains("imported 3 rows: 3 new young people"),
+        "{}",
+        text(&out)
+    );
+    let again = caseload(&["hub", "import", "--data", d, "--as", "root", "cohort", f]);
+    assert!(text(&again).contains("3 unchanged"), "{}", text(&again));
+
+    let report = caseload(&[
+        "hub", "report", "--data", d, "headline", "--by", "district", "--format", "csv",
+    ]);
+    let csv = String::from_utf8_lossy(&report.stdout).to_string();
+    assert!(
+        csv.contains("All (academic ages 16–17),3,2,1,0,2,"),
+        "{csv}"
+    );
+    assert!(csv.contains("\nThanet,2,1,1,0,1,"), "{csv}");
+
+    let hub = HubProcess::start(&data);
+    let sm = device(root, "m.jones");
+    assert!(
+        caseload(&[
+            "--store",
+            &store_arg(&sm),
+            "login",
+            &hub.url,
+            "--token-file",
+            manager_token.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let out = caseload(&["--store", &store_arg(&sm), "sync"]);
+    assert!(
+        text(&out).contains("2 received"),
+        "a Thanet manager receives the Thanet young people: {}",
+        text(&out)
+    );
+    let people = caseload(&["--store", &store_arg(&sm), "people", "--json"]);
+    let v: serde_json::Value = serde_json::from_slice(&people.stdout).unwrap();
+    let mut names: Vec<&str> = v
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["name"]["given"].as_str().unwrap())
+        .collect();
+    names.sort();
+    assert_eq!(names, ["Ada", "Bo"]);
+}
+
+fn academic_start() -> NaiveDate {
+    caseload::domain::academic::academic_year_start(chrono::Local::now().date_naive())
+}

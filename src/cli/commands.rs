@@ -156,32 +156,40 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Import(super::ImportCommand::Cohort { file, dry_run })) => {
             let today = today()?;
-            let reader = std::fs::File::open(&file)
-                .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
-            let rows = match crate::import::parse(std::io::BufReader::new(reader), today) {
-                Ok(rows) => rows,
-                Err(crate::import::ImportError::Invalid(errors)) => {
-                    for e in &errors {
-                        eprintln!("{}: {e}", file.display());
-                    }
-                    return Err(crate::import::ImportError::Invalid(errors).into());
-                }
-                Err(e) => return Err(e.into()),
-            };
-            if dry_run {
-                println!(
-                    "{} rows checked: all valid (nothing written: --dry-run)",
-                    rows.len()
-                );
+            let Some(rows) = checked_rows(&file, today, dry_run)? else {
                 return Ok(());
-            }
+            };
             let mut replica = unlock(&store_dir(false), pass_file)?;
-            let r = crate::import::apply(&mut replica, &rows, today)?;
-            println!(
-                "imported {} rows: {} new young people, {} updated ({} fields changed), {} unchanged",
-                r.rows, r.new_people, r.updated_people, r.changed_fields, r.unchanged
-            );
+            print_import(&crate::import::apply(&mut replica, &rows, today)?);
             Ok(())
+        }
+        Some(Command::Hub(super::HubCommand::Import {
+            data,
+            admin,
+            import: super::ImportCommand::Cohort { file, dry_run },
+        })) => {
+            let today = today()?;
+            let Some(rows) = checked_rows(&file, today, dry_run)? else {
+                return Ok(());
+            };
+            let hub = open_hub(&data)?;
+            use crate::hub::HubStore;
+            match hub.user(&admin)? {
+                Some(u) if u.role == crate::hub::Role::Admin && !u.revoked => {}
+                _ => {
+                    return Err(CliError::Usage(format!(
+                        "{admin} is not an active hub admin"
+                    )));
+                }
+            }
+            let mut target = crate::hub::import::HubImport::new(&hub, WorkerId::new(admin))?;
+            print_import(&crate::import::apply(&mut target, &rows, today)?);
+            Ok(())
+        }
+        Some(Command::Hub(super::HubCommand::Report { data, report })) => {
+            let hub = open_hub(&data)?;
+            use crate::hub::HubStore;
+            super::report::run(&hub.summaries()?, &config, report)
         }
         Some(Command::Hub(super::HubCommand::User(command))) => hub_user(command),
         Some(Command::Hub(super::HubCommand::Serve {
@@ -251,7 +259,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Report(report)) => {
             let replica = unlock(&store_dir(false), pass_file)?;
-            super::report::run(&replica, &config, report)
+            super::report::run(replica.index().all(), &config, report)
         }
         Some(Command::History { person }) => {
             let replica = unlock(&store_dir(false), pass_file)?;
@@ -278,6 +286,40 @@ fn fmt_hlc(millis: u64) -> String {
     chrono::DateTime::from_timestamp_millis(millis as i64)
         .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
         .unwrap_or_default()
+}
+
+/// Reads and checks a cohort file; `None` after a dry run.
+fn checked_rows(
+    file: &Path,
+    today: chrono::NaiveDate,
+    dry_run: bool,
+) -> Result<Option<Vec<crate::import::CohortRow>>, CliError> {
+    let reader = std::fs::File::open(file)
+        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+    match crate::import::parse(std::io::BufReader::new(reader), today) {
+        Ok(rows) if dry_run => {
+            println!(
+                "{} rows checked: all valid (nothing written: --dry-run)",
+                rows.len()
+            );
+            Ok(None)
+        }
+        Ok(rows) => Ok(Some(rows)),
+        Err(crate::import::ImportError::Invalid(errors)) => {
+            for e in &errors {
+                eprintln!("{}: {e}", file.display());
+            }
+            Err(crate::import::ImportError::Invalid(errors).into())
+        }
+        Err(e) => Err(e.into()),
+    }
+}
+
+fn print_import(r: &crate::import::ImportReport) {
+    println!(
+        "imported {} rows: {} new young people, {} updated ({} fields changed), {} unchanged",
+        r.rows, r.new_people, r.updated_people, r.changed_fields, r.unchanged
+    );
 }
 
 fn open_hub(dir: &Path) -> Result<crate::hub::SledHubStore, CliError> {

@@ -152,6 +152,23 @@ pub enum HubCommand {
     /// Hub users and their enrolment tokens
     #[command(subcommand)]
     User(HubUserCommand),
+    /// The statutory figures over everyone on the hub (the hub stopped)
+    Report {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        #[command(subcommand)]
+        report: ReportCommand,
+    },
+    /// Import a whole council's cohort into the hub (the hub stopped)
+    Import {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The hub admin recorded as the author of the changes
+        #[arg(long = "as", value_name = "ADMIN")]
+        admin: String,
+        #[command(subcommand)]
+        import: ImportCommand,
+    },
 }
 
 #[derive(Subcommand, Debug)]

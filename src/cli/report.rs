@@ -4,7 +4,6 @@ use super::{CliError, ReportCommand, today};
 use crate::config::Config;
 use crate::domain::dates::{parse_date, uk};
 use crate::domain::{CaseSummary, academic};
-use crate::replica::Replica;
 use crate::report::{self, Breakdown, Figures};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -21,6 +20,12 @@ struct Row {
     neet_percent: f64,
     not_known_percent: f64,
     participation_percent: f64,
+    neet_target: f64,
+    neet_gap: f64,
+    not_known_target: f64,
+    not_known_gap: f64,
+    participation_target: f64,
+    participation_gap: f64,
 }
 
 fn round1(x: f64) -> f64 {
@@ -28,8 +33,15 @@ fn round1(x: f64) -> f64 {
 }
 
 impl Row {
-    fn of(population: String, f: &Figures) -> Row {
+    /// A row with the targets beside the figures, and the gap (figure − target).
+    fn of(population: String, f: &Figures, t: &crate::config::Targets) -> Row {
         Row {
+            neet_target: t.neet_percent,
+            neet_gap: round1(f.neet_pct() - t.neet_percent),
+            not_known_target: t.not_known_percent,
+            not_known_gap: round1(f.not_known_pct() - t.not_known_percent),
+            participation_target: t.participation_percent,
+            participation_gap: round1(f.participation_pct() - t.participation_percent),
             population,
             cohort: f.cohort,
             eet: f.eet,
@@ -77,8 +89,12 @@ fn json_out<T: Serialize>(value: &T) -> Result<(), CliError> {
     Ok(())
 }
 
-pub fn run(replica: &Replica, config: &Config, command: ReportCommand) -> Result<(), CliError> {
-    let people = replica.index().all();
+/// Prints a report over `people`: a device's index, or everyone on the hub.
+pub fn run(
+    people: &[CaseSummary],
+    config: &Config,
+    command: ReportCommand,
+) -> Result<(), CliError> {
     let currency = &config.currency;
     match command {
         ReportCommand::Headline {
@@ -88,7 +104,8 @@ pub fn run(replica: &Replica, config: &Config, command: ReportCommand) -> Result
         } => {
             let on = as_of(date)?;
             let total = report::headline(people, on, currency);
-            let mut rows = vec![Row::of("All (academic ages 16–17)".into(), &total)];
+            let t = &config.targets;
+            let mut rows = vec![Row::of("All (academic ages 16–17)".into(), &total, t)];
             if let Some(by) = by {
                 let breakdown = match by.to_lowercase().as_str() {
                     "district" => Breakdown::District,
@@ -104,10 +121,9 @@ pub fn run(replica: &Replica, config: &Config, command: ReportCommand) -> Result
                 rows.extend(
                     report::headline_by(people, on, currency, breakdown)
                         .iter()
-                        .map(|(name, f)| Row::of(name.clone(), f)),
+                        .map(|(name, f)| Row::of(name.clone(), f, t)),
                 );
             }
-            let t = &config.targets;
             match format.as_str() {
                 "csv" => csv_out(&rows),
                 "json" => json_out(&serde_json::json!({

@@ -4,6 +4,7 @@
 //! what each may see. Storage is behind `HubStore` so a PostgreSQL backend can
 //! follow the embedded sled one.
 
+pub mod import;
 pub mod scope;
 pub mod server;
 pub mod store;

@@ -581,11 +581,34 @@ fn changes(state: &PersonState, row: &CohortRow) -> Vec<FieldSet> {
         .collect()
 }
 
+/// Where an import writes: a device's replica, or the hub itself.
+pub trait ImportTarget {
+    fn people(&self) -> Vec<CaseSummary>;
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError>;
+    fn new_op(&mut self, person: PersonId, payload: OpPayload) -> crate::domain::Op;
+    fn commit(&mut self, ops: &[crate::domain::Op]) -> Result<(), StoreError>;
+}
+
+impl ImportTarget for Replica {
+    fn people(&self) -> Vec<CaseSummary> {
+        self.index().all().to_vec()
+    }
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {
+        Replica::person(self, id)
+    }
+    fn new_op(&mut self, person: PersonId, payload: OpPayload) -> crate::domain::Op {
+        Replica::new_op(self, person, payload)
+    }
+    fn commit(&mut self, ops: &[crate::domain::Op]) -> Result<(), StoreError> {
+        Replica::commit(self, ops, Origin::Local).map(|_| ())
+    }
+}
+
 /// Writes the checked rows: new people registered, existing ones changed where
 /// the file differs. Commits in batches; re-running after an interruption is
 /// safe, because matched rows that are already applied write nothing.
 pub fn apply(
-    replica: &mut Replica,
+    replica: &mut impl ImportTarget,
     rows: &[CohortRow],
     today: NaiveDate,
 ) -> Result<ImportReport, ImportError> {
@@ -594,7 +617,8 @@ pub fn apply(
         ..ImportReport::default()
     };
     let matched: Vec<Option<PersonId>> = {
-        let m = Matcher::new(replica.index().all());
+        let people = replica.people();
+        let m = Matcher::new(&people);
         rows.iter().map(|r| m.find(r)).collect()
     };
     let mut batch = Vec::new();
@@ -637,10 +661,10 @@ pub fn apply(
         })?;
         batch.push(replica.new_op(id, payload));
         if batch.len() == 500 {
-            replica.commit(&batch, Origin::Local)?;
+            replica.commit(&batch)?;
             batch.clear();
         }
     }
-    replica.commit(&batch, Origin::Local)?;
+    replica.commit(&batch)?;
     Ok(report)
 }
