@@ -416,5 +416,5 @@ fn the_cli_prints_the_same_figures_as_csv_json_and_nccis_rows() {
         "--format",
         "csv",
     ]);
-    assert!(groups.contains("SEND 19+,1,1,100.0,0"), "{groups}");
+    assert!(groups.contains("SEND 19+,1,1,8,-7,100.0,0"), "{groups}");
 }

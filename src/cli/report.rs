@@ -194,6 +194,8 @@ pub fn run(
                 group: &'static str,
                 cohort: usize,
                 neet: usize,
+                neet_target: u32,
+                neet_gap: i64,
                 neet_percent: f64,
                 not_known: usize,
             }
@@ -204,6 +206,8 @@ pub fn run(
                         group: g.label(),
                         cohort: f.cohort,
                         neet: f.neet,
+                        neet_target: config.targets.group_neet(g),
+                        neet_gap: f.neet as i64 - i64::from(config.targets.group_neet(g)),
                         neet_percent: round1(f.neet_pct()),
                         not_known: f.not_known,
                     })
@@ -218,13 +222,19 @@ pub fn run(
                         config.cohort.send_upper_age
                     );
                     println!(
-                        "{:<34} {:>7} {:>6} {:>7} {:>10}",
-                        "Group", "Cohort", "NEET", "NEET %", "Not Known"
+                        "{:<34} {:>7} {:>6} {:>7} {:>5} {:>7} {:>10}",
+                        "Group", "Cohort", "NEET", "Target", "Gap", "NEET %", "Not Known"
                     );
                     for r in &rows {
                         println!(
-                            "{:<34} {:>7} {:>6} {:>7.1} {:>10}",
-                            r.group, r.cohort, r.neet, r.neet_percent, r.not_known
+                            "{:<34} {:>7} {:>6} {:>7} {:>+5} {:>7.1} {:>10}",
+                            r.group,
+                            r.cohort,
+                            r.neet,
+                            r.neet_target,
+                            r.neet_gap,
+                            r.neet_percent,
+                            r.not_known
                         );
                     }
                     Ok(())

@@ -26,6 +26,18 @@ pub struct Targets {
     pub neet_percent: f64,
     pub not_known_percent: f64,
     pub participation_percent: f64,
+    /// Target NEET counts by vulnerable group (keys as in docs/configuration.md);
+    /// a group not named keeps Kent's January 2017 target.
+    pub group_neet: BTreeMap<String, u32>,
+}
+
+impl Targets {
+    pub fn group_neet(&self, g: crate::report::VulnerableGroup) -> u32 {
+        self.group_neet
+            .get(g.key())
+            .copied()
+            .unwrap_or_else(|| g.kent_target())
+    }
 }
 
 impl Eq for Targets {}
@@ -37,6 +49,7 @@ impl Default for Targets {
             neet_percent: 1.0,
             not_known_percent: 4.0,
             participation_percent: 90.0,
+            group_neet: BTreeMap::new(),
         }
     }
 }
@@ -152,6 +165,27 @@ impl Config {
 
     /// Parses config text; the error names the line and the problem.
     pub fn parse(text: &str) -> Result<Config, String> {
+        let config = Self::parse_toml(text)?;
+        let groups: Vec<&str> = crate::report::VulnerableGroup::ALL
+            .iter()
+            .map(|g| g.key())
+            .collect();
+        for key in config.targets.group_neet.keys() {
+            if !groups.contains(&key.as_str()) {
+                let line = text
+                    .lines()
+                    .position(|l| l.trim_start().starts_with(key.as_str()))
+                    .map_or(0, |i| i + 1);
+                return Err(format!(
+                    "line {line}: unknown group {key:?} in [targets.group_neet]; groups are {}",
+                    groups.join(", ")
+                ));
+            }
+        }
+        Ok(config)
+    }
+
+    fn parse_toml(text: &str) -> Result<Config, String> {
         toml::from_str(text).map_err(|e| {
             // For an unknown key toml points at its table; point at the key itself.
             let unknown_key_line = e
@@ -193,6 +227,16 @@ mod tests {
         assert_eq!(c.risk.weight(RiskFactor::FreeSchoolMeals), 0);
         assert_eq!(c.risk.weight(RiskFactor::LowAttendance), 2);
         assert_eq!(c.risk.red_at, 8);
+    }
+
+    #[test]
+    fn group_targets_default_to_kent_and_can_be_set() {
+        use crate::report::VulnerableGroup as G;
+        let c = Config::parse("[targets.group_neet]\nchildren_in_care = 5\n").unwrap();
+        assert_eq!(c.targets.group_neet(G::ChildrenInCare), 5);
+        assert_eq!(c.targets.group_neet(G::Send19Plus), 8);
+        let bad = Config::parse("[targets.group_neet]\nwizards = 1\n").unwrap_err();
+        assert!(bad.contains("wizards"), "{bad}");
     }
 
     #[test]

@@ -241,6 +241,40 @@ impl VulnerableGroup {
         VulnerableGroup::Send19Plus,
     ];
 
+    /// The key used for this group in the config file's `[targets.group_neet]`.
+    pub fn key(self) -> &'static str {
+        match self {
+            VulnerableGroup::ChildrenInCare => "children_in_care",
+            VulnerableGroup::CaringForOwnChild => "caring_for_own_child",
+            VulnerableGroup::AsylumSeeker => "asylum_seeker",
+            VulnerableGroup::CarerNotOwnChild => "carer_not_own_child",
+            VulnerableGroup::SubstanceMisuse => "substance_misuse",
+            VulnerableGroup::CareLeaver => "care_leaver",
+            VulnerableGroup::Yot => "supervised_by_yot",
+            VulnerableGroup::Pregnancy => "pregnancy",
+            VulnerableGroup::ParentNotCaring => "parent_not_caring",
+            VulnerableGroup::Send16To18 => "send_16_to_18",
+            VulnerableGroup::Send19Plus => "send_19_plus",
+        }
+    }
+
+    /// Kent's target NEET count for January 2017 (the strategy table's last column).
+    pub fn kent_target(self) -> u32 {
+        match self {
+            VulnerableGroup::ChildrenInCare => 3,
+            VulnerableGroup::CaringForOwnChild => 3,
+            VulnerableGroup::AsylumSeeker => 0,
+            VulnerableGroup::CarerNotOwnChild => 1,
+            VulnerableGroup::SubstanceMisuse => 1,
+            VulnerableGroup::CareLeaver => 0,
+            VulnerableGroup::Yot => 1,
+            VulnerableGroup::Pregnancy => 2,
+            VulnerableGroup::ParentNotCaring => 1,
+            VulnerableGroup::Send16To18 => 2,
+            VulnerableGroup::Send19Plus => 8,
+        }
+    }
+
     pub fn label(self) -> &'static str {
         match self {
             VulnerableGroup::ChildrenInCare => "Children in care",
