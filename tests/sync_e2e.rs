@@ -614,3 +614,182 @@ fn a_council_import_on_the_hub_reaches_the_right_devices_and_the_hub_reports_on_
 fn academic_start() -> NaiveDate {
     caseload::domain::academic::academic_year_start(chrono::Local::now().date_naive())
 }
+
+#[test]
+fn a_tracker_sees_only_their_list_and_an_officer_only_their_assignments() {
+    let tmp = tempfile::tempdir().unwrap();
+    let root = tmp.path();
+    let data = root.join("hub");
+    let d = data.to_str().unwrap();
+    add_user(&data, "root", "admin", root);
+    let t_tracker = add_user(&data, "t.one", "tracker", root);
+    let t_officer = add_user(&data, "j.smith", "officer", root);
+    let year = chrono::Datelike::year(&academic_start()) - 16;
+    let dob = format!("15/10/{}", year - 1);
+    let start = chrono::Local::now()
+        .date_naive()
+        .format("%d/%m/%Y")
+        .to_string();
+    let file = root.join("cohort.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "upn,given_name,family_name,date_of_birth,district,activity_code,activity_start\n\
+             A886666666661,Nk,One,{dob},Thanet,810,{start}\n\
+             A886666666662,Nk,Two,{dob},Thanet,810,{start}\n\
+             A886666666663,Nk,Dover,{dob},Dover,810,{start}\n\
+             A886666666664,Eet,Thanet,{dob},Thanet,230,{start}\n"
+        ),
+    )
+    .unwrap();
+    assert!(
+        caseload(&[
+            "hub",
+            "import",
+            "--data",
+            d,
+            "--as",
+            "root",
+            "cohort",
+            file.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    let bad = caseload(&[
+        "hub",
+        "list",
+        "create",
+        "x",
+        "--filter",
+        "status=lost",
+        "--tracker",
+        "t.one",
+        "--data",
+        d,
+    ]);
+    assert!(
+        !bad.status.success() && text(&bad).contains("use eet, neet, not-known or other"),
+        "{}",
+        text(&bad)
+    );
+    let not_tracker = caseload(&[
+        "hub",
+        "list",
+        "create",
+        "x",
+        "--filter",
+        "status=not-known",
+        "--tracker",
+        "j.smith",
+        "--data",
+        d,
+    ]);
+    assert!(
+        text(&not_tracker).contains("is not an active tracker"),
+        "{}",
+        text(&not_tracker)
+    );
+    let out = caseload(&[
+        "hub",
+        "list",
+        "create",
+        "Not Known – Thanet",
+        "--filter",
+        "status=not-known,district=thanet",
+        "--tracker",
+        "t.one",
+        "--data",
+        d,
+    ]);
+    assert!(text(&out).contains("2 young people"), "{}", text(&out));
+    assert!(text(&caseload(&["hub", "list", "show", "--data", d])).contains("Not Known – Thanet"));
+
+    let hub_store = caseload::hub::SledHubStore::open(&data, None).unwrap();
+    let eet = {
+        use caseload::hub::HubStore;
+        hub_store
+            .summaries()
+            .unwrap()
+            .into_iter()
+            .find(|s| s.name.given == "Eet")
+            .unwrap()
+            .id
+    };
+    drop(hub_store);
+    let prefix = eet.0.simple().to_string()[..8].to_string();
+    let out = caseload(&[
+        "hub", "assign", &prefix, "--to", "j.smith", "--data", d, "--as", "root",
+    ]);
+    assert!(
+        text(&out).contains("assigned 1 young people to j.smith"),
+        "{}",
+        text(&out)
+    );
+    let again = caseload(&[
+        "hub", "assign", &prefix, "--to", "j.smith", "--data", d, "--as", "root",
+    ]);
+    assert!(
+        text(&again).contains("assigned 0 young people to j.smith (1 already were)"),
+        "{}",
+        text(&again)
+    );
+
+    let hub = HubProcess::start(&data);
+    let given = |store: &Path| {
+        let out = caseload(&["--store", &store_arg(store), "people", "--json"]);
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        let mut names: Vec<String> = v
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| {
+                format!(
+                    "{} {}",
+                    p["name"]["given"].as_str().unwrap(),
+                    p["name"]["family"].as_str().unwrap()
+                )
+            })
+            .collect();
+        names.sort();
+        names
+    };
+    let st = device(root, "t.one");
+    assert!(
+        caseload(&[
+            "--store",
+            &store_arg(&st),
+            "login",
+            &hub.url,
+            "--token-file",
+            t_tracker.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        caseload(&["--store", &store_arg(&st), "sync"])
+            .status
+            .success()
+    );
+    assert_eq!(given(&st), ["Nk One", "Nk Two"]);
+    let so = device(root, "j.smith");
+    assert!(
+        caseload(&[
+            "--store",
+            &store_arg(&so),
+            "login",
+            &hub.url,
+            "--token-file",
+            t_officer.to_str().unwrap()
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        caseload(&["--store", &store_arg(&so), "sync"])
+            .status
+            .success()
+    );
+    assert_eq!(given(&so), ["Eet Thanet"]);
+}

@@ -182,8 +182,117 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     )));
                 }
             }
-            let mut target = crate::hub::import::HubImport::new(&hub, WorkerId::new(admin))?;
+            let mut target = crate::hub::writer::HubWriter::new(&hub, WorkerId::new(admin))?;
             print_import(&crate::import::apply(&mut target, &rows, today)?);
+            Ok(())
+        }
+        Some(Command::Hub(super::HubCommand::Assign {
+            people,
+            to,
+            data,
+            admin,
+        })) => {
+            use crate::domain::FieldValue;
+            use crate::domain::ops::FieldSet;
+            use crate::hub::HubStore;
+            let hub = open_hub(&data)?;
+            require_admin(&hub, &admin)?;
+            match hub.user(&to)? {
+                Some(u) if u.role == crate::hub::Role::Officer && !u.revoked => {}
+                _ => {
+                    return Err(CliError::Usage(format!(
+                        "{to} is not an active officer on this hub"
+                    )));
+                }
+            }
+            let summaries = hub.summaries()?;
+            let mut writer = crate::hub::writer::HubWriter::new(&hub, WorkerId::new(admin))?;
+            let mut ops = Vec::new();
+            for given in &people {
+                let id = resolve_in(&summaries, given)?;
+                let state = hub
+                    .person(id)?
+                    .ok_or_else(|| StoreError::UnknownPerson(given.clone()))?;
+                let mut workers = state
+                    .young_person()
+                    .map(|p| p.assigned_workers)
+                    .unwrap_or_default();
+                if !workers.insert(WorkerId::new(to.clone())) {
+                    continue;
+                }
+                let supersedes = state
+                    .register(crate::domain::ops::FieldKey::AssignedWorkers)
+                    .map(|r| r.heads())
+                    .unwrap_or_default();
+                use crate::import::ImportTarget;
+                ops.push(writer.new_op(
+                    id,
+                    OpPayload::SetFields(vec![FieldSet {
+                        value: FieldValue::AssignedWorkers(workers),
+                        supersedes,
+                    }]),
+                ));
+            }
+            use crate::import::ImportTarget;
+            writer.commit(&ops)?;
+            println!(
+                "assigned {} young people to {to} ({} already were)",
+                ops.len(),
+                people.len() - ops.len()
+            );
+            Ok(())
+        }
+        Some(Command::Hub(super::HubCommand::List(super::HubListCommand::Create {
+            name,
+            filter,
+            trackers,
+            data,
+        }))) => {
+            use crate::hub::HubStore;
+            let filter = crate::report::PeopleFilter::parse(&filter).map_err(CliError::Usage)?;
+            let hub = open_hub(&data)?;
+            for t in &trackers {
+                match hub.user(t)? {
+                    Some(u) if u.role == crate::hub::Role::Tracker && !u.revoked => {}
+                    _ => {
+                        return Err(CliError::Usage(format!(
+                            "{t} is not an active tracker on this hub"
+                        )));
+                    }
+                }
+            }
+            if hub.lists()?.iter().any(|l| l.name == name) {
+                return Err(CliError::Usage(format!(
+                    "a list called {name:?} already exists"
+                )));
+            }
+            let today = today()?;
+            let members = hub
+                .summaries()?
+                .iter()
+                .filter(|s| filter.keeps(s, today, &config.currency))
+                .map(|s| s.id)
+                .collect::<std::collections::BTreeSet<_>>();
+            let count = members.len();
+            hub.put_list(&crate::hub::TrackingList {
+                name: name.clone(),
+                trackers: trackers.into_iter().collect(),
+                members,
+            })?;
+            println!("list {name:?}: {count} young people");
+            Ok(())
+        }
+        Some(Command::Hub(super::HubCommand::List(super::HubListCommand::Show { data }))) => {
+            use crate::hub::HubStore;
+            let hub = open_hub(&data)?;
+            for l in hub.lists()? {
+                println!(
+                    "{:<40} {:>6} people  trackers: {}",
+                    l.name,
+                    l.members.len(),
+                    l.trackers.iter().cloned().collect::<Vec<_>>().join(", ")
+                );
+            }
             Ok(())
         }
         Some(Command::Hub(super::HubCommand::Report { data, report })) => {
@@ -286,6 +395,36 @@ fn fmt_hlc(millis: u64) -> String {
     chrono::DateTime::from_timestamp_millis(millis as i64)
         .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
         .unwrap_or_default()
+}
+
+fn require_admin(hub: &crate::hub::SledHubStore, admin: &str) -> Result<(), CliError> {
+    use crate::hub::HubStore;
+    match hub.user(admin)? {
+        Some(u) if u.role == crate::hub::Role::Admin && !u.revoked => Ok(()),
+        _ => Err(CliError::Usage(format!(
+            "{admin} is not an active hub admin"
+        ))),
+    }
+}
+
+/// A person id, or a unique prefix of 8 or more hex digits, among `people`.
+fn resolve_in(people: &[CaseSummary], given: &str) -> Result<PersonId, CliError> {
+    if let Ok(id) = given.parse::<PersonId>() {
+        return Ok(id);
+    }
+    let prefix = given.to_lowercase();
+    let found: Vec<PersonId> = people
+        .iter()
+        .filter(|s| s.id.0.simple().to_string().starts_with(&prefix))
+        .map(|s| s.id)
+        .collect();
+    match found.as_slice() {
+        [one] if prefix.len() >= 8 => Ok(*one),
+        [] => Err(StoreError::UnknownPerson(given.to_string()).into()),
+        _ => Err(CliError::Usage(format!(
+            "{given:?} does not name exactly one young person; give 8 or more characters of the id"
+        ))),
+    }
 }
 
 /// Reads and checks a cohort file; `None` after a dry run.

@@ -159,6 +159,23 @@ pub enum HubCommand {
         #[command(subcommand)]
         report: ReportCommand,
     },
+    /// Assign young people to an officer (the hub stopped)
+    Assign {
+        /// Person ids, or unique prefixes of 8+ characters
+        #[arg(required = true)]
+        people: Vec<String>,
+        /// The officer's login name
+        #[arg(long)]
+        to: String,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The hub admin recorded as the author
+        #[arg(long = "as", value_name = "ADMIN")]
+        admin: String,
+    },
+    /// Tracking lists for call-centre staff (the hub stopped)
+    #[command(subcommand)]
+    List(HubListCommand),
     /// Import a whole council's cohort into the hub (the hub stopped)
     Import {
         #[arg(long, value_name = "DIR")]
@@ -168,6 +185,27 @@ pub enum HubCommand {
         admin: String,
         #[command(subcommand)]
         import: ImportCommand,
+    },
+}
+
+#[derive(Subcommand, Debug)]
+pub enum HubListCommand {
+    /// Make a list of everyone matching a filter today, for one or more trackers
+    Create {
+        name: String,
+        /// e.g. status=not-known,district=thanet (status, district, area, year, group)
+        #[arg(long)]
+        filter: String,
+        /// A tracker's login name (repeat for several)
+        #[arg(long = "tracker", required = true)]
+        trackers: Vec<String>,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+    },
+    /// The lists, their trackers and sizes
+    Show {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
     },
 }
 

@@ -4,11 +4,11 @@
 //! what each may see. Storage is behind `HubStore` so a PostgreSQL backend can
 //! follow the embedded sled one.
 
-pub mod import;
 pub mod scope;
 pub mod server;
 pub mod store;
 pub mod users;
+pub mod writer;
 
 pub use scope::{TrackingList, can_see};
 pub use store::{HubStore, Received, SledHubStore};

@@ -344,6 +344,35 @@ mod tests {
     use super::*;
 
     #[test]
+    fn filters_parse_and_explain_mistakes() {
+        let f = PeopleFilter::parse("status=not-known, district=Thanet, year=12").unwrap();
+        assert_eq!(f.status, Some(StatusGroup::NotKnown));
+        assert_eq!(f.district, Some(District::Thanet));
+        assert_eq!(f.year, Some(12));
+        assert_eq!(PeopleFilter::parse("").unwrap(), PeopleFilter::default());
+        assert!(
+            PeopleFilter::parse("status=lost")
+                .unwrap_err()
+                .contains("not-known")
+        );
+        assert!(
+            PeopleFilter::parse("year=9")
+                .unwrap_err()
+                .contains("12, 13 or 14")
+        );
+        assert!(
+            PeopleFilter::parse("colour=red")
+                .unwrap_err()
+                .contains("unknown filter")
+        );
+        assert!(
+            PeopleFilter::parse("thanet")
+                .unwrap_err()
+                .contains("key=value")
+        );
+    }
+
+    #[test]
     fn month_ends_run_oldest_first_and_stop_at_today() {
         let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).unwrap();
         assert_eq!(
@@ -358,5 +387,98 @@ mod tests {
             month_ends(d(2027, 1, 31), 13).first(),
             Some(&d(2026, 1, 31))
         );
+    }
+}
+
+/// A filter typed as `key=value,…`: `status` (eet, neet, not-known, other),
+/// `district`, `area`, `year` (12, 13, 14) and `group` (a vulnerable group key).
+/// Status is judged with currency applied on the given day.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PeopleFilter {
+    pub status: Option<StatusGroup>,
+    pub district: Option<District>,
+    pub area: Option<crate::domain::Area>,
+    pub year: Option<i32>,
+    pub group: Option<VulnerableGroup>,
+}
+
+impl PeopleFilter {
+    pub fn parse(text: &str) -> Result<PeopleFilter, String> {
+        let mut f = PeopleFilter::default();
+        for part in text.split(',').map(str::trim).filter(|p| !p.is_empty()) {
+            let (key, value) = part.split_once('=').ok_or_else(|| {
+                format!("{part:?}: filters are key=value, e.g. status=not-known,district=thanet")
+            })?;
+            let value = value.trim();
+            match key.trim().to_lowercase().as_str() {
+                "status" => {
+                    f.status = Some(
+                        match value.to_lowercase().replace([' ', '_'], "-").as_str() {
+                            "eet" => StatusGroup::Eet,
+                            "neet" => StatusGroup::Neet,
+                            "not-known" | "nk" => StatusGroup::NotKnown,
+                            "other" => StatusGroup::Other,
+                            other => {
+                                return Err(format!(
+                                    "status {other:?}: use eet, neet, not-known or other"
+                                ));
+                            }
+                        },
+                    )
+                }
+                "district" => f.district = Some(District::parse(value).map_err(|e| e.to_string())?),
+                "area" => {
+                    f.area = Some(
+                        crate::domain::Area::ALL
+                            .into_iter()
+                            .find(|a| a.label().eq_ignore_ascii_case(value))
+                            .ok_or_else(|| {
+                                format!(
+                                    "area {value:?}: use North, East, South, West or Out of county"
+                                )
+                            })?,
+                    )
+                }
+                "year" => {
+                    f.year = Some(
+                        value
+                            .parse()
+                            .ok()
+                            .filter(|y| (12..=14).contains(y))
+                            .ok_or_else(|| format!("year {value:?}: use 12, 13 or 14"))?,
+                    )
+                }
+                "group" => {
+                    f.group = Some(
+                        VulnerableGroup::ALL
+                            .into_iter()
+                            .find(|g| g.key() == value)
+                            .ok_or_else(|| {
+                                format!(
+                                    "group {value:?}: use one of {}",
+                                    VulnerableGroup::ALL.map(|g| g.key()).join(", ")
+                                )
+                            })?,
+                    )
+                }
+                other => {
+                    return Err(format!(
+                        "unknown filter {other:?}: use status, district, area, year or group"
+                    ));
+                }
+            }
+        }
+        Ok(f)
+    }
+
+    pub fn keeps(&self, s: &CaseSummary, on: NaiveDate, currency: &CurrencyConfig) -> bool {
+        self.status
+            .is_none_or(|g| currency.effective_group(s.activity_on(on), on) == g)
+            && self.district.is_none_or(|d| s.district == d)
+            && self.area.is_none_or(|a| s.district.area() == a)
+            && self
+                .year
+                .is_none_or(|y| academic::year_group(s.date_of_birth, on) == y)
+            && self.group.is_none_or(|g| g.includes(s, on))
     }
 }

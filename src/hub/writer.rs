@@ -1,6 +1,6 @@
-//! A council-wide cohort import straight into the hub (the hub stopped): the
-//! same checks, matching and change-only writes as on a device, the ops written
-//! by the admin who ran it, and delivered to devices by the next pull.
+//! Changes made on the hub itself (the hub stopped): a council-wide cohort
+//! import and assignments. Ops written by the admin who ran the command, folded
+//! like any other, and delivered to devices in scope by their next pull.
 
 use super::store::{HubStore, SledHubStore};
 use crate::domain::{CaseSummary, DeviceId, Op, OpId, OpPayload, PersonId, PersonState, WorkerId};
@@ -9,7 +9,7 @@ use crate::store::StoreError;
 use crate::sync::HlcClock;
 use crate::sync::clock::now_millis;
 
-pub struct HubImport<'a> {
+pub struct HubWriter<'a> {
     store: &'a SledHubStore,
     people: Vec<CaseSummary>,
     admin: WorkerId,
@@ -17,7 +17,7 @@ pub struct HubImport<'a> {
     clock: HlcClock,
 }
 
-impl<'a> HubImport<'a> {
+impl<'a> HubWriter<'a> {
     pub fn new(store: &'a SledHubStore, admin: WorkerId) -> Result<Self, StoreError> {
         let mut clock = HlcClock::default();
         if let Some(last) = store.since(store.last_seq()?.saturating_sub(1), 1)?.first() {
@@ -33,7 +33,7 @@ impl<'a> HubImport<'a> {
     }
 }
 
-impl ImportTarget for HubImport<'_> {
+impl ImportTarget for HubWriter<'_> {
     fn people(&self) -> Vec<CaseSummary> {
         self.people.clone()
     }
