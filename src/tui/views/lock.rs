@@ -15,16 +15,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             input,
             error,
         } => {
-            let inner = popup(frame, app, rect, "caseload is locked");
-            let [about, _, field, _, err, help] = Layout::vertical([
-                Constraint::Length(2),
-                Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Length(2),
-                Constraint::Min(1),
-            ])
-            .areas(inner);
+            let [about, _, field, _, err, help] =
+                rows(popup(frame, app, rect, "caseload is locked"));
             frame.render_widget(
                 Paragraph::new(format!("Store: {}", store.dir().display()))
                     .style(t.dim)
@@ -45,16 +37,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             on_second,
             error,
         } => {
-            let inner = popup(frame, app, rect, "Create a caseload store");
-            let [about, f1, f2, _, err, help] = Layout::vertical([
-                Constraint::Length(2),
-                Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Length(1),
-                Constraint::Length(2),
-                Constraint::Min(1),
-            ])
-            .areas(inner);
+            let [about, f1, f2, _, err, help] =
+                rows(popup(frame, app, rect, "Create a caseload store"));
             frame.render_widget(
                 Paragraph::new(format!(
                     "No store at {} yet. Choose a passphrase (12+ characters).",
@@ -75,4 +59,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         }
         _ => {}
     }
+}
+
+/// About (2 rows), gap, field, field or gap, error (2 rows), help.
+fn rows(inner: Rect) -> [Rect; 6] {
+    Layout::vertical([
+        Constraint::Length(2),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(2),
+        Constraint::Min(1),
+    ])
+    .areas(inner)
 }
