@@ -169,6 +169,25 @@ impl PersonState {
         state
     }
 
+    /// The people a batch of ops changes, each loaded once with `load` (or new)
+    /// and the ops folded in: what every store writes back after a commit.
+    pub fn fold_changes<'a, E>(
+        ops: impl IntoIterator<Item = &'a Op>,
+        mut load: impl FnMut(PersonId) -> Result<Option<PersonState>, E>,
+    ) -> Result<BTreeMap<PersonId, PersonState>, E> {
+        let mut states: BTreeMap<PersonId, PersonState> = BTreeMap::new();
+        for op in ops {
+            let state = match states.entry(op.person) {
+                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
+                std::collections::btree_map::Entry::Vacant(e) => {
+                    e.insert(load(op.person)?.unwrap_or_else(|| PersonState::new(op.person)))
+                }
+            };
+            state.apply(op);
+        }
+        Ok(states)
+    }
+
     /// Applies one op. Total: it never fails and never panics, whatever the order
     /// ops arrive in (an op for another person is ignored).
     pub fn apply(&mut self, op: &Op) {

@@ -24,6 +24,7 @@ use crate::store::crypto::{self, SecretKey};
 use crate::store::files::{self, StoreLock};
 use crate::store::{Result, StoreError};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
@@ -154,6 +155,8 @@ pub struct SledHubStore {
     lists: sled::Tree,
     devices: sled::Tree,
     append_lock: Mutex<()>,
+    /// Every summary, decrypted on first use and kept current by `append`.
+    summary_index: std::sync::RwLock<Option<BTreeMap<PersonId, CaseSummary>>>,
     _lock: StoreLock,
 }
 
@@ -187,6 +190,7 @@ impl SledHubStore {
             devices: db.open_tree("devices")?,
             db,
             append_lock: Mutex::new(()),
+            summary_index: std::sync::RwLock::new(None),
             _lock: lock,
         })
     }
@@ -249,8 +253,7 @@ impl HubStore for SledHubStore {
             sled::Batch::default(),
             sled::Batch::default(),
         );
-        let mut states: std::collections::BTreeMap<PersonId, PersonState> =
-            std::collections::BTreeMap::new();
+        let mut fresh: Vec<&Op> = Vec::new();
         for op in ops {
             let id_key = self.hashed(op.id.as_bytes());
             if let Some(seq) = in_batch.get(&id_key) {
@@ -284,44 +287,46 @@ impl HubStore for SledHubStore {
             person_b.insert(pk, &[][..]);
             in_batch.insert(id_key, seq);
             seqs.push(seq);
-            let state = match states.entry(op.person) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => e.insert(
-                    self.person(op.person)?
-                        .unwrap_or_else(|| PersonState::new(op.person)),
-                ),
-            };
-            state.apply(op);
+            fresh.push(op);
         }
+        if fresh.is_empty() {
+            return Ok(seqs);
+        }
+        let states = PersonState::fold_changes(fresh, |id| self.person(id))?;
         let (mut people_b, mut summary_b) = (sled::Batch::default(), sled::Batch::default());
+        let mut summaries = Vec::with_capacity(states.len());
         for (id, state) in &states {
             people_b.insert(id.as_bytes(), self.seal("people", id.as_bytes(), state)?);
-            match CaseSummary::of(state) {
+            let summary = CaseSummary::of(state);
+            match &summary {
                 Some(s) => {
-                    summary_b.insert(id.as_bytes(), self.seal("summaries", id.as_bytes(), &s)?)
+                    summary_b.insert(id.as_bytes(), self.seal("summaries", id.as_bytes(), s)?)
                 }
                 None => summary_b.remove(id.as_bytes()),
             }
+            summaries.push((*id, summary));
         }
-        if !in_batch.is_empty() {
-            use sled::Transactional;
-            (
-                &self.ops,
-                &self.op_ids,
-                &self.by_person,
-                &self.people,
-                &self.summaries,
-            )
-                .transaction(|(o, i, p, st, su)| {
-                    o.apply_batch(&ops_b)?;
-                    i.apply_batch(&ids_b)?;
-                    p.apply_batch(&person_b)?;
-                    st.apply_batch(&people_b)?;
-                    su.apply_batch(&summary_b)?;
-                    Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-                })
-                .map_err(|e| StoreError::Database(format!("{e:?}")))?;
-            self.db.flush()?;
+        crate::store::apply_atomically(&[
+            (&self.ops, ops_b),
+            (&self.op_ids, ids_b),
+            (&self.by_person, person_b),
+            (&self.people, people_b),
+            (&self.summaries, summary_b),
+        ])?;
+        self.db.flush()?;
+        // Keep the in-memory index (if built) in step with what was written.
+        if let Some(index) = self
+            .summary_index
+            .write()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_mut()
+        {
+            for (id, summary) in summaries {
+                match summary {
+                    Some(s) => index.insert(id, s),
+                    None => index.remove(&id),
+                };
+            }
         }
         Ok(seqs)
     }
@@ -418,12 +423,25 @@ impl HubStore for SledHubStore {
     }
 
     fn summaries(&self) -> Result<Vec<CaseSummary>> {
-        let mut out = Vec::with_capacity(self.summaries.len());
-        for item in self.summaries.iter() {
-            let (k, v) = item?;
-            out.push(self.unseal("summaries", &k, &v)?);
+        // Every pull computes scope over everyone: decrypt the summaries once,
+        // then serve them from memory (append keeps them current).
+        let mut guard = self
+            .summary_index
+            .write()
+            .unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            let mut index = BTreeMap::new();
+            for item in self.summaries.iter() {
+                let (k, v) = item?;
+                let s: CaseSummary = self.unseal("summaries", &k, &v)?;
+                index.insert(s.id, s);
+            }
+            *guard = Some(index);
         }
-        Ok(out)
+        Ok(guard
+            .as_ref()
+            .map(|i| i.values().cloned().collect())
+            .unwrap_or_default())
     }
 
     fn put_list(&self, list: &TrackingList) -> Result<()> {

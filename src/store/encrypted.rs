@@ -505,15 +505,11 @@ impl EncryptedStore {
                 crypto::seal(&self.data_key, &Self::aad(T_SUMMARIES, &page_key), &plain)?,
             );
         }
-        use sled::Transactional;
-        (&self.ops, &self.people, &self.summaries)
-            .transaction(|(o, p, s)| {
-                o.apply_batch(&ops_batch)?;
-                p.apply_batch(&people_batch)?;
-                s.apply_batch(&summary_batch)?;
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| StoreError::Database(format!("{e:?}")))?;
+        super::apply_atomically(&[
+            (&self.ops, ops_batch),
+            (&self.people, people_batch),
+            (&self.summaries, summary_batch),
+        ])?;
         self.flush()
     }
 
@@ -676,7 +672,7 @@ impl CaseStore for EncryptedStore {
     fn commit(&self, ops: &[Op], origin: Origin) -> Result<Vec<PersonState>> {
         // Work out every write first; the transaction then only inserts. One
         // process holds the store (the lock), so nothing changes in between.
-        let mut states: BTreeMap<PersonId, PersonState> = BTreeMap::new();
+        let mut fresh: Vec<&Op> = Vec::new();
         let mut new_ops: Vec<(OpKey, Vec<u8>)> = Vec::new();
         let mut batch_keys: HashSet<OpKey> = HashSet::new();
         let mut max_hlc = self.last_hlc();
@@ -686,20 +682,14 @@ impl CaseStore for EncryptedStore {
                 continue;
             }
             batch_keys.insert(key);
-            let state = match states.entry(op.person) {
-                std::collections::btree_map::Entry::Occupied(e) => e.into_mut(),
-                std::collections::btree_map::Entry::Vacant(e) => e.insert(
-                    self.load_person(op.person)?
-                        .unwrap_or_else(|| PersonState::new(op.person)),
-                ),
-            };
-            state.apply(op);
+            fresh.push(op);
             new_ops.push((key, self.seal(T_OPS, &key, op)?));
             max_hlc = max_hlc.max(op.at);
         }
         if new_ops.is_empty() {
             return Ok(Vec::new());
         }
+        let states = PersonState::fold_changes(fresh, |id| self.load_person(id))?;
         let mut people_batch = sled::Batch::default();
         let mut pages: BTreeMap<[u8; 2], Page> = BTreeMap::new();
         for (id, state) in &states {
@@ -749,23 +739,13 @@ impl CaseStore for EncryptedStore {
             self.seal(T_META, META_CLOCK.as_bytes(), &max_hlc)?,
         );
 
-        use sled::Transactional;
-        (
-            &self.ops,
-            &self.outbox,
-            &self.people,
-            &self.summaries,
-            &self.meta,
-        )
-            .transaction(|(ops, outbox, people, summaries, meta)| {
-                ops.apply_batch(&ops_batch)?;
-                outbox.apply_batch(&outbox_batch)?;
-                people.apply_batch(&people_batch)?;
-                summaries.apply_batch(&summary_batch)?;
-                meta.apply_batch(&meta_batch)?;
-                Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
-            })
-            .map_err(|e| StoreError::Database(format!("{e:?}")))?;
+        super::apply_atomically(&[
+            (&self.ops, ops_batch),
+            (&self.outbox, outbox_batch),
+            (&self.people, people_batch),
+            (&self.summaries, summary_batch),
+            (&self.meta, meta_batch),
+        ])?;
         self.flush()?;
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = max_hlc;
         self.write_watermark(max_hlc)?;

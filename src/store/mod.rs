@@ -58,6 +58,20 @@ impl From<sled::Error> for StoreError {
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;
 
+/// Applies each batch to its tree in one sled transaction: all or nothing.
+pub fn apply_atomically(writes: &[(&sled::Tree, sled::Batch)]) -> Result<()> {
+    use sled::Transactional;
+    let trees: Vec<&sled::Tree> = writes.iter().map(|(t, _)| *t).collect();
+    trees[..]
+        .transaction(|views| {
+            for (view, (_, batch)) in views.iter().zip(writes) {
+                view.apply_batch(batch)?;
+            }
+            Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
+        })
+        .map_err(|e| StoreError::Database(format!("{e:?}")))
+}
+
 /// Where an op came from: written here (and so waiting in the outbox to be pushed)
 /// or received from the hub.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -1,6 +1,6 @@
 //! Overlays: help, the command palette and the three forms.
 
-use super::{centred, error_line, input_line, popup, styled};
+use super::{centred, error_line, input_line, popup, selectable, styled};
 use crate::domain::records::Rag;
 use crate::domain::{Channel, Outcome};
 use crate::tui::action::Action;
@@ -84,11 +84,7 @@ pub fn draw_palette(frame: &mut Frame, app: &App, area: Rect, p: &Palette) {
                 Span::raw(format!(" {:<40}", a.help())),
                 Span::styled(app.keymap.hint(&ctx, *a), t.key),
             ]);
-            if i == p.selected {
-                line.style(t.selected)
-            } else {
-                line
-            }
+            selectable(line, i == p.selected, app)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
@@ -270,11 +266,7 @@ pub fn draw_activity(frame: &mut Frame, app: &App, area: Rect, p: &ActivityPicke
                 Span::raw(format!(" {} {:<58}", c.code(), c.label())),
                 Span::styled(c.group().label(), t.group(c.group())),
             ]);
-            if i == p.selected {
-                line.style(t.selected)
-            } else {
-                line
-            }
+            selectable(line, i == p.selected, app)
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);

@@ -266,6 +266,15 @@ pub fn contact_line(
     )
 }
 
+/// A list line, reversed when it is the selected one.
+pub fn selectable<'a>(line: Line<'a>, selected: bool, app: &App) -> Line<'a> {
+    if selected {
+        line.style(app.theme.selected)
+    } else {
+        line
+    }
+}
+
 /// An "Error: …" line, if there is an error to show.
 pub fn error_line(frame: &mut Frame, app: &App, area: Rect, error: Option<&str>) {
     if let Some(e) = error {
