@@ -111,6 +111,14 @@ fn main() {
         return;
     }
     let tmp = tempfile::tempdir().expect("tempdir");
+    if std::env::args().any(|a| a == "ingest") {
+        // `cargo bench --bench sync -- ingest`: only the concurrent pushes.
+        for (batch, pushes) in [(20, 40), (10, 80)] {
+            let data = tmp.path().join(format!("hub-{batch}"));
+            println!("{}", concurrent(&data, tmp.path(), batch, pushes));
+        }
+        return;
+    }
     let data = tmp.path().join("hub");
     let (t_smith, t_khan, t_tracker) = {
         let store = SledHubStore::open(&data, None).expect("hub store");
@@ -204,7 +212,10 @@ fn main() {
     let body = protocol::encode(&PushRequest { ops: vec![one] }).len();
 
     kill(&mut hub);
-    let rate = concurrent(&data, tmp.path());
+    let rates = [
+        concurrent(&tmp.path().join("hub-200"), tmp.path(), 200, 10),
+        concurrent(&tmp.path().join("hub-20"), tmp.path(), 20, 40),
+    ];
 
     println!("sync benchmarks over 127.0.0.1 (hub: release build of caseload hub serve)");
     println!(
@@ -219,7 +230,9 @@ fn main() {
     println!(
         "bytes on the wire per contact attempt: {body} B request body (DEFLATE'd postcard) + HTTP headers"
     );
-    println!("{rate}");
+    for rate in rates {
+        println!("{rate}");
+    }
 }
 
 fn kill(child: &mut Child) {
@@ -227,8 +240,10 @@ fn kill(child: &mut Child) {
     let _ = child.wait();
 }
 
-/// 50 clients (threads) push 10 batches of 200 ops each, at once.
-fn concurrent(data: &Path, dir: &Path) -> String {
+/// 50 clients (threads) push `pushes` batches of `batch` ops each, at once,
+/// each client waiting for its answer before its next push (a closed loop:
+/// by Little's law latency ≈ 50 × batch ÷ rate).
+fn concurrent(data: &Path, dir: &Path, batch: usize, pushes: usize) -> String {
     let store = SledHubStore::open(data, None).expect("hub");
     let tokens: Vec<String> = (0..50)
         .map(|i| add_user(&store, &format!("c{i}"), Role::Admin))
@@ -240,7 +255,12 @@ fn concurrent(data: &Path, dir: &Path) -> String {
         .enumerate()
         .map(|(i, t)| {
             let name = format!("c{i}");
-            let r = device(dir, &format!("client-{name}"), &url, &t);
+            let r = device(
+                &dir.join(format!("clients-{batch}")),
+                &format!("client-{name}"),
+                &url,
+                &t,
+            );
             let link = client::link(&r).expect("link").expect("logged in");
             (name, link.device_token.clone())
         })
@@ -254,16 +274,16 @@ fn concurrent(data: &Path, dir: &Path) -> String {
                 let mut lat = Vec::new();
                 let author = WorkerId::new(name.clone());
                 let mut clock = caseload::sync::HlcClock::default();
-                for batch in 0..10 {
+                for round in 0..pushes {
                     // Fresh people each batch, stamped now, written by this client.
                     let mut ids = std::collections::HashMap::new();
                     let ops: Vec<Op> = DemoCohort::new(DemoSpec {
-                        people: 40,
-                        seed: (batch * 1000 + name.len()) as u64,
+                        people: batch.div_ceil(5) + 1,
+                        seed: (round * 1000 + name.len()) as u64,
                         today: common::today(),
                     })
                     .flatten()
-                    .take(200)
+                    .take(batch)
                     .map(|mut op| {
                         op.author = author.clone();
                         op.id = caseload::domain::OpId(uuid::Uuid::now_v7());
@@ -291,9 +311,9 @@ fn concurrent(data: &Path, dir: &Path) -> String {
     let elapsed = start.elapsed();
     kill(&mut hub);
     lat.sort_unstable();
-    let ops = 50 * 10 * 200;
+    let ops = 50 * pushes * batch;
     format!(
-        "50 concurrent clients, {ops} ops in 200-op pushes: {:.0} ops/s, push latency median {:.2?} p99 {:.2?} (goals >= 10,000 ops/s, p99 <= 100 ms)",
+        "50 concurrent clients, {ops} ops in {batch}-op pushes: {:.0} ops/s, push latency median {:.2?} p99 {:.2?} (goals >= 10,000 ops/s, p99 <= 100 ms)",
         ops as f64 / elapsed.as_secs_f64(),
         lat[lat.len() / 2],
         lat[(lat.len() as f64 * 0.99) as usize - 1]

@@ -15,13 +15,17 @@
 //!
 //! Appends are serialised; the new ops, their indexes and the people they
 //! change (state and summary, folded exactly as on every device) are written in
-//! one transaction and flushed before they are acknowledged.
+//! one transaction and flushed before they are acknowledged. The flush happens
+//! outside the append lock, shared by every append waiting at that moment
+//! (group commit), so concurrent pushes do not queue behind each other's disk
+//! writes.
 
 use super::scope::TrackingList;
 use super::users::User;
 use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
 use crate::store::crypto::{self, SecretKey};
 use crate::store::files::{self, StoreLock};
+use crate::store::group_commit::GroupCommit;
 use crate::store::{Result, StoreError};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::BTreeMap;
@@ -82,7 +86,8 @@ pub trait HubStore {
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>>;
     /// Every op about one young person, oldest first.
     fn history(&self, person: PersonId) -> Result<Vec<Received>>;
-    /// The highest sequence number (0 when empty).
+    /// The highest sequence number on disk (0 when empty): an op written but
+    /// not yet durable is never promised to a puller.
     fn last_seq(&self) -> Result<u64>;
     fn put_user(&self, user: &User) -> Result<()>;
     fn user(&self, name: &str) -> Result<Option<User>>;
@@ -155,6 +160,8 @@ pub struct SledHubStore {
     lists: sled::Tree,
     devices: sled::Tree,
     append_lock: Mutex<()>,
+    /// Concurrent appends share flushes; pulls see only what is on disk.
+    group_commit: GroupCommit,
     /// Every summary, decrypted on first use and kept current by `append`.
     summary_index: std::sync::RwLock<Option<BTreeMap<PersonId, CaseSummary>>>,
     _lock: StoreLock,
@@ -173,13 +180,15 @@ impl SledHubStore {
             .cache_capacity(256 * 1024 * 1024)
             .open()?;
         files::tighten_permissions(dir)?;
+        let ops = db.open_tree("ops")?;
+        let durable = written_seq(&ops)?;
         Ok(Self {
             hash_key: SecretKey::from_bytes(blake3::derive_key(
                 "caseload 2026 hub index key",
                 key.expose(),
             )),
             key,
-            ops: db.open_tree("ops")?,
+            ops,
             op_ids: db.open_tree("op_ids")?,
             by_person: db.open_tree("by_person")?,
             users: db.open_tree("users")?,
@@ -190,6 +199,7 @@ impl SledHubStore {
             devices: db.open_tree("devices")?,
             db,
             append_lock: Mutex::new(()),
+            group_commit: GroupCommit::new(durable),
             summary_index: std::sync::RwLock::new(None),
             _lock: lock,
         })
@@ -232,6 +242,11 @@ impl SledHubStore {
         out
     }
 
+    fn wait_durable(&self, mark: u64) -> Result<()> {
+        self.group_commit
+            .wait_durable(mark, || self.db.flush().map(drop).map_err(StoreError::from))
+    }
+
     fn received(&self, seq: u64) -> Result<Option<Received>> {
         let k = seq.to_be_bytes();
         self.ops
@@ -241,10 +256,22 @@ impl SledHubStore {
     }
 }
 
+/// The highest sequence number applied to the database (perhaps not yet on disk).
+fn written_seq(ops: &sled::Tree) -> Result<u64> {
+    Ok(match ops.last()? {
+        Some((k, _)) => u64::from_be_bytes(
+            k.as_ref()
+                .try_into()
+                .map_err(|_| StoreError::Database("bad sequence key".into()))?,
+        ),
+        None => 0,
+    })
+}
+
 impl HubStore for SledHubStore {
     fn append(&self, ops: &[Op], pushed_by: &str, now_millis: u64) -> Result<Vec<u64>> {
-        let _serial = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
-        let mut next = self.last_seq()? + 1;
+        let serial = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
+        let mut next = written_seq(&self.ops)? + 1;
         let mut seqs = Vec::with_capacity(ops.len());
         let mut in_batch: std::collections::HashMap<[u8; 16], u64> =
             std::collections::HashMap::new();
@@ -290,6 +317,9 @@ impl HubStore for SledHubStore {
             fresh.push(op);
         }
         if fresh.is_empty() {
+            drop(serial);
+            // Held already, but perhaps only just written by a concurrent push.
+            self.wait_durable(seqs.iter().copied().max().unwrap_or(0))?;
             return Ok(seqs);
         }
         let states = PersonState::fold_changes(fresh, |id| self.person(id))?;
@@ -313,7 +343,7 @@ impl HubStore for SledHubStore {
             (&self.people, people_b),
             (&self.summaries, summary_b),
         ])?;
-        self.db.flush()?;
+        self.group_commit.written(next - 1);
         // Keep the in-memory index (if built) in step with what was written.
         if let Some(index) = self
             .summary_index
@@ -328,6 +358,9 @@ impl HubStore for SledHubStore {
                 };
             }
         }
+        drop(serial);
+        // Acknowledged only once on disk; appends waiting together share one flush.
+        self.wait_durable(next - 1)?;
         Ok(seqs)
     }
 
@@ -358,14 +391,7 @@ impl HubStore for SledHubStore {
     }
 
     fn last_seq(&self) -> Result<u64> {
-        Ok(match self.ops.last()? {
-            Some((k, _)) => u64::from_be_bytes(
-                k.as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Database("bad sequence key".into()))?,
-            ),
-            None => 0,
-        })
+        Ok(self.group_commit.durable())
     }
 
     fn put_user(&self, user: &User) -> Result<()> {

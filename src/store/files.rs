@@ -53,12 +53,25 @@ impl StoreLock {
             .mode(0o600)
             .open(&path)
             .map_err(io("cannot open the lock file", &path))?;
-        match file.try_lock() {
-            Ok(()) => Ok(Self {
-                _file: std::sync::Arc::new(file),
-            }),
-            Err(fs::TryLockError::WouldBlock) => Err(StoreError::OpenElsewhere(dir.to_path_buf())),
-            Err(fs::TryLockError::Error(e)) => Err(io("cannot lock", &path)(e)),
+        // A lock just released can stay held for a moment by a child process
+        // between fork and exec (it shares the open file), so wait briefly
+        // before saying the store is in use.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_millis(300);
+        loop {
+            match file.try_lock() {
+                Ok(()) => {
+                    return Ok(Self {
+                        _file: std::sync::Arc::new(file),
+                    });
+                }
+                Err(fs::TryLockError::WouldBlock) if std::time::Instant::now() < deadline => {
+                    std::thread::sleep(std::time::Duration::from_millis(10));
+                }
+                Err(fs::TryLockError::WouldBlock) => {
+                    return Err(StoreError::OpenElsewhere(dir.to_path_buf()));
+                }
+                Err(fs::TryLockError::Error(e)) => return Err(io("cannot lock", &path)(e)),
+            }
         }
     }
 }

@@ -4,6 +4,7 @@
 pub mod crypto;
 pub mod encrypted;
 pub mod files;
+pub mod group_commit;
 pub mod header;
 
 pub use encrypted::{Damaged, DoctorReport, EncryptedStore};
