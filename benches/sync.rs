@@ -87,7 +87,7 @@ fn device(dir: &Path, name: &str, url: &str, token: &str) -> Replica {
         FAST,
     )
     .expect("init");
-    client::login(&mut r, url, token).expect("login");
+    client::login(&mut r, url, token, None).expect("login");
     r
 }
 

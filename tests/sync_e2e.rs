@@ -49,6 +49,10 @@ struct HubProcess {
 
 impl HubProcess {
     fn start(data: &Path) -> HubProcess {
+        Self::start_with(data, &[])
+    }
+
+    fn start_with(data: &Path, extra: &[&str]) -> HubProcess {
         let mut child = Command::new(env!("CARGO_BIN_EXE_caseload"))
             .args([
                 "hub",
@@ -58,6 +62,7 @@ impl HubProcess {
                 "--listen",
                 "127.0.0.1:0",
             ])
+            .args(extra)
             .stdout(Stdio::piped())
             .spawn()
             .unwrap();
@@ -66,7 +71,10 @@ impl HubProcess {
             .read_line(&mut line)
             .unwrap();
         let url = line.trim().rsplit(' ').next().unwrap().to_string();
-        assert!(url.starts_with("http://127.0.0.1:"), "{line}");
+        assert!(
+            url.starts_with("http://127.0.0.1:") || url.starts_with("https://127.0.0.1:"),
+            "{line}"
+        );
         HubProcess { child, url }
     }
 }
@@ -792,4 +800,295 @@ fn a_tracker_sees_only_their_list_and_an_officer_only_their_assignments() {
             .success()
     );
     assert_eq!(given(&so), ["Eet Thanet"]);
+}
+
+/// A council CA and a hub certificate for 127.0.0.1 / localhost signed by it.
+fn council_ca(dir: &Path, name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    use rcgen::{BasicConstraints, CertificateParams, IsCa, Issuer, KeyPair};
+    let mut ca_params = CertificateParams::new(Vec::<String>::new()).unwrap();
+    ca_params.is_ca = IsCa::Ca(BasicConstraints::Unconstrained);
+    let ca_key = KeyPair::generate().unwrap();
+    let ca_cert = ca_params.self_signed(&ca_key).unwrap();
+    let issuer = Issuer::new(ca_params, ca_key);
+    let leaf_key = KeyPair::generate().unwrap();
+    let leaf = CertificateParams::new(vec!["127.0.0.1".to_string(), "localhost".to_string()])
+        .unwrap()
+        .signed_by(&leaf_key, &issuer)
+        .unwrap();
+    let paths = (
+        dir.join(format!("{name}-ca.pem")),
+        dir.join(format!("{name}-hub.pem")),
+        dir.join(format!("{name}-hub.key")),
+    );
+    std::fs::write(&paths.0, ca_cert.pem()).unwrap();
+    std::fs::write(&paths.1, leaf.pem()).unwrap();
+    std::fs::write(&paths.2, leaf_key.serialize_pem()).unwrap();
+    (paths.0, paths.1, paths.2)
+}
+
+#[test]
+fn over_tls_the_device_trusts_only_the_council_ca() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let (ca, cert, key) = council_ca(tmp.path(), "council");
+    let (other_ca, _, _) = council_ca(tmp.path(), "other");
+    // A key that is not the certificate's: a clear refusal to start.
+    let (_, _, wrong_key) = council_ca(tmp.path(), "third");
+    let bad = caseload(&[
+        "hub",
+        "serve",
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        cert.to_str().unwrap(),
+        "--tls-key",
+        wrong_key.to_str().unwrap(),
+    ]);
+    assert!(!bad.status.success());
+    assert!(
+        text(&bad).contains("do not make a usable pair"),
+        "{}",
+        text(&bad)
+    );
+    let missing = caseload(&[
+        "hub",
+        "serve",
+        "--data",
+        data.to_str().unwrap(),
+        "--listen",
+        "127.0.0.1:0",
+        "--tls-cert",
+        tmp.path().join("nope.pem").to_str().unwrap(),
+        "--tls-key",
+        key.to_str().unwrap(),
+    ]);
+    assert!(
+        text(&missing).contains("cannot read the certificate"),
+        "{}",
+        text(&missing)
+    );
+
+    let hub = HubProcess::start_with(
+        &data,
+        &[
+            "--tls-cert",
+            cert.to_str().unwrap(),
+            "--tls-key",
+            key.to_str().unwrap(),
+        ],
+    );
+    assert!(hub.url.starts_with("https://"), "{}", hub.url);
+    // Users are added while the hub runs (through its admin socket).
+    let token = add_user(&data, "j.smith", "officer", tmp.path());
+    let s = device(tmp.path(), "j.smith");
+    let login = |extra: &[&str]| {
+        let mut args = vec![
+            "--store",
+            s.to_str().unwrap(),
+            "login",
+            &hub.url,
+            "--token-file",
+            token.to_str().unwrap(),
+        ];
+        args.extend_from_slice(extra);
+        caseload(&args)
+    };
+    // Neither the public web's authorities nor another CA vouch for this hub.
+    for extra in [vec![], vec!["--ca-cert", other_ca.to_str().unwrap()]] {
+        let out = login(&extra);
+        assert_eq!(out.status.code(), Some(8), "{}", text(&out));
+        assert!(
+            text(&out).contains("cannot make a secure connection"),
+            "{}",
+            text(&out)
+        );
+    }
+    // The token never reached the hub, so it still works with the right CA.
+    let out = login(&["--ca-cert", ca.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+    let id = {
+        let mut a = open(&s);
+        let id = register(&mut a, "Secure", &["j.smith"]);
+        contact(&mut a, id, "over tls");
+        id
+    };
+    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 sent"), "{}", text(&out));
+    // The hub holds it: a second device of the same officer receives it.
+    let token2 = {
+        let out = caseload(&[
+            "hub",
+            "user",
+            "add",
+            "a.khan",
+            "--role",
+            "officer",
+            "--data",
+            data.to_str().unwrap(),
+        ]);
+        assert!(out.status.success(), "{}", text(&out));
+        let f = tmp.path().join("khan.token");
+        std::fs::write(
+            &f,
+            String::from_utf8_lossy(&out.stdout).lines().last().unwrap(),
+        )
+        .unwrap();
+        f
+    };
+    let out = caseload(&[
+        "hub",
+        "assign",
+        &id.0.simple().to_string(),
+        "--to",
+        "a.khan",
+        "--data",
+        data.to_str().unwrap(),
+        "--as",
+        "j.smith",
+    ]);
+    assert!(
+        !out.status.success(),
+        "an officer is not an admin: {}",
+        text(&out)
+    );
+    assert!(
+        text(&out).contains("not an active hub admin"),
+        "{}",
+        text(&out)
+    );
+    let k = device(tmp.path(), "a.khan");
+    let out = caseload(&[
+        "--store",
+        &store_arg(&k),
+        "login",
+        &hub.url,
+        "--token-file",
+        token2.to_str().unwrap(),
+        "--ca-cert",
+        ca.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = caseload(&["--store", &store_arg(&k), "sync"]);
+    assert!(
+        text(&out).contains("0 received"),
+        "not Khan's young person: {}",
+        text(&out)
+    );
+}
+
+#[test]
+fn admin_commands_work_while_the_hub_runs_and_while_it_is_stopped() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let d = data.to_str().unwrap();
+    // Stopped: straight to the database.
+    let admin_token = add_user(&data, "admin", "admin", tmp.path());
+    let hub = HubProcess::start(&data);
+    // Running: through the admin socket, which only the hub's user may use.
+    let sock = data.join("admin.sock");
+    use std::os::unix::fs::PermissionsExt;
+    assert_eq!(
+        std::fs::metadata(&sock).unwrap().permissions().mode() & 0o777,
+        0o600
+    );
+    let smith_token = add_user(&data, "j.smith", "officer", tmp.path());
+    add_user(&data, "t.one", "tracker", tmp.path());
+    let out = caseload(&["hub", "user", "list", "--data", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    for who in ["admin", "j.smith", "t.one"] {
+        assert!(text(&out).contains(who), "{}", text(&out));
+    }
+    // A council import while devices sync.
+    let csv = tmp.path().join("cohort.csv");
+    std::fs::write(
+        &csv,
+        "given_name,family_name,date_of_birth,district\n\
+         Amy,Running,2009-10-01,Thanet\n\
+         Ben,Running,2009-11-02,Dover\n",
+    )
+    .unwrap();
+    let out = caseload(&[
+        "hub",
+        "import",
+        "--data",
+        d,
+        "--as",
+        "admin",
+        "cohort",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 new young people"), "{}", text(&out));
+    let out = caseload(&["hub", "report", "--data", d, "headline", "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = caseload(&[
+        "hub",
+        "list",
+        "create",
+        "Thanet NEET",
+        "--filter",
+        "district=thanet",
+        "--tracker",
+        "t.one",
+        "--data",
+        d,
+    ]);
+    assert!(text(&out).contains("1 young people"), "{}", text(&out));
+    let out = caseload(&["hub", "list", "show", "--data", d]);
+    assert!(text(&out).contains("Thanet NEET"), "{}", text(&out));
+    // Assign Amy to Smith while the hub runs; Smith's device receives her.
+    let s = device(tmp.path(), "j.smith");
+    let out = caseload(&[
+        "--store",
+        &store_arg(&s),
+        "login",
+        &hub.url,
+        "--token-file",
+        smith_token.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let ids = {
+        let store =
+            caseload::hub::admin::RemoteHubStore::connect(&data).expect("the running hub answers");
+        use caseload::hub::HubStore;
+        store.summaries().unwrap()
+    };
+    let amy = ids
+        .iter()
+        .find(|p| p.district == District::Thanet)
+        .unwrap()
+        .id;
+    let out = caseload(&[
+        "hub",
+        "assign",
+        &amy.0.simple().to_string(),
+        "--to",
+        "j.smith",
+        "--data",
+        d,
+        "--as",
+        "admin",
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(
+        open(&s).person(amy).unwrap().is_some(),
+        "assigned while running: {}",
+        text(&out)
+    );
+    // Revoked while running: the next sync is refused.
+    let out = caseload(&["hub", "user", "revoke", "j.smith", "--data", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    assert!(text(&out).contains("revoked"), "{}", text(&out));
+    drop(hub);
+    // Stopped again: the socket is gone or dead, and commands open the database.
+    let out = caseload(&["hub", "user", "list", "--data", d]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("revoked"), "{}", text(&out));
+    let _ = admin_token;
 }

@@ -173,7 +173,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 return Ok(());
             };
             let hub = open_hub(&data)?;
-            use crate::hub::HubStore;
             match hub.user(&admin)? {
                 Some(u) if u.role == crate::hub::Role::Admin && !u.revoked => {}
                 _ => {
@@ -182,7 +181,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     )));
                 }
             }
-            let mut target = crate::hub::writer::HubWriter::new(&hub, WorkerId::new(admin))?;
+            let mut target =
+                crate::hub::writer::HubWriter::new(hub.as_ref(), WorkerId::new(admin))?;
             print_import(&crate::import::apply(&mut target, &rows, today)?);
             Ok(())
         }
@@ -194,9 +194,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         })) => {
             use crate::domain::FieldValue;
             use crate::domain::ops::FieldSet;
-            use crate::hub::HubStore;
             let hub = open_hub(&data)?;
-            require_admin(&hub, &admin)?;
+            require_admin(hub.as_ref(), &admin)?;
             match hub.user(&to)? {
                 Some(u) if u.role == crate::hub::Role::Officer && !u.revoked => {}
                 _ => {
@@ -206,7 +205,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 }
             }
             let summaries = hub.summaries()?;
-            let mut writer = crate::hub::writer::HubWriter::new(&hub, WorkerId::new(admin))?;
+            let mut writer =
+                crate::hub::writer::HubWriter::new(hub.as_ref(), WorkerId::new(admin))?;
             let mut ops = Vec::new();
             for given in &people {
                 let id = resolve_in(&summaries, given)?;
@@ -248,7 +248,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             trackers,
             data,
         }))) => {
-            use crate::hub::HubStore;
             let filter = crate::report::PeopleFilter::parse(&filter).map_err(CliError::Usage)?;
             let hub = open_hub(&data)?;
             for t in &trackers {
@@ -283,7 +282,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             Ok(())
         }
         Some(Command::Hub(super::HubCommand::List(super::HubListCommand::Show { data }))) => {
-            use crate::hub::HubStore;
             let hub = open_hub(&data)?;
             for l in hub.lists()? {
                 println!(
@@ -297,7 +295,6 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Hub(super::HubCommand::Report { data, report })) => {
             let hub = open_hub(&data)?;
-            use crate::hub::HubStore;
             super::report::run(&hub.summaries()?, &config, report)
         }
         Some(Command::Hub(super::HubCommand::User(command))) => hub_user(command),
@@ -305,13 +302,21 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             data,
             listen,
             key_file,
+            tls_cert,
+            tls_key,
             max_clock_skew_secs,
         })) => {
-            if !listen.ip().is_loopback() {
-                return Err(CliError::Usage(format!(
-                    "refusing to serve plain HTTP on {listen}: only loopback addresses (127.0.0.1, [::1]) are allowed without TLS, and TLS is not available in this version"
-                )));
-            }
+            let tls = match (tls_cert, tls_key) {
+                (Some(cert), Some(key)) => {
+                    Some(crate::hub::tls::server_config(&cert, &key).map_err(CliError::Usage)?)
+                }
+                _ if !listen.ip().is_loopback() => {
+                    return Err(CliError::Usage(format!(
+                        "refusing to serve plain HTTP on {listen}: only loopback addresses (127.0.0.1, [::1]) may go without TLS; give --tls-cert and --tls-key"
+                    )));
+                }
+                _ => None,
+            };
             let store = crate::hub::SledHubStore::open(&data, key_file.as_deref()).map_err(
                 |e| match e {
                     StoreError::OpenElsewhere(_) => CliError::Usage(format!(
@@ -325,17 +330,27 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 store,
                 max_clock_skew_millis: max_clock_skew_secs * 1000,
             };
-            crate::hub::server::serve(hub, listen)
+            crate::hub::server::serve(hub, listen, tls, &data)
                 .map_err(|e| CliError::Usage(format!("cannot serve on {listen}: {e}")))
         }
-        Some(Command::Login { url, token_file }) => {
+        Some(Command::Login {
+            url,
+            token_file,
+            ca_cert,
+        }) => {
+            let ca_pem = ca_cert
+                .map(|f| {
+                    std::fs::read_to_string(&f)
+                        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", f.display())))
+                })
+                .transpose()?;
             let mut replica = unlock(&store_dir(false), pass_file)?;
             let token = match token_file {
                 Some(f) => std::fs::read_to_string(&f)
                     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", f.display())))?,
                 None => passphrase::prompt_token().map_err(CliError::Usage)?,
             };
-            let link = crate::sync::client::login(&mut replica, &url, token.trim())?;
+            let link = crate::sync::client::login(&mut replica, &url, token.trim(), ca_pem)?;
             println!(
                 "logged in to {} as {} ({})",
                 link.url,
@@ -397,8 +412,7 @@ fn fmt_hlc(millis: u64) -> String {
         .unwrap_or_default()
 }
 
-fn require_admin(hub: &crate::hub::SledHubStore, admin: &str) -> Result<(), CliError> {
-    use crate::hub::HubStore;
+fn require_admin(hub: &dyn crate::hub::HubStore, admin: &str) -> Result<(), CliError> {
     match hub.user(admin)? {
         Some(u) if u.role == crate::hub::Role::Admin && !u.revoked => Ok(()),
         _ => Err(CliError::Usage(format!(
@@ -461,19 +475,28 @@ fn print_import(r: &crate::import::ImportReport) {
     );
 }
 
-fn open_hub(dir: &Path) -> Result<crate::hub::SledHubStore, CliError> {
-    crate::hub::SledHubStore::open(dir, None).map_err(|e| match e {
-        StoreError::OpenElsewhere(_) => CliError::Usage(format!(
-            "the hub's data at {} is in use by another process (is `caseload hub serve` running?)",
-            dir.display()
-        )),
-        other => other.into(),
-    })
+/// The hub's store: opened directly when the hub is stopped, or reached
+/// through the running hub's admin socket.
+fn open_hub(dir: &Path) -> Result<Box<dyn crate::hub::HubStore>, CliError> {
+    match crate::hub::SledHubStore::open(dir, None) {
+        Ok(store) => Ok(Box::new(store)),
+        Err(StoreError::OpenElsewhere(_)) => {
+            match crate::hub::admin::RemoteHubStore::connect(dir) {
+                Some(remote) => Ok(Box::new(remote)),
+                None => Err(CliError::Usage(format!(
+                    "the hub's data at {} is in use by another process, and no running hub answers on {}",
+                    dir.display(),
+                    dir.join(crate::hub::admin::SOCKET_FILE).display()
+                ))),
+            }
+        }
+        Err(other) => Err(other.into()),
+    }
 }
 
 fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
     use crate::hub::store::{Credential, CredentialKind};
-    use crate::hub::{HubStore, Role, User, users};
+    use crate::hub::{Role, User, users};
     match command {
         super::HubUserCommand::Add {
             name,

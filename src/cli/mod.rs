@@ -123,6 +123,9 @@ pub enum Command {
         /// Read the enrolment token from this file instead of asking
         #[arg(long, value_name = "FILE")]
         token_file: Option<PathBuf>,
+        /// Trust only this certificate authority (PEM) for the hub, e.g. a council's own
+        #[arg(long, value_name = "FILE")]
+        ca_cert: Option<PathBuf>,
     },
     /// Send changes to the hub and receive what changed there
     Sync {
@@ -145,6 +148,12 @@ pub enum HubCommand {
         /// The server key file [default: DIR/server.key, created on first start]
         #[arg(long, value_name = "FILE")]
         key_file: Option<PathBuf>,
+        /// Serve HTTPS with this PEM certificate chain (needs --tls-key)
+        #[arg(long, value_name = "FILE", requires = "tls_key")]
+        tls_cert: Option<PathBuf>,
+        /// The PEM private key of --tls-cert
+        #[arg(long, value_name = "FILE", requires = "tls_cert")]
+        tls_key: Option<PathBuf>,
         /// Refuse ops stamped more than this far ahead of the hub's clock
         #[arg(long, default_value_t = 300)]
         max_clock_skew_secs: u64,
@@ -152,14 +161,14 @@ pub enum HubCommand {
     /// Hub users and their enrolment tokens
     #[command(subcommand)]
     User(HubUserCommand),
-    /// The statutory figures over everyone on the hub (the hub stopped)
+    /// The statutory figures over everyone on the hub
     Report {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
         #[command(subcommand)]
         report: ReportCommand,
     },
-    /// Assign young people to an officer (the hub stopped)
+    /// Assign young people to an officer
     Assign {
         /// Person ids, or unique prefixes of 8+ characters
         #[arg(required = true)]
@@ -173,10 +182,10 @@ pub enum HubCommand {
         #[arg(long = "as", value_name = "ADMIN")]
         admin: String,
     },
-    /// Tracking lists for call-centre staff (the hub stopped)
+    /// Tracking lists for call-centre staff
     #[command(subcommand)]
     List(HubListCommand),
-    /// Import a whole council's cohort into the hub (the hub stopped)
+    /// Import a whole council's cohort into the hub
     Import {
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
@@ -308,7 +317,9 @@ impl CliError {
             CliError::Store(StoreError::NotFound(_)) => 6,
             CliError::Sync(crate::sync::client::SyncError::Unreachable(_)) => 7,
             CliError::Sync(
-                crate::sync::client::SyncError::Refused(_) | crate::sync::client::SyncError::Url(_),
+                crate::sync::client::SyncError::Refused(_)
+                | crate::sync::client::SyncError::Url(_)
+                | crate::sync::client::SyncError::Secure(_),
             ) => 8,
             CliError::Usage(_)
             | CliError::Domain(_)

@@ -4,9 +4,11 @@
 //! what each may see. Storage is behind `HubStore` so a PostgreSQL backend can
 //! follow the embedded sled one.
 
+pub mod admin;
 pub mod scope;
 pub mod server;
 pub mod store;
+pub mod tls;
 pub mod users;
 pub mod writer;
 

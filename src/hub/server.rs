@@ -301,14 +301,24 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .with_state(hub)
 }
 
-/// Serves until Ctrl-C or SIGTERM. Prints the address it listens on.
-pub fn serve(hub: Hub, listen: std::net::SocketAddr) -> std::io::Result<()> {
+/// Serves until Ctrl-C or SIGTERM: HTTPS when given a TLS configuration
+/// (plain HTTP otherwise: the caller allows that on loopback only), and the
+/// admin socket in the data directory. Prints the address it listens on.
+pub fn serve(
+    hub: Hub,
+    listen: std::net::SocketAddr,
+    tls: Option<Arc<rustls::ServerConfig>>,
+    data_dir: &std::path::Path,
+) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
+    let hub = Arc::new(hub);
     runtime.block_on(async move {
-        let listener = tokio::net::TcpListener::bind(listen).await?;
-        println!("caseload hub listening on http://{}", listener.local_addr()?);
+        super::admin::serve_socket(data_dir, hub.clone()).await?;
+        let tcp = tokio::net::TcpListener::bind(listen).await?;
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        println!("caseload hub listening on {scheme}://{}", tcp.local_addr()?);
         use std::io::Write;
         let _ = std::io::stdout().flush();
         let shutdown = async {
@@ -318,6 +328,16 @@ pub fn serve(hub: Hub, listen: std::net::SocketAddr) -> std::io::Result<()> {
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
             }
         };
-        axum::serve(listener, router(Arc::new(hub))).with_graceful_shutdown(shutdown).await
+        let app = router(hub);
+        let served = match tls {
+            Some(config) => {
+                axum::serve(super::tls::TlsListener::new(tcp, config)?, app)
+                    .with_graceful_shutdown(shutdown)
+                    .await
+            }
+            None => axum::serve(tcp, app).with_graceful_shutdown(shutdown).await,
+        };
+        let _ = std::fs::remove_file(data_dir.join(super::admin::SOCKET_FILE));
+        served
     })
 }

@@ -1,8 +1,9 @@
-//! Changes made on the hub itself (the hub stopped): a council-wide cohort
+//! Changes made on the hub itself (directly, or through a running hub's
+//! admin socket): a council-wide cohort
 //! import and assignments. Ops written by the admin who ran the command, folded
 //! like any other, and delivered to devices in scope by their next pull.
 
-use super::store::{HubStore, SledHubStore};
+use super::store::HubStore;
 use crate::domain::{CaseSummary, DeviceId, Op, OpId, OpPayload, PersonId, PersonState, WorkerId};
 use crate::import::ImportTarget;
 use crate::store::StoreError;
@@ -10,7 +11,7 @@ use crate::sync::HlcClock;
 use crate::sync::clock::now_millis;
 
 pub struct HubWriter<'a> {
-    store: &'a SledHubStore,
+    store: &'a dyn HubStore,
     people: Vec<CaseSummary>,
     admin: WorkerId,
     device: DeviceId,
@@ -18,7 +19,7 @@ pub struct HubWriter<'a> {
 }
 
 impl<'a> HubWriter<'a> {
-    pub fn new(store: &'a SledHubStore, admin: WorkerId) -> Result<Self, StoreError> {
+    pub fn new(store: &'a dyn HubStore, admin: WorkerId) -> Result<Self, StoreError> {
         let mut clock = HlcClock::default();
         if let Some(last) = store.since(store.last_seq()?.saturating_sub(1), 1)?.first() {
             clock.observe(last.op.at);

@@ -26,6 +26,9 @@ pub struct HubLink {
     /// Every hub op up to here is stored on this device.
     pub cursor: u64,
     pub last_sync_millis: Option<u64>,
+    /// A council's own certificate authority (PEM), trusted instead of the
+    /// public web's when given at login.
+    pub ca_pem: Option<String>,
 }
 
 impl Drop for HubLink {
@@ -42,6 +45,8 @@ pub enum SyncError {
         "the hub at {0} cannot be reached (offline, or the hub is not running); your changes are kept and will be sent next time"
     )]
     Unreachable(String),
+    #[error("cannot make a secure connection to the hub at {0}")]
+    Secure(String),
     #[error("the hub refused: {0}")]
     Refused(String),
     #[error("the hub's answer could not be read: {0}")]
@@ -82,20 +87,49 @@ pub fn check_url(url: &str) -> Result<String, SyncError> {
     }
 }
 
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new()
+/// An HTTP agent for one hub: rustls, trusting the public web's authorities
+/// or, when given, only the council's own.
+fn agent(ca_pem: Option<&str>) -> Result<ureq::Agent, SyncError> {
+    let mut builder = ureq::AgentBuilder::new()
         .timeout_connect(Duration::from_secs(10))
-        .timeout(Duration::from_secs(120))
-        .build()
+        .timeout(Duration::from_secs(120));
+    if let Some(pem) = ca_pem {
+        use rustls::pki_types::{CertificateDer, pem::PemObject};
+        let mut roots = rustls::RootCertStore::empty();
+        for cert in CertificateDer::pem_slice_iter(pem.as_bytes()) {
+            let cert = cert.map_err(|e| {
+                SyncError::Url(format!("the hub's CA certificate is not valid PEM: {e}"))
+            })?;
+            roots.add(cert).map_err(|e| {
+                SyncError::Url(format!("the hub's CA certificate cannot be used: {e}"))
+            })?;
+        }
+        if roots.is_empty() {
+            return Err(SyncError::Url(
+                "the hub's CA file holds no certificate (expected PEM \"BEGIN CERTIFICATE\")"
+                    .into(),
+            ));
+        }
+        let config = rustls::ClientConfig::builder_with_provider(std::sync::Arc::new(
+            rustls::crypto::ring::default_provider(),
+        ))
+        .with_safe_default_protocol_versions()
+        .map_err(|e| SyncError::Url(e.to_string()))?
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+        builder = builder.tls_config(std::sync::Arc::new(config));
+    }
+    Ok(builder.build())
 }
 
 fn call<Req: Serialize, Resp: serde::de::DeserializeOwned>(
+    agent: &ureq::Agent,
     url: &str,
     path: &str,
     token: Option<&str>,
     body: &Req,
 ) -> Result<Resp, SyncError> {
-    let mut req = agent().post(&format!("{url}/{}/{path}", protocol::VERSION));
+    let mut req = agent.post(&format!("{url}/{}/{path}", protocol::VERSION));
     req = req.set("content-type", "application/vnd.caseload.v1");
     if let Some(t) = token {
         req = req.set("authorization", &format!("Bearer {t}"));
@@ -114,8 +148,31 @@ fn call<Req: Serialize, Resp: serde::de::DeserializeOwned>(
             let text = String::from_utf8_lossy(&read(r)?).into_owned();
             Err(SyncError::Refused(format!("{text} (HTTP {code})")))
         }
-        Err(ureq::Error::Transport(_)) => Err(SyncError::Unreachable(url.to_string())),
+        Err(ureq::Error::Transport(t)) => match tls_failure(&t) {
+            // A certificate this device does not trust, and the like: not "offline".
+            Some(why) => Err(SyncError::Secure(format!("{url}: {why}"))),
+            None => Err(SyncError::Unreachable(url.to_string())),
+        },
     }
+}
+
+/// The TLS error behind a failed connection, if that is what it was.
+fn tls_failure(t: &ureq::Transport) -> Option<String> {
+    let mut cause: Option<&(dyn std::error::Error + 'static)> = std::error::Error::source(t);
+    while let Some(e) = cause {
+        if let Some(tls) = e.downcast_ref::<rustls::Error>() {
+            return Some(tls.to_string());
+        }
+        if let Some(tls) = e
+            .downcast_ref::<std::io::Error>()
+            .and_then(|io| io.get_ref())
+            .and_then(|inner| inner.downcast_ref::<rustls::Error>())
+        {
+            return Some(tls.to_string());
+        }
+        cause = e.source();
+    }
+    None
 }
 
 pub fn link(replica: &Replica) -> Result<Option<HubLink>, SyncError> {
@@ -123,13 +180,17 @@ pub fn link(replica: &Replica) -> Result<Option<HubLink>, SyncError> {
 }
 
 /// Exchanges the one-time enrolment token for this device's credential.
+/// `ca_pem`: the council's own certificate authority, when the hub's
+/// certificate is not from a public one.
 pub fn login(
     replica: &mut Replica,
     url: &str,
     enrolment_token: &str,
+    ca_pem: Option<String>,
 ) -> Result<HubLink, SyncError> {
     let url = check_url(url)?;
     let resp: LoginResponse = call(
+        &agent(ca_pem.as_deref())?,
         &url,
         "login",
         None,
@@ -145,6 +206,7 @@ pub fn login(
         device_token: resp.device_token.clone(),
         cursor: 0,
         last_sync_millis: None,
+        ca_pem,
     };
     replica.store().put_meta(META_HUB, &link)?;
     replica.set_worker(WorkerId::new(resp.user))?;
@@ -158,31 +220,69 @@ pub struct SyncReport {
     pub removed: usize,
 }
 
-/// Pushes the outbox, then pulls. Safe to repeat at any point: pushes are
-/// idempotent by op id and the cursor only moves once pulled ops are stored.
-pub fn sync(replica: &mut Replica) -> Result<SyncReport, SyncError> {
-    let mut link = link(replica)?.ok_or(SyncError::NotLoggedIn)?;
-    let mut report = SyncReport::default();
-    let outbox = replica.store().outbox_entries()?;
+/// What one sync sends: read from the store quickly, so the network part can
+/// run away from it (the workbench does it on a worker thread).
+pub struct Outgoing {
+    link: HubLink,
+    outbox: Vec<(Vec<u8>, crate::domain::Op)>,
+}
+
+/// What came back: applied to the store by `finish`.
+pub struct Incoming {
+    link: HubLink,
+    pushed: Vec<Vec<u8>>,
+    pulled: PullResponse,
+}
+
+/// Step 1 (needs the store): the link and the outbox.
+pub fn prepare(replica: &Replica) -> Result<Outgoing, SyncError> {
+    Ok(Outgoing {
+        link: link(replica)?.ok_or(SyncError::NotLoggedIn)?,
+        outbox: replica.store().outbox_entries()?,
+    })
+}
+
+/// Step 2 (network only): pushes the outbox in batches, then pulls. Safe to
+/// repeat: pushes are idempotent by op id, and a pull is only counted once a
+/// later pull shows its cursor was stored.
+pub fn exchange(out: Outgoing) -> Result<Incoming, SyncError> {
+    let Outgoing { link, outbox } = out;
+    let agent = agent(link.ca_pem.as_deref())?;
+    let mut pushed = Vec::with_capacity(outbox.len());
     for chunk in outbox.chunks(protocol::PUSH_BATCH) {
         let ops = chunk.iter().map(|(_, op)| op.clone()).collect();
         let _: PushResponse = call(
+            &agent,
             &link.url,
             "push",
             Some(&link.device_token),
             &PushRequest { ops },
         )?;
-        let keys: Vec<Vec<u8>> = chunk.iter().map(|(k, _)| k.clone()).collect();
-        replica.store().ack_outbox(&keys)?;
-        report.pushed += chunk.len();
+        pushed.extend(chunk.iter().map(|(k, _)| k.clone()));
     }
     let pulled: PullResponse = call(
+        &agent,
         &link.url,
         "pull",
         Some(&link.device_token),
         &PullRequest { after: link.cursor },
     )?;
-    report.pulled = pulled.ops.len();
+    Ok(Incoming {
+        link,
+        pushed,
+        pulled,
+    })
+}
+
+/// Step 3 (needs the store): clears what the hub acknowledged, stores what it
+/// sent, removes people out of scope, and only then moves the cursor.
+pub fn finish(replica: &mut Replica, incoming: Incoming) -> Result<SyncReport, SyncError> {
+    let Incoming {
+        mut link,
+        pushed,
+        pulled,
+    } = incoming;
+    replica.store().ack_outbox(&pushed)?;
     replica.commit(&pulled.ops, Origin::Remote)?;
     // Anyone out of scope goes, unless changes of theirs still wait to be sent.
     let waiting: BTreeSet<PersonId> = replica
@@ -191,14 +291,25 @@ pub fn sync(replica: &mut Replica) -> Result<SyncReport, SyncError> {
         .iter()
         .map(|(_, op)| op.person)
         .collect();
+    let mut removed = 0;
     for id in pulled.left_scope.iter().filter(|id| !waiting.contains(id)) {
         replica.remove_person(*id)?;
-        report.removed += 1;
+        removed += 1;
     }
     link.cursor = pulled.cursor;
     link.last_sync_millis = Some(super::clock::now_millis());
     replica.store().put_meta(META_HUB, &link)?;
-    Ok(report)
+    Ok(SyncReport {
+        pushed: pushed.len(),
+        pulled: pulled.ops.len(),
+        removed,
+    })
+}
+
+/// One whole sync, in the calling thread.
+pub fn sync(replica: &mut Replica) -> Result<SyncReport, SyncError> {
+    let incoming = exchange(prepare(replica)?)?;
+    finish(replica, incoming)
 }
 
 #[cfg(test)]
@@ -216,5 +327,17 @@ mod tests {
         assert!(check_url("http://hub.kent.example").is_err());
         assert!(check_url("ftp://x").is_err());
         assert!(check_url("hub").is_err());
+    }
+
+    #[test]
+    fn a_ca_file_without_a_certificate_is_named_as_such() {
+        let e = agent(Some("not a certificate"))
+            .err()
+            .map(|e| e.to_string());
+        assert!(
+            e.as_deref()
+                .is_some_and(|e| e.contains("holds no certificate")),
+            "{e:?}"
+        );
     }
 }
