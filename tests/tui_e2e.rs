@@ -313,3 +313,118 @@ fn demo_opens_the_workbench_and_a_bad_keymap_still_starts_with_the_default() {
     t.keys(&["q"]);
     t.wait_for("CASELOAD-EXITED 0");
 }
+
+/// A real hub on 127.0.0.1, stopped (killed) when dropped.
+struct Hub {
+    child: std::process::Child,
+    url: String,
+}
+
+impl Hub {
+    fn start(data: &Path) -> Hub {
+        use std::io::BufRead;
+        let mut child = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["hub", "serve", "--data", data.to_str().unwrap()])
+            .args(["--listen", "127.0.0.1:0"])
+            .stdout(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        let mut line = String::new();
+        std::io::BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut line)
+            .unwrap();
+        let url = line.trim().rsplit(' ').next().unwrap().to_string();
+        Hub { child, url }
+    }
+}
+
+impl Drop for Hub {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[test]
+fn the_workbench_syncs_in_the_background_and_on_the_sync_key_and_offline_is_calm() {
+    let env = Env::new();
+    let data = env.root.join("hub");
+    let d = data.to_str().unwrap();
+    let token = |name: &str, role: &str| {
+        let out = env.cli(&["hub", "user", "add", name, "--role", role, "--data", d]);
+        assert!(out.status.success(), "{}", text(&out));
+        let file = env.root.join(format!("{name}.token"));
+        std::fs::write(&file, text(&out).lines().last().unwrap()).unwrap();
+        file
+    };
+    token("admin", "admin");
+    let smith = token("j.smith", "officer");
+    let csv = env.root.join("cohort.csv");
+    std::fs::write(
+        &csv,
+        "given_name,family_name,date_of_birth,district,assigned_worker\n\
+         Amy,Synced,2009-10-01,Thanet,j.smith\n",
+    )
+    .unwrap();
+    let out = env.cli(&[
+        "hub",
+        "import",
+        "--data",
+        d,
+        "--as",
+        "admin",
+        "cohort",
+        csv.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let hub = Hub::start(&data);
+    assert!(env.cli(&["init", "--worker", "j.smith"]).status.success());
+    let out = env.cli(&["login", &hub.url, "--token-file", smith.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out));
+
+    let t = env.open(80, 24);
+    t.wait_for("caseload is locked");
+    t.type_text(PASS);
+    t.keys(&["Enter"]);
+    // Nothing typed: the background sync brings Amy in shortly after unlocking.
+    t.wait_for("not synced yet");
+    t.wait_for("1 of 1 young people");
+    let s = t.wait_for("synced ");
+    assert!(!s.contains("Error"), "{s}");
+    // A contact waits for the hub; the sync key sends it at once.
+    t.keys(&["Enter"]);
+    t.wait_for("Current activity");
+    t.keys(&["c", "n", "Enter"]);
+    t.wait_for("Saved: Phone — No answer");
+    t.wait_for("1 waiting");
+    t.keys(&["C-r"]);
+    t.wait_for("Synced: 1 sent, 0 received");
+    // The hub went away: offline is said calmly, and the change waits.
+    drop(hub);
+    t.keys(&["c", "v", "Enter"]);
+    t.wait_for("Saved: Phone — Voicemail");
+    t.keys(&["C-r"]);
+    let s = t.wait_for("offline, synced");
+    assert!(s.contains("1 waiting"), "{s}");
+    assert!(!s.contains("Error"), "offline is not an error: {s}");
+    t.wait_for("Hub not reachable");
+    t.keys(&["q"]);
+    // The first contact reached the hub: it is in the hub's history for Amy.
+    let out = env.cli(&["hub", "report", "--data", d, "headline", "--format", "csv"]);
+    assert!(out.status.success(), "{}", text(&out));
+    let store = caseload::hub::SledHubStore::open(&data, None).unwrap();
+    use caseload::hub::HubStore;
+    let amy = store.summaries().unwrap()[0].id;
+    let contacts = store
+        .history(amy)
+        .unwrap()
+        .iter()
+        .filter(|r| r.op.payload.kind() == "log-contact")
+        .count();
+    assert_eq!(
+        contacts, 1,
+        "exactly the contact sent before the hub stopped"
+    );
+    let out = env.cli(&["outbox"]);
+    assert_eq!(text(&out).lines().count(), 1, "{}", text(&out));
+}

@@ -317,3 +317,23 @@ fn too_small_is_a_message_not_a_panic() {
     }
     insta::assert_snapshot!("too_small_60x20", render(&a, 60, 20, false, &dir));
 }
+
+#[test]
+fn caseload_offline_with_changes_waiting() {
+    use caseload::tui::sync::SyncHealth;
+    snap("caseload_offline", &|theme| {
+        let (mut a, tmp, dir) = unlocked(theme);
+        // As after a sync that found no hub: the state, not the network, is drawn.
+        a.sync.health = SyncHealth::Offline;
+        a.sync.waiting = 3;
+        a.sync.last_ok_millis = Some(
+            today()
+                .and_hms_opt(9, 41, 0)
+                .unwrap()
+                .and_local_timezone(chrono::Local)
+                .unwrap()
+                .timestamp_millis() as u64,
+        );
+        (a, tmp, dir)
+    });
+}

@@ -74,6 +74,9 @@ pub struct UiConfig {
     pub theme: Theme,
     /// Lock after this many minutes without a key (0 = never).
     pub idle_lock_minutes: u32,
+    /// Sync with the hub in the background this often, in minutes, while
+    /// unlocked (0 = only with the sync key).
+    pub sync_minutes: u32,
 }
 
 impl Default for UiConfig {
@@ -83,6 +86,7 @@ impl Default for UiConfig {
             keymap_overrides: None,
             theme: Theme::Default,
             idle_lock_minutes: 10,
+            sync_minutes: 5,
         }
     }
 }

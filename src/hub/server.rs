@@ -244,6 +244,8 @@ impl Hub {
                     r.seq <= cursor
                         && visible.contains(&r.op.person)
                         && !newly.contains(&r.op.person)
+                        // The device wrote it, so it holds it: no echo.
+                        && r.op.device != device
                 }),
         );
         received.sort_by_key(|r| r.seq);

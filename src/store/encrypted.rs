@@ -452,6 +452,11 @@ impl EncryptedStore {
         Ok((out, damaged))
     }
 
+    /// How many local ops wait for the hub (nothing decrypted).
+    pub fn outbox_len(&self) -> Result<usize> {
+        Ok(self.outbox.len())
+    }
+
     /// Local ops waiting for the hub, oldest first, each with its outbox key.
     pub fn outbox_entries(&self) -> Result<Vec<(Vec<u8>, Op)>> {
         let mut out = Vec::new();

@@ -30,6 +30,7 @@ actions! {
     Help => "help", "Show the keys for this screen";
     Palette => "palette", "Find any action by name";
     Lock => "lock", "Lock now: clear the screen and forget the key";
+    Sync => "sync", "Sync with the hub now";
     Back => "back", "Go back / close";
     GoCaseload => "go-caseload", "Caseload: everyone, with filters";
     GoAgenda => "go-agenda", "My day: what needs doing";

@@ -10,6 +10,7 @@ use super::forms::{
     ActivityPicker, ContactFocus, ContactForm, Overlay, Palette, PickerFocus, RatingForm,
 };
 use super::keymap::{Context, KeyChord, Keymap};
+use super::sync::{SyncHealth, SyncOutcome, SyncState};
 use super::theme::Theme;
 use crate::config::Config;
 use crate::domain::activity::ActivitySource;
@@ -153,6 +154,10 @@ pub struct App {
     pub queue: QueueState,
     pub dashboard: Option<DashboardData>,
     pub status: Option<StatusMessage>,
+    /// Background sync with the hub, and what the status bar says of it.
+    pub sync: SyncState,
+    /// The sync in flight was asked for with the sync key (so say how it went).
+    sync_requested: bool,
     /// Keymap and config problems found at start-up, shown until the first key.
     pub startup_problems: Vec<String>,
     pub last_input: Instant,
@@ -192,6 +197,7 @@ impl App {
         today: NaiveDate,
         log: Log,
     ) -> App {
+        let config_sync_minutes = config.ui.sync_minutes;
         let mut app = App {
             config,
             keymap,
@@ -213,6 +219,8 @@ impl App {
             queue: QueueState::default(),
             dashboard: None,
             status: None,
+            sync: SyncState::new(config_sync_minutes),
+            sync_requested: false,
             startup_problems: Vec::new(),
             last_input: Instant::now(),
             quit: false,
@@ -256,6 +264,9 @@ impl App {
     }
 
     fn on_unlocked(&mut self) {
+        if let Session::Unlocked(replica) = &self.session {
+            self.sync.observe(replica, Instant::now());
+        }
         self.caseload_dirty = true;
         self.agenda_dirty = true;
         self.dashboard = None;
@@ -591,6 +602,7 @@ impl App {
             input: Input::default(),
             error: None,
         };
+        self.sync.abandon();
         self.person = None;
         self.queue.pane = None;
         self.dashboard = None;
@@ -604,13 +616,97 @@ impl App {
         self.log.event(why);
     }
 
-    /// Auto-lock after the configured idle time.
+    /// Auto-lock after the configured idle time; start and collect syncs.
     pub fn tick(&mut self, now: Instant) {
         if let Some(deadline) = self.lock_deadline()
             && now >= deadline
         {
             self.lock("locked after idle time");
         }
+        self.tick_sync(now);
+    }
+
+    fn tick_sync(&mut self, now: Instant) {
+        let Session::Unlocked(replica) = &mut self.session else {
+            return;
+        };
+        if let Some(outcome) = self.sync.collect(replica, now) {
+            let asked = std::mem::take(&mut self.sync_requested);
+            match outcome {
+                SyncOutcome::Done(r) => {
+                    self.log.event(&format!(
+                        "sync: {} sent, {} received, {} left scope",
+                        r.pushed, r.pulled, r.removed
+                    ));
+                    if r.pulled > 0 || r.removed > 0 {
+                        self.after_sync();
+                    }
+                    if asked || r.removed > 0 {
+                        self.set_status(
+                            StatusKind::Info,
+                            format!(
+                                "Synced: {} sent, {} received{}",
+                                r.pushed,
+                                r.pulled,
+                                match r.removed {
+                                    0 => String::new(),
+                                    n => format!(", {n} no longer in your caseload"),
+                                }
+                            ),
+                        );
+                    }
+                }
+                SyncOutcome::Offline => {
+                    self.log.event("sync: hub not reachable");
+                    if asked {
+                        self.set_status(
+                            StatusKind::Info,
+                            // Short: at 80 columns it shares the line with the sync state.
+                            "Hub not reachable; changes kept",
+                        );
+                    }
+                }
+                SyncOutcome::Failed(words) => {
+                    self.log.event("sync: failed");
+                    self.set_status(StatusKind::Error, format!("Sync: {words}"));
+                }
+            }
+        } else if self.sync.is_due(now) {
+            self.start_sync(false);
+        }
+    }
+
+    fn start_sync(&mut self, asked: bool) {
+        let Session::Unlocked(replica) = &self.session else {
+            return;
+        };
+        if self.sync.health == SyncHealth::NotLinked {
+            self.set_status(
+                StatusKind::Info,
+                "Not linked to a hub: run `caseload login HUB_URL` once to sync",
+            );
+            return;
+        }
+        let started = self.sync.start(replica);
+        match started {
+            Ok(()) => self.sync_requested = asked,
+            Err(why) if asked => self.set_status(StatusKind::Info, why),
+            Err(_) => {}
+        }
+    }
+
+    /// Ops from the hub changed what the screens show.
+    fn after_sync(&mut self) {
+        self.caseload_dirty = true;
+        self.agenda_dirty = true;
+        self.dashboard = None;
+        if let Some(id) = self.person.as_ref().map(|p| p.person.id) {
+            self.reload_person(id);
+        }
+        if self.screen == Screen::Queue {
+            self.queue.pane = None;
+        }
+        self.refresh_screen();
     }
 
     /// When auto-lock will fire, if it will.
@@ -698,6 +794,7 @@ impl App {
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
             Action::Palette => self.overlay = Some(Overlay::Palette(Palette::default())),
             Action::Lock => self.lock("locked by the user"),
+            Action::Sync => self.start_sync(true),
             Action::Back => self.back(),
             Action::GoCaseload => self.go(Screen::Caseload),
             Action::GoAgenda => self.go(Screen::Agenda),
@@ -908,6 +1005,9 @@ impl App {
     }
 
     fn after_commit(&mut self, id: PersonId) {
+        if let Session::Unlocked(replica) = &self.session {
+            self.sync.observe(replica, Instant::now());
+        }
         self.caseload_dirty = true;
         self.agenda_dirty = true;
         self.dashboard = None;

@@ -2,8 +2,9 @@
 //!
 //! Layout follows ratatui's component pattern: `keymap` turns keys into named
 //! `action`s, `app` applies them to state (and writes through the replica),
-//! `views` draw from state only. The loop below sleeps in `poll` until a key or
-//! the auto-lock deadline: no busy loop, and ratatui redraws only changed cells.
+//! `views` draw from state only. The loop below sleeps in `poll` until a key,
+//! the auto-lock deadline or a sync to start or collect (`sync`): no busy
+//! loop, and ratatui redraws only changed cells.
 
 pub mod action;
 pub mod agenda;
@@ -11,6 +12,7 @@ pub mod app;
 pub mod caseload;
 pub mod forms;
 pub mod keymap;
+pub mod sync;
 pub mod theme;
 pub mod views;
 
@@ -83,7 +85,12 @@ pub fn run(app: &mut App) -> io::Result<()> {
         if app.quit {
             break;
         }
-        let timeout = app.lock_deadline().map_or(Duration::from_secs(3600), |d| {
+        // Sleep until a key, the auto-lock, or sync has something to do.
+        let wake = [app.lock_deadline(), app.sync.deadline()]
+            .into_iter()
+            .flatten()
+            .min();
+        let timeout = wake.map_or(Duration::from_secs(3600), |d| {
             d.saturating_duration_since(Instant::now())
         });
         if event::poll(timeout)? {

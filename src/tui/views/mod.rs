@@ -129,6 +129,11 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             None => (String::new(), t.status_bar),
         }
     };
+    // Sync state sits just left of the key hints, in words.
+    let hint = match app.sync.summary(app.today) {
+        Some(words) => format!(" {words} │{hint}"),
+        None => hint,
+    };
     let width = area.width as usize;
     let hint_w = hint.chars().count();
     let room = width.saturating_sub(hint_w);
