@@ -1092,3 +1092,180 @@ fn admin_commands_work_while_the_hub_runs_and_while_it_is_stopped() {
     assert!(text(&out).contains("revoked"), "{}", text(&out));
     let _ = admin_token;
 }
+
+/// Reads one HTTP/1.1 message (headers, then a Content-Length body).
+fn read_http(stream: &mut impl std::io::Read) -> Option<Vec<u8>> {
+    let mut msg = Vec::new();
+    let mut byte = [0u8; 1];
+    while !msg.ends_with(b"\r\n\r\n") {
+        if stream.read(&mut byte).ok()? == 0 {
+            return None;
+        }
+        msg.push(byte[0]);
+    }
+    let head = String::from_utf8_lossy(&msg).to_lowercase();
+    let len: usize = head
+        .lines()
+        .find_map(|l| l.strip_prefix("content-length:"))
+        .map_or(0, |v| v.trim().parse().unwrap_or(0));
+    let mut body = vec![0u8; len];
+    stream.read_exact(&mut body).ok()?;
+    msg.extend_from_slice(&body);
+    Some(msg)
+}
+
+/// A loopback proxy in front of the hub that loses the hub's answer to the
+/// first `lose` pushes: the hub stores them, the device hears nothing.
+fn lossy_proxy(hub: &str, lose: usize) -> String {
+    use std::io::Write;
+    let hub_addr = hub.trim_start_matches("http://").to_string();
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    let lost = std::sync::Arc::new(std::sync::atomic::AtomicUsize::new(0));
+    std::thread::spawn(move || {
+        for client in listener.incoming() {
+            let Ok(mut client) = client else { return };
+            let (hub_addr, lost) = (hub_addr.clone(), lost.clone());
+            std::thread::spawn(move || {
+                let mut upstream = std::net::TcpStream::connect(&hub_addr).unwrap();
+                while let Some(request) = read_http(&mut client) {
+                    upstream.write_all(&request).unwrap();
+                    let Some(answer) = read_http(&mut upstream) else {
+                        return;
+                    };
+                    if request.starts_with(b"POST /v1/push")
+                        && lost.fetch_add(1, std::sync::atomic::Ordering::SeqCst) < lose
+                    {
+                        // The connection drops before the answer gets back.
+                        let _ = client.shutdown(std::net::Shutdown::Both);
+                        return;
+                    }
+                    client.write_all(&answer).unwrap();
+                }
+            });
+        }
+    });
+    url
+}
+
+#[test]
+fn a_push_whose_answer_is_lost_is_sent_again_without_duplicates() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let token = add_user(&data, "j.smith", "officer", tmp.path());
+    let hub = HubProcess::start(&data);
+    let proxy = lossy_proxy(&hub.url, 1);
+    let s = device(tmp.path(), "j.smith");
+    let out = caseload(&[
+        "--store",
+        &store_arg(&s),
+        "login",
+        &proxy,
+        "--token-file",
+        token.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let id = {
+        let mut a = open(&s);
+        let id = register(&mut a, "Lost", &["j.smith"]);
+        contact(&mut a, id, "first");
+        id
+    };
+    // The hub stores the push; its answer never arrives.
+    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    assert_eq!(out.status.code(), Some(7), "{}", text(&out));
+    assert!(
+        text(&out).contains("your changes are kept"),
+        "{}",
+        text(&out)
+    );
+    assert_eq!(
+        open(&s).outbox().unwrap().len(),
+        2,
+        "still waiting: not acknowledged"
+    );
+    // Sent again: accepted once, acknowledged, nothing doubled.
+    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+    assert!(text(&out).contains("2 sent"), "{}", text(&out));
+    assert!(open(&s).outbox().unwrap().is_empty());
+    drop(hub);
+    let store = caseload::hub::SledHubStore::open(&data, None).unwrap();
+    use caseload::hub::HubStore;
+    let history = store.history(id).unwrap();
+    assert_eq!(history.len(), 2, "each op once at the hub");
+    assert_eq!(store.last_seq().unwrap(), 2);
+    assert_eq!(
+        store.person(id).unwrap().unwrap().contacts.len(),
+        1,
+        "one contact attempt, not two"
+    );
+}
+
+#[test]
+fn bad_requests_get_a_4xx_with_a_reason_and_the_hub_keeps_serving() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let token = add_user(&data, "j.smith", "officer", tmp.path());
+    let hub = HubProcess::start(&data);
+    let s = device(tmp.path(), "j.smith");
+    let out = caseload(&[
+        "--store",
+        &store_arg(&s),
+        "login",
+        &hub.url,
+        "--token-file",
+        token.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out));
+    let device_token = caseload::sync::client::link(&open(&s))
+        .unwrap()
+        .unwrap()
+        .device_token
+        .clone();
+    let post = |path: &str, token: Option<&str>, body: &[u8]| -> (u16, String) {
+        let mut req = ureq::post(&format!("{}{path}", hub.url));
+        if let Some(t) = token {
+            req = req.set("authorization", &format!("Bearer {t}"));
+        }
+        match req.send_bytes(body) {
+            Ok(r) => (r.status(), r.into_string().unwrap_or_default()),
+            Err(ureq::Error::Status(code, r)) => (code, r.into_string().unwrap_or_default()),
+            Err(e) => panic!("transport error: {e}"),
+        }
+    };
+    let (code, why) = post("/v1/push", None, b"");
+    assert_eq!(code, 401, "{why}");
+    assert!(why.contains("no credentials"), "{why}");
+    let (code, why) = post("/v1/pull", Some("not-a-token"), b"");
+    assert_eq!(code, 401, "{why}");
+    let (code, why) = post("/v1/push", Some(&device_token), b"\x00garbage\xff");
+    assert_eq!(code, 400, "{why}");
+    assert!(why.contains("could not be decoded"), "{why}");
+    // Small on the wire, huge inflated: refused before it is unpacked whole.
+    let bomb = {
+        use std::io::Write;
+        let mut z = flate2::write::DeflateEncoder::new(Vec::new(), flate2::Compression::best());
+        let zeros = vec![0u8; 1 << 20];
+        for _ in 0..200 {
+            z.write_all(&zeros).unwrap();
+        }
+        z.finish().unwrap()
+    };
+    let (code, why) = post("/v1/push", Some(&device_token), &bomb);
+    assert_eq!(code, 400, "{why}");
+    assert!(why.contains("larger than"), "{why}");
+    let (code, _) = post(
+        "/v1/push",
+        Some(&device_token),
+        &vec![0u8; 17 * 1024 * 1024],
+    );
+    assert_eq!(code, 413, "over the request size limit");
+    let (code, _) = post("/v1/nothing-here", Some(&device_token), b"");
+    assert_eq!(code, 404);
+    // Still serving: health, and a real sync.
+    let health = ureq::get(&format!("{}/health", hub.url)).call().unwrap();
+    assert_eq!(health.into_string().unwrap(), "ok");
+    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    assert!(out.status.success(), "{}", text(&out));
+}

@@ -283,8 +283,22 @@ pub fn finish(replica: &mut Replica, incoming: Incoming) -> Result<SyncReport, S
         pulled,
     } = incoming;
     replica.store().ack_outbox(&pushed)?;
+    let removed = store_pulled(replica, &pulled)?;
+    link.cursor = pulled.cursor;
+    link.last_sync_millis = Some(super::clock::now_millis());
+    replica.store().put_meta(META_HUB, &link)?;
+    Ok(SyncReport {
+        pushed: pushed.len(),
+        pulled: pulled.ops.len(),
+        removed,
+    })
+}
+
+/// Stores a pull's ops and removes the people who left scope, unless changes
+/// of theirs still wait to be sent. Returns how many were removed. Safe to
+/// repeat with the same (or an older) response.
+pub fn store_pulled(replica: &mut Replica, pulled: &PullResponse) -> Result<usize, SyncError> {
     replica.commit(&pulled.ops, Origin::Remote)?;
-    // Anyone out of scope goes, unless changes of theirs still wait to be sent.
     let waiting: BTreeSet<PersonId> = replica
         .store()
         .outbox_entries()?
@@ -296,14 +310,7 @@ pub fn finish(replica: &mut Replica, incoming: Incoming) -> Result<SyncReport, S
         replica.remove_person(*id)?;
         removed += 1;
     }
-    link.cursor = pulled.cursor;
-    link.last_sync_millis = Some(super::clock::now_millis());
-    replica.store().put_meta(META_HUB, &link)?;
-    Ok(SyncReport {
-        pushed: pushed.len(),
-        pulled: pulled.ops.len(),
-        removed,
-    })
+    Ok(removed)
 }
 
 /// One whole sync, in the calling thread.
