@@ -152,8 +152,7 @@ fn pull(hub: &Hub, d: &mut Device, lose: bool, replay_stale: bool) {
         .pull(&d.user, d.id, PullRequest { after: d.cursor })
         .unwrap();
     if replay_stale && let Some(old) = d.answers.first() {
-        let old = old.clone();
-        store_pulled(&mut d.replica, &old).unwrap();
+        store_pulled(&mut d.replica, old).unwrap();
     }
     if lose {
         return;
