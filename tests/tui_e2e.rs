@@ -2,6 +2,8 @@
 //! capture-pane reads the screen. Afterwards the store is checked through the
 //! CLI for exactly the changes made. Needs tmux (`.ci/test` installs it).
 
+mod common;
+
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 use std::time::{Duration, Instant};
@@ -314,37 +316,6 @@ fn demo_opens_the_workbench_and_a_bad_keymap_still_starts_with_the_default() {
     t.wait_for("CASELOAD-EXITED 0");
 }
 
-/// A real hub on 127.0.0.1, stopped (killed) when dropped.
-struct Hub {
-    child: std::process::Child,
-    url: String,
-}
-
-impl Hub {
-    fn start(data: &Path) -> Hub {
-        use std::io::BufRead;
-        let mut child = Command::new(env!("CARGO_BIN_EXE_caseload"))
-            .args(["hub", "serve", "--data", data.to_str().unwrap()])
-            .args(["--listen", "127.0.0.1:0"])
-            .stdout(std::process::Stdio::piped())
-            .spawn()
-            .unwrap();
-        let mut line = String::new();
-        std::io::BufReader::new(child.stdout.take().unwrap())
-            .read_line(&mut line)
-            .unwrap();
-        let url = line.trim().rsplit(' ').next().unwrap().to_string();
-        Hub { child, url }
-    }
-}
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
 #[test]
 fn the_workbench_syncs_in_the_background_and_on_the_sync_key_and_offline_is_calm() {
     let env = Env::new();
@@ -377,7 +348,7 @@ fn the_workbench_syncs_in_the_background_and_on_the_sync_key_and_offline_is_calm
         csv.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let hub = Hub::start(&data);
+    let hub = common::HubProcess::start(&data);
     assert!(env.cli(&["init", "--worker", "j.smith"]).status.success());
     let out = env.cli(&["login", &hub.url, "--token-file", smith.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));

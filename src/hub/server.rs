@@ -293,6 +293,30 @@ async fn pull(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> R
     .await
 }
 
+/// A body declared larger than the limit is refused before any of it is read
+/// (`DefaultBodyLimit` still stops one that grows past the limit undeclared).
+async fn refuse_declared_oversize(
+    request: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> Response {
+    let declared = request
+        .headers()
+        .get(axum::http::header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    if declared.is_some_and(|n| n > protocol::MAX_BODY as u64) {
+        return Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!(
+                "the request body is over the hub's limit of {} bytes: send fewer ops per push",
+                protocol::MAX_BODY
+            ),
+        )
+        .into_response();
+    }
+    next.run(request).await
+}
+
 pub fn router(hub: Arc<Hub>) -> Router {
     Router::new()
         .route("/health", get(|| async { "ok" }))
@@ -300,6 +324,7 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .route("/v1/push", post(push))
         .route("/v1/pull", post(pull))
         .layer(DefaultBodyLimit::max(protocol::MAX_BODY))
+        .layer(axum::middleware::from_fn(refuse_declared_oversize))
         .with_state(hub)
 }
 
