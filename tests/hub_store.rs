@@ -1,5 +1,6 @@
 //! The hub's storage: sequence numbers, idempotent appends, per-person
-//! history, sealing, the server key, users and credentials; and the
+//! history, concurrent pushes, sealing, the server key, users and
+//! credentials, the list cache; and the
 //! `caseload hub user` commands on a stopped hub.
 
 use caseload::domain::ops::{FieldSet, Hlc};
@@ -341,4 +342,78 @@ fn summaries_and_tracking_lists_decide_scope() {
     let mut admin = visible(&u("root", Role::Admin, None));
     admin.sort();
     assert_eq!(admin, vec![100, 200]);
+}
+
+#[test]
+fn concurrent_pushes_each_get_their_own_numbers_and_are_durable_when_answered() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let hub = std::sync::Arc::new(SledHubStore::open(tmp.path(), None).expect("open"));
+    // 16 pushers, 20 pushes of 3 ops each; every pusher also resends an op
+    // another pusher sends, so duplicates meet in one group.
+    let handles: Vec<_> = (0..16u128)
+        .map(|t| {
+            let hub = hub.clone();
+            std::thread::spawn(move || {
+                (0..20u128)
+                    .map(|i| {
+                        let ops = vec![
+                            op(t * 1000 + i * 2 + 1, t),
+                            op(t * 1000 + i * 2 + 2, 100 + i),
+                            op(((t + 1) % 16) * 1000 + i * 2 + 1, (t + 1) % 16),
+                        ];
+                        let seqs = hub.append(&ops, "j.smith", 5).expect("append");
+                        let durable = hub.last_seq().expect("last");
+                        assert!(
+                            seqs.iter().all(|s| *s <= durable),
+                            "answered before durable"
+                        );
+                        (ops, seqs)
+                    })
+                    .collect::<Vec<_>>()
+            })
+        })
+        .collect();
+    let mut seq_of: std::collections::HashMap<OpId, u64> = std::collections::HashMap::new();
+    for h in handles {
+        for (ops, seqs) in h.join().expect("pusher") {
+            for (op, seq) in ops.iter().zip(seqs) {
+                // An op has one number, whoever pushed it.
+                assert_eq!(*seq_of.entry(op.id).or_insert(seq), seq);
+            }
+        }
+    }
+    let held = hub.since(0, usize::MAX).expect("since");
+    assert_eq!(held.len(), 16 * 20 * 2, "each op once");
+    assert_eq!(
+        held.iter().map(|r| r.seq).collect::<Vec<_>>(),
+        (1..=640).collect::<Vec<u64>>(),
+        "numbers run without gaps"
+    );
+    for r in &held {
+        assert_eq!(seq_of[&r.op.id], r.seq);
+    }
+    // Each shared person (100 + i) got one op from every pusher.
+    assert_eq!(
+        hub.history(PersonId(uuid::Uuid::from_u128(105)))
+            .expect("history")
+            .len(),
+        16
+    );
+}
+
+#[test]
+fn the_list_cache_follows_every_change_to_a_list() {
+    let tmp = tempfile::tempdir().expect("tempdir");
+    let hub = SledHubStore::open(tmp.path(), None).expect("open");
+    assert!(hub.lists().expect("lists").is_empty());
+    let mut list = caseload::hub::TrackingList {
+        name: "north".into(),
+        trackers: ["t.one".to_string()].into(),
+        members: [PersonId(uuid::Uuid::from_u128(1))].into(),
+    };
+    hub.put_list(&list).expect("put");
+    assert_eq!(hub.lists().expect("lists"), vec![list.clone()]);
+    list.members.insert(PersonId(uuid::Uuid::from_u128(2)));
+    hub.put_list(&list).expect("put again");
+    assert_eq!(hub.lists().expect("lists"), vec![list]);
 }

@@ -13,12 +13,14 @@
 //! | `lists`       | keyed hash of the list name           | sealed `TrackingList`      |
 //! | `devices`     | device id                             | sealed `Delivery`          |
 //!
-//! Appends are serialised; the new ops, their indexes and the people they
-//! change (state and summary, folded exactly as on every device) are written in
-//! one transaction and flushed before they are acknowledged. The flush happens
-//! outside the append lock, shared by every append waiting at that moment
-//! (group commit), so concurrent pushes do not queue behind each other's disk
-//! writes.
+//! Appends go through one writer thread, in the order they arrive: it takes
+//! every push waiting at that moment and writes their new ops, the ops'
+//! indexes and the people they change (state and summary, folded exactly as on
+//! every device) in one transaction. Each push is acknowledged once a flush
+//! covers it; flushes run on the pushing threads, one for all who wait at that
+//! moment (group commit), while the writer goes on with the next pushes. One
+//! queue rather than a lock keeps pushes first come, first served, so under
+//! load no push waits much longer than the others.
 
 use super::scope::TrackingList;
 use super::users::User;
@@ -32,7 +34,8 @@ use std::collections::BTreeMap;
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::mpsc;
+use std::sync::{Arc, RwLock};
 
 /// An op as the hub holds it: with its place in the hub's order and the audit
 /// facts of its arrival.
@@ -147,6 +150,16 @@ pub fn load_or_create_key(path: &Path) -> Result<SecretKey> {
 }
 
 pub struct SledHubStore {
+    data: Arc<HubData>,
+    /// Pushes waiting for the writer thread; `None` once closing.
+    appends: Option<mpsc::Sender<AppendJob>>,
+    writer: Option<std::thread::JoinHandle<()>>,
+    _lock: StoreLock,
+}
+
+/// The database and what is kept in memory beside it: shared by the store's
+/// readers and its writer thread.
+struct HubData {
     key: SecretKey,
     hash_key: SecretKey,
     db: sled::Db,
@@ -159,13 +172,26 @@ pub struct SledHubStore {
     summaries: sled::Tree,
     lists: sled::Tree,
     devices: sled::Tree,
-    append_lock: Mutex<()>,
     /// Concurrent appends share flushes; pulls see only what is on disk.
     group_commit: GroupCommit,
-    /// Every summary, decrypted on first use and kept current by `append`.
-    summary_index: std::sync::RwLock<Option<BTreeMap<PersonId, CaseSummary>>>,
-    _lock: StoreLock,
+    /// Every summary, decrypted on first use and kept current by the writer.
+    summary_index: RwLock<Option<BTreeMap<PersonId, CaseSummary>>>,
+    /// The tracking lists, decrypted on first use (every push and pull checks
+    /// scope against them) and kept current by `put_list`.
+    list_cache: RwLock<Option<Vec<TrackingList>>>,
 }
+
+/// One push waiting for the writer.
+struct AppendJob {
+    ops: Vec<Op>,
+    pushed_by: String,
+    now_millis: u64,
+    done: mpsc::SyncSender<Result<Vec<u64>>>,
+}
+
+/// The most ops the writer puts in one transaction (a single larger push still
+/// goes alone): bounds the memory and the time of one write.
+const MAX_OPS_PER_WRITE: usize = 5_000;
 
 impl SledHubStore {
     /// Opens (creating) the hub's data directory. `key_file` defaults to
@@ -182,7 +208,7 @@ impl SledHubStore {
         files::tighten_permissions(dir)?;
         let ops = db.open_tree("ops")?;
         let durable = written_seq(&ops)?;
-        Ok(Self {
+        let data = Arc::new(HubData {
             hash_key: SecretKey::from_bytes(blake3::derive_key(
                 "caseload 2026 hub index key",
                 key.expose(),
@@ -198,13 +224,39 @@ impl SledHubStore {
             lists: db.open_tree("lists")?,
             devices: db.open_tree("devices")?,
             db,
-            append_lock: Mutex::new(()),
             group_commit: GroupCommit::new(durable),
-            summary_index: std::sync::RwLock::new(None),
+            summary_index: RwLock::new(None),
+            list_cache: RwLock::new(None),
+        });
+        let (appends, queue) = mpsc::channel();
+        let writer = {
+            let data = data.clone();
+            std::thread::Builder::new()
+                .name("hub-writer".into())
+                .spawn(move || data.write_appends(queue))
+                .map_err(|e| StoreError::Database(format!("cannot start the writer: {e}")))?
+        };
+        Ok(Self {
+            data,
+            appends: Some(appends),
+            writer: Some(writer),
             _lock: lock,
         })
     }
+}
 
+impl Drop for SledHubStore {
+    fn drop(&mut self) {
+        // The writer finishes what is queued and stops; only then is the
+        // directory's lock released.
+        self.appends = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl HubData {
     fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
         let mut a = b"caseload-hub\x01".to_vec();
         a.extend_from_slice(tree.as_bytes());
@@ -268,11 +320,63 @@ fn written_seq(ops: &sled::Tree) -> Result<u64> {
     })
 }
 
-impl HubStore for SledHubStore {
-    fn append(&self, ops: &[Op], pushed_by: &str, now_millis: u64) -> Result<Vec<u64>> {
-        let serial = self.append_lock.lock().unwrap_or_else(|p| p.into_inner());
+impl HubData {
+    /// The writer thread: applies queued pushes, those waiting together in one
+    /// transaction, until the store closes.
+    fn write_appends(&self, queue: mpsc::Receiver<AppendJob>) {
+        while let Ok(first) = queue.recv() {
+            let mut count = first.ops.len();
+            let mut group = vec![first];
+            while count < MAX_OPS_PER_WRITE {
+                match queue.try_recv() {
+                    Ok(job) => {
+                        count += job.ops.len();
+                        group.push(job);
+                    }
+                    Err(_) => break,
+                }
+            }
+            // A bug met by one group must not stop the hub taking pushes.
+            let results =
+                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.write_group(&group)))
+                    .unwrap_or_else(|_| {
+                        group
+                            .iter()
+                            .map(|_| {
+                                Err(StoreError::Database(
+                                    "the hub failed writing this push".into(),
+                                ))
+                            })
+                            .collect()
+                    });
+            for (job, result) in group.into_iter().zip(results) {
+                // A pusher that has gone away no longer needs the answer.
+                let _ = job.done.send(result);
+            }
+        }
+    }
+
+    /// Each job's sequence numbers, or its own error: one push's failure (a
+    /// damaged record it touches, say) is not the others', so a group that
+    /// fails is tried again a push at a time.
+    fn write_group(&self, group: &[AppendJob]) -> Vec<Result<Vec<u64>>> {
+        match self.write(group) {
+            Ok(seqs) => seqs.into_iter().map(Ok).collect(),
+            Err(_) if group.len() > 1 => group
+                .iter()
+                .map(|job| {
+                    self.write(std::slice::from_ref(job))
+                        .map(|mut seqs| seqs.pop().unwrap_or_default())
+                })
+                .collect(),
+            Err(e) => vec![Err(e)],
+        }
+    }
+
+    /// Writes the ops of `jobs` not already held, in order, in one
+    /// transaction; returns each job's sequence numbers. Not yet durable.
+    fn write(&self, jobs: &[AppendJob]) -> Result<Vec<Vec<u64>>> {
         let mut next = written_seq(&self.ops)? + 1;
-        let mut seqs = Vec::with_capacity(ops.len());
         let mut in_batch: std::collections::HashMap<[u8; 16], u64> =
             std::collections::HashMap::new();
         let (mut ops_b, mut ids_b, mut person_b) = (
@@ -281,46 +385,48 @@ impl HubStore for SledHubStore {
             sled::Batch::default(),
         );
         let mut fresh: Vec<&Op> = Vec::new();
-        for op in ops {
-            let id_key = self.hashed(op.id.as_bytes());
-            if let Some(seq) = in_batch.get(&id_key) {
-                seqs.push(*seq);
-                continue;
-            }
-            if let Some(v) = self.op_ids.get(id_key)? {
-                let seq = u64::from_be_bytes(
-                    v.as_ref()
-                        .try_into()
-                        .map_err(|_| StoreError::Database("bad op index".into()))?,
+        let mut all_seqs = Vec::with_capacity(jobs.len());
+        for job in jobs {
+            let mut seqs = Vec::with_capacity(job.ops.len());
+            for op in &job.ops {
+                let id_key = self.hashed(op.id.as_bytes());
+                if let Some(seq) = in_batch.get(&id_key) {
+                    seqs.push(*seq);
+                    continue;
+                }
+                if let Some(v) = self.op_ids.get(id_key)? {
+                    let seq = u64::from_be_bytes(
+                        v.as_ref()
+                            .try_into()
+                            .map_err(|_| StoreError::Database("bad op index".into()))?,
+                    );
+                    seqs.push(seq);
+                    continue;
+                }
+                let seq = next;
+                next += 1;
+                let r = Received {
+                    seq,
+                    op: op.clone(),
+                    pushed_by: job.pushed_by.clone(),
+                    received_millis: job.now_millis,
+                };
+                ops_b.insert(
+                    &seq.to_be_bytes()[..],
+                    self.seal("ops", &seq.to_be_bytes(), &r)?,
                 );
+                ids_b.insert(&id_key[..], &seq.to_be_bytes()[..]);
+                let mut pk = op.person.as_bytes().to_vec();
+                pk.extend_from_slice(&seq.to_be_bytes());
+                person_b.insert(pk, &[][..]);
+                in_batch.insert(id_key, seq);
                 seqs.push(seq);
-                continue;
+                fresh.push(op);
             }
-            let seq = next;
-            next += 1;
-            let r = Received {
-                seq,
-                op: op.clone(),
-                pushed_by: pushed_by.to_string(),
-                received_millis: now_millis,
-            };
-            ops_b.insert(
-                &seq.to_be_bytes()[..],
-                self.seal("ops", &seq.to_be_bytes(), &r)?,
-            );
-            ids_b.insert(&id_key[..], &seq.to_be_bytes()[..]);
-            let mut pk = op.person.as_bytes().to_vec();
-            pk.extend_from_slice(&seq.to_be_bytes());
-            person_b.insert(pk, &[][..]);
-            in_batch.insert(id_key, seq);
-            seqs.push(seq);
-            fresh.push(op);
+            all_seqs.push(seqs);
         }
         if fresh.is_empty() {
-            drop(serial);
-            // Held already, but perhaps only just written by a concurrent push.
-            self.wait_durable(seqs.iter().copied().max().unwrap_or(0))?;
-            return Ok(seqs);
+            return Ok(all_seqs);
         }
         let states = PersonState::fold_changes(fresh, |id| self.person(id))?;
         let (mut people_b, mut summary_b) = (sled::Batch::default(), sled::Batch::default());
@@ -358,12 +464,82 @@ impl HubStore for SledHubStore {
                 };
             }
         }
-        drop(serial);
-        // Acknowledged only once on disk; appends waiting together share one flush.
-        self.wait_durable(next - 1)?;
+        Ok(all_seqs)
+    }
+}
+
+impl HubStore for SledHubStore {
+    fn append(&self, ops: &[Op], pushed_by: &str, now_millis: u64) -> Result<Vec<u64>> {
+        let stopped = || StoreError::Database("the hub's writer has stopped".into());
+        let (done, answer) = mpsc::sync_channel(1);
+        self.appends
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(AppendJob {
+                ops: ops.to_vec(),
+                pushed_by: pushed_by.to_string(),
+                now_millis,
+                done,
+            })
+            .map_err(|_| stopped())?;
+        let seqs = answer.recv().map_err(|_| stopped())??;
+        // Acknowledged only once on disk (an op held already may have been
+        // written only just now by a concurrent push); appends waiting
+        // together share one flush.
+        self.data
+            .wait_durable(seqs.iter().copied().max().unwrap_or(0))?;
         Ok(seqs)
     }
 
+    fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>> {
+        self.data.since(after, limit)
+    }
+    fn history(&self, person: PersonId) -> Result<Vec<Received>> {
+        self.data.history(person)
+    }
+    fn last_seq(&self) -> Result<u64> {
+        Ok(self.data.group_commit.durable())
+    }
+    fn put_user(&self, user: &User) -> Result<()> {
+        self.data.put_user(user)
+    }
+    fn user(&self, name: &str) -> Result<Option<User>> {
+        self.data.user(name)
+    }
+    fn users(&self) -> Result<Vec<User>> {
+        self.data.users()
+    }
+    fn put_credential(&self, token_hash: [u8; 32], credential: &Credential) -> Result<()> {
+        self.data.put_credential(token_hash, credential)
+    }
+    fn credential(&self, token_hash: [u8; 32]) -> Result<Option<Credential>> {
+        self.data.credential(token_hash)
+    }
+    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<()> {
+        self.data.remove_credential(token_hash)
+    }
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        self.data.person(id)
+    }
+    fn summaries(&self) -> Result<Vec<CaseSummary>> {
+        self.data.summaries()
+    }
+    fn put_list(&self, list: &TrackingList) -> Result<()> {
+        self.data.put_list(list)
+    }
+    fn lists(&self) -> Result<Vec<TrackingList>> {
+        self.data.lists()
+    }
+    fn delivery(&self, device: DeviceId) -> Result<Option<Delivery>> {
+        self.data.delivery(device)
+    }
+    fn put_delivery(&self, device: DeviceId, delivery: &Delivery) -> Result<()> {
+        self.data.put_delivery(device, delivery)
+    }
+}
+
+/// What a reader needs, straight from the database (and its in-memory indexes).
+impl HubData {
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>> {
         let start = after.saturating_add(1).to_be_bytes();
         let mut out = Vec::new();
@@ -388,10 +564,6 @@ impl HubStore for SledHubStore {
             }
         }
         Ok(out)
-    }
-
-    fn last_seq(&self) -> Result<u64> {
-        Ok(self.group_commit.durable())
     }
 
     fn put_user(&self, user: &User) -> Result<()> {
@@ -471,19 +643,32 @@ impl HubStore for SledHubStore {
     }
 
     fn put_list(&self, list: &TrackingList) -> Result<()> {
+        let mut cache = self.list_cache.write().unwrap_or_else(|p| p.into_inner());
         let k = self.hashed(list.name.as_bytes());
         self.lists.insert(k, self.seal("lists", &k, list)?)?;
         self.db.flush()?;
+        // Read again on next use: the cache never holds what is not on disk.
+        *cache = None;
         Ok(())
     }
 
     fn lists(&self) -> Result<Vec<TrackingList>> {
+        if let Some(lists) = self
+            .list_cache
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Ok(lists.clone());
+        }
+        let mut cache = self.list_cache.write().unwrap_or_else(|p| p.into_inner());
         let mut out: Vec<TrackingList> = Vec::new();
         for item in self.lists.iter() {
             let (k, v) = item?;
             out.push(self.unseal("lists", &k, &v)?);
         }
         out.sort_by(|a, b| a.name.cmp(&b.name));
+        *cache = Some(out.clone());
         Ok(out)
     }
 
@@ -501,5 +686,61 @@ impl HubStore for SledHubStore {
         )?;
         self.db.flush()?;
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(ops: Vec<Op>) -> AppendJob {
+        // The answer goes to the caller of `write_group` in this test.
+        let (done, _) = mpsc::sync_channel(1);
+        AppendJob {
+            ops,
+            pushed_by: "j.smith".into(),
+            now_millis: 5,
+            done,
+        }
+    }
+
+    #[test]
+    fn a_push_that_touches_a_damaged_record_fails_alone() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let hub = SledHubStore::open(tmp.path(), None).expect("open");
+        // Three young people's registrations, one op each.
+        let ops: Vec<Op> = crate::demo::DemoCohort::new(crate::demo::DemoSpec {
+            people: 3,
+            seed: 4,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+        })
+        .map(|mut person| person.remove(0))
+        .collect();
+        hub.append(&ops[1..2], "j.smith", 5).expect("append");
+        // Damage that person's folded record on disk.
+        hub.data
+            .people
+            .insert(ops[1].person.as_bytes(), &b"not a sealed record"[..])
+            .expect("damage");
+        let mut again = ops[1].clone();
+        again.id = crate::domain::OpId(uuid::Uuid::now_v7());
+        let results = hub.data.write_group(&[
+            job(vec![ops[0].clone()]),
+            job(vec![again]),
+            job(vec![ops[2].clone()]),
+        ]);
+        assert_eq!(results.len(), 3);
+        assert_eq!(results[0].as_ref().ok(), Some(&vec![2]));
+        assert!(
+            matches!(&results[1], Err(StoreError::Damaged { tree: "people", .. })),
+            "{:?}",
+            results[1]
+        );
+        assert_eq!(results[2].as_ref().ok(), Some(&vec![3]));
+        assert_eq!(
+            hub.data.since(0, 10).expect("since").len(),
+            3,
+            "the failed push left nothing behind"
+        );
     }
 }
