@@ -1,7 +1,6 @@
-//! The hub's storage: sequence numbers, idempotent appends, per-person
-//! history, concurrent pushes, sealing, the server key, users and
-//! credentials, the list cache; and the
-//! `caseload hub user` commands on a stopped hub.
+//! The hub's storage: sequence numbers, idempotent appends, concurrent
+//! pushes, per-person history, sealing, the server key, users, credentials
+//! and lists; and the `caseload hub user` commands on a stopped hub.
 
 use caseload::domain::ops::{FieldSet, Hlc};
 use caseload::domain::{DeviceId, District, FieldValue, Op, OpId, OpPayload, PersonId, WorkerId};
