@@ -622,7 +622,15 @@ impl HubData {
 
     fn summaries(&self) -> Result<Vec<CaseSummary>> {
         // Every pull computes scope over everyone: decrypt the summaries once,
-        // then serve them from memory (append keeps them current).
+        // then serve them from memory (the writer keeps them current).
+        if let Some(index) = self
+            .summary_index
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+        {
+            return Ok(index.values().cloned().collect());
+        }
         let mut guard = self
             .summary_index
             .write()
