@@ -113,6 +113,33 @@ fn store_arg(p: &Path) -> String {
     p.to_str().unwrap().to_string()
 }
 
+/// `caseload --store STORE login URL --token-file TOKEN`.
+fn login(store: &Path, url: &str, token: &Path) -> Output {
+    caseload(&[
+        "--store",
+        &store_arg(store),
+        "login",
+        url,
+        "--token-file",
+        token.to_str().unwrap(),
+    ])
+}
+
+fn must_login(store: &Path, url: &str, token: &Path) {
+    let out = login(store, url, token);
+    assert!(out.status.success(), "login: {}", text(&out));
+}
+
+/// `caseload --store STORE sync`.
+fn sync(store: &Path) -> Output {
+    caseload(&["--store", &store_arg(store), "sync"])
+}
+
+fn must_sync(store: &Path) {
+    let out = sync(store);
+    assert!(out.status.success(), "sync: {}", text(&out));
+}
+
 #[test]
 fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
     let tmp = tempfile::tempdir().unwrap();
@@ -145,34 +172,20 @@ fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
         )
     };
     for (store, token) in [(&sa, &t_smith), (&sb, &t_khan)] {
-        let out = caseload(&[
-            "--store",
-            &store_arg(store),
-            "login",
-            &hub.url,
-            "--token-file",
-            token.to_str().unwrap(),
-        ]);
+        let out = login(store, &hub.url, token);
         assert!(out.status.success(), "{}", text(&out));
     }
     // The enrolment token is one-time.
-    let again = caseload(&[
-        "--store",
-        &store_arg(&sb),
-        "login",
-        &hub.url,
-        "--token-file",
-        t_khan.to_str().unwrap(),
-    ]);
+    let again = login(&sb, &hub.url, &t_khan);
     assert!(
         !again.status.success() && text(&again).contains("not valid"),
         "{}",
         text(&again)
     );
 
-    let out = caseload(&["--store", &store_arg(&sa), "sync"]);
+    let out = sync(&sa);
     assert!(text(&out).contains("synced: 2 sent"), "{}", text(&out));
-    let out = caseload(&["--store", &store_arg(&sb), "sync"]);
+    let out = sync(&sb);
     assert!(
         text(&out).contains("1 received"),
         "a.khan receives only the shared person's history: {}",
@@ -202,7 +215,7 @@ fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
             .unwrap();
     }
     for store in [&sa, &sb, &sa] {
-        let out = caseload(&["--store", &store_arg(store), "sync"]);
+        let out = sync(store);
         assert!(out.status.success(), "{}", text(&out));
     }
     let (a, b) = (open(&sa), open(&sb));
@@ -238,18 +251,7 @@ fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
 
     // Someone else's officer cannot write to a.khan's or j.smith's young person.
     let se = device(root, "b.evil");
-    assert!(
-        caseload(&[
-            "--store",
-            &store_arg(&se),
-            "login",
-            &hub.url,
-            "--token-file",
-            t_evil.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    must_login(&se, &hub.url, &t_evil);
     {
         let mut e = open(&se);
         let op = e.new_op(
@@ -260,14 +262,14 @@ fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
         );
         e.commit(&[op], Origin::Local).unwrap();
     }
-    let refused = caseload(&["--store", &store_arg(&se), "sync"]);
+    let refused = sync(&se);
     assert_eq!(refused.status.code(), Some(8));
     assert!(
         text(&refused).contains("is not in b.evil's caseload: nothing was accepted"),
         "{}",
         text(&refused)
     );
-    let a_after = caseload(&["--store", &store_arg(&sa), "sync"]);
+    let a_after = sync(&sa);
     assert!(
         text(&a_after).contains("0 received"),
         "nothing of the refused push reached the hub: {}",
@@ -276,14 +278,7 @@ fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
 
     // A revoked user cannot log in.
     let sg = device(root, "c.gone");
-    let gone = caseload(&[
-        "--store",
-        &store_arg(&sg),
-        "login",
-        &hub.url,
-        "--token-file",
-        t_gone.to_str().unwrap(),
-    ]);
+    let gone = login(&sg, &hub.url, &t_gone);
     assert!(
         !gone.status.success() && text(&gone).contains("revoked"),
         "{}",
@@ -297,7 +292,7 @@ fn two_officers_converge_scope_is_enforced_and_offline_is_not_an_error() {
     }
     let url = hub.url.clone();
     drop(hub);
-    let offline = caseload(&["--store", &store_arg(&sa), "sync"]);
+    let offline = sync(&sa);
     assert_eq!(offline.status.code(), Some(7));
     assert!(
         text(&offline).contains(&format!("the hub at {url} cannot be reached")),
@@ -318,14 +313,7 @@ fn plain_http_to_another_machine_is_refused_before_any_traffic() {
     let s = device(tmp.path(), "j.smith");
     let token = tmp.path().join("t");
     std::fs::write(&token, "x").unwrap();
-    let out = caseload(&[
-        "--store",
-        &store_arg(&s),
-        "login",
-        "http://192.0.2.10:7878",
-        "--token-file",
-        token.to_str().unwrap(),
-    ]);
+    let out = login(&s, "http://192.0.2.10:7878", &token);
     assert_eq!(out.status.code(), Some(8));
     assert!(
         text(&out).contains("refusing plain http:// to 192.0.2.10"),
@@ -360,25 +348,14 @@ fn acknowledged_pushes_survive_the_hub_being_killed() {
         register(&mut a, "Durable", &["j.smith"])
     };
     let mut hub = HubProcess::start(&data);
-    assert!(
-        caseload(&[
-            "--store",
-            &store_arg(&sa),
-            "login",
-            &hub.url,
-            "--token-file",
-            token.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
+    must_login(&sa, &hub.url, &token);
     {
         let mut a = open(&sa);
         for n in 0..25 {
             contact(&mut a, id, &format!("attempt {n}"));
         }
     }
-    let out = caseload(&["--store", &store_arg(&sa), "sync"]);
+    let out = sync(&sa);
     assert!(text(&out).contains("26 sent"), "{}", text(&out));
     // SIGKILL: no shutdown, no flush on exit.
     unsafe {
@@ -547,19 +524,8 @@ fn a_council_import_on_the_hub_reaches_the_right_devices_and_the_hub_reports_on_
 
     let hub = HubProcess::start(&data);
     let sm = device(root, "m.jones");
-    assert!(
-        caseload(&[
-            "--store",
-            &store_arg(&sm),
-            "login",
-            &hub.url,
-            "--token-file",
-            manager_token.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    let out = caseload(&["--store", &store_arg(&sm), "sync"]);
+    must_login(&sm, &hub.url, &manager_token);
+    let out = sync(&sm);
     assert!(
         text(&out).contains("2 received"),
         "a Thanet manager receives the Thanet young people: {}",
@@ -721,42 +687,12 @@ fn a_tracker_sees_only_their_list_and_an_officer_only_their_assignments() {
         names
     };
     let st = device(root, "t.one");
-    assert!(
-        caseload(&[
-            "--store",
-            &store_arg(&st),
-            "login",
-            &hub.url,
-            "--token-file",
-            t_tracker.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    assert!(
-        caseload(&["--store", &store_arg(&st), "sync"])
-            .status
-            .success()
-    );
+    must_login(&st, &hub.url, &t_tracker);
+    must_sync(&st);
     assert_eq!(given(&st), ["Nk One", "Nk Two"]);
     let so = device(root, "j.smith");
-    assert!(
-        caseload(&[
-            "--store",
-            &store_arg(&so),
-            "login",
-            &hub.url,
-            "--token-file",
-            t_officer.to_str().unwrap()
-        ])
-        .status
-        .success()
-    );
-    assert!(
-        caseload(&["--store", &store_arg(&so), "sync"])
-            .status
-            .success()
-    );
+    must_login(&so, &hub.url, &t_officer);
+    must_sync(&so);
     assert_eq!(given(&so), ["Eet Thanet"]);
 }
 
@@ -872,7 +808,7 @@ fn over_tls_the_device_trusts_only_the_council_ca() {
         contact(&mut a, id, "over tls");
         id
     };
-    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    let out = sync(&s);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("2 sent"), "{}", text(&out));
     // The hub holds it: a second device of the same officer receives it.
@@ -929,7 +865,7 @@ fn over_tls_the_device_trusts_only_the_council_ca() {
         ca.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = caseload(&["--store", &store_arg(&k), "sync"]);
+    let out = sync(&k);
     assert!(
         text(&out).contains("0 received"),
         "not Khan's young person: {}",
@@ -999,14 +935,7 @@ fn admin_commands_work_while_the_hub_runs_and_while_it_is_stopped() {
     assert!(text(&out).contains("Thanet NEET"), "{}", text(&out));
     // Assign Amy to Smith while the hub runs; Smith's device receives her.
     let s = device(tmp.path(), "j.smith");
-    let out = caseload(&[
-        "--store",
-        &store_arg(&s),
-        "login",
-        &hub.url,
-        "--token-file",
-        smith_token.to_str().unwrap(),
-    ]);
+    let out = login(&s, &hub.url, &smith_token);
     assert!(out.status.success(), "{}", text(&out));
     let ids = {
         let store =
@@ -1031,7 +960,7 @@ fn admin_commands_work_while_the_hub_runs_and_while_it_is_stopped() {
         "admin",
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    let out = sync(&s);
     assert!(out.status.success(), "{}", text(&out));
     assert!(
         open(&s).person(amy).unwrap().is_some(),
@@ -1041,7 +970,7 @@ fn admin_commands_work_while_the_hub_runs_and_while_it_is_stopped() {
     // Revoked while running: the next sync is refused.
     let out = caseload(&["hub", "user", "revoke", "j.smith", "--data", d]);
     assert!(out.status.success(), "{}", text(&out));
-    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    let out = sync(&s);
     assert!(text(&out).contains("revoked"), "{}", text(&out));
     drop(hub);
     // Stopped again: the socket is gone or dead, and commands open the database.
@@ -1114,14 +1043,7 @@ fn a_push_whose_answer_is_lost_is_sent_again_without_duplicates() {
     let hub = HubProcess::start(&data);
     let proxy = lossy_proxy(&hub.url, 1);
     let s = device(tmp.path(), "j.smith");
-    let out = caseload(&[
-        "--store",
-        &store_arg(&s),
-        "login",
-        &proxy,
-        "--token-file",
-        token.to_str().unwrap(),
-    ]);
+    let out = login(&s, &proxy, &token);
     assert!(out.status.success(), "{}", text(&out));
     let id = {
         let mut a = open(&s);
@@ -1130,7 +1052,7 @@ fn a_push_whose_answer_is_lost_is_sent_again_without_duplicates() {
         id
     };
     // The hub stores the push; its answer never arrives.
-    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    let out = sync(&s);
     assert_eq!(out.status.code(), Some(7), "{}", text(&out));
     assert!(
         text(&out).contains("your changes are kept"),
@@ -1143,7 +1065,7 @@ fn a_push_whose_answer_is_lost_is_sent_again_without_duplicates() {
         "still waiting: not acknowledged"
     );
     // Sent again: accepted once, acknowledged, nothing doubled.
-    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    let out = sync(&s);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("2 sent"), "{}", text(&out));
     assert!(open(&s).outbox().unwrap().is_empty());
@@ -1167,14 +1089,7 @@ fn bad_requests_get_a_4xx_with_a_reason_and_the_hub_keeps_serving() {
     let token = add_user(&data, "j.smith", "officer", tmp.path());
     let hub = HubProcess::start(&data);
     let s = device(tmp.path(), "j.smith");
-    let out = caseload(&[
-        "--store",
-        &store_arg(&s),
-        "login",
-        &hub.url,
-        "--token-file",
-        token.to_str().unwrap(),
-    ]);
+    let out = login(&s, &hub.url, &token);
     assert!(out.status.success(), "{}", text(&out));
     let device_token = caseload::sync::client::link(&open(&s))
         .unwrap()
@@ -1239,6 +1154,6 @@ fn bad_requests_get_a_4xx_with_a_reason_and_the_hub_keeps_serving() {
     // Still serving: health, and a real sync.
     let health = ureq::get(&format!("{}/health", hub.url)).call().unwrap();
     assert_eq!(health.into_string().unwrap(), "ok");
-    let out = caseload(&["--store", &store_arg(&s), "sync"]);
+    let out = sync(&s);
     assert!(out.status.success(), "{}", text(&out));
 }
