@@ -4,7 +4,7 @@
 //! when many writers wait at once the first becomes the leader and flushes
 //! everything written so far; the others find their writes already durable
 //! when it returns. Writers must be numbered in the order they were applied
-//! (the hub uses sequence numbers, assigned under its append lock).
+//! (the hub uses sequence numbers, assigned by its one writer thread).
 
 use std::sync::{Condvar, Mutex, MutexGuard};
 
