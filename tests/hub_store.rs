@@ -2,6 +2,8 @@
 //! pushes, per-person history, sealing, the server key, users, credentials
 //! and lists; and the `caseload hub user` commands on a stopped hub.
 
+mod common;
+
 use caseload::domain::ops::{FieldSet, Hlc};
 use caseload::domain::{DeviceId, District, FieldValue, Op, OpId, OpPayload, PersonId, WorkerId};
 use caseload::hub::store::{Credential, CredentialKind, KEY_FILE};
@@ -99,19 +101,7 @@ fn everything_survives_a_reopen_and_is_sealed_under_the_server_key() {
     assert_eq!(hub.user("j.smith").unwrap().unwrap().role, Role::Officer);
     drop(hub);
     // No login name appears in any file.
-    let mut stack = vec![tmp.path().to_path_buf()];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-        } else {
-            let bytes = std::fs::read(&p).unwrap();
-            assert!(
-                !bytes.windows(7).any(|w| w == b"j.smith"),
-                "plaintext in {}",
-                p.display()
-            );
-        }
-    }
+    common::assert_nowhere_on_disk(tmp.path(), b"j.smith");
     // Another key cannot read the data: records are reported damaged, not a panic.
     let other = tmp.path().join("other.key");
     let hub = SledHubStore::open(tmp.path(), Some(&other)).unwrap();
@@ -140,19 +130,7 @@ fn credentials_are_kept_only_as_hashes() {
     hub.remove_credential(users::token_hash(&token)).unwrap();
     assert_eq!(hub.credential(users::token_hash(&token)).unwrap(), None);
     drop(hub);
-    let mut stack = vec![tmp.path().to_path_buf()];
-    while let Some(p) = stack.pop() {
-        if p.is_dir() {
-            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
-        } else {
-            let bytes = std::fs::read(&p).unwrap();
-            assert!(
-                !bytes.windows(64).any(|w| w == token.as_bytes()),
-                "token in {}",
-                p.display()
-            );
-        }
-    }
+    common::assert_nowhere_on_disk(tmp.path(), token.as_bytes());
 }
 
 #[test]

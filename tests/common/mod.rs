@@ -1,8 +1,9 @@
-//! Shared by the end-to-end tests: a real hub process on 127.0.0.1.
+//! Shared by the integration tests: a real hub process on 127.0.0.1, and
+//! checks of what a store leaves on disk.
 #![allow(dead_code)]
 
 use std::io::{BufRead, BufReader};
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 
 /// `caseload hub serve` on a free loopback port, killed when dropped.
@@ -47,5 +48,32 @@ impl Drop for HubProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+/// Every file under `dir`, at any depth.
+pub fn files_under(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(p) = stack.pop() {
+        if p.is_dir() {
+            stack.extend(std::fs::read_dir(&p).unwrap().map(|e| e.unwrap().path()));
+        } else {
+            files.push(p);
+        }
+    }
+    files
+}
+
+/// Fails naming the file if any file under `dir` holds `needle` in plain bytes.
+pub fn assert_nowhere_on_disk(dir: &Path, needle: &[u8]) {
+    for file in files_under(dir) {
+        let bytes = std::fs::read(&file).unwrap();
+        assert!(
+            !bytes.windows(needle.len()).any(|w| w == needle),
+            "{:?} in plain bytes in {}",
+            String::from_utf8_lossy(needle),
+            file.display()
+        );
     }
 }
