@@ -401,7 +401,7 @@ fn push_batches(author: &str, batch: usize, pushes: usize) -> Vec<Vec<Op>> {
             .map(|mut op| {
                 op.author = author.clone();
                 op.id = caseload::domain::OpId(uuid::Uuid::now_v7());
-                op.at = clock.tick(caseload::sync::clock::now_millis());
+                op.at = clock.tick(caseload::clock::Clock::system().now_millis());
                 op.person = *ids.entry(op.person).or_insert_with(PersonId::random);
                 op
             })
@@ -414,6 +414,7 @@ fn in_process(data: &Path, batch: usize, pushes: usize) -> String {
     let hub = std::sync::Arc::new(caseload::hub::server::Hub {
         store: SledHubStore::open(data, None).expect("hub"),
         max_clock_skew_millis: 300_000,
+        clock: caseload::clock::Clock::system(),
     });
     let user = User {
         name: "admin".into(),

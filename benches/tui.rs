@@ -61,7 +61,7 @@ fn main() {
         Config::default(),
         Keymap::builtin_default(),
         Theme::sixteen(),
-        common::today(),
+        caseload::clock::Clock::on_day(common::today()),
         Log::default(),
     );
     let counter = Counter::default();

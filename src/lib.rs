@@ -2,6 +2,7 @@
 //! employment or training. See docs/architecture.md for how the parts fit.
 
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod domain;

@@ -167,6 +167,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
     let hub = Hub {
         store: SledHubStore::open(&tmp.path().join("hub"), None).unwrap(),
         max_clock_skew_millis: 300_000,
+        clock: caseload::clock::Clock::system(),
     };
     let mut devices: Vec<Device> = (0..DEVICES)
         .map(|i| {

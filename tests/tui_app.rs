@@ -1,6 +1,7 @@
 //! The workbench's behaviour, driven key by key through the real keymap and a
 //! real store (no terminal needed).
 
+use caseload::clock::Clock;
 use caseload::config::Config;
 use caseload::demo::{DemoCohort, DemoSpec};
 use caseload::domain::{Outcome, WorkerId};
@@ -49,7 +50,7 @@ fn setup(keymap: Keymap) -> (App, tempfile::TempDir) {
         Config::default(),
         keymap,
         Theme::mono(),
-        today(),
+        Clock::on_day(today()),
         Log::default(),
     );
     (app, tmp)

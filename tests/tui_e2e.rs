@@ -9,6 +9,8 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 const PASS: &str = "demo-only-not-secret";
+/// The day every process of these tests reads as today (workbench, CLI and hub alike).
+const TODAY: &str = "2026-11-23";
 
 struct Tmux {
     socket: PathBuf,
@@ -110,8 +112,9 @@ impl Env {
 
     fn env_prefix(&self) -> String {
         format!(
-            "env -u CASELOAD_PASSPHRASE HOME={r} XDG_DATA_HOME={r}/data XDG_CONFIG_HOME={r}/config XDG_STATE_HOME={r}/state CASELOAD_TODAY=2026-11-23 TERM=xterm-256color",
-            r = self.root.display()
+            "env -u CASELOAD_PASSPHRASE HOME={r} XDG_DATA_HOME={r}/data XDG_CONFIG_HOME={r}/config XDG_STATE_HOME={r}/state CASELOAD_TODAY={today} TERM=xterm-256color",
+            r = self.root.display(),
+            today = TODAY
         )
     }
 
@@ -126,7 +129,7 @@ impl Env {
             .env("HOME", &self.root)
             .env("XDG_STATE_HOME", self.root.join("state"))
             .env("XDG_CONFIG_HOME", self.root.join("config"))
-            .env("CASELOAD_TODAY", "2026-11-23")
+            .env("CASELOAD_TODAY", TODAY)
             .env("CASELOAD_PASSPHRASE", PASS)
             .output()
             .unwrap()
@@ -348,7 +351,7 @@ fn the_workbench_syncs_in_the_background_and_on_the_sync_key_and_offline_is_calm
         csv.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{}", text(&out));
-    let hub = common::HubProcess::start(&data);
+    let hub = common::HubProcess::start_on(&data, &[], Some(TODAY));
     assert!(env.cli(&["init", "--worker", "j.smith"]).status.success());
     let out = env.cli(&["login", &hub.url, "--token-file", smith.to_str().unwrap()]);
     assert!(out.status.success(), "{}", text(&out));

@@ -2,6 +2,7 @@
 //! TestBackend, at 80×24 and 160×48, without colour (NO_COLOR) and with the
 //! 16-colour theme (the colour snapshots list every styled run).
 
+use caseload::clock::Clock;
 use caseload::config::Config;
 use caseload::demo::{DemoCohort, DemoSpec};
 use caseload::domain::WorkerId;
@@ -53,7 +54,7 @@ fn app(session: Session, theme: Theme) -> App {
         Config::default(),
         Keymap::builtin_default(),
         theme,
-        today(),
+        Clock::on_day(today()),
         Log::default(),
     )
 }

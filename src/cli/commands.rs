@@ -103,10 +103,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             follow_up,
         }) => {
             let mut replica = unlock(&store_dir(false), pass_file)?;
-            let today = today()?;
+            let now = replica.clock().now();
+            let today = now.date();
             let id = resolve(&replica, &person)?;
             let attempt = ContactAttempt {
-                at: now_on(today),
+                at: now,
                 channel: Channel::parse(&channel)?,
                 outcome: Outcome::parse(&outcome)?,
                 note,
@@ -181,8 +182,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     )));
                 }
             }
-            let mut target =
-                crate::hub::writer::HubWriter::new(hub.as_ref(), WorkerId::new(admin))?;
+            let mut target = crate::hub::writer::HubWriter::new(
+                hub.as_ref(),
+                WorkerId::new(admin),
+                super::clock()?,
+            )?;
             print_import(&crate::import::apply(&mut target, &rows, today)?);
             Ok(())
         }
@@ -205,8 +209,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 }
             }
             let summaries = hub.summaries()?;
-            let mut writer =
-                crate::hub::writer::HubWriter::new(hub.as_ref(), WorkerId::new(admin))?;
+            let mut writer = crate::hub::writer::HubWriter::new(
+                hub.as_ref(),
+                WorkerId::new(admin),
+                super::clock()?,
+            )?;
             let mut ops = Vec::new();
             for given in &people {
                 let id = resolve_in(&summaries, given)?;
@@ -329,6 +336,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let hub = crate::hub::server::Hub {
                 store,
                 max_clock_skew_millis: max_clock_skew_secs * 1000,
+                clock: super::clock()?,
             };
             crate::hub::server::serve(hub, listen, tls, &data)
                 .map_err(|e| CliError::Usage(format!("cannot serve on {listen}: {e}")))
@@ -524,7 +532,7 @@ fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
                 role,
                 district,
                 revoked: false,
-                created_millis: crate::sync::clock::now_millis(),
+                created_millis: super::clock()?.now_millis(),
             })?;
             hub.put_credential(
                 users::token_hash(&token),
@@ -566,11 +574,6 @@ fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
     }
 }
 
-/// The time now, on `today` (which tests may pin with CASELOAD_TODAY).
-fn now_on(today: chrono::NaiveDate) -> chrono::NaiveDateTime {
-    today.and_time(chrono::Local::now().time())
-}
-
 fn unlock(dir: &Path, pass_file: Option<&Path>) -> Result<Replica, CliError> {
     // Lock and header first: a missing store or a second opener is reported
     // before anyone types a passphrase.
@@ -578,7 +581,8 @@ fn unlock(dir: &Path, pass_file: Option<&Path>) -> Result<Replica, CliError> {
     let pass =
         passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
     let store = locked.unlock_with_passphrase(pass.as_bytes())?;
-    let replica = Replica::open(store)?;
+    let mut replica = Replica::open(store)?;
+    replica.set_clock(super::clock()?);
     for d in replica.damaged() {
         eprintln!(
             "caseload: warning: {} record {} is damaged ({}); the rest opened normally",
@@ -655,6 +659,7 @@ fn demo_store(
         WorkerId::new(demo::DEMO_WORKER),
         KdfParams::DEFAULT,
     )?;
+    replica.set_clock(super::clock()?);
     let mut batch = Vec::new();
     for (n, person_ops) in DemoCohort::new(DemoSpec {
         people,
@@ -691,7 +696,7 @@ fn open_workbench(dir: &Path, pass: Option<Secret>, config: Config) -> Result<()
     use crate::tui::app::{App, Session};
     use crate::tui::keymap::Keymap;
     use crate::tui::theme::Theme;
-    let today = today()?;
+    let clock = super::clock()?;
     let (keymap, problems) = Keymap::load(&config.ui.keymap, config.ui.keymap_overrides.as_deref());
     let theme = Theme::from_env(config.ui.theme);
     let mut log = crate::logfile::Log::open(crate::logfile::default_path().as_deref());
@@ -713,7 +718,7 @@ fn open_workbench(dir: &Path, pass: Option<Secret>, config: Config) -> Result<()
             error: None,
         }
     };
-    let mut app = App::new(session, config, keymap, theme, today, log);
+    let mut app = App::new(session, config, keymap, theme, clock, log);
     app.startup_problems = problems
         .iter()
         .map(|p| format!("{p} (using the default keymap)"))

@@ -6,6 +6,7 @@ pub mod passphrase;
 mod report;
 mod view;
 
+use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::store::StoreError;
 use chrono::NaiveDate;
@@ -332,14 +333,15 @@ impl CliError {
     }
 }
 
-/// Today's date: the local date, or `CASELOAD_TODAY` (YYYY-MM-DD) when set, so
-/// tests and demos can pin the calendar.
+/// The program's clock: the system's, or the one `CASELOAD_TODAY` pins (see
+/// [`crate::clock`]), so tests and demos move every reading of the time together.
+pub fn clock() -> Result<Clock, CliError> {
+    Clock::from_env().map_err(CliError::Usage)
+}
+
+/// Today's date on [`clock`].
 pub fn today() -> Result<NaiveDate, CliError> {
-    match std::env::var("CASELOAD_TODAY") {
-        Ok(s) => NaiveDate::parse_from_str(&s, "%Y-%m-%d")
-            .map_err(|_| CliError::Usage(format!("CASELOAD_TODAY={s:?} is not a YYYY-MM-DD date"))),
-        Err(_) => Ok(chrono::Local::now().date_naive()),
-    }
+    Ok(clock()?.today())
 }
 
 pub fn default_store_dir() -> PathBuf {

@@ -167,8 +167,12 @@ impl DemoCohort {
         from + Days::new(self.rng.gen_range(0..=span))
     }
 
+    /// A time in working hours on `day`. The demo is the record as it stood when
+    /// the store was made, so nothing is stamped on the day itself (a time later
+    /// today would be in the future): such events move to the day before.
     fn working_time(&mut self, day: NaiveDate) -> NaiveDateTime {
         let (h, m) = (self.rng.gen_range(9..17), self.rng.gen_range(0..60));
+        let day = day.min(self.spec.today - Days::new(1));
         day.and_hms_opt(h, m, 0).unwrap_or_default()
     }
 

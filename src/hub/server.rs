@@ -5,8 +5,8 @@
 use super::scope::can_see;
 use super::store::{Credential, CredentialKind, HubStore, PendingDelivery, SledHubStore};
 use super::users::{self, Role, User};
+use crate::clock::Clock;
 use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
-use crate::sync::clock::now_millis;
 use crate::sync::protocol::{
     self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
@@ -61,6 +61,8 @@ pub struct Hub {
     pub store: SledHubStore,
     /// Ops stamped further ahead of the hub's clock than this are refused.
     pub max_clock_skew_millis: u64,
+    /// The hub's clock (pinned with CASELOAD_TODAY in tests, like a device's).
+    pub clock: Clock,
 }
 
 impl Hub {
@@ -137,8 +139,8 @@ impl Hub {
 
     /// Accepts a batch whole or refuses it whole.
     pub fn push(&self, user: &User, req: PushRequest) -> Result<PushResponse, Refusal> {
-        let now = now_millis();
-        let today = chrono::Utc::now().date_naive() + chrono::Days::new(1); // a day's grace for time zones
+        let now = self.clock.now_millis();
+        let today = self.clock.today() + chrono::Days::new(1); // a day's grace for time zones
         let lists = self.store.lists()?;
         let mut by_person: BTreeMap<PersonId, Vec<&Op>> = BTreeMap::new();
         for op in &req.ops {

@@ -4,11 +4,11 @@
 //! like any other, and delivered to devices in scope by their next pull.
 
 use super::store::HubStore;
+use crate::clock::Clock;
 use crate::domain::{CaseSummary, DeviceId, Op, OpId, OpPayload, PersonId, PersonState, WorkerId};
 use crate::import::ImportTarget;
 use crate::store::StoreError;
 use crate::sync::HlcClock;
-use crate::sync::clock::now_millis;
 
 pub struct HubWriter<'a> {
     store: &'a dyn HubStore,
@@ -16,10 +16,11 @@ pub struct HubWriter<'a> {
     admin: WorkerId,
     device: DeviceId,
     clock: HlcClock,
+    wall: Clock,
 }
 
 impl<'a> HubWriter<'a> {
-    pub fn new(store: &'a dyn HubStore, admin: WorkerId) -> Result<Self, StoreError> {
+    pub fn new(store: &'a dyn HubStore, admin: WorkerId, wall: Clock) -> Result<Self, StoreError> {
         let mut clock = HlcClock::default();
         if let Some(last) = store.since(store.last_seq()?.saturating_sub(1), 1)?.first() {
             clock.observe(last.op.at);
@@ -30,6 +31,7 @@ impl<'a> HubWriter<'a> {
             admin,
             device: DeviceId::random(),
             clock,
+            wall,
         })
     }
 }
@@ -44,7 +46,7 @@ impl ImportTarget for HubWriter<'_> {
     fn new_op(&mut self, person: PersonId, payload: OpPayload) -> Op {
         Op {
             id: OpId(uuid::Uuid::now_v7()),
-            at: self.clock.tick(now_millis()),
+            at: self.clock.tick(self.wall.now_millis()),
             author: self.admin.clone(),
             device: self.device,
             person,
@@ -53,7 +55,7 @@ impl ImportTarget for HubWriter<'_> {
     }
     fn commit(&mut self, ops: &[Op]) -> Result<(), StoreError> {
         self.store
-            .append(ops, self.admin.as_str(), now_millis())
+            .append(ops, self.admin.as_str(), self.wall.now_millis())
             .map(|_| ())
     }
 }

@@ -7,12 +7,12 @@ pub mod index;
 
 pub use index::CaseIndex;
 
+use crate::clock::Clock;
 use crate::domain::ops::FieldSet;
 use crate::domain::{DeviceId, FieldValue, Op, OpId, OpPayload, PersonId, PersonState, WorkerId};
 use crate::store::crypto::KdfParams;
 use crate::store::{CaseStore, Damaged, EncryptedStore, Origin, Result, StoreError};
 use crate::sync::HlcClock;
-use crate::sync::clock::now_millis;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -30,6 +30,8 @@ pub struct Replica {
     store: EncryptedStore,
     index: CaseIndex,
     clock: HlcClock,
+    /// Where "now" comes from for the ops made here.
+    wall: Clock,
     identity: Identity,
     damaged: Vec<Damaged>,
 }
@@ -59,11 +61,21 @@ impl Replica {
         let (summaries, damaged) = store.summaries()?;
         Ok(Self {
             clock: HlcClock::resume(store.last_hlc()),
+            wall: Clock::system(),
             index: CaseIndex::new(summaries),
             store,
             identity,
             damaged,
         })
+    }
+
+    /// Makes the ops of this replica on `clock` (a pinned day in tests and demos).
+    pub fn set_clock(&mut self, clock: Clock) {
+        self.wall = clock;
+    }
+
+    pub fn clock(&self) -> Clock {
+        self.wall
     }
 
     pub fn store(&self) -> &EncryptedStore {
@@ -93,7 +105,7 @@ impl Replica {
 
     /// A new op by this worker on this device, stamped now.
     pub fn new_op(&mut self, person: PersonId, payload: OpPayload) -> Op {
-        let at = self.clock.tick(now_millis());
+        let at = self.clock.tick(self.wall.now_millis());
         Op {
             id: OpId(uuid::Uuid::now_v7()),
             at,

@@ -285,7 +285,7 @@ pub fn finish(replica: &mut Replica, incoming: Incoming) -> Result<SyncReport, S
     replica.store().ack_outbox(&pushed)?;
     let removed = store_pulled(replica, &pulled)?;
     link.cursor = pulled.cursor;
-    link.last_sync_millis = Some(super::clock::now_millis());
+    link.last_sync_millis = Some(replica.clock().now_millis());
     replica.store().put_meta(META_HUB, &link)?;
     Ok(SyncReport {
         pushed: pushed.len(),

@@ -3,7 +3,6 @@
 //! gets a later timestamp, even when the other device's clock runs ahead.
 
 use crate::domain::Hlc;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct HlcClock {
@@ -36,14 +35,6 @@ impl HlcClock {
             self.last = remote;
         }
     }
-}
-
-/// Wall-clock milliseconds since the Unix epoch (0 if the clock is before 1970).
-pub fn now_millis() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map(|d| d.as_millis() as u64)
-        .unwrap_or(0)
 }
 
 #[cfg(test)]

@@ -12,6 +12,7 @@ use super::forms::{
 use super::keymap::{Context, KeyChord, Keymap};
 use super::sync::{SyncHealth, SyncOutcome, SyncState};
 use super::theme::Theme;
+use crate::clock::Clock;
 use crate::config::Config;
 use crate::domain::activity::ActivitySource;
 use crate::domain::codes::StatusGroup;
@@ -135,7 +136,8 @@ pub struct App {
     pub config: Config,
     pub keymap: Keymap,
     pub theme: Theme,
-    pub today: NaiveDate,
+    /// Where "now" and "today" come from; today follows it past midnight.
+    pub clock: Clock,
     pub session: Session,
     pub screen: Screen,
     history: Vec<Screen>,
@@ -194,7 +196,7 @@ impl App {
         config: Config,
         keymap: Keymap,
         theme: Theme,
-        today: NaiveDate,
+        clock: Clock,
         log: Log,
     ) -> App {
         let config_sync_minutes = config.ui.sync_minutes;
@@ -202,7 +204,7 @@ impl App {
             config,
             keymap,
             theme,
-            today,
+            clock,
             session,
             screen: Screen::Caseload,
             history: Vec::new(),
@@ -232,6 +234,12 @@ impl App {
         app
     }
 
+    /// Today's date, read from the clock each time (a workbench left open past
+    /// midnight dates what it records on the new day).
+    pub fn today(&self) -> NaiveDate {
+        self.clock.today()
+    }
+
     pub fn replica(&self) -> Option<&Replica> {
         match &self.session {
             Session::Unlocked(r) => Some(r),
@@ -255,7 +263,7 @@ impl App {
             return;
         };
         let ctx = FilterContext {
-            today: self.today,
+            today: self.today(),
             me: &replica.identity().worker,
             currency: &self.config.currency,
         };
@@ -264,7 +272,9 @@ impl App {
     }
 
     fn on_unlocked(&mut self) {
-        if let Session::Unlocked(replica) = &self.session {
+        let clock = self.clock;
+        if let Session::Unlocked(replica) = &mut self.session {
+            replica.set_clock(clock);
             self.sync.observe(replica, Instant::now());
         }
         self.caseload_dirty = true;
@@ -309,9 +319,9 @@ impl App {
         // A worker with no caseload of their own (a manager) sees everyone.
         let everyone = self.agenda_everyone || mine.is_empty();
         let items = if everyone {
-            agenda::agenda(all, self.today, &self.config.currency)
+            agenda::agenda(all, self.today(), &self.config.currency)
         } else {
-            agenda::agenda(mine, self.today, &self.config.currency)
+            agenda::agenda(mine, self.today(), &self.config.currency)
         };
         self.agenda = items;
         self.agenda_everyone = everyone;
@@ -328,10 +338,10 @@ impl App {
         let all = replica.index().all();
         let c = &self.config;
         self.dashboard = Some(DashboardData {
-            headline: report::headline(all, self.today, &c.currency),
-            trend: report::monthly_trend(all, self.today, &c.currency, 12),
-            districts: report::by_district(all, self.today, &c.currency),
-            groups: report::by_group(all, self.today, &c.currency, c.cohort.send_upper_age),
+            headline: report::headline(all, self.today(), &c.currency),
+            trend: report::monthly_trend(all, self.today(), &c.currency, 12),
+            districts: report::by_district(all, self.today(), &c.currency),
+            groups: report::by_group(all, self.today(), &c.currency, c.cohort.send_upper_age),
         });
     }
 
@@ -766,7 +776,7 @@ impl App {
         let not_known = |s: &&crate::domain::CaseSummary| {
             self.config
                 .currency
-                .effective_group(s.activity.as_ref(), self.today)
+                .effective_group(s.activity.as_ref(), self.today())
                 == StatusGroup::NotKnown
         };
         let mut people: Vec<_> = all
@@ -870,7 +880,7 @@ impl App {
                 if let Some(id) = self.target_person()
                     && let Some(state) = self.replica().and_then(|r| r.person(id).ok().flatten())
                 {
-                    let suggestion = risk::suggest(&state, self.today, &self.config.risk);
+                    let suggestion = risk::suggest(&state, self.today(), &self.config.risk);
                     self.overlay = Some(Overlay::Rating(RatingForm {
                         person: id,
                         suggestion,
@@ -968,7 +978,7 @@ impl App {
         follow_up: Option<NaiveDate>,
     ) -> ContactAttempt {
         ContactAttempt {
-            at: self.today.and_time(chrono::Local::now().time()),
+            at: self.clock.now(),
             channel,
             outcome,
             note,
@@ -980,7 +990,7 @@ impl App {
     /// status message (and the form's error), never a panic.
     fn save(&mut self, id: PersonId, payload: OpPayload) -> bool {
         let kind = payload.kind();
-        let today = self.today;
+        let today = self.today();
         let Session::Unlocked(replica) = &mut self.session else {
             return false;
         };
@@ -1094,7 +1104,7 @@ impl App {
                     }
                 }
                 Action::Submit => {
-                    let result = match (p.chosen(), parse_date(p.start.value(), self.today)) {
+                    let result = match (p.chosen(), parse_date(p.start.value(), self.today())) {
                         (None, _) => {
                             Err("No activity matches; type part of a code or its name.".to_string())
                         }
@@ -1103,7 +1113,7 @@ impl App {
                             let activity = CurrentActivity {
                                 code,
                                 start,
-                                confirmed: self.today,
+                                confirmed: self.today(),
                                 source: ActivitySource::YoungPerson,
                                 expected_end: None,
                                 provider: None,
@@ -1144,8 +1154,8 @@ impl App {
                                     rag,
                                     reason: f.reason.value().trim().to_string(),
                                     factors: f.suggestion.factors.iter().map(|(x, _)| *x).collect(),
-                                    rated_on: self.today,
-                                    review_due: self.config.risk.review_due(rag, self.today),
+                                    rated_on: self.today(),
+                                    review_due: self.config.risk.review_due(rag, self.today()),
                                 };
                                 if self.save(f.person, OpPayload::RateRisk(rating)) {
                                     self.set_status(
@@ -1153,7 +1163,7 @@ impl App {
                                         format!(
                                             "Saved: rated {}, review {}",
                                             rag.label(),
-                                            uk(self.config.risk.review_due(rag, self.today))
+                                            uk(self.config.risk.review_due(rag, self.today()))
                                         ),
                                     );
                                     keep = None;
@@ -1183,7 +1193,7 @@ impl App {
         };
         let follow_up = match form.follow_up.value().trim() {
             "" => None,
-            text => match parse_date(text, self.today) {
+            text => match parse_date(text, self.today()) {
                 Ok(d) => Some(d),
                 Err(e) => {
                     form.error = Some(e.to_string());

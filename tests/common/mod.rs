@@ -18,7 +18,18 @@ impl HubProcess {
     }
 
     pub fn start_with(data: &Path, extra: &[&str]) -> HubProcess {
-        let mut child = Command::new(env!("CARGO_BIN_EXE_caseload"))
+        Self::start_on(data, extra, None)
+    }
+
+    /// A hub whose clock is pinned to `today` (YYYY-MM-DD), as the devices of a
+    /// test that pins its day must be: every process of a test reads one clock.
+    pub fn start_on(data: &Path, extra: &[&str], today: Option<&str>) -> HubProcess {
+        let mut cmd = Command::new(env!("CARGO_BIN_EXE_caseload"));
+        match today {
+            Some(day) => cmd.env("CASELOAD_TODAY", day),
+            None => cmd.env_remove("CASELOAD_TODAY"),
+        };
+        let mut child = cmd
             .args([
                 "hub",
                 "serve",

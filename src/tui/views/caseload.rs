@@ -130,7 +130,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     .style(t.header);
     let height = table_area.height.saturating_sub(1) as usize;
     let offset = window(&list.offset, list.selected, height, list.rows.len());
-    let today = app.today;
+    let today = app.today();
     let currency = &app.config.currency;
     let rows: Vec<Row> = list
         .rows

@@ -347,7 +347,7 @@ pub fn draw_rating(frame: &mut Frame, app: &App, area: Rect, f: &RatingForm) {
         frame.render_widget(
             Paragraph::new(format!(
                 "Review due {}",
-                crate::domain::dates::uk(app.config.risk.review_due(r, app.today))
+                crate::domain::dates::uk(app.config.risk.review_due(r, app.today()))
             ))
             .style(t.dim),
             review,

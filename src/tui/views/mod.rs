@@ -94,7 +94,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             format!(
                 "{} · {}",
                 r.identity().worker,
-                crate::domain::dates::uk(app.today)
+                crate::domain::dates::uk(app.today())
             )
         })
         .unwrap_or_default();
@@ -130,7 +130,7 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
         }
     };
     // Sync state sits just left of the key hints, in words.
-    let hint = match app.sync.summary(app.today) {
+    let hint = match app.sync.summary(app.today()) {
         Some(words) => format!(" {words} │{hint}"),
         None => hint,
     };

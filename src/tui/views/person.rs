@@ -17,7 +17,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let p = &pane.person;
     let state = &pane.state;
-    let today = app.today;
+    let today = app.today();
     let currency = &app.config.currency;
     let mut lines: Vec<Line> = Vec::new();
     let head = |text: &str| Line::from(Span::styled(text.to_string(), t.header));
