@@ -49,6 +49,8 @@ impl Log {
     pub fn event(&mut self, what: &str) {
         if let Some(f) = &mut self.file {
             let now = chrono::Utc::now().format("%Y-%m-%dT%H:%M:%SZ");
+            // One event a line: a newline in a message is shown, not obeyed.
+            let what = crate::domain::text::printable(what).replace('\n', "\u{2424}");
             let _ = writeln!(f, "{now} {what}");
         }
     }

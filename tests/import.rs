@@ -284,7 +284,7 @@ fn the_cli_reports_bad_rows_by_line_and_exits_2() {
         "{err}"
     );
     assert!(
-        err.contains("1 invalid row(s); nothing was imported"),
+        err.contains("1 problem in 1 row; nothing was imported"),
         "{err}"
     );
 

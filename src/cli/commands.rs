@@ -62,16 +62,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             };
             found.sort_by_key(|s| s.name.sort_key());
             if json {
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&found)
-                        .map_err(|e| CliError::Usage(e.to_string()))?
-                );
+                super::output::json(&found).map_err(|e| CliError::Usage(e.to_string()))?;
             } else {
                 for s in &found {
-                    println!("{}", view::summary_line(s, today));
+                    outln!("{}", view::summary_line(s, today));
                 }
-                eprintln!("{} of {} young people", found.len(), index.len());
+                errln!("{} of {} young people", found.len(), index.len());
             }
             Ok(())
         }
@@ -86,12 +82,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
             if json {
                 let v = view::PersonView::of(&state, p);
-                println!(
-                    "{}",
-                    serde_json::to_string_pretty(&v).map_err(|e| CliError::Usage(e.to_string()))?
-                );
+                super::output::json(&v).map_err(|e| CliError::Usage(e.to_string()))?;
             } else {
-                print!("{}", view::person_text(&state, &p, today()?, &config));
+                out!("{}", view::person_text(&state, &p, today()?, &config));
             }
             Ok(())
         }
@@ -114,7 +107,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 follow_up: follow_up.map(|f| parse_date(&f, today)).transpose()?,
             };
             let op = replica.record(id, OpPayload::LogContact(attempt), today)?;
-            println!("recorded contact attempt {} for {}", op.id, id.short());
+            outln!("recorded contact attempt {} for {}", op.id, id.short());
             Ok(())
         }
         Some(Command::Activity {
@@ -137,14 +130,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 provider: None,
             };
             let op = replica.set_fields(id, vec![FieldValue::CurrentActivity(activity)], today)?;
-            println!("recorded activity {code} for {} ({})", id.short(), op.id);
+            outln!("recorded activity {code} for {} ({})", id.short(), op.id);
             Ok(())
         }
         Some(Command::Outbox) => {
             let replica = unlock(&store_dir(false), pass_file)?;
             let ops = replica.outbox()?;
             for op in &ops {
-                println!(
+                outln!(
                     "{}  {:<20} {:<12} {}",
                     fmt_hlc(op.at.millis),
                     op.payload.kind(),
@@ -152,7 +145,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     op.person.short()
                 );
             }
-            eprintln!("{} changes waiting to sync", ops.len());
+            errln!("{} changes waiting to sync", ops.len());
             Ok(())
         }
         Some(Command::Import(super::ImportCommand::Cohort { file, dry_run })) => {
@@ -161,7 +154,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 return Ok(());
             };
             let mut replica = unlock(&store_dir(false), pass_file)?;
-            print_import(&crate::import::apply(&mut replica, &rows, today)?);
+            print_import(
+                &crate::import::apply(&mut replica, &rows, today)
+                    .map_err(|e| show_row_errors(&file, e))?,
+            );
             Ok(())
         }
         Some(Command::Hub(super::HubCommand::Import {
@@ -187,7 +183,10 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 WorkerId::new(admin),
                 super::clock()?,
             )?;
-            print_import(&crate::import::apply(&mut target, &rows, today)?);
+            print_import(
+                &crate::import::apply(&mut target, &rows, today)
+                    .map_err(|e| show_row_errors(&file, e))?,
+            );
             Ok(())
         }
         Some(Command::Hub(super::HubCommand::Assign {
@@ -242,7 +241,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             use crate::import::ImportTarget;
             writer.commit(&ops)?;
-            println!(
+            outln!(
                 "assigned {} young people to {to} ({} already were)",
                 ops.len(),
                 people.len() - ops.len()
@@ -285,13 +284,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 trackers: trackers.into_iter().collect(),
                 members,
             })?;
-            println!("list {name:?}: {count} young people");
+            outln!("list {name:?}: {count} young people");
             Ok(())
         }
         Some(Command::Hub(super::HubCommand::List(super::HubListCommand::Show { data }))) => {
             let hub = open_hub(&data)?;
             for l in hub.lists()? {
-                println!(
+                outln!(
                     "{:<40} {:>6} people  trackers: {}",
                     l.name,
                     l.members.len(),
@@ -359,7 +358,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 None => passphrase::prompt_token().map_err(CliError::Usage)?,
             };
             let link = crate::sync::client::login(&mut replica, &url, token.trim(), ca_pem)?;
-            println!(
+            outln!(
                 "logged in to {} as {} ({})",
                 link.url,
                 link.user,
@@ -372,8 +371,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             if status {
                 let waiting = replica.outbox()?.len();
                 match crate::sync::client::link(&replica)? {
-                    None => println!("not logged in to a hub; {waiting} changes waiting"),
-                    Some(l) => println!(
+                    None => outln!("not logged in to a hub; {waiting} changes waiting"),
+                    Some(l) => outln!(
                         "hub {} as {}; last sync {}; {waiting} changes waiting to be sent",
                         l.url,
                         l.user,
@@ -383,9 +382,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 return Ok(());
             }
             let r = crate::sync::client::sync(&mut replica)?;
-            println!(
+            outln!(
                 "synced: {} sent, {} received, {} no longer in your caseload",
-                r.pushed, r.pulled, r.removed
+                r.pushed,
+                r.pulled,
+                r.removed
             );
             Ok(())
         }
@@ -402,7 +403,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 let when = chrono::DateTime::from_timestamp_millis(op.at.millis as i64)
                     .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
                     .unwrap_or_default();
-                println!(
+                outln!(
                     "{when}  {:<20} {:<12} {}",
                     op.payload.kind(),
                     op.author,
@@ -459,27 +460,46 @@ fn checked_rows(
         .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
     match crate::import::parse(std::io::BufReader::new(reader), today) {
         Ok(rows) if dry_run => {
-            println!(
+            outln!(
                 "{} rows checked: all valid (nothing written: --dry-run)",
                 rows.len()
             );
             Ok(None)
         }
         Ok(rows) => Ok(Some(rows)),
-        Err(crate::import::ImportError::Invalid(errors)) => {
-            for e in &errors {
-                eprintln!("{}: {e}", file.display());
-            }
-            Err(crate::import::ImportError::Invalid(errors).into())
-        }
-        Err(e) => Err(e.into()),
+        Err(e) => Err(show_row_errors(file, e)),
     }
 }
 
+/// The most problems printed one by one; the rest are counted.
+const MAX_ROW_ERRORS_SHOWN: usize = 100;
+
+/// Prints a refused file's problems (line, column, reason), at most
+/// [`MAX_ROW_ERRORS_SHOWN`] of them, and passes the error on.
+fn show_row_errors(file: &Path, e: crate::import::ImportError) -> CliError {
+    if let crate::import::ImportError::Invalid(errors) = &e {
+        for row in errors.iter().take(MAX_ROW_ERRORS_SHOWN) {
+            errln!("{}: {}", file.display(), row);
+        }
+        if errors.len() > MAX_ROW_ERRORS_SHOWN {
+            errln!(
+                "{}: … and {} more problems",
+                file.display(),
+                errors.len() - MAX_ROW_ERRORS_SHOWN
+            );
+        }
+    }
+    e.into()
+}
+
 fn print_import(r: &crate::import::ImportReport) {
-    println!(
+    outln!(
         "imported {} rows: {} new young people, {} updated ({} fields changed), {} unchanged",
-        r.rows, r.new_people, r.updated_people, r.changed_fields, r.unchanged
+        r.rows,
+        r.new_people,
+        r.updated_people,
+        r.changed_fields,
+        r.unchanged
     );
 }
 
@@ -541,17 +561,17 @@ fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
                     kind: CredentialKind::Enrolment,
                 },
             )?;
-            println!(
+            outln!(
                 "added {name} ({}); give them this one-time enrolment token for `caseload login`:",
                 role.name()
             );
-            println!("{token}");
+            outln!("{token}");
             Ok(())
         }
         super::HubUserCommand::List { data } => {
             let hub = open_hub(&data)?;
             for u in hub.users()? {
-                println!(
+                outln!(
                     "{:<24} {:<8} {:<22} {}",
                     u.name,
                     u.role.name(),
@@ -568,7 +588,7 @@ fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
                 .ok_or_else(|| CliError::Usage(format!("no hub user called {name}")))?;
             user.revoked = true;
             hub.put_user(&user)?;
-            println!("revoked {name}: their tokens no longer work");
+            outln!("revoked {name}: their tokens no longer work");
             Ok(())
         }
     }
@@ -584,9 +604,11 @@ fn unlock(dir: &Path, pass_file: Option<&Path>) -> Result<Replica, CliError> {
     let mut replica = Replica::open(store)?;
     replica.set_clock(super::clock()?);
     for d in replica.damaged() {
-        eprintln!(
+        errln!(
             "caseload: warning: {} record {} is damaged ({}); the rest opened normally",
-            d.tree, d.record, d.reason
+            d.tree,
+            d.record,
+            d.reason
         );
     }
     Ok(replica)
@@ -628,7 +650,7 @@ fn init(dir: &Path, pass_file: Option<&Path>, worker: Option<String>) -> Result<
         WorkerId::new(worker),
         KdfParams::DEFAULT,
     )?;
-    println!("created an encrypted store at {}", dir.display());
+    outln!("created an encrypted store at {}", dir.display());
     Ok(())
 }
 
@@ -650,7 +672,7 @@ fn demo_store(
         .map_err(CliError::Usage)?
         .unwrap_or_else(|| demo::DEMO_PASSPHRASE.to_string().into());
     if dir.join(crate::store::files::HEADER_FILE).exists() {
-        println!("the demo store already exists at {}", dir.display());
+        outln!("the demo store already exists at {}", dir.display());
         return Ok(pass);
     }
     let mut replica = Replica::init(
@@ -676,13 +698,13 @@ fn demo_store(
         }
     }
     replica.commit(&batch, Origin::Remote)?;
-    println!(
+    outln!(
         "created a demo store of {} synthetic young people at {}",
         replica.index().len(),
         dir.display()
     );
     if pass.as_str() == demo::DEMO_PASSPHRASE {
-        println!(
+        outln!(
             "demo-only passphrase (synthetic data, never use it for a real store): {}",
             demo::DEMO_PASSPHRASE
         );
@@ -736,7 +758,7 @@ fn passwd(dir: &Path, pass_file: Option<&Path>, new_file: Option<&Path>) -> Resu
     let mut store: EncryptedStore = locked.unlock_with_passphrase(old.as_bytes())?;
     let new = passphrase::new(new_file, passphrase::ENV_NEW).map_err(CliError::Usage)?;
     store.change_passphrase(new.as_bytes())?;
-    println!("passphrase changed for {}", dir.display());
+    outln!("passphrase changed for {}", dir.display());
     Ok(())
 }
 
@@ -747,32 +769,31 @@ fn doctor(dir: &Path, pass_file: Option<&Path>, json: bool) -> Result<(), CliErr
     let store = locked.unlock_with_passphrase(pass.as_bytes())?;
     let report = store.doctor()?;
     if json {
-        println!(
-            "{}",
-            serde_json::to_string_pretty(&report).map_err(|e| CliError::Usage(e.to_string()))?
-        );
+        super::output::json(&report).map_err(|e| CliError::Usage(e.to_string()))?;
     } else {
-        println!(
+        outln!(
             "checked {} people, {} ops, {} waiting to sync",
-            report.people, report.ops, report.outbox
+            report.people,
+            report.ops,
+            report.outbox
         );
         for d in &report.damaged {
-            println!("damaged: {} record {}: {}", d.tree, d.record, d.reason);
+            outln!("damaged: {} record {}: {}", d.tree, d.record, d.reason);
         }
         for id in &report.state_mismatch {
-            println!("mismatch: stored state of {id} differs from the fold of its ops");
+            outln!("mismatch: stored state of {id} differs from the fold of its ops");
         }
         for id in &report.summary_mismatch {
-            println!("mismatch: stored summary of {id} differs from its state");
+            outln!("mismatch: stored summary of {id} differs from its state");
         }
         if report.orphan_ops > 0 {
-            println!("{} ops belong to no stored person", report.orphan_ops);
+            outln!("{} ops belong to no stored person", report.orphan_ops);
         }
         for p in &report.permissions_fixed {
-            println!("tightened permissions of {}", p.display());
+            outln!("tightened permissions of {}", p.display());
         }
         if report.is_healthy() {
-            println!("store is healthy");
+            outln!("store is healthy");
         }
     }
     if report.is_healthy() {

@@ -1,7 +1,23 @@
 //! The command line. Each command opens the store, does one thing through the
 //! replica, and exits with a code scripts can rely on (docs/user-guide.md).
 
+/// `println!` through the one sanitiser, quiet on a closed pipe (see [`output`]).
+macro_rules! outln {
+    () => { $crate::cli::output::stdout("\n") };
+    ($($arg:tt)*) => { $crate::cli::output::stdout(&format!("{}\n", format_args!($($arg)*))) };
+}
+/// `print!` through the one sanitiser.
+macro_rules! out {
+    ($($arg:tt)*) => { $crate::cli::output::stdout(&format!($($arg)*)) };
+}
+/// `eprintln!` through the one sanitiser.
+macro_rules! errln {
+    () => { $crate::cli::output::stderr("\n") };
+    ($($arg:tt)*) => { $crate::cli::output::stderr(&format!("{}\n", format_args!($($arg)*))) };
+}
+
 mod commands;
+pub mod output;
 pub mod passphrase;
 mod report;
 mod view;
@@ -316,6 +332,8 @@ impl CliError {
             )
             | CliError::Unhealthy => 5,
             CliError::Store(StoreError::NotFound(_)) => 6,
+            CliError::Store(StoreError::DiskFull)
+            | CliError::Import(crate::import::ImportError::Store(StoreError::DiskFull)) => 9,
             CliError::Sync(crate::sync::client::SyncError::Unreachable(_)) => 7,
             CliError::Sync(
                 crate::sync::client::SyncError::Refused(_)
@@ -344,6 +362,21 @@ pub fn today() -> Result<NaiveDate, CliError> {
     Ok(clock()?.today())
 }
 
+/// On a panic: say where it happened, never the panic's message (which could
+/// hold a name or a note) and no backtrace. The workbench installs its own,
+/// which also restores the terminal.
+fn install_panic_hook() {
+    std::panic::set_hook(Box::new(|info| {
+        let location = info.location().map_or_else(
+            || "unknown place".to_string(),
+            |l| format!("{}:{}", l.file(), l.line()),
+        );
+        errln!(
+            "caseload: stopped by an internal error (at {location}). Everything reported as saved is safe on disk. Please report this line; it holds no personal data."
+        );
+    }));
+}
+
 pub fn default_store_dir() -> PathBuf {
     data_dir().join("store")
 }
@@ -359,11 +392,12 @@ fn data_dir() -> PathBuf {
 }
 
 pub fn main() -> ExitCode {
+    install_panic_hook();
     let cli = Cli::parse();
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
-            eprintln!("caseload: {e}");
+            errln!("caseload: {e}");
             ExitCode::from(e.exit_code())
         }
     }

@@ -74,18 +74,11 @@ fn as_of(given: Option<String>) -> Result<NaiveDate, CliError> {
 }
 
 fn csv_out<T: Serialize>(rows: &[T]) -> Result<(), CliError> {
-    let mut w = csv::Writer::from_writer(std::io::stdout());
-    for r in rows {
-        w.serialize(r).map_err(|e| CliError::Usage(e.to_string()))?;
-    }
-    w.flush().map_err(|e| CliError::Usage(e.to_string()))
+    super::output::csv_rows(rows).map_err(|e| CliError::Usage(e.to_string()))
 }
 
 fn json_out<T: Serialize>(value: &T) -> Result<(), CliError> {
-    println!(
-        "{}",
-        serde_json::to_string_pretty(value).map_err(|e| CliError::Usage(e.to_string()))?
-    );
+    super::output::json(value).map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(())
 }
 
@@ -132,16 +125,21 @@ pub fn run(
                     "rows": rows,
                 })),
                 "table" => {
-                    println!(
+                    outln!(
                         "Figures as recorded at the end of {} (currency applied)",
                         uk(on)
                     );
-                    println!(
+                    outln!(
                         "{:<34} {:>7} {:>7} {:>7} {:>7} {:>10}",
-                        "", "Cohort", "EET %", "NEET %", "NK %", "Partic. %"
+                        "",
+                        "Cohort",
+                        "EET %",
+                        "NEET %",
+                        "NK %",
+                        "Partic. %"
                     );
                     for r in &rows {
-                        println!(
+                        outln!(
                             "{:<34} {:>7} {:>7.1} {:>7.1} {:>7.1} {:>10.1}",
                             r.population,
                             r.cohort,
@@ -157,13 +155,13 @@ pub fn run(
                         } else {
                             actual >= target
                         };
-                        println!(
+                        outln!(
                             "{name:<14} {actual:>5.1}%  target {target:>5.1}%  gap {:>+5.1}  {}",
                             actual - target,
                             if met { "met" } else { "NOT met" }
                         );
                     };
-                    println!();
+                    outln!();
                     gap("NEET", total.neet_pct(), t.neet_percent, true);
                     gap(
                         "Not Known",
@@ -216,17 +214,23 @@ pub fn run(
                 "csv" => csv_out(&rows),
                 "json" => json_out(&rows),
                 "table" => {
-                    println!(
+                    outln!(
                         "NEET by vulnerable group, as recorded at the end of {} (16–18, SEND to {})",
                         uk(on),
                         config.cohort.send_upper_age
                     );
-                    println!(
+                    outln!(
                         "{:<34} {:>7} {:>6} {:>7} {:>5} {:>7} {:>10}",
-                        "Group", "Cohort", "NEET", "Target", "Gap", "NEET %", "Not Known"
+                        "Group",
+                        "Cohort",
+                        "NEET",
+                        "Target",
+                        "Gap",
+                        "NEET %",
+                        "Not Known"
                     );
                     for r in &rows {
-                        println!(
+                        outln!(
                             "{:<34} {:>7} {:>6} {:>7} {:>+5} {:>7.1} {:>10}",
                             r.group,
                             r.cohort,
@@ -260,7 +264,7 @@ pub fn run(
             }
             let rows = nccis_rows(people, last, config);
             csv_out(&rows)?;
-            eprintln!("{} young people in the cohort at {}", rows.len(), uk(last));
+            errln!("{} young people in the cohort at {}", rows.len(), uk(last));
             Ok(())
         }
     }

@@ -30,8 +30,23 @@ pub enum DomainError {
     },
     #[error("{0} must not be empty")]
     Empty(&'static str),
-    #[error("{field} is too long ({len} characters, at most {max})")]
+    #[error("{} is too long ({len} characters, at most {max})", words(field))]
     TooLong {
+        field: &'static str,
+        len: usize,
+        max: usize,
+    },
+    #[error(
+        "{} holds a {what} at character {position}: it cannot be stored",
+        words(field)
+    )]
+    BadCharacter {
+        field: &'static str,
+        what: &'static str,
+        position: usize,
+    },
+    #[error("{} has {len} entries (at most {max})", words(field))]
+    TooMany {
         field: &'static str,
         len: usize,
         max: usize,
@@ -45,6 +60,42 @@ pub enum DomainError {
         "unparseable date {0:?}: use DD/MM/YYYY, YYYY-MM-DD, today, tomorrow, +3d, +2w, +1m or a weekday"
     )]
     BadDate(String),
+}
+
+impl DomainError {
+    /// The field a refusal is about, where it names one.
+    pub fn field(&self) -> Option<&'static str> {
+        match self {
+            DomainError::TooLong { field, .. }
+            | DomainError::TooMany { field, .. }
+            | DomainError::BadCharacter { field, .. }
+            | DomainError::Invalid { field, .. } => Some(field),
+            DomainError::Empty(field) => Some(field),
+            DomainError::BeforeBirth { what, .. } | DomainError::InFuture { what, .. } => {
+                Some(what)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// A field's name as words: "school_or_provider" and "SchoolOrProvider" read
+/// "school or provider".
+pub fn words(field: &str) -> String {
+    let mut out = String::with_capacity(field.len() + 4);
+    for (i, c) in field.chars().enumerate() {
+        if c == '_' {
+            out.push(' ');
+        } else if c.is_uppercase() {
+            if i > 0 {
+                out.push(' ');
+            }
+            out.extend(c.to_lowercase());
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 /// Checks a free-text field against a maximum length (in characters).

@@ -50,6 +50,7 @@ pub mod risk;
 pub mod serde_date;
 pub mod state;
 pub mod summary;
+pub mod text;
 
 pub use activity::CurrentActivity;
 pub use codes::{ActivityCode, StatusGroup};

@@ -290,6 +290,8 @@ impl OpPayload {
             }),
             _ => None,
         };
+        // Every text in the op, whatever the field: characters and lengths.
+        super::text::check_all(self)?;
         let dob = new_dob.or_else(|| state.and_then(PersonState::date_of_birth));
         let Some(dob) = dob else {
             return Err(DomainError::Invalid {

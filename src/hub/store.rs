@@ -201,10 +201,7 @@ impl SledHubStore {
         let lock = StoreLock::acquire_named(dir, LOCK_FILE)?;
         let key =
             load_or_create_key(&key_file.map_or_else(|| dir.join(KEY_FILE), Path::to_path_buf))?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(256 * 1024 * 1024)
-            .open()?;
+        let db = crate::store::open_sled(&dir.join("db"), 256 * 1024 * 1024)?;
         files::tighten_permissions(dir)?;
         let ops = db.open_tree("ops")?;
         let durable = written_seq(&ops)?;

@@ -8,11 +8,13 @@
 
 use crate::domain::activity::ActivitySource;
 use crate::domain::dates::parse_date;
+use crate::domain::error::DomainError;
 use crate::domain::ops::{FieldKey, FieldSet};
 use crate::domain::person::{
     self, Address, Characteristic, CharacteristicSpan, Gender, LevelOfNeed, PersonName, PhoneLabel,
     PhoneNumber, Postcode, SendStatus, Uln, Upn,
 };
+use crate::domain::text;
 use crate::domain::{
     CaseSummary, CurrentActivity, District, FieldValue, OpPayload, PersonId, PersonState, WorkerId,
 };
@@ -98,12 +100,63 @@ pub struct ImportReport {
 
 #[derive(Debug, thiserror::Error)]
 pub enum ImportError {
-    #[error("{} invalid row(s); nothing was imported", .0.len())]
+    #[error("{} in {}; nothing was imported", count(.0.len(), "problem"), count(rows_with_problems(.0), "row"))]
     Invalid(Vec<RowError>),
     #[error("the file could not be read as CSV: {0}")]
     Csv(String),
     #[error("{0}")]
     Store(#[from] StoreError),
+}
+
+/// Unknown columns listed one by one before the rest are counted.
+const MAX_UNKNOWN_COLUMNS_SHOWN: usize = 10;
+
+/// A header as it may be shown: cut short, and only printable characters.
+fn column_label(h: &str) -> String {
+    let shown: String = h
+        .chars()
+        .take(40)
+        .map(|c| {
+            if text::refused_char(c, false).is_some() {
+                '?'
+            } else {
+                c
+            }
+        })
+        .collect();
+    if h.chars().count() > 40 {
+        format!("{shown}…")
+    } else {
+        shown
+    }
+}
+
+/// The file column a domain refusal is about (its field, in the file's words).
+fn column_of(e: &DomainError) -> String {
+    let known = |c: &str| COLUMNS.iter().any(|k| key(k) == c);
+    match e
+        .field()
+        .map(|f| crate::domain::error::words(f).replace(' ', "_"))
+    {
+        Some(c) if known(&c) => c,
+        Some(c) if c == "current_activity" => "activity_code".into(),
+        Some(c) if c == "provider" => "activity_provider".into(),
+        Some(c) if c == "assigned_workers" => "assigned_worker".into(),
+        _ => "-".into(),
+    }
+}
+
+fn count(n: usize, what: &str) -> String {
+    if n == 1 {
+        format!("1 {what}")
+    } else {
+        format!("{n} {what}s")
+    }
+}
+
+/// How many distinct lines of the file have a problem.
+fn rows_with_problems(errors: &[RowError]) -> usize {
+    errors.iter().map(|e| e.line).collect::<BTreeSet<_>>().len()
 }
 
 fn key(name: &str) -> String {
@@ -124,14 +177,38 @@ pub fn parse(input: impl Read, today: NaiveDate) -> Result<Vec<CohortRow>, Impor
         .collect();
     let known: Vec<String> = COLUMNS.iter().map(|c| key(c)).collect();
     let mut errors = Vec::new();
-    for h in &headers {
-        if !known.contains(h) {
+    let mut unknown = 0;
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(first) = headers[..i].iter().position(|earlier| earlier == h) {
             errors.push(RowError {
                 line: 1,
-                column: h.clone(),
-                reason: format!("unknown column (columns are: {})", known.join(", ")),
+                column: column_label(h),
+                reason: format!(
+                    "column {} names the same column as column {}: give each column once",
+                    i + 1,
+                    first + 1
+                ),
             });
+        } else if !known.contains(h) {
+            unknown += 1;
+            if unknown <= MAX_UNKNOWN_COLUMNS_SHOWN {
+                errors.push(RowError {
+                    line: 1,
+                    column: column_label(h),
+                    reason: format!("unknown column (columns are: {})", known.join(", ")),
+                });
+            }
         }
+    }
+    if unknown > MAX_UNKNOWN_COLUMNS_SHOWN {
+        errors.push(RowError {
+            line: 1,
+            column: "-".into(),
+            reason: format!(
+                "and {} more unknown columns",
+                unknown - MAX_UNKNOWN_COLUMNS_SHOWN
+            ),
+        });
     }
     for required in COLUMNS.iter().filter(|c| c.ends_with('*')) {
         if !headers.contains(&key(required)) {
@@ -179,7 +256,41 @@ pub fn parse(input: impl Read, today: NaiveDate) -> Result<Vec<CohortRow>, Impor
                 reason,
             })
         };
-        if let Some(row) = parse_row(line, &cell, today, &mut err) {
+        // Every cell passes the one rule for stored text before anything reads it.
+        let mut clean = true;
+        for (i, value) in record.iter().enumerate() {
+            if let Err(e) = text::check_text("this cell", value, false, text::MAX_LINE) {
+                let column = headers.get(i).map_or("-".into(), |h| column_label(h));
+                err(&column, e.to_string());
+                clean = false;
+            }
+        }
+        let parsed = if clean {
+            parse_row(line, &cell, today, &mut err)
+        } else {
+            None
+        };
+        // The same check every change gets when it is written, so a dry run
+        // finds whatever the real import would refuse.
+        let parsed = parsed.filter(|row| {
+            let payload = OpPayload::SetFields(
+                row.values
+                    .iter()
+                    .map(|v| FieldSet {
+                        value: v.clone(),
+                        supersedes: vec![],
+                    })
+                    .collect(),
+            );
+            match payload.validate(None, today) {
+                Ok(()) => true,
+                Err(e) => {
+                    err(&column_of(&e), e.to_string());
+                    false
+                }
+            }
+        });
+        if let Some(row) = parsed {
             let mut dup = |map: &mut HashMap<_, usize>, k, what: &str| {
                 if let Some(first) = map.insert(k, line) {
                     err(
@@ -605,8 +716,10 @@ impl ImportTarget for Replica {
 }
 
 /// Writes the checked rows: new people registered, existing ones changed where
-/// the file differs. Commits in batches; re-running after an interruption is
-/// safe, because matched rows that are already applied write nothing.
+/// the file differs. All or nothing: every change is worked out and checked
+/// against the record as it stands before anything is written, and then all of
+/// them are committed together, so a refusal, an error or a killed process
+/// leaves the store as it was.
 pub fn apply(
     replica: &mut impl ImportTarget,
     rows: &[CohortRow],
@@ -621,14 +734,14 @@ pub fn apply(
         let m = Matcher::new(&people);
         rows.iter().map(|r| m.find(r)).collect()
     };
-    let mut batch = Vec::new();
+    let mut ops = Vec::new();
+    let mut errors = Vec::new();
     for (row, found) in rows.iter().zip(matched) {
-        let (id, sets) = match found {
-            Some(id) => {
-                let state = replica.person(id)?.unwrap_or_else(|| PersonState::new(id));
-                (id, changes(&state, row))
-            }
-            None => (
+        let state = found.map(|id| replica.person(id)).transpose()?.flatten();
+        let (id, sets) = match (found, &state) {
+            (Some(id), Some(state)) => (id, changes(state, row)),
+            (Some(id), None) => (id, changes(&PersonState::new(id), row)),
+            (None, _) => (
                 PersonId::random(),
                 row.values
                     .iter()
@@ -651,20 +764,18 @@ pub fn apply(
         }
         let payload = OpPayload::SetFields(sets);
         // Checked against the record as it stands, like any other change.
-        let state = found.and_then(|id| replica.person(id).ok().flatten());
-        payload.validate(state.as_ref(), today).map_err(|e| {
-            ImportError::Invalid(vec![RowError {
+        match payload.validate(state.as_ref(), today) {
+            Ok(()) => ops.push(replica.new_op(id, payload)),
+            Err(e) => errors.push(RowError {
                 line: row.line,
-                column: "-".into(),
+                column: column_of(&e),
                 reason: e.to_string(),
-            }])
-        })?;
-        batch.push(replica.new_op(id, payload));
-        if batch.len() == 500 {
-            replica.commit(&batch)?;
-            batch.clear();
+            }),
         }
     }
-    replica.commit(&batch)?;
+    if !errors.is_empty() {
+        return Err(ImportError::Invalid(errors));
+    }
+    replica.commit(&ops)?;
     Ok(report)
 }

@@ -149,17 +149,7 @@ fn read_header(dir: &Path) -> Result<Header> {
 }
 
 fn open_db(dir: &Path) -> Result<sled::Db> {
-    let config = sled::Config::new()
-        .path(dir.join(DB_DIR))
-        .cache_capacity(64 * 1024 * 1024);
-    // sled can panic on some kinds of file damage; report that as damage, not a crash.
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open())) {
-        Ok(Ok(db)) => Ok(db),
-        Ok(Err(e)) => Err(StoreError::Database(e.to_string())),
-        Err(_) => Err(StoreError::Database(
-            "the database files are damaged and could not be read".into(),
-        )),
-    }
+    super::open_sled(&dir.join(DB_DIR), 64 * 1024 * 1024)
 }
 
 pub struct EncryptedStore {
@@ -753,7 +743,12 @@ impl CaseStore for EncryptedStore {
         ])?;
         self.flush()?;
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = max_hlc;
-        self.write_watermark(max_hlc)?;
+        match self.write_watermark(max_hlc) {
+            // The change is durable in the database already; the watermark only
+            // lags (it catches up at the next commit), so the change stands.
+            Ok(()) | Err(StoreError::DiskFull) => {}
+            Err(e) => return Err(e),
+        }
         Ok(states.into_values().collect())
     }
 

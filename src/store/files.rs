@@ -13,10 +13,16 @@ pub const WATERMARK_FILE: &str = "store.watermark";
 
 fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
     let path = path.to_path_buf();
-    move |source| StoreError::Io {
-        action,
-        path,
-        source,
+    move |source| {
+        if super::is_disk_full(&source) {
+            StoreError::DiskFull
+        } else {
+            StoreError::Io {
+                action,
+                path,
+                source,
+            }
+        }
     }
 }
 
@@ -79,7 +85,7 @@ impl StoreLock {
 /// Replaces a file atomically: write a sibling, fsync it, rename, fsync the directory.
 pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
     let tmp: PathBuf = path.with_extension("tmp");
-    {
+    let written = (|| {
         let mut f = OpenOptions::new()
             .create(true)
             .truncate(true)
@@ -88,7 +94,12 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
             .open(&tmp)
             .map_err(io("cannot write", &tmp))?;
         f.write_all(bytes).map_err(io("cannot write", &tmp))?;
-        f.sync_all().map_err(io("cannot sync", &tmp))?;
+        f.sync_all().map_err(io("cannot sync", &tmp))
+    })();
+    if let Err(e) = written {
+        // A half-written copy is of no use to anyone (and a full disk wants the room).
+        let _ = fs::remove_file(&tmp);
+        return Err(e);
     }
     fs::rename(&tmp, path).map_err(io("cannot replace", path))?;
     if let Some(parent) = path.parent() {

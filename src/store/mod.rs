@@ -37,6 +37,10 @@ pub enum StoreError {
     },
     #[error("the store's database could not be read: {0}")]
     Database(String),
+    #[error(
+        "the disk is full: nothing was saved. Free some space and try again; everything saved before is safe"
+    )]
+    DiskFull,
     #[error("{action} {path}: {source}")]
     Io {
         action: &'static str,
@@ -53,8 +57,72 @@ pub enum StoreError {
 
 impl From<sled::Error> for StoreError {
     fn from(e: sled::Error) -> Self {
-        StoreError::Database(e.to_string())
+        match e {
+            sled::Error::Io(io) if is_disk_full(&io) => StoreError::DiskFull,
+            // sled's own text for this carries a debug dump ("backtrace ()").
+            sled::Error::Corruption { .. } => {
+                StoreError::Database("the database files are damaged".into())
+            }
+            e => StoreError::Database(e.to_string()),
+        }
     }
+}
+
+/// Whether an I/O error means the disk (or the user's quota) is full.
+pub fn is_disk_full(e: &std::io::Error) -> bool {
+    e.kind() == std::io::ErrorKind::StorageFull
+        || matches!(e.raw_os_error(), Some(libc::ENOSPC) | Some(libc::EDQUOT))
+}
+
+/// Opens a sled database, as the device store and the hub both do.
+///
+/// - A `snap.*.generating` file is a snapshot sled was still writing when it
+///   stopped (it renames the file only after syncing it), so it is never
+///   complete; but sled 0.34 reads it at the next open and reports the database
+///   corrupt. That is how a full disk, or a kill at the wrong moment, used to
+///   brick a store. Such files are removed first.
+/// - sled can panic on some kinds of file damage: that is reported as damage,
+///   with the panic hook kept quiet meanwhile (it would print a crash).
+pub fn open_sled(path: &std::path::Path, cache_bytes: u64) -> Result<sled::Db> {
+    remove_unfinished_snapshots(path)?;
+    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    let hook = std::panic::take_hook();
+    std::panic::set_hook(Box::new(|_| {}));
+    let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
+    std::panic::set_hook(hook);
+    match opened {
+        Ok(Ok(db)) => Ok(db),
+        Ok(Err(e)) => Err(e.into()),
+        Err(_) => Err(StoreError::Database(
+            "the database files are damaged and could not be read".into(),
+        )),
+    }
+}
+
+fn remove_unfinished_snapshots(path: &std::path::Path) -> Result<()> {
+    let entries = match std::fs::read_dir(path) {
+        Ok(e) => e,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(()),
+        Err(source) => {
+            return Err(StoreError::Io {
+                action: "cannot read",
+                path: path.to_path_buf(),
+                source,
+            });
+        }
+    };
+    for entry in entries.flatten() {
+        let name = entry.file_name();
+        let name = name.to_string_lossy();
+        if name.starts_with("snap.") && name.ends_with(".generating") {
+            std::fs::remove_file(entry.path()).map_err(|source| StoreError::Io {
+                action: "cannot remove an unfinished snapshot",
+                path: entry.path(),
+                source,
+            })?;
+        }
+    }
+    Ok(())
 }
 
 pub type Result<T, E = StoreError> = std::result::Result<T, E>;

@@ -62,6 +62,23 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::Activity(p)) => forms::draw_activity(frame, app, area, p),
         Some(Overlay::Rating(f)) => forms::draw_rating(frame, app, area, f),
     }
+    show_refused_characters(frame.buffer_mut());
+}
+
+/// The workbench's half of the one output rule (`domain::text::printable`):
+/// ratatui already drops control characters, so what is left to show rather
+/// than obey are bidi overrides, which would reorder the text around them.
+/// One pass over the finished frame covers every view.
+fn show_refused_characters(buf: &mut ratatui::buffer::Buffer) {
+    for cell in buf.content.iter_mut() {
+        if cell
+            .symbol()
+            .chars()
+            .any(|c| crate::domain::text::refused_char(c, false).is_some())
+        {
+            cell.set_symbol("\u{fffd}");
+        }
+    }
 }
 
 fn draw_header(frame: &mut Frame, app: &App, area: Rect) {

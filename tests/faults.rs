@@ -1,0 +1,443 @@
+//! The device store under faults and hostile input, through the real binary: a
+//! full disk, damaged database files, an interrupted import, a closed pipe, text
+//! that must never be stored. Each test prints its counts (attempts,
+//! acknowledged, lost, bricked, detected). `CASELOAD_FAULTS_LONG=1` runs the
+//! long mode (more levels, positions and kills) for the figures in the docs.
+
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+const PASS: &str = "a long passphrase for the fault tests";
+const TODAY: &str = "2026-11-23";
+
+fn long_mode() -> bool {
+    std::env::var_os("CASELOAD_FAULTS_LONG").is_some()
+}
+
+struct Env {
+    _tmp: tempfile::TempDir,
+    root: PathBuf,
+}
+
+impl Env {
+    fn new() -> Env {
+        let tmp = tempfile::tempdir().unwrap();
+        let root = tmp.path().to_path_buf();
+        Env { _tmp: tmp, root }
+    }
+
+    fn store(&self) -> PathBuf {
+        self.root.join("store")
+    }
+
+    fn cmd_on(&self, store: &Path, args: &[&str]) -> Command {
+        let mut c = Command::new(env!("CARGO_BIN_EXE_caseload"));
+        c.args(["--store", store.to_str().unwrap()])
+            .args(args)
+            .env("HOME", &self.root)
+            .env("XDG_STATE_HOME", self.root.join("state"))
+            .env("XDG_CONFIG_HOME", self.root.join("config"))
+            .env("CASELOAD_TODAY", TODAY)
+            .env("CASELOAD_PASSPHRASE", PASS)
+            .env("RUST_BACKTRACE", "1")
+            .stdin(Stdio::null());
+        c
+    }
+
+    fn run(&self, args: &[&str]) -> Output {
+        self.cmd_on(&self.store(), args).output().unwrap()
+    }
+
+    fn init(&self) {
+        let out = self.run(&["init", "--worker", "t.user"]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    }
+
+    fn people_count(&self, store: &Path) -> Option<usize> {
+        let out = self.cmd_on(store, &["people"]).output().unwrap();
+        out.status
+            .success()
+            .then(|| text(&out.stdout).lines().count())
+    }
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// Waits for a child at most `limit`; kills it after that (None).
+fn wait_with_limit(mut child: Child, limit: Duration) -> Option<Output> {
+    let deadline = Instant::now() + limit;
+    loop {
+        if child.try_wait().unwrap().is_some() {
+            return Some(child.wait_with_output().unwrap());
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return None;
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+}
+
+fn assert_no_crash_text(stderr: &str) {
+    for tell in ["panicked", "backtrace", "RUST_BACKTRACE", "thread '"] {
+        assert!(
+            !stderr.contains(tell),
+            "crash text reached the user: {stderr}"
+        );
+    }
+}
+
+fn cohort(rows: usize) -> String {
+    let mut csv =
+        String::from("given_name,family_name,date_of_birth,district,school_or_provider\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "Pat{i},Rowe{i},{:02}/{:02}/2009,Thanet,Hartsdown Academy\n",
+            1 + i % 28,
+            1 + i % 12
+        ));
+    }
+    csv
+}
+
+#[test]
+fn a_full_disk_refuses_plainly_loses_nothing_and_needs_no_repair() {
+    let env = Env::new();
+    let levels: &[&str] = if long_mode() {
+        &[
+            "8", "16", "32", "64", "128", "256", "512", "1024", "2048", "3000",
+        ]
+    } else {
+        &["16", "64", "256", "1024", "2048"]
+    };
+    // A private mount namespace holds each small filesystem (as root, or in a
+    // user namespace where the kernel allows one).
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faults/enospc.sh");
+    let bin = env!("CARGO_BIN_EXE_caseload");
+    let work = env.root.join("enospc");
+    let mut args = vec!["-m"];
+    if !is_root() {
+        args.insert(0, "-r");
+    }
+    let out = Command::new("unshare")
+        .args(&args)
+        .arg("bash")
+        .arg(&script)
+        .arg(bin)
+        .arg(&work)
+        .args(levels)
+        .output()
+        .expect("unshare (util-linux) is needed for the full-disk test");
+    let report = text(&out.stdout);
+    eprintln!("{report}{}", text(&out.stderr));
+    assert!(out.status.success(), "the full-disk script failed");
+    let lines: Vec<&str> = report.lines().filter(|l| l.starts_with("level=")).collect();
+    assert_eq!(lines.len(), levels.len(), "one line per fill level");
+    for line in lines {
+        let field = |name: &str| {
+            line.split_whitespace()
+                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+                .unwrap_or("?")
+                .to_string()
+        };
+        assert!(
+            field("acknowledged").parse::<usize>().unwrap() > 0,
+            "{line}"
+        );
+        assert_eq!(field("lost"), "0", "{line}");
+        assert_eq!(field("bricked"), "0", "{line}");
+        assert_eq!(
+            field("refused_saved"),
+            "0",
+            "a refused change appeared later: {line}"
+        );
+        assert!(
+            line.contains("refusal=\"rc=9 caseload: the disk is full: nothing was saved"),
+            "{line}"
+        );
+    }
+}
+
+fn is_root() -> bool {
+    Command::new("id")
+        .arg("-u")
+        .output()
+        .is_ok_and(|o| text(&o.stdout).trim() == "0")
+}
+
+#[test]
+fn an_unfinished_snapshot_left_by_a_full_disk_does_not_brick_the_store() {
+    let env = Env::new();
+    env.init();
+    std::fs::write(env.root.join("c.csv"), cohort(3)).unwrap();
+    assert!(
+        env.run(&["import", "cohort", env.root.join("c.csv").to_str().unwrap()])
+            .status
+            .success()
+    );
+    // What sled leaves when it cannot finish a snapshot: it renames the file
+    // only once complete, but reads an unrenamed one at the next open.
+    let db = env.store().join("db");
+    std::fs::write(db.join("snap.FFFFFFFFFFFFFFF0.generating"), b"").unwrap();
+    std::fs::write(
+        db.join("snap.FFFFFFFFFFFFFFF1.generating"),
+        b"half a snapshot",
+    )
+    .unwrap();
+    let out = env.run(&["doctor"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert_eq!(env.people_count(&env.store()), Some(3));
+}
+
+/// Copies a store directory (to damage the copy).
+fn copy_dir(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
+
+#[test]
+fn damage_anywhere_in_the_database_gives_a_plain_message_never_a_panic() {
+    let env = Env::new();
+    env.init();
+    std::fs::write(env.root.join("c.csv"), cohort(200)).unwrap();
+    assert!(
+        env.run(&["import", "cohort", env.root.join("c.csv").to_str().unwrap()])
+            .status
+            .success()
+    );
+    let db_file = env.store().join("db").join("db");
+    let len = std::fs::metadata(&db_file).unwrap().len();
+    let positions = if long_mode() { 400 } else { 60 };
+    let (mut detected, mut opened, mut hung) = (0, 0, 0);
+    for n in 0..positions {
+        let copy = env.root.join(format!("damaged-{n}"));
+        copy_dir(&env.store(), &copy);
+        let at = (len * n / positions) as usize;
+        let mut bytes = std::fs::read(copy.join("db").join("db")).unwrap();
+        for b in bytes.iter_mut().skip(at).take(64) {
+            *b ^= 0xA5;
+        }
+        std::fs::write(copy.join("db").join("db"), &bytes).unwrap();
+        let child = env
+            .cmd_on(&copy, &["doctor"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        match wait_with_limit(child, Duration::from_secs(30)) {
+            None => hung += 1,
+            Some(out) => {
+                let err = text(&out.stderr);
+                assert_no_crash_text(&err);
+                match out.status.code() {
+                    Some(0) => opened += 1,
+                    Some(5) => detected += 1,
+                    other => panic!("position {at}: exit {other:?}: {err}"),
+                }
+            }
+        }
+        let _ = std::fs::remove_dir_all(&copy);
+    }
+    eprintln!(
+        "damage: positions={positions} detected={detected} opened_healthy={opened} hung={hung}"
+    );
+    assert_eq!(hung, 0);
+    assert!(detected > 0, "damage was never noticed");
+}
+
+#[test]
+fn a_reader_that_closes_the_pipe_ends_the_command_quietly() {
+    let env = Env::new();
+    env.init();
+    std::fs::write(env.root.join("c.csv"), cohort(3000)).unwrap();
+    assert!(
+        env.run(&["import", "cohort", env.root.join("c.csv").to_str().unwrap()])
+            .status
+            .success()
+    );
+    for args in [
+        &["people"][..],
+        &["people", "--json"],
+        &["report", "headline", "--format", "csv"],
+    ] {
+        let mut child = env
+            .cmd_on(&env.store(), args)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        // `| head -1`: one line read, then the pipe closes.
+        let mut first = String::new();
+        BufReader::new(child.stdout.take().unwrap())
+            .read_line(&mut first)
+            .unwrap();
+        let mut err = String::new();
+        child
+            .stderr
+            .take()
+            .unwrap()
+            .read_to_string(&mut err)
+            .unwrap();
+        let status = child.wait().unwrap();
+        assert!(!first.is_empty());
+        assert_no_crash_text(&err);
+        assert!(status.success(), "{args:?}: {status:?} {err}");
+    }
+}
+
+#[test]
+fn an_import_is_all_or_nothing_and_the_dry_run_finds_what_the_import_would_refuse() {
+    let env = Env::new();
+    env.init();
+    let mut csv = cohort(1200);
+    csv.push_str(&format!("Late,Row,01/01/2009,Dover,{}\n", "x".repeat(201)));
+    let file = env.root.join("c.csv");
+    std::fs::write(&file, &csv).unwrap();
+    let dry = env.run(&["import", "cohort", file.to_str().unwrap(), "--dry-run"]);
+    let err = text(&dry.stderr);
+    assert_eq!(dry.status.code(), Some(2), "{err}");
+    assert!(
+        err.contains("line 1202, column school_or_provider"),
+        "the dry run names line and column: {err}"
+    );
+    let real = env.run(&["import", "cohort", file.to_str().unwrap()]);
+    assert_eq!(real.status.code(), Some(2));
+    assert!(text(&real.stderr).contains("line 1202, column school_or_provider"));
+    assert!(text(&real.stderr).contains("1 problem in 1 row; nothing was imported"));
+    assert_eq!(env.people_count(&env.store()), Some(0));
+    let outbox = env.run(&["outbox"]);
+    assert!(outbox.status.success());
+}
+
+#[test]
+fn a_killed_import_leaves_nothing_or_everything() {
+    let env = Env::new();
+    env.init();
+    let rows = 4000;
+    let file = env.root.join("c.csv");
+    std::fs::write(&file, cohort(rows)).unwrap();
+    let kills = if long_mode() { 300 } else { 12 };
+    let (mut none, mut all) = (0, 0);
+    for k in 0..kills {
+        let copy = env.root.join("kill");
+        let _ = std::fs::remove_dir_all(&copy);
+        copy_dir(&env.store(), &copy);
+        let mut child = env
+            .cmd_on(&copy, &["import", "cohort", file.to_str().unwrap()])
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Spread the kills over the import's whole run (about a second or two).
+        std::thread::sleep(Duration::from_millis(50 + (k as u64 * 1700 / kills as u64)));
+        let _ = child.kill();
+        let _ = child.wait();
+        match env.people_count(&copy) {
+            Some(0) => none += 1,
+            Some(n) if n == rows => all += 1,
+            other => panic!("kill {k}: the store holds {other:?} people of {rows}"),
+        }
+        let doctor = env.cmd_on(&copy, &["doctor"]).output().unwrap();
+        assert!(
+            doctor.status.success(),
+            "kill {k}: {}",
+            text(&doctor.stderr)
+        );
+    }
+    eprintln!("import kills: attempts={kills} nothing={none} everything={all} partial=0 bricked=0");
+}
+
+#[test]
+fn text_that_must_never_be_stored_is_refused_with_line_and_column() {
+    let env = Env::new();
+    env.init();
+    let file = env.root.join("c.csv");
+    for (bad, what) in [
+        ("Am\u{0}y", "control character"),
+        ("Amy\u{1b}[2J", "control character"),
+        ("Amy\u{202e}ssap", "bidirectional override"),
+        ("Amy\u{9b}", "control character"),
+    ] {
+        std::fs::write(
+            &file,
+            format!("given_name,family_name,date_of_birth,district\n{bad},Lee,01/02/2009,Dover\n"),
+        )
+        .unwrap();
+        for dry in [true, false] {
+            let mut args = vec!["import", "cohort", file.to_str().unwrap()];
+            if dry {
+                args.push("--dry-run");
+            }
+            let out = env.run(&args);
+            let err = text(&out.stderr);
+            assert_eq!(out.status.code(), Some(2), "{err}");
+            assert!(err.contains("line 2, column given_name"), "{err}");
+            assert!(err.contains(what), "{err}");
+            assert!(
+                !err.contains('\u{1b}') && !err.contains('\u{202e}'),
+                "{err:?}"
+            );
+        }
+    }
+    assert_eq!(env.people_count(&env.store()), Some(0));
+
+    // The same column twice under two spellings is refused, not half-read.
+    std::fs::write(
+        &file,
+        "given_name,Given Name,family_name,date_of_birth,district\nAmy,Ann,Lee,01/02/2009,Dover\n",
+    )
+    .unwrap();
+    let out = env.run(&["import", "cohort", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(text(&out.stderr).contains("names the same column as column 1"));
+
+    // 100,000 unknown columns: a short answer, with a count of the rest.
+    let mut header = String::from("given_name,family_name,date_of_birth,district");
+    for i in 0..100_000 {
+        header.push_str(&format!(",junk{i}"));
+    }
+    std::fs::write(&file, format!("{header}\n")).unwrap();
+    let out = env.run(&["import", "cohort", file.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(err.len() < 20_000, "{} bytes of errors", err.len());
+    assert!(err.contains("and 99990 more unknown columns"), "{err}");
+
+    // The command line passes the same rule.
+    std::fs::write(&file, cohort(1)).unwrap();
+    assert!(
+        env.run(&["import", "cohort", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    let id = text(&env.run(&["people"]).stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let out = env.run(&[
+        "contact",
+        &id,
+        "--channel",
+        "phone",
+        "--outcome",
+        "no-answer",
+        "--note",
+        "rang \u{1b}]0;owned\u{7}",
+    ]);
+    assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
+    assert!(text(&out.stderr).contains("note holds a control character"));
+}
