@@ -312,7 +312,7 @@ fn concurrent(data: &Path, dir: &Path, batch: usize, pushes: usize, load: Load) 
                 .expect("logged in")
                 .device_token
                 .clone();
-            let bodies = push_batches(&name, batch, pushes)
+            let bodies = push_batches(&name, r.identity().device, batch, pushes)
                 .into_iter()
                 .map(|ops| protocol::encode(&PushRequest { ops }))
                 .collect();
@@ -384,8 +384,13 @@ fn rate_and_latency(
     )
 }
 
-/// Fresh people each batch, stamped now, written by `author`.
-fn push_batches(author: &str, batch: usize, pushes: usize) -> Vec<Vec<Op>> {
+/// Fresh people each batch, stamped now, written by `author` on `device`.
+fn push_batches(
+    author: &str,
+    device: caseload::domain::DeviceId,
+    batch: usize,
+    pushes: usize,
+) -> Vec<Vec<Op>> {
     let author = WorkerId::new(author);
     let mut clock = caseload::sync::HlcClock::default();
     (0..pushes)
@@ -400,6 +405,7 @@ fn push_batches(author: &str, batch: usize, pushes: usize) -> Vec<Vec<Op>> {
             .take(batch)
             .map(|mut op| {
                 op.author = author.clone();
+                op.device = device;
                 op.id = caseload::domain::OpId(uuid::Uuid::now_v7());
                 op.at = clock.tick(caseload::clock::Clock::system().now_millis());
                 op.person = *ids.entry(op.person).or_insert_with(PersonId::random);
@@ -423,13 +429,19 @@ fn in_process(data: &Path, batch: usize, pushes: usize) -> String {
         revoked: false,
         created_millis: 0,
     };
-    let work: Vec<Vec<Vec<Op>>> = (0..50)
-        .map(|i| push_batches(&format!("c{i}"), batch, pushes))
+    let work: Vec<(caseload::domain::DeviceId, Vec<Vec<Op>>)> = (0..50)
+        .map(|i| {
+            let device = caseload::domain::DeviceId::random();
+            (
+                device,
+                push_batches(&format!("c{i}"), device, batch, pushes),
+            )
+        })
         .collect();
     let start = Instant::now();
     let handles: Vec<_> = work
         .into_iter()
-        .map(|batches| {
+        .map(|(device, batches)| {
             let hub = hub.clone();
             let user = user.clone();
             std::thread::spawn(move || {
@@ -437,7 +449,7 @@ fn in_process(data: &Path, batch: usize, pushes: usize) -> String {
                     .into_iter()
                     .map(|ops| {
                         let t = Instant::now();
-                        hub.push(&user, PushRequest { ops }).expect("push");
+                        hub.push(&user, device, PushRequest { ops }).expect("push");
                         t.elapsed()
                     })
                     .collect::<Vec<_>>()

@@ -399,8 +399,11 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
         contact(&mut a, id, "one");
         id
     };
-    let ops = open(&sa).outbox().unwrap();
-    hub.push(&smith, PushRequest { ops }).unwrap();
+    let (ops, pushing) = {
+        let a = open(&sa);
+        (a.outbox().unwrap(), a.identity().device)
+    };
+    hub.push(&smith, pushing, PushRequest { ops }).unwrap();
     let device = caseload::domain::DeviceId::random();
     let first = hub.pull(&smith, device, PullRequest { after: 0 }).unwrap();
     assert_eq!(first.ops.len(), 2);
@@ -431,6 +434,7 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
     let reassign = a.outbox().unwrap().into_iter().last().unwrap();
     hub.push(
         &smith,
+        a.identity().device,
         PushRequest {
             ops: vec![reassign],
         },
@@ -452,7 +456,7 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
         }),
     );
     let refused = hub
-        .push(&smith, PushRequest { ops: vec![note] })
+        .push(&smith, a.identity().device, PushRequest { ops: vec![note] })
         .unwrap_err();
     assert_eq!(refused.status.as_u16(), 403);
 }

@@ -135,9 +135,17 @@ fn push(hub: &Hub, d: &mut Device, chunk: usize, shuffle: u64, twice: bool, lose
     }
     for part in outbox.chunks(chunk) {
         let ops: Vec<_> = part.iter().map(|(_, op)| op.clone()).collect();
-        let first = hub.push(&d.user, PushRequest { ops: ops.clone() }).unwrap();
+        let first = hub
+            .push(
+                &d.user,
+                d.replica.identity().device,
+                PushRequest { ops: ops.clone() },
+            )
+            .unwrap();
         if twice {
-            let again = hub.push(&d.user, PushRequest { ops }).unwrap();
+            let again = hub
+                .push(&d.user, d.replica.identity().device, PushRequest { ops })
+                .unwrap();
             assert_eq!(first.seqs, again.seqs, "a repeated push changes nothing");
         }
         if !lose {

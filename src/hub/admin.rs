@@ -66,6 +66,8 @@ enum Reply {
     Delivery(Option<Delivery>),
     /// The store's error, in words (it names records by opaque ids only).
     Failed(String),
+    /// Whether this call removed the credential.
+    Removed(bool),
 }
 
 fn execute(store: &SledHubStore, call: Call) -> Reply {
@@ -92,10 +94,7 @@ fn execute(store: &SledHubStore, call: Call) -> Reply {
                 Reply::Done
             }
             Call::Credential(hash) => Reply::Credential(store.credential(hash)?),
-            Call::RemoveCredential(hash) => {
-                store.remove_credential(hash)?;
-                Reply::Done
-            }
+            Call::RemoveCredential(hash) => Reply::Removed(store.remove_credential(hash)?),
             Call::Person(id) => Reply::Person(store.person(id)?.map(Box::new)),
             Call::Summaries => Reply::Summaries(store.summaries()?),
             Call::PutList(l) => {
@@ -293,9 +292,9 @@ impl HubStore for RemoteHubStore {
             r => Err(unexpected(r)),
         }
     }
-    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<()> {
+    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<bool> {
         match self.call(Call::RemoveCredential(token_hash))? {
-            Reply::Done => Ok(()),
+            Reply::Removed(removed) => Ok(removed),
             r => Err(unexpected(r)),
         }
     }

@@ -11,7 +11,7 @@ use crate::sync::protocol::{
     self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
 use axum::Router;
-use axum::body::Bytes;
+use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -114,6 +114,11 @@ impl Hub {
                 "this user's access has been revoked",
             ));
         }
+        // One-time: the token is spent first, and only the one request that
+        // spends it gets a device credential.
+        if !self.store.remove_credential(hash)? {
+            return Err(bad());
+        }
         let device_token = users::new_token().map_err(crate::store::StoreError::from)?;
         self.store.put_credential(
             users::token_hash(&device_token),
@@ -122,8 +127,6 @@ impl Hub {
                 kind: CredentialKind::Device(req.device),
             },
         )?;
-        // One-time: the enrolment token is spent.
-        self.store.remove_credential(hash)?;
         Ok(LoginResponse {
             user: user.name,
             role: user.role,
@@ -138,7 +141,12 @@ impl Hub {
     }
 
     /// Accepts a batch whole or refuses it whole.
-    pub fn push(&self, user: &User, req: PushRequest) -> Result<PushResponse, Refusal> {
+    pub fn push(
+        &self,
+        user: &User,
+        device: DeviceId,
+        req: PushRequest,
+    ) -> Result<PushResponse, Refusal> {
         let now = self.clock.now_millis();
         let today = self.clock.today() + chrono::Days::new(1); // a day's grace for time zones
         let lists = self.store.lists()?;
@@ -150,6 +158,17 @@ impl Hub {
                     format!(
                         "op {} was written by {}, not by {}: nothing was accepted",
                         op.id, op.author, user.name
+                    ),
+                ));
+            }
+            // A device pushes only what it wrote: an op stamped with another
+            // device's id would be withheld from that device forever (no echo).
+            if op.device != device {
+                return Err(Refusal::new(
+                    StatusCode::FORBIDDEN,
+                    format!(
+                        "op {} was made on another device, not the one pushing it: nothing was accepted",
+                        op.id
                     ),
                 ));
             }
@@ -275,22 +294,85 @@ async fn blocking<T: serde::Serialize + Send + 'static>(
     }
 }
 
-async fn login(State(hub): State<Arc<Hub>>, body: Bytes) -> Response {
-    blocking(move || hub.login(protocol::decode(&body)?)).await
+/// Reads a body of at most `limit` bytes, or says it is too large.
+async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal> {
+    axum::body::to_bytes(body, limit).await.map_err(|_| {
+        Refusal::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            format!("the request body is over this endpoint's limit of {limit} bytes"),
+        )
+    })
 }
 
-async fn push(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> Response {
+/// The caller, from the request's headers alone: nothing of the body is read
+/// before this succeeds.
+async fn caller(hub: &Arc<Hub>, headers: HeaderMap) -> Result<(User, DeviceId), Refusal> {
+    let hub = hub.clone();
+    tokio::task::spawn_blocking(move || hub.authenticate(&headers))
+        .await
+        .unwrap_or_else(|_| {
+            Err(Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "internal error",
+            ))
+        })
+}
+
+async fn login(State(hub): State<Arc<Hub>>, body: Body) -> Response {
+    let body = match read_body(body, protocol::MAX_SMALL_BODY).await {
+        Ok(b) => b,
+        Err(r) => return r.into_response(),
+    };
     blocking(move || {
-        let (user, _) = hub.authenticate(&headers)?;
-        hub.push(&user, protocol::decode(&body)?)
+        hub.login(protocol::decode_limited(
+            &body,
+            protocol::MAX_SMALL_BODY as u64,
+        )?)
     })
     .await
 }
 
-async fn pull(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Bytes) -> Response {
+async fn push(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Body) -> Response {
+    let (user, device) = match caller(&hub, headers).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let body = match read_body(body, protocol::MAX_BODY).await {
+        Ok(b) => b,
+        Err(r) => return r.into_response(),
+    };
     blocking(move || {
-        let (user, device) = hub.authenticate(&headers)?;
-        hub.pull(&user, device, protocol::decode(&body)?)
+        let req: PushRequest = protocol::decode_limited(&body, protocol::MAX_PUSH_INFLATED)?;
+        if req.ops.len() > protocol::PUSH_BATCH {
+            return Err(Refusal::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                format!(
+                    "a push holds at most {} ops; this one holds {}",
+                    protocol::PUSH_BATCH,
+                    req.ops.len()
+                ),
+            ));
+        }
+        hub.push(&user, device, req)
+    })
+    .await
+}
+
+async fn pull(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Body) -> Response {
+    let (user, device) = match caller(&hub, headers).await {
+        Ok(c) => c,
+        Err(r) => return r.into_response(),
+    };
+    let body = match read_body(body, protocol::MAX_SMALL_BODY).await {
+        Ok(b) => b,
+        Err(r) => return r.into_response(),
+    };
+    blocking(move || {
+        hub.pull(
+            &user,
+            device,
+            protocol::decode_limited(&body, protocol::MAX_SMALL_BODY as u64)?,
+        )
     })
     .await
 }

@@ -97,7 +97,9 @@ pub trait HubStore {
     fn users(&self) -> Result<Vec<User>>;
     fn put_credential(&self, token_hash: [u8; 32], credential: &Credential) -> Result<()>;
     fn credential(&self, token_hash: [u8; 32]) -> Result<Option<Credential>>;
-    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<()>;
+    /// Removes a credential; true only for the one caller that removed it, so
+    /// a one-time token is spent exactly once however many arrive together.
+    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<bool>;
     /// A young person's record as the hub has folded it.
     fn person(&self, id: PersonId) -> Result<Option<PersonState>>;
     /// Every young person's summary: what scope and the figures are computed from.
@@ -512,7 +514,7 @@ impl HubStore for SledHubStore {
     fn credential(&self, token_hash: [u8; 32]) -> Result<Option<Credential>> {
         self.data.credential(token_hash)
     }
-    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<()> {
+    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<bool> {
         self.data.remove_credential(token_hash)
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
@@ -604,10 +606,11 @@ impl HubData {
             .transpose()
     }
 
-    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<()> {
-        self.credentials.remove(token_hash)?;
+    fn remove_credential(&self, token_hash: [u8; 32]) -> Result<bool> {
+        // sled's remove is atomic and returns what it removed: one winner.
+        let removed = self.credentials.remove(token_hash)?.is_some();
         self.db.flush()?;
-        Ok(())
+        Ok(removed)
     }
 
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {

@@ -58,26 +58,39 @@ pub enum SyncError {
 }
 
 /// `http://` is allowed only to this machine; anything else must be `https://`.
-pub fn check_url(url: &str) -> Result<String, SyncError> {
-    let url = url.trim().trim_end_matches('/').to_string();
-    let (scheme, rest) = url.split_once("://").ok_or_else(|| {
+/// The address is read by a real URL parser (the one the HTTP client uses), so
+/// "loopback" is decided on the host that will actually be connected to; a user
+/// name or password in the address (`http://[::1]@elsewhere`) is refused.
+pub fn check_url(given: &str) -> Result<String, SyncError> {
+    let given = given.trim();
+    let not_an_address = || {
         SyncError::Url(format!(
-            "{url:?} is not a hub address (for example https://hub.example.org)"
+            "{:?} is not a hub address (for example https://hub.example.org)",
+            crate::domain::text::printable(given)
         ))
-    })?;
-    let host = rest.split('/').next().unwrap_or("");
-    let host = if host.starts_with('[') {
-        host.split(']').next().unwrap_or("").trim_start_matches('[')
-    } else {
-        host.rsplit_once(':').map_or(host, |(h, _)| h)
     };
-    let loopback = host == "localhost"
-        || host
-            .parse::<std::net::IpAddr>()
-            .is_ok_and(|ip| ip.is_loopback());
-    match scheme {
-        "https" => Ok(url),
-        "http" if loopback => Ok(url),
+    let url = url::Url::parse(given).map_err(|_| not_an_address())?;
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(SyncError::Url(
+            "a hub address must not hold a user name or password (the part before @): give just https://host[:port]"
+                .into(),
+        ));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(SyncError::Url(
+            "a hub address has no ?query or #fragment".into(),
+        ));
+    }
+    let host = url.host().ok_or_else(not_an_address)?;
+    let loopback = match &host {
+        url::Host::Domain(d) => d.eq_ignore_ascii_case("localhost"),
+        url::Host::Ipv4(ip) => ip.is_loopback(),
+        url::Host::Ipv6(ip) => ip.is_loopback(),
+    };
+    let address = url.as_str().trim_end_matches('/').to_string();
+    match url.scheme() {
+        "https" => Ok(address),
+        "http" if loopback => Ok(address),
         "http" => Err(SyncError::Url(format!(
             "refusing plain http:// to {host}: young people's records only travel encrypted; use https://"
         ))),
@@ -334,6 +347,31 @@ mod tests {
         assert!(check_url("http://hub.kent.example").is_err());
         assert!(check_url("ftp://x").is_err());
         assert!(check_url("hub").is_err());
+    }
+
+    #[test]
+    fn loopback_is_decided_on_the_host_actually_connected_to() {
+        for sneaky in [
+            "http://[::1]@vm:17878",
+            "http://127.0.0.1@hub.kent.example",
+            "http://localhost:x@10.0.0.5",
+            "http://127.0.0.1:80@evil.example/",
+        ] {
+            let e = check_url(sneaky).unwrap_err().to_string();
+            assert!(
+                e.contains("user name or password") || e.contains("refusing plain http"),
+                "{sneaky}: {e}"
+            );
+        }
+        assert!(check_url("http://127.0.0.1.evil.example").is_err());
+        assert!(
+            check_url("http://0x7f.1/").is_ok(),
+            "127.0.0.1 written another way"
+        );
+        assert_eq!(
+            check_url("https://hub.kent.example/caseload/").unwrap(),
+            "https://hub.kent.example/caseload"
+        );
     }
 
     #[test]

@@ -8,9 +8,16 @@ use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::io::{Read, Write};
 
 pub const VERSION: &str = "v1";
-/// The largest body the hub reads, compressed and uncompressed.
+/// The largest body the hub reads (a push), compressed.
 pub const MAX_BODY: usize = 16 * 1024 * 1024;
+/// The largest response a device inflates (a pull).
 pub const MAX_INFLATED: u64 = 128 * 1024 * 1024;
+/// A push, inflated: at most [`PUSH_BATCH`] ops of bounded fields
+/// (`domain::text`) fit well inside this.
+pub const MAX_PUSH_INFLATED: u64 = 32 * 1024 * 1024;
+/// A login or a pull request, compressed and inflated: a token and a device
+/// id, or a cursor. Read before the caller is known, so kept small.
+pub const MAX_SMALL_BODY: usize = 4 * 1024;
 /// Ops pushed per request.
 pub const PUSH_BATCH: usize = 1000;
 
@@ -60,8 +67,8 @@ pub struct PullResponse {
 pub enum WireError {
     #[error("the body could not be decoded: {0}")]
     Decode(String),
-    #[error("the body is larger than {MAX_INFLATED} bytes uncompressed")]
-    TooLarge,
+    #[error("the body is larger than {0} bytes uncompressed")]
+    TooLarge(u64),
 }
 
 pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
@@ -75,14 +82,21 @@ pub fn encode<T: Serialize>(value: &T) -> Vec<u8> {
     z.finish().unwrap_or_default()
 }
 
+/// Inflates and decodes a body of at most [`MAX_INFLATED`] bytes inflated.
 pub fn decode<T: DeserializeOwned>(body: &[u8]) -> Result<T, WireError> {
+    decode_limited(body, MAX_INFLATED)
+}
+
+/// Inflates and decodes a body, stopping as soon as it inflates past `limit`
+/// bytes: a small compressed body cannot make the reader allocate more.
+pub fn decode_limited<T: DeserializeOwned>(body: &[u8], limit: u64) -> Result<T, WireError> {
     let mut plain = Vec::new();
     flate2::read::DeflateDecoder::new(body)
-        .take(MAX_INFLATED + 1)
+        .take(limit + 1)
         .read_to_end(&mut plain)
         .map_err(|e| WireError::Decode(e.to_string()))?;
-    if plain.len() as u64 > MAX_INFLATED {
-        return Err(WireError::TooLarge);
+    if plain.len() as u64 > limit {
+        return Err(WireError::TooLarge(limit));
     }
     postcard::from_bytes(&plain).map_err(|e| WireError::Decode(e.to_string()))
 }
@@ -97,5 +111,21 @@ mod tests {
         assert_eq!(decode::<PullRequest>(&encode(&r)).unwrap(), r);
         assert!(decode::<PullRequest>(b"not deflate").is_err());
         assert!(decode::<PushRequest>(&encode(&PullRequest { after: 1 })).is_err());
+    }
+
+    #[test]
+    fn inflating_stops_at_the_limit() {
+        let bomb = encode(&LoginRequest {
+            enrolment_token: "A".repeat(1 << 20),
+            device: DeviceId::random(),
+        });
+        assert!(
+            bomb.len() < 8 * 1024,
+            "a megabyte of one letter compresses well"
+        );
+        assert!(matches!(
+            decode_limited::<LoginRequest>(&bomb, MAX_SMALL_BODY as u64),
+            Err(WireError::TooLarge(_))
+        ));
     }
 }
