@@ -421,6 +421,7 @@ fn in_process(data: &Path, batch: usize, pushes: usize) -> String {
         store: SledHubStore::open(data, None).expect("hub"),
         max_clock_skew_millis: 300_000,
         clock: caseload::clock::Clock::system(),
+        guard: Default::default(),
     });
     let user = User {
         name: "admin".into(),

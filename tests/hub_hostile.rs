@@ -103,6 +103,30 @@ fn post(url: &str, path: &str, token: Option<&str>, body: &[u8]) -> (u16, String
     }
 }
 
+/// POSTs a body on a connection of its own from loopback address `source`
+/// (127.0.0.N: another "machine"); returns the status, or 0 if the hub closed
+/// the connection without an answer.
+fn post_from(source: &str, url: &str, path: &str, token: Option<&str>, body: &[u8]) -> u16 {
+    use std::io::{Read, Write};
+    let mut c = connect_from(source, url);
+    let auth = token.map_or(String::new(), |t| format!("authorization: Bearer {t}\r\n"));
+    let head = format!(
+        "POST {path} HTTP/1.1\r\nhost: x\r\n{auth}content-length: {}\r\nconnection: close\r\n\r\n",
+        body.len()
+    );
+    if c.write_all(head.as_bytes())
+        .and_then(|_| c.write_all(body))
+        .is_err()
+    {
+        return 0;
+    }
+    let mut answer = Vec::new();
+    let _ = c.read_to_end(&mut answer);
+    String::from_utf8_lossy(answer.get(9..12).unwrap_or_default())
+        .parse()
+        .unwrap_or(0)
+}
+
 /// The hub process's peak resident memory (kB), from the kernel.
 fn peak_rss_kb(pid: u32) -> u64 {
     std::fs::read_to_string(format!("/proc/{pid}/status"))
@@ -141,18 +165,26 @@ fn an_enrolment_token_is_redeemed_exactly_once_however_many_arrive_together() {
         .map(|i| add_user(&data, &format!("u.{i}"), "officer"))
         .collect();
     let hub = HubProcess::start(&data);
-    for token in tokens {
+    for (round, token) in tokens.into_iter().enumerate() {
+        // Each round from a "machine" of its own: the losers' failed sign-ins
+        // count against their address (see the rate-limit test).
+        let source = format!("127.0.1.{}", round + 1);
         let barrier = std::sync::Arc::new(std::sync::Barrier::new(20));
         let handles: Vec<_> = (0..20)
             .map(|_| {
-                let (url, token, barrier) = (hub.url.clone(), token.clone(), barrier.clone());
+                let (url, token, barrier, source) = (
+                    hub.url.clone(),
+                    token.clone(),
+                    barrier.clone(),
+                    source.clone(),
+                );
                 std::thread::spawn(move || {
                     let body = protocol::encode(&LoginRequest {
                         enrolment_token: token,
                         device: DeviceId::random(),
                     });
                     barrier.wait();
-                    post(&url, "/v1/login", None, &body).0
+                    post_from(&source, &url, "/v1/login", None, &body)
                 })
             })
             .collect();
@@ -440,4 +472,190 @@ fn escape_sequences_already_in_a_record_are_shown_never_obeyed() {
             );
         }
     }
+}
+
+/// A TCP connection to the hub from another loopback address (127.0.0.N), as
+/// a different client machine would make.
+fn connect_from(source: &str, url: &str) -> std::net::TcpStream {
+    use socket2::{Domain, Socket, Type};
+    let target: std::net::SocketAddr = url.trim_start_matches("http://").parse().unwrap();
+    let s = Socket::new(Domain::IPV4, Type::STREAM, None).unwrap();
+    s.bind(
+        &format!("{source}:0")
+            .parse::<std::net::SocketAddr>()
+            .unwrap()
+            .into(),
+    )
+    .unwrap();
+    s.connect(&target.into()).unwrap();
+    s.into()
+}
+
+#[test]
+fn idle_and_slow_connections_are_timed_out_and_do_not_hold_up_a_sync() {
+    use std::io::{Read, Write};
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let token = add_user(&data, "j.smith", "officer");
+    let hub = HubProcess::start(&data);
+    let s = logged_in_device(tmp.path(), "j.smith", &hub.url, &token);
+    {
+        let mut a = open(&s);
+        register(&mut a, "Patient", &["j.smith"]);
+    }
+    // 400 idle connections and 100 that send half a request header, from two
+    // other "machines"; 50 that send a whole header and then a body slowly.
+    let mut held = Vec::new();
+    for i in 0..400 {
+        held.push(connect_from(
+            if i % 2 == 0 { "127.0.0.2" } else { "127.0.0.3" },
+            &hub.url,
+        ));
+    }
+    for _ in 0..100 {
+        let mut c = connect_from("127.0.0.4", &hub.url);
+        c.write_all(b"POST /v1/pull HTTP/1.1\r\nhost: x\r\n")
+            .unwrap();
+        held.push(c);
+    }
+    for _ in 0..50 {
+        let mut c = connect_from("127.0.0.4", &hub.url);
+        c.write_all(b"POST /v1/login HTTP/1.1\r\nhost: x\r\ncontent-length: 1000\r\n\r\nslow")
+            .unwrap();
+        held.push(c);
+    }
+    let started = std::time::Instant::now();
+    let out = caseload(&["--store", s.to_str().unwrap(), "sync"]);
+    let took = started.elapsed();
+    assert!(out.status.success(), "{}", text(&out));
+    eprintln!("a normal sync with 550 idle or slow connections held: {took:.2?}");
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    // Every held connection is closed by the hub once its timeout passes.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(25);
+    for mut c in held.drain(..550) {
+        let left = deadline.saturating_duration_since(std::time::Instant::now());
+        c.set_read_timeout(Some(left.max(std::time::Duration::from_millis(10))))
+            .unwrap();
+        let mut buf = [0u8; 512];
+        let peer = c.local_addr().unwrap();
+        let closed = loop {
+            match c.read(&mut buf) {
+                Ok(0) => break true,
+                Ok(_) => continue, // a 408 first is fine
+                Err(e) if e.kind() == std::io::ErrorKind::ConnectionReset => break true,
+                Err(_) => break false,
+            }
+        };
+        assert!(
+            closed,
+            "a held connection from {peer} was still open after its timeout"
+        );
+    }
+}
+
+#[test]
+fn more_connections_than_allowed_from_one_address_are_closed_on_arrival() {
+    use std::io::Read;
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    add_user(&data, "j.smith", "officer");
+    let hub = HubProcess::start_with(&data, &["--max-connections-per-client", "20"]);
+    let held: Vec<_> = (0..20)
+        .map(|_| connect_from("127.0.0.6", &hub.url))
+        .collect();
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let mut over = connect_from("127.0.0.6", &hub.url);
+    over.set_read_timeout(Some(std::time::Duration::from_secs(5)))
+        .unwrap();
+    let mut buf = [0u8; 16];
+    let n = over.read(&mut buf).unwrap_or(0);
+    assert_eq!(n, 0, "closed at once");
+    // Another address is unaffected.
+    let health = ureq::get(&format!("{}/health", hub.url)).call().unwrap();
+    assert_eq!(health.into_string().unwrap(), "ok");
+    drop(held);
+    let (entries, _) = caseload::hub::audit::read(&data).unwrap();
+    assert!(
+        entries
+            .iter()
+            .any(|e| e.event.name() == "connection_refused"),
+        "the refusal is logged"
+    );
+}
+
+#[test]
+fn guessing_is_slowed_logged_and_shown_by_hub_audit() {
+    let tmp = tempfile::tempdir().unwrap();
+    let data = tmp.path().join("hub");
+    let token = add_user(&data, "j.smith", "officer");
+    let hub = HubProcess::start(&data);
+    // 5,000 wrong enrolment and bearer tokens from one address.
+    let mut codes = std::collections::BTreeMap::<u16, usize>::new();
+    let started = std::time::Instant::now();
+    for i in 0..5000 {
+        let (path, body) = if i % 2 == 0 {
+            (
+                "/v1/login",
+                protocol::encode(&LoginRequest {
+                    enrolment_token: format!("guess-{i}"),
+                    device: DeviceId::random(),
+                }),
+            )
+        } else {
+            (
+                "/v1/pull",
+                protocol::encode(&caseload::sync::protocol::PullRequest { after: 0 }),
+            )
+        };
+        let code = post_from(
+            "127.0.0.7",
+            &hub.url,
+            path,
+            Some(&format!("guess-{i}")),
+            &body,
+        );
+        *codes.entry(code).or_default() += 1;
+    }
+    eprintln!(
+        "5,000 guesses in {:.1?}: {codes:?} (401 = looked at, 429 = refused by the rate limiter)",
+        started.elapsed()
+    );
+    assert_eq!(
+        codes.get(&401),
+        Some(&(caseload::hub::audit::MAX_FAILURES as usize))
+    );
+    assert!(codes.get(&429).copied().unwrap_or(0) > 4900, "{codes:?}");
+    // An honest device elsewhere is not slowed.
+    let s = logged_in_device(tmp.path(), "j.smith", &hub.url, &token);
+    assert!(
+        caseload(&["--store", s.to_str().unwrap(), "sync"])
+            .status
+            .success()
+    );
+    // The log: one line each failure, one rate-limit line per window, the
+    // enrolment — and never a token.
+    let log = std::fs::read_to_string(data.join("security.log")).unwrap();
+    assert!(!log.contains("guess-"), "tokens are never logged");
+    let audit = caseload(&["hub", "audit", "--data", data.to_str().unwrap()]);
+    let shown = text(&audit);
+    assert!(audit.status.success(), "{shown}");
+    for kind in ["auth_failed", "rate_limited", "enrolled", "admin"] {
+        assert!(shown.contains(kind), "{kind} missing: {shown}");
+    }
+    assert!(shown.contains("user add (officer)"), "{shown}");
+    let only = caseload(&[
+        "hub",
+        "audit",
+        "--data",
+        data.to_str().unwrap(),
+        "--event",
+        "rate_limited",
+        "--json",
+    ]);
+    let lines: Vec<serde_json::Value> = String::from_utf8_lossy(&only.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    assert_eq!(lines.len(), 1, "one rate-limit line per address per window");
+    assert_eq!(lines[0]["client"], "127.0.0.7");
 }

@@ -383,6 +383,7 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
         store: SledHubStore::open(&tmp.path().join("hub"), None).unwrap(),
         max_clock_skew_millis: 300_000,
         clock: caseload::clock::Clock::system(),
+        guard: Default::default(),
     };
     let smith = User {
         name: "j.smith".into(),

@@ -176,6 +176,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
         store: SledHubStore::open(&tmp.path().join("hub"), None).unwrap(),
         max_clock_skew_millis: 300_000,
         clock: caseload::clock::Clock::system(),
+        guard: Default::default(),
     };
     let mut devices: Vec<Device> = (0..DEVICES)
         .map(|i| {

@@ -180,13 +180,20 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             let mut target = crate::hub::writer::HubWriter::new(
                 hub.as_ref(),
-                WorkerId::new(admin),
+                WorkerId::new(admin.clone()),
                 super::clock()?,
             )?;
-            print_import(
-                &crate::import::apply(&mut target, &rows, today)
-                    .map_err(|e| show_row_errors(&file, e))?,
+            let report = crate::import::apply(&mut target, &rows, today)
+                .map_err(|e| show_row_errors(&file, e))?;
+            admin_event(
+                &data,
+                "import",
+                &format!(
+                    "{} rows: {} new, {} updated (by {admin})",
+                    report.rows, report.new_people, report.updated_people
+                ),
             );
+            print_import(&report);
             Ok(())
         }
         Some(Command::Hub(super::HubCommand::Assign {
@@ -210,7 +217,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let summaries = hub.summaries()?;
             let mut writer = crate::hub::writer::HubWriter::new(
                 hub.as_ref(),
-                WorkerId::new(admin),
+                WorkerId::new(admin.clone()),
                 super::clock()?,
             )?;
             let mut ops = Vec::new();
@@ -241,6 +248,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             }
             use crate::import::ImportTarget;
             writer.commit(&ops)?;
+            admin_event(
+                &data,
+                "assign",
+                &format!("{} young people to {to} (by {admin})", ops.len()),
+            );
             outln!(
                 "assigned {} young people to {to} ({} already were)",
                 ops.len(),
@@ -284,6 +296,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 trackers: trackers.into_iter().collect(),
                 members,
             })?;
+            admin_event(
+                &data,
+                "list create",
+                &format!("{name} ({count} young people)"),
+            );
             outln!("list {name:?}: {count} young people");
             Ok(())
         }
@@ -304,6 +321,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             super::report::run(&hub.summaries()?, &config, report)
         }
         Some(Command::Hub(super::HubCommand::User(command))) => hub_user(command),
+        Some(Command::Hub(super::HubCommand::Audit {
+            data,
+            event,
+            since,
+            json,
+        })) => hub_audit(&data, event.as_deref(), since.as_deref(), json),
         Some(Command::Hub(super::HubCommand::Serve {
             data,
             listen,
@@ -311,6 +334,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             tls_cert,
             tls_key,
             max_clock_skew_secs,
+            max_connections,
+            max_connections_per_client,
         })) => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
@@ -336,8 +361,23 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 store,
                 max_clock_skew_millis: max_clock_skew_secs * 1000,
                 clock: super::clock()?,
+                guard: crate::hub::server::Guard {
+                    log: std::sync::Arc::new(crate::hub::audit::SecurityLog::open(&data).map_err(
+                        |e| {
+                            CliError::Usage(format!(
+                                "cannot open the security log in {}: {e}",
+                                data.display()
+                            ))
+                        },
+                    )?),
+                    limiter: Default::default(),
+                },
             };
-            crate::hub::server::serve(hub, listen, tls, &data)
+            let limits = crate::hub::conn::Limits {
+                max_connections,
+                per_client: max_connections_per_client,
+            };
+            crate::hub::server::serve(hub, listen, tls, limits, &data)
                 .map_err(|e| CliError::Usage(format!("cannot serve on {listen}: {e}")))
         }
         Some(Command::Login {
@@ -471,6 +511,78 @@ fn checked_rows(
     }
 }
 
+/// Prints the hub's security log, filtered.
+fn hub_audit(
+    data: &Path,
+    event: Option<&str>,
+    since: Option<&str>,
+    json: bool,
+) -> Result<(), CliError> {
+    if let Some(s) = since {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| CliError::Usage(format!("--since {s:?} is not YYYY-MM-DD")))?;
+    }
+    let (entries, skipped) = crate::hub::audit::read(data).map_err(|e| {
+        CliError::Usage(format!(
+            "cannot read {}: {e}",
+            crate::hub::audit::SecurityLog::path(data).display()
+        ))
+    })?;
+    let mut shown = 0;
+    for e in entries
+        .iter()
+        .filter(|e| event.is_none_or(|k| e.event.name() == k))
+        .filter(|e| since.is_none_or(|d| e.at.as_str() >= d))
+    {
+        shown += 1;
+        if json {
+            super::output::json_line(e).map_err(|e| CliError::Usage(e.to_string()))?;
+        } else {
+            let detail = serde_json::to_value(&e.event)
+                .ok()
+                .and_then(|v| v.as_object().cloned())
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| k.as_str() != "event")
+                        .map(|(k, v)| match v.as_str() {
+                            Some(s) => format!("{k}={s}"),
+                            None => format!("{k}={v}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            outln!("{} {:<18} {detail}", e.at, e.event.name());
+        }
+    }
+    errln!("{shown} events");
+    if skipped > 0 {
+        errln!("{skipped} lines of the log could not be read");
+    }
+    Ok(())
+}
+
+/// Records an admin command in the hub's security log: who ran it (the OS
+/// account), what, and on whom (staff names and counts only).
+fn admin_event(data: &Path, action: &str, subject: &str) {
+    let by = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| format!("uid {}", own_uid()));
+    if let Ok(log) = crate::hub::audit::SecurityLog::open(data) {
+        log.record(crate::hub::audit::Event::Admin {
+            by,
+            action: action.to_string(),
+            subject: subject.to_string(),
+        });
+    }
+}
+
+/// The real user id, for the log when the environment names no user.
+fn own_uid() -> u32 {
+    // SAFETY: getuid has no arguments and cannot fail.
+    unsafe { libc::getuid() }
+}
+
 /// The most problems printed one by one; the rest are counted.
 const MAX_ROW_ERRORS_SHOWN: usize = 100;
 
@@ -561,6 +673,7 @@ fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
                     kind: CredentialKind::Enrolment,
                 },
             )?;
+            admin_event(&data, &format!("user add ({})", role.name()), &name);
             outln!(
                 "added {name} ({}); give them this one-time enrolment token for `caseload login`:",
                 role.name()
@@ -588,6 +701,7 @@ fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
                 .ok_or_else(|| CliError::Usage(format!("no hub user called {name}")))?;
             user.revoked = true;
             hub.put_user(&user)?;
+            admin_event(&data, "user revoke", &name);
             outln!("revoked {name}: their tokens no longer work");
             Ok(())
         }

@@ -174,10 +174,31 @@ pub enum HubCommand {
         /// Refuse ops stamped more than this far ahead of the hub's clock
         #[arg(long, default_value_t = 300)]
         max_clock_skew_secs: u64,
+        /// Connections open at once, from everyone; more are closed on arrival
+        #[arg(long, default_value_t = 4096)]
+        max_connections: usize,
+        /// Connections open at once from one address
+        #[arg(long, default_value_t = 256)]
+        max_connections_per_client: usize,
     },
     /// Hub users and their enrolment tokens
     #[command(subcommand)]
     User(HubUserCommand),
+    /// The security log: failed sign-ins, refusals, enrolments, admin actions
+    Audit {
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// Only this kind: auth_failed, login_failed, enrolled, refused,
+        /// rate_limited, connection_refused, admin
+        #[arg(long)]
+        event: Option<String>,
+        /// Only events from this UTC date on (YYYY-MM-DD)
+        #[arg(long)]
+        since: Option<String>,
+        /// One JSON object a line, as stored
+        #[arg(long)]
+        json: bool,
+    },
     /// The statutory figures over everyone on the hub
     Report {
         #[arg(long, value_name = "DIR")]

@@ -40,6 +40,16 @@ pub fn json<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), serde_json::E
     Ok(())
 }
 
+/// Writes `value` as one line of JSON, escaped as [`json`] does.
+pub fn json_line<T: serde::Serialize + ?Sized>(value: &T) -> Result<(), serde_json::Error> {
+    let mut text = json_escaped(&serde_json::to_string(value)?);
+    text.push('\n');
+    let out = io::stdout();
+    let mut out = out.lock();
+    quiet_on_closed_pipe(out.write_all(text.as_bytes()));
+    Ok(())
+}
+
 /// Outside strings JSON has only ASCII punctuation and white space, so every
 /// refused character is inside a string, where its escape means the same.
 fn json_escaped(text: &str) -> String {

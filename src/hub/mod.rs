@@ -5,6 +5,8 @@
 //! follow the embedded sled one.
 
 pub mod admin;
+pub mod audit;
+pub mod conn;
 pub mod scope;
 pub mod server;
 pub mod store;

@@ -2,6 +2,8 @@
 //! are plain methods of `Hub`; axum only routes requests to them, on tokio's
 //! blocking pool (sled's flush waits on the disk).
 
+use super::audit::{Event, FailureLimiter, SecurityLog};
+use super::conn::{BODY_TIMEOUT, ClientAddr, SMALL_BODY_TIMEOUT};
 use super::scope::can_see;
 use super::store::{Credential, CredentialKind, HubStore, PendingDelivery, SledHubStore};
 use super::users::{self, Role, User};
@@ -10,14 +12,16 @@ use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
 use crate::sync::protocol::{
     self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
-use axum::Router;
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
+use axum::{Extension, Router};
 use std::collections::{BTreeMap, BTreeSet};
+use std::net::IpAddr;
 use std::sync::Arc;
+use std::time::Instant;
 
 /// A refusal: an HTTP status and a reason in plain words.
 #[derive(Debug, PartialEq, Eq)]
@@ -63,6 +67,39 @@ pub struct Hub {
     pub max_clock_skew_millis: u64,
     /// The hub's clock (pinned with CASELOAD_TODAY in tests, like a device's).
     pub clock: Clock,
+    /// The security log and the brake on failed authentication.
+    pub guard: Guard,
+}
+
+/// What the hub records of attacks and how it slows them (`audit.rs`).
+#[derive(Debug, Default)]
+pub struct Guard {
+    pub log: Arc<SecurityLog>,
+    pub limiter: FailureLimiter,
+}
+
+impl Guard {
+    /// Refuses an address that has failed too often lately.
+    fn admit(&self, client: IpAddr) -> Result<(), Refusal> {
+        self.limiter.check(client, Instant::now()).map_err(|r| {
+            if r.first {
+                self.log.record(Event::RateLimited { client });
+            }
+            Refusal::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "too many failed sign-ins from this address: try again in {} s",
+                    r.wait.as_secs().max(1)
+                ),
+            )
+        })
+    }
+
+    /// Counts and records a failed authentication.
+    fn failed(&self, client: IpAddr, event: Event) {
+        self.limiter.failed(client, Instant::now());
+        self.log.record(event);
+    }
 }
 
 impl Hub {
@@ -294,46 +331,109 @@ async fn blocking<T: serde::Serialize + Send + 'static>(
     }
 }
 
-/// Reads a body of at most `limit` bytes, or says it is too large.
+/// Reads a body of at most `limit` bytes: a small one within
+/// [`SMALL_BODY_TIMEOUT`], a larger one within [`BODY_TIMEOUT`].
 async fn read_body(body: Body, limit: usize) -> Result<Bytes, Refusal> {
-    axum::body::to_bytes(body, limit).await.map_err(|_| {
-        Refusal::new(
+    let within = if limit <= protocol::MAX_SMALL_BODY {
+        SMALL_BODY_TIMEOUT
+    } else {
+        BODY_TIMEOUT
+    };
+    match tokio::time::timeout(within, axum::body::to_bytes(body, limit)).await {
+        Ok(Ok(b)) => Ok(b),
+        Ok(Err(_)) => Err(Refusal::new(
             StatusCode::PAYLOAD_TOO_LARGE,
             format!("the request body is over this endpoint's limit of {limit} bytes"),
-        )
-    })
+        )),
+        Err(_) => Err(Refusal::new(
+            StatusCode::REQUEST_TIMEOUT,
+            format!(
+                "the request body did not arrive within {} s",
+                within.as_secs()
+            ),
+        )),
+    }
 }
 
 /// The caller, from the request's headers alone: nothing of the body is read
-/// before this succeeds.
-async fn caller(hub: &Arc<Hub>, headers: HeaderMap) -> Result<(User, DeviceId), Refusal> {
+/// before this succeeds. Failures are counted against the address and logged.
+async fn caller(
+    hub: &Arc<Hub>,
+    client: IpAddr,
+    headers: HeaderMap,
+) -> Result<(User, DeviceId), Refusal> {
+    hub.guard.admit(client)?;
     let hub = hub.clone();
-    tokio::task::spawn_blocking(move || hub.authenticate(&headers))
-        .await
-        .unwrap_or_else(|_| {
-            Err(Refusal::new(
-                StatusCode::INTERNAL_SERVER_ERROR,
-                "internal error",
-            ))
+    tokio::task::spawn_blocking(move || {
+        hub.authenticate(&headers).inspect_err(|r| {
+            if r.status == StatusCode::UNAUTHORIZED {
+                hub.guard.failed(
+                    client,
+                    Event::AuthFailed {
+                        client,
+                        reason: r.reason.clone(),
+                    },
+                );
+            }
         })
+    })
+    .await
+    .unwrap_or_else(|_| {
+        Err(Refusal::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal error",
+        ))
+    })
 }
 
-async fn login(State(hub): State<Arc<Hub>>, body: Body) -> Response {
+async fn login(
+    State(hub): State<Arc<Hub>>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    body: Body,
+) -> Response {
+    if let Err(r) = hub.guard.admit(client) {
+        return r.into_response();
+    }
     let body = match read_body(body, protocol::MAX_SMALL_BODY).await {
         Ok(b) => b,
         Err(r) => return r.into_response(),
     };
     blocking(move || {
-        hub.login(protocol::decode_limited(
-            &body,
-            protocol::MAX_SMALL_BODY as u64,
-        )?)
+        let req: LoginRequest = protocol::decode_limited(&body, protocol::MAX_SMALL_BODY as u64)?;
+        let device = req.device;
+        match hub.login(req) {
+            Ok(answer) => {
+                hub.guard.log.record(Event::Enrolled {
+                    client,
+                    user: answer.user.clone(),
+                    device,
+                });
+                Ok(answer)
+            }
+            Err(r) => {
+                if r.status == StatusCode::UNAUTHORIZED {
+                    hub.guard.failed(
+                        client,
+                        Event::LoginFailed {
+                            client,
+                            reason: r.reason.clone(),
+                        },
+                    );
+                }
+                Err(r)
+            }
+        }
     })
     .await
 }
 
-async fn push(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Body) -> Response {
-    let (user, device) = match caller(&hub, headers).await {
+async fn push(
+    State(hub): State<Arc<Hub>>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (user, device) = match caller(&hub, client, headers).await {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
@@ -353,13 +453,37 @@ async fn push(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Body) -> Re
                 ),
             ));
         }
-        hub.push(&user, device, req)
+        let name = user.name.clone();
+        hub.push(&user, device, req).inspect_err(|r| {
+            hub.guard.log.record(Event::Refused {
+                client,
+                user: name,
+                status: r.status.as_u16(),
+                what: refusal_kind(r.status).into(),
+            })
+        })
     })
     .await
 }
 
-async fn pull(State(hub): State<Arc<Hub>>, headers: HeaderMap, body: Body) -> Response {
-    let (user, device) = match caller(&hub, headers).await {
+/// A refusal's kind for the security log (its text may name records).
+fn refusal_kind(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::FORBIDDEN => "out of scope, or another's author or device",
+        StatusCode::UNPROCESSABLE_ENTITY => "an op failed validation",
+        StatusCode::PAYLOAD_TOO_LARGE => "too large",
+        StatusCode::BAD_REQUEST => "malformed, or stamped ahead of the clock",
+        _ => "other",
+    }
+}
+
+async fn pull(
+    State(hub): State<Arc<Hub>>,
+    Extension(ClientAddr(client)): Extension<ClientAddr>,
+    headers: HeaderMap,
+    body: Body,
+) -> Response {
+    let (user, device) = match caller(&hub, client, headers).await {
         Ok(c) => c,
         Err(r) => return r.into_response(),
     };
@@ -419,12 +543,14 @@ pub fn serve(
     hub: Hub,
     listen: std::net::SocketAddr,
     tls: Option<Arc<rustls::ServerConfig>>,
+    limits: super::conn::Limits,
     data_dir: &std::path::Path,
 ) -> std::io::Result<()> {
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()?;
     let hub = Arc::new(hub);
+    let limits = limits.fitted_to_this_process();
     runtime.block_on(async move {
         super::admin::serve_socket(data_dir, hub.clone()).await?;
         let tcp = tokio::net::TcpListener::bind(listen).await?;
@@ -439,16 +565,10 @@ pub fn serve(
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
             }
         };
-        let app = router(hub);
-        let served = match tls {
-            Some(config) => {
-                axum::serve(super::tls::TlsListener::new(tcp, config)?, app)
-                    .with_graceful_shutdown(shutdown)
-                    .await
-            }
-            None => axum::serve(tcp, app).with_graceful_shutdown(shutdown).await,
-        };
+        let app = router(hub.clone());
+        let tls = tls.map(tokio_rustls::TlsAcceptor::from);
+        super::conn::serve(tcp, tls, app, limits, hub.guard.log.clone(), shutdown).await;
         let _ = std::fs::remove_file(data_dir.join(super::admin::SOCKET_FILE));
-        served
+        Ok(())
     })
 }
