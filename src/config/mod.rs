@@ -145,6 +145,151 @@ pub enum ConfigError {
     Parse { path: PathBuf, message: String },
 }
 
+/// The largest settings file read (config, keymap): far more than any real one.
+pub const MAX_SETTINGS_FILE: u64 = 1024 * 1024;
+
+/// Reads a settings file, which must be a regular file of at most
+/// [`MAX_SETTINGS_FILE`] bytes. Opened without blocking, so a FIFO or a device
+/// named by mistake (or malice) is refused at once instead of hanging the
+/// workbench on a blank screen.
+pub fn read_settings_file(path: &Path) -> std::io::Result<String> {
+    use std::io::Read;
+    use std::os::unix::fs::OpenOptionsExt;
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(path)?;
+    let meta = file.metadata()?;
+    if !meta.is_file() {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            "not a regular file",
+        ));
+    }
+    if meta.len() > MAX_SETTINGS_FILE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidInput,
+            format!("larger than {MAX_SETTINGS_FILE} bytes"),
+        ));
+    }
+    let mut text = String::new();
+    file.take(MAX_SETTINGS_FILE + 1).read_to_string(&mut text)?;
+    Ok(text)
+}
+
+/// One setting's allowed values, checked when the file is loaded
+/// (docs/configuration.md lists them).
+struct Range {
+    table: &'static str,
+    key: &'static str,
+    min: f64,
+    max: f64,
+}
+
+const fn range(table: &'static str, key: &'static str, min: f64, max: f64) -> Range {
+    Range {
+        table,
+        key,
+        min,
+        max,
+    }
+}
+
+const RANGES: &[Range] = &[
+    range("cohort", "send_upper_age", 18.0, 25.0),
+    range("risk", "red_at", 1.0, 100.0),
+    range("risk", "amber_at", 1.0, 100.0),
+    range("risk", "review_days_red", 1.0, 366.0),
+    range("risk", "review_days_amber", 1.0, 366.0),
+    range("risk", "review_days_green", 1.0, 366.0),
+    range("currency", "employment_months", 1.0, 24.0),
+    range("currency", "neet_months", 1.0, 24.0),
+    range("currency", "other_months", 1.0, 24.0),
+    range("currency", "neet_target_days", 1.0, 366.0),
+    range("currency", "follow_up_months", 1.0, 24.0),
+    range("targets", "neet_percent", 0.0, 100.0),
+    range("targets", "not_known_percent", 0.0, 100.0),
+    range("targets", "participation_percent", 0.0, 100.0),
+    range("ui", "idle_lock_minutes", 0.0, 1440.0),
+    range("ui", "sync_minutes", 0.0, 1440.0),
+];
+
+/// The most a risk factor's weight, or a group's NEET target, may be.
+const MAX_WEIGHT: u8 = 20;
+const MAX_GROUP_TARGET: u32 = 100_000;
+
+impl Config {
+    fn values(&self) -> [f64; 16] {
+        let (c, r, cur, t, ui) = (
+            &self.cohort,
+            &self.risk,
+            &self.currency,
+            &self.targets,
+            &self.ui,
+        );
+        [
+            c.send_upper_age as f64,
+            r.red_at as f64,
+            r.amber_at as f64,
+            r.review_days_red as f64,
+            r.review_days_amber as f64,
+            r.review_days_green as f64,
+            cur.employment_months as f64,
+            cur.neet_months as f64,
+            cur.other_months as f64,
+            cur.neet_target_days as f64,
+            cur.follow_up_months as f64,
+            t.neet_percent,
+            t.not_known_percent,
+            t.participation_percent,
+            ui.idle_lock_minutes as f64,
+            ui.sync_minutes as f64,
+        ]
+    }
+
+    /// Every setting within its range; the error names the line and the key.
+    fn check_ranges(&self, text: &str) -> Result<(), String> {
+        let line_of = |key: &str| {
+            text.lines()
+                .position(|l| {
+                    l.trim_start()
+                        .strip_prefix(key)
+                        .is_some_and(|r| r.trim_start().starts_with('='))
+                })
+                .map_or(0, |i| i + 1)
+        };
+        for (r, v) in RANGES.iter().zip(self.values()) {
+            if !(v.is_finite() && v >= r.min && v <= r.max) {
+                return Err(format!(
+                    "line {}: {}.{} = {v} is out of range ({} to {})",
+                    line_of(r.key),
+                    r.table,
+                    r.key,
+                    r.min,
+                    r.max
+                ));
+            }
+        }
+        for (factor, w) in &self.risk.weights {
+            if *w > MAX_WEIGHT {
+                return Err(format!(
+                    "line {}: risk weight {factor:?} = {w} is out of range (0 to {MAX_WEIGHT})",
+                    line_of("weights")
+                ));
+            }
+        }
+        for (group, n) in &self.targets.group_neet {
+            if *n > MAX_GROUP_TARGET {
+                return Err(format!(
+                    "line {}: targets.group_neet.{group} = {n} is out of range (0 to {MAX_GROUP_TARGET})",
+                    line_of(group)
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
 pub fn default_path() -> Option<PathBuf> {
     dirs::config_dir().map(|d| d.join("caseload").join("config.toml"))
 }
@@ -160,7 +305,7 @@ impl Config {
                 _ => return Ok(Config::default()),
             },
         };
-        let text = std::fs::read_to_string(&path).map_err(|source| ConfigError::Read {
+        let text = read_settings_file(&path).map_err(|source| ConfigError::Read {
             path: path.clone(),
             source,
         })?;
@@ -170,6 +315,7 @@ impl Config {
     /// Parses config text; the error names the line and the problem.
     pub fn parse(text: &str) -> Result<Config, String> {
         let config = Self::parse_toml(text)?;
+        config.check_ranges(text)?;
         let groups: Vec<&str> = crate::report::VulnerableGroup::ALL
             .iter()
             .map(|g| g.key())
@@ -257,5 +403,56 @@ mod tests {
         );
         let err = Config::parse("[risk]\nred_at = 2\namber_at = 5\n").unwrap_err();
         assert!(err.contains("amber_at"), "{err}");
+    }
+
+    #[test]
+    fn every_setting_has_a_range_checked_at_load() {
+        for (text, line, key) in [
+            (
+                "[currency]\nneet_target_days = 4294967295\n",
+                2,
+                "currency.neet_target_days",
+            ),
+            (
+                "[risk]\n\nreview_days_red = 100000\n",
+                3,
+                "risk.review_days_red",
+            ),
+            ("[ui]\nsync_minutes = 99999\n", 2, "ui.sync_minutes"),
+            ("[targets]\nneet_percent = nan\n", 2, "targets.neet_percent"),
+            (
+                "[targets]\nneet_percent = -1.0\n",
+                2,
+                "targets.neet_percent",
+            ),
+            (
+                "[cohort]\nsend_upper_age = 99\n",
+                2,
+                "cohort.send_upper_age",
+            ),
+        ] {
+            let err = Config::parse(text).unwrap_err();
+            assert!(
+                err.starts_with(&format!("line {line}: {key}")),
+                "{text}: {err}"
+            );
+            assert!(err.contains("out of range"), "{err}");
+        }
+        let err = Config::parse("[risk]\nweights = { FreeSchoolMeals = 200 }\n").unwrap_err();
+        assert!(err.contains("out of range"), "{err}");
+    }
+
+    #[test]
+    fn only_regular_files_are_read() {
+        let dir = tempfile::tempdir().unwrap();
+        let fifo = dir.path().join("config.toml");
+        let c = std::ffi::CString::new(fifo.to_str().unwrap()).unwrap();
+        // SAFETY: mkfifo reads the path it is given.
+        assert_eq!(unsafe { libc::mkfifo(c.as_ptr(), 0o600) }, 0);
+        let started = std::time::Instant::now();
+        let err = Config::load(Some(&fifo)).unwrap_err().to_string();
+        assert!(err.contains("not a regular file"), "{err}");
+        assert!(started.elapsed() < std::time::Duration::from_secs(1));
+        assert!(Config::load(Some(dir.path())).is_err(), "a directory");
     }
 }

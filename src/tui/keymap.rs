@@ -314,7 +314,7 @@ impl Keymap {
         let (base, mut errors) = match choice {
             "default" => (Ok(Self::builtin_default()), Vec::new()),
             "vim" => (Keymap::parse(VIM, "keymaps/vim.toml"), Vec::new()),
-            path => match std::fs::read_to_string(path) {
+            path => match crate::config::read_settings_file(std::path::Path::new(path)) {
                 Ok(text) => (Keymap::parse(&text, path), Vec::new()),
                 Err(e) => (
                     Err(vec![KeymapError {
@@ -335,7 +335,7 @@ impl Keymap {
         };
         if let Some(path) = overrides {
             let name = path.display().to_string();
-            match std::fs::read_to_string(path)
+            match crate::config::read_settings_file(path)
                 .map_err(|e| {
                     vec![KeymapError {
                         file: name.clone(),
