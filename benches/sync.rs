@@ -422,6 +422,7 @@ fn in_process(data: &Path, batch: usize, pushes: usize) -> String {
         max_clock_skew_millis: 300_000,
         clock: caseload::clock::Clock::system(),
         guard: Default::default(),
+        pull_page_bytes: caseload::sync::protocol::PULL_PAGE_BYTES,
     });
     let user = User {
         name: "admin".into(),

@@ -238,9 +238,13 @@ fn nothing_large_is_read_or_inflated_before_the_caller_is_known() {
     let (code, why) = post(&hub.url, "/v1/login", None, &small_bomb);
     assert_eq!(code, 400, "{why}");
     assert!(why.contains("larger than 4096 bytes"), "{why}");
-    // Push and pull bodies are not read at all without a credential.
-    let (code, _) = post(&hub.url, "/v1/push", Some("forged"), &bomb);
-    assert_eq!(code, 401);
+    // Push and pull bodies are not read at all without a credential: the
+    // answer (401) may come while the client is still sending, and close it.
+    let (code, why) = post(&hub.url, "/v1/push", Some("forged"), &bomb);
+    assert!(
+        code == 401 || (code == 0 && (why.contains("Broken pipe") || why.contains("reset"))),
+        "{code} {why}"
+    );
     let after = peak_rss_kb(hub.child.id());
     eprintln!(
         "hub peak memory: {} MB before, {} MB after 16 login bombs and a forged push",
@@ -604,7 +608,10 @@ fn guessing_is_slowed_logged_and_shown_by_hub_audit() {
         } else {
             (
                 "/v1/pull",
-                protocol::encode(&caseload::sync::protocol::PullRequest { after: 0 }),
+                protocol::encode(&caseload::sync::protocol::PullRequest {
+                    after: 0,
+                    ..Default::default()
+                }),
             )
         };
         let code = post_from(

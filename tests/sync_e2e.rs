@@ -384,6 +384,7 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
         max_clock_skew_millis: 300_000,
         clock: caseload::clock::Clock::system(),
         guard: Default::default(),
+        pull_page_bytes: caseload::sync::protocol::PULL_PAGE_BYTES,
     };
     let smith = User {
         name: "j.smith".into(),
@@ -406,10 +407,28 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
     };
     hub.push(&smith, pushing, PushRequest { ops }).unwrap();
     let device = caseload::domain::DeviceId::random();
-    let first = hub.pull(&smith, device, PullRequest { after: 0 }).unwrap();
+    let first = hub
+        .pull(
+            &smith,
+            device,
+            PullRequest {
+                after: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(first.ops.len(), 2);
     // The device died before storing it: it asks again from its old cursor.
-    let again = hub.pull(&smith, device, PullRequest { after: 0 }).unwrap();
+    let again = hub
+        .pull(
+            &smith,
+            device,
+            PullRequest {
+                after: 0,
+                ..Default::default()
+            },
+        )
+        .unwrap();
     assert_eq!(again.ops.len(), 2, "the history is sent again");
     // Once stored (the cursor moves on), only new ops come.
     let next = hub
@@ -418,6 +437,7 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
             device,
             PullRequest {
                 after: again.cursor,
+                ..Default::default()
             },
         )
         .unwrap();
@@ -442,7 +462,14 @@ fn a_device_that_dies_before_storing_a_pull_gets_the_history_again() {
     )
     .unwrap();
     let gone = hub
-        .pull(&smith, device, PullRequest { after: next.cursor })
+        .pull(
+            &smith,
+            device,
+            PullRequest {
+                after: next.cursor,
+                ..Default::default()
+            },
+        )
         .unwrap();
     assert_eq!(gone.left_scope, vec![id]);
     assert!(

@@ -104,6 +104,8 @@ struct Device {
     user: User,
     id: DeviceId,
     cursor: u64,
+    /// The highest hub seq of its own pushes it recorded (no echo up to here).
+    own_through: u64,
     cut_off: bool,
     answers: Vec<PullResponse>,
 }
@@ -151,13 +153,22 @@ fn push(hub: &Hub, d: &mut Device, chunk: usize, shuffle: u64, twice: bool, lose
         if !lose {
             let keys: Vec<_> = part.iter().map(|(k, _)| k.clone()).collect();
             d.replica.store().ack_outbox(&keys).unwrap();
+            d.own_through = first.seqs.iter().copied().fold(d.own_through, u64::max);
         }
     }
 }
 
 fn pull(hub: &Hub, d: &mut Device, lose: bool, replay_stale: bool) {
     let answer = hub
-        .pull(&d.user, d.id, PullRequest { after: d.cursor })
+        .pull(
+            &d.user,
+            d.id,
+            PullRequest {
+                after: d.cursor,
+                own_through: d.own_through,
+                page: None,
+            },
+        )
         .unwrap();
     if replay_stale && let Some(old) = d.answers.first() {
         store_pulled(&mut d.replica, old).unwrap();
@@ -177,6 +188,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
         max_clock_skew_millis: 300_000,
         clock: caseload::clock::Clock::system(),
         guard: Default::default(),
+        pull_page_bytes: caseload::sync::protocol::PULL_PAGE_BYTES,
     };
     let mut devices: Vec<Device> = (0..DEVICES)
         .map(|i| {
@@ -194,6 +206,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 replica,
                 user,
                 cursor: 0,
+                own_through: 0,
                 cut_off: false,
                 answers: Vec::new(),
             }

@@ -336,6 +336,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             max_clock_skew_secs,
             max_connections,
             max_connections_per_client,
+            pull_page_bytes,
         })) => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
@@ -361,6 +362,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 store,
                 max_clock_skew_millis: max_clock_skew_secs * 1000,
                 clock: super::clock()?,
+                pull_page_bytes: pull_page_bytes.max(1),
                 guard: crate::hub::server::Guard {
                     log: std::sync::Arc::new(crate::hub::audit::SecurityLog::open(&data).map_err(
                         |e| {
@@ -422,6 +424,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 return Ok(());
             }
             let r = crate::sync::client::sync(&mut replica)?;
+            if r.restored {
+                outln!(
+                    "this store is older than what it last synced (restored from a backup?): the hub sent everything you may see again"
+                );
+            }
             outln!(
                 "synced: {} sent, {} received, {} no longer in your caseload",
                 r.pushed,

@@ -180,6 +180,9 @@ pub enum HubCommand {
         /// Connections open at once from one address
         #[arg(long, default_value_t = 256)]
         max_connections_per_client: usize,
+        /// The most op bytes in one pull response; larger pulls come in pages
+        #[arg(long, default_value_t = crate::sync::protocol::PULL_PAGE_BYTES)]
+        pull_page_bytes: usize,
     },
     /// Hub users and their enrolment tokens
     #[command(subcommand)]

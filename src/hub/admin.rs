@@ -131,6 +131,20 @@ fn frame_len(header: [u8; 4]) -> Result<usize> {
     Ok(len)
 }
 
+/// Reads one admin call frame (length prefix and postcard body) as the socket
+/// does, without executing it: the untrusted-bytes half, for the fuzz target.
+pub fn check_call_frame(frame: &[u8]) -> Result<(), String> {
+    let header: [u8; 4] = frame
+        .get(..4)
+        .and_then(|h| h.try_into().ok())
+        .ok_or("short header")?;
+    let len = frame_len(header).map_err(|e| e.to_string())?;
+    let body = frame.get(4..4 + len).ok_or("short body")?;
+    postcard::from_bytes::<Call>(body)
+        .map(|_| ())
+        .map_err(|e| e.to_string())
+}
+
 /// Serves the admin socket until the runtime stops. Removes a stale socket
 /// file first (the data directory's lock shows no other hub holds it).
 pub async fn serve_socket(

@@ -5,12 +5,15 @@
 use super::audit::{Event, FailureLimiter, SecurityLog};
 use super::conn::{BODY_TIMEOUT, ClientAddr, SMALL_BODY_TIMEOUT};
 use super::scope::can_see;
-use super::store::{Credential, CredentialKind, HubStore, PendingDelivery, SledHubStore};
+use super::store::{
+    Credential, CredentialKind, Delivery, HubStore, PendingDelivery, Received, SledHubStore,
+};
 use super::users::{self, Role, User};
 use crate::clock::Clock;
 use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
 use crate::sync::protocol::{
-    self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+    self, LoginRequest, LoginResponse, PageToken, PullRequest, PullResponse, PushRequest,
+    PushResponse,
 };
 use axum::body::{Body, Bytes};
 use axum::extract::{DefaultBodyLimit, State};
@@ -69,6 +72,9 @@ pub struct Hub {
     pub clock: Clock,
     /// The security log and the brake on failed authentication.
     pub guard: Guard,
+    /// The most op bytes one pull response holds ([`PULL_PAGE_BYTES`] unless
+    /// a test or a slow link wants smaller pages).
+    pub pull_page_bytes: usize,
 }
 
 /// What the hub records of attacks and how it slows them (`audit.rs`).
@@ -260,21 +266,16 @@ impl Hub {
         Ok(PushResponse { seqs })
     }
 
+    /// One page of what `device` may see and does not hold yet: the whole
+    /// history of anyone newly in scope, then new ops of everyone else in
+    /// scope (its own only past `own_through`), within `pull_page_bytes`.
     pub fn pull(
         &self,
         user: &User,
         device: DeviceId,
         req: PullRequest,
     ) -> Result<PullResponse, Refusal> {
-        let cursor = self.store.last_seq()?;
         let mut delivery = self.store.delivery(device)?.unwrap_or_default();
-        // The device's cursor shows whether it stored the last response.
-        if let Some(p) = delivery.pending.take()
-            && req.after >= p.cursor
-        {
-            delivery.delivered.extend(p.newly);
-            delivery.delivered.retain(|id| !p.left.contains(id));
-        }
         let lists = self.store.lists()?;
         let visible: BTreeSet<PersonId> = self
             .store
@@ -283,41 +284,198 @@ impl Hub {
             .filter(|s| can_see(user, s, &lists))
             .map(|s| s.id)
             .collect();
-        let newly: BTreeSet<PersonId> = visible.difference(&delivery.delivered).copied().collect();
-        let left: BTreeSet<PersonId> = delivery.delivered.difference(&visible).copied().collect();
-        let mut received = Vec::new();
-        for id in &newly {
-            received.extend(
-                self.store
-                    .history(*id)?
-                    .into_iter()
-                    .filter(|r| r.seq <= cursor),
-            );
-        }
-        received.extend(
-            self.store
-                .since(req.after, usize::MAX)?
-                .into_iter()
-                .filter(|r| {
-                    r.seq <= cursor
-                        && visible.contains(&r.op.person)
-                        && !newly.contains(&r.op.person)
-                        // The device wrote it, so it holds it: no echo.
-                        && r.op.device != device
-                }),
-        );
-        received.sort_by_key(|r| r.seq);
-        delivery.pending = Some(PendingDelivery {
-            cursor,
-            newly,
-            left: left.clone(),
+        let going_on = req.page.filter(|t| {
+            delivery
+                .pending
+                .as_ref()
+                .is_some_and(|p| p.cursor == t.cursor)
         });
-        self.store.put_delivery(device, &delivery)?;
+        let (token, restored) = match going_on {
+            Some(t) => (t, false),
+            None => {
+                let restored = self.start_pull(&mut delivery, &visible, req.after)?;
+                self.store.put_delivery(device, &delivery)?;
+                let cursor = delivery.pending.as_ref().map_or(0, |p| p.cursor);
+                let first = PageToken {
+                    cursor,
+                    histories: true,
+                    person: None,
+                    seq: 0,
+                };
+                (first, restored)
+            }
+        };
+        let Some(pending) = delivery.pending.as_ref() else {
+            return Err(Refusal::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the pull under way was lost",
+            ));
+        };
+        let mut page = Page::new(self.pull_page_bytes);
+        // The device holds what it pushed up to `own_through`: no echo. Past
+        // it (a store restored from an older backup) its own ops come back.
+        let held = |r: &Received| r.op.device == device && r.seq <= req.own_through;
+        let mut next = if token.histories {
+            self.page_histories(&mut page, pending, token, held)?
+        } else {
+            None
+        };
+        if next.is_none() {
+            let from = if token.histories {
+                req.after
+            } else {
+                token.seq
+            };
+            next = self.page_since(&mut page, token.cursor, from, |r| {
+                visible.contains(&r.op.person) && !pending.newly.contains(&r.op.person) && !held(r)
+            })?;
+        }
         Ok(PullResponse {
-            ops: received.into_iter().map(|r| r.op).collect(),
-            cursor,
-            left_scope: left.into_iter().collect(),
+            ops: page.ops,
+            cursor: token.cursor,
+            left_scope: if next.is_none() {
+                pending.left.iter().copied().collect()
+            } else {
+                Vec::new()
+            },
+            next,
+            restored,
         })
+    }
+
+    /// Begins a new pull: counts the last one delivered if the device's cursor
+    /// shows it stored it, notices a store that went back in time (and then
+    /// sends everything again), and fixes what this pull will send.
+    fn start_pull(
+        &self,
+        delivery: &mut Delivery,
+        visible: &BTreeSet<PersonId>,
+        after: u64,
+    ) -> Result<bool, Refusal> {
+        if let Some(p) = delivery.pending.take()
+            && after >= p.cursor
+        {
+            delivery.delivered.extend(p.newly);
+            delivery.delivered.retain(|id| !p.left.contains(id));
+        }
+        let restored = after < delivery.confirmed;
+        if restored {
+            delivery.delivered.clear();
+        }
+        delivery.confirmed = delivery.confirmed.max(after);
+        let newly = visible.difference(&delivery.delivered).copied().collect();
+        let left = delivery.delivered.difference(visible).copied().collect();
+        delivery.pending = Some(PendingDelivery {
+            cursor: self.store.last_seq()?,
+            newly,
+            left,
+        });
+        Ok(restored)
+    }
+
+    /// Whole histories of the people newly in scope, from the token on.
+    fn page_histories(
+        &self,
+        page: &mut Page,
+        pending: &PendingDelivery,
+        token: PageToken,
+        held: impl Fn(&Received) -> bool,
+    ) -> Result<Option<PageToken>, Refusal> {
+        let people = match token.person {
+            Some(p) => pending.newly.range(p..),
+            None => pending.newly.range(..),
+        };
+        for id in people {
+            let sent_upto = if token.person == Some(*id) {
+                token.seq
+            } else {
+                0
+            };
+            let mut history = self.store.history(*id)?;
+            history.sort_by_key(|r| r.seq);
+            let mut last = sent_upto;
+            for r in history
+                .into_iter()
+                .filter(|r| r.seq > sent_upto && r.seq <= token.cursor)
+            {
+                if held(&r) {
+                    last = r.seq;
+                    continue;
+                }
+                if !page.add(r.op) {
+                    return Ok(Some(PageToken {
+                        person: Some(*id),
+                        seq: last,
+                        ..token
+                    }));
+                }
+                last = r.seq;
+            }
+        }
+        Ok(None)
+    }
+
+    /// New ops after `from` up to `cursor` that `wanted` keeps, in hub order.
+    fn page_since(
+        &self,
+        page: &mut Page,
+        cursor: u64,
+        from: u64,
+        wanted: impl Fn(&Received) -> bool,
+    ) -> Result<Option<PageToken>, Refusal> {
+        const CHUNK: usize = 1000;
+        let mut last = from;
+        loop {
+            let chunk = self.store.since(last, CHUNK)?;
+            let done = chunk.len() < CHUNK;
+            for r in chunk {
+                if r.seq > cursor {
+                    return Ok(None);
+                }
+                let seq = r.seq;
+                if wanted(&r) && !page.add(r.op) {
+                    return Ok(Some(PageToken {
+                        cursor,
+                        histories: false,
+                        person: None,
+                        seq: last,
+                    }));
+                }
+                last = seq;
+            }
+            if done {
+                return Ok(None);
+            }
+        }
+    }
+}
+
+/// One pull response's ops, within a byte budget (a single larger op still
+/// goes, alone).
+struct Page {
+    ops: Vec<Op>,
+    bytes: usize,
+    budget: usize,
+}
+
+impl Page {
+    fn new(budget: usize) -> Page {
+        Page {
+            ops: Vec::new(),
+            bytes: 0,
+            budget,
+        }
+    }
+
+    /// Adds an op if it fits; false (and nothing added) if the page is full.
+    fn add(&mut self, op: Op) -> bool {
+        let size = postcard::experimental::serialized_size(&op).unwrap_or(0);
+        if !self.ops.is_empty() && self.bytes + size > self.budget {
+            return false;
+        }
+        self.bytes += size;
+        self.ops.push(op);
+        true
     }
 }
 

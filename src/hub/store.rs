@@ -64,6 +64,17 @@ pub enum CredentialKind {
 pub struct Delivery {
     pub delivered: std::collections::BTreeSet<PersonId>,
     pub pending: Option<PendingDelivery>,
+    /// The highest cursor the device has shown it stored. A pull from before
+    /// it means the device's store went back in time (a restored backup, a
+    /// rollback): everything is sent again.
+    pub confirmed: u64,
+}
+
+/// [`Delivery`] as hubs stored it before `confirmed` (read, never written).
+#[derive(Deserialize)]
+struct DeliveryBeforeConfirmed {
+    delivered: std::collections::BTreeSet<PersonId>,
+    pending: Option<PendingDelivery>,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
@@ -681,10 +692,20 @@ impl HubData {
     }
 
     fn delivery(&self, device: DeviceId) -> Result<Option<Delivery>> {
-        self.devices
-            .get(device.as_bytes())?
-            .map(|v| self.unseal("devices", device.as_bytes(), &v))
-            .transpose()
+        let Some(v) = self.devices.get(device.as_bytes())? else {
+            return Ok(None);
+        };
+        self.unseal("devices", device.as_bytes(), &v)
+            .or_else(|e| {
+                self.unseal::<DeliveryBeforeConfirmed>("devices", device.as_bytes(), &v)
+                    .map(|old| Delivery {
+                        delivered: old.delivered,
+                        pending: old.pending,
+                        confirmed: 0,
+                    })
+                    .map_err(|_| e)
+            })
+            .map(Some)
     }
 
     fn put_delivery(&self, device: DeviceId, delivery: &Delivery) -> Result<()> {

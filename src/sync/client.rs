@@ -15,6 +15,21 @@ use std::io::Read;
 use std::time::Duration;
 
 const META_HUB: &str = "hub";
+/// Where a sync stands beyond the cursor; kept apart from [`HubLink`] so links
+/// stored by earlier versions still read.
+const META_PROGRESS: &str = "hub-progress";
+
+/// A sync's progress, held sealed in the store's meta tree.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct SyncProgress {
+    /// The highest sequence number the hub gave an op this store pushed (see
+    /// [`PullRequest::own_through`]). A restored backup holds its own, older
+    /// value, which is what gets its later pushes sent back to it.
+    pub own_through: u64,
+    /// The next page of a pull under way: an interrupted first sync resumes
+    /// here instead of starting again.
+    pub page: Option<protocol::PageToken>,
+}
 
 /// The link to a hub, held sealed in the store's meta tree.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -231,26 +246,39 @@ pub struct SyncReport {
     pub pushed: usize,
     pub pulled: usize,
     pub removed: usize,
+    /// More pages wait at the hub: sync again (at once).
+    pub more: bool,
+    /// The hub saw this store had gone back in time (restored from a backup)
+    /// and is sending everything again.
+    pub restored: bool,
 }
 
 /// What one sync sends: read from the store quickly, so the network part can
 /// run away from it (the workbench does it on a worker thread).
 pub struct Outgoing {
     link: HubLink,
+    progress: SyncProgress,
     outbox: Vec<(Vec<u8>, crate::domain::Op)>,
 }
 
 /// What came back: applied to the store by `finish`.
 pub struct Incoming {
     link: HubLink,
+    progress: SyncProgress,
     pushed: Vec<Vec<u8>>,
+    /// The highest sequence number the hub gave what was pushed.
+    pushed_through: u64,
     pulled: PullResponse,
 }
 
-/// Step 1 (needs the store): the link and the outbox.
+/// Step 1 (needs the store): the link, the progress and the outbox.
 pub fn prepare(replica: &Replica) -> Result<Outgoing, SyncError> {
     Ok(Outgoing {
         link: link(replica)?.ok_or(SyncError::NotLoggedIn)?,
+        progress: replica
+            .store()
+            .meta::<SyncProgress>(META_PROGRESS)?
+            .unwrap_or_default(),
         outbox: replica.store().outbox_entries()?,
     })
 }
@@ -259,18 +287,24 @@ pub fn prepare(replica: &Replica) -> Result<Outgoing, SyncError> {
 /// repeat: pushes are idempotent by op id, and a pull is only counted once a
 /// later pull shows its cursor was stored.
 pub fn exchange(out: Outgoing) -> Result<Incoming, SyncError> {
-    let Outgoing { link, outbox } = out;
+    let Outgoing {
+        link,
+        progress,
+        outbox,
+    } = out;
     let agent = agent(link.ca_pem.as_deref())?;
     let mut pushed = Vec::with_capacity(outbox.len());
+    let mut pushed_through = 0;
     for chunk in outbox.chunks(protocol::PUSH_BATCH) {
         let ops = chunk.iter().map(|(_, op)| op.clone()).collect();
-        let _: PushResponse = call(
+        let answer: PushResponse = call(
             &agent,
             &link.url,
             "push",
             Some(&link.device_token),
             &PushRequest { ops },
         )?;
+        pushed_through = answer.seqs.iter().copied().fold(pushed_through, u64::max);
         pushed.extend(chunk.iter().map(|(k, _)| k.clone()));
     }
     let pulled: PullResponse = call(
@@ -278,32 +312,48 @@ pub fn exchange(out: Outgoing) -> Result<Incoming, SyncError> {
         &link.url,
         "pull",
         Some(&link.device_token),
-        &PullRequest { after: link.cursor },
+        &PullRequest {
+            after: link.cursor,
+            own_through: progress.own_through.max(pushed_through),
+            page: progress.page,
+        },
     )?;
     Ok(Incoming {
         link,
+        progress,
         pushed,
+        pushed_through,
         pulled,
     })
 }
 
 /// Step 3 (needs the store): clears what the hub acknowledged, stores what it
-/// sent, removes people out of scope, and only then moves the cursor.
+/// sent, removes people out of scope, and only then moves the cursor (after
+/// the last page; before it, the next page's token).
 pub fn finish(replica: &mut Replica, incoming: Incoming) -> Result<SyncReport, SyncError> {
     let Incoming {
         mut link,
+        mut progress,
         pushed,
+        pushed_through,
         pulled,
     } = incoming;
     replica.store().ack_outbox(&pushed)?;
+    progress.own_through = progress.own_through.max(pushed_through);
     let removed = store_pulled(replica, &pulled)?;
-    link.cursor = pulled.cursor;
+    progress.page = pulled.next;
+    if pulled.next.is_none() {
+        link.cursor = pulled.cursor;
+    }
     link.last_sync_millis = Some(replica.clock().now_millis());
+    replica.store().put_meta(META_PROGRESS, &progress)?;
     replica.store().put_meta(META_HUB, &link)?;
     Ok(SyncReport {
         pushed: pushed.len(),
         pulled: pulled.ops.len(),
         removed,
+        more: pulled.next.is_some(),
+        restored: pulled.restored,
     })
 }
 
@@ -326,10 +376,21 @@ pub fn store_pulled(replica: &mut Replica, pulled: &PullResponse) -> Result<usiz
     Ok(removed)
 }
 
-/// One whole sync, in the calling thread.
+/// One whole sync, in the calling thread: every page, each stored as it
+/// arrives (so memory stays bounded and an interruption loses no page).
 pub fn sync(replica: &mut Replica) -> Result<SyncReport, SyncError> {
-    let incoming = exchange(prepare(replica)?)?;
-    finish(replica, incoming)
+    let mut total = SyncReport::default();
+    loop {
+        let incoming = exchange(prepare(replica)?)?;
+        let page = finish(replica, incoming)?;
+        total.pushed += page.pushed;
+        total.pulled += page.pulled;
+        total.removed += page.removed;
+        total.restored |= page.restored;
+        if !page.more {
+            return Ok(total);
+        }
+    }
 }
 
 #[cfg(test)]

@@ -46,10 +46,31 @@ pub struct PushResponse {
     pub seqs: Vec<u64>,
 }
 
-#[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PullRequest {
     /// The cursor the device holds: everything up to here is stored there.
     pub after: u64,
+    /// The highest sequence number the hub gave an op this device pushed and
+    /// still holds. Its own ops up to here are not sent back (it has them);
+    /// later ones are, so a store restored from a backup gets back what it
+    /// pushed after the backup was taken.
+    pub own_through: u64,
+    /// The next page of a pull already under way (from the last response).
+    pub page: Option<PageToken>,
+}
+
+/// Where a paged pull goes on from. Opaque to the device: it sends back the
+/// one it was given.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PageToken {
+    /// The cursor the whole pull ends at (fixed by its first page).
+    pub cursor: u64,
+    /// Histories of people newly in scope (from `person` on), or new ops of
+    /// everyone else.
+    pub histories: bool,
+    pub person: Option<PersonId>,
+    /// Ops up to this sequence number (of `person`, or of the log) are sent.
+    pub seq: u64,
 }
 
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -57,11 +78,24 @@ pub struct PullResponse {
     /// Ops the device may see and does not have yet, in hub order: the whole
     /// history of anyone newly in scope, and new ops of everyone else in scope.
     pub ops: Vec<Op>,
-    /// The device's next cursor.
+    /// The device's next cursor, once every page is stored.
     pub cursor: u64,
-    /// People no longer in scope: remove once their local changes are pushed.
+    /// People no longer in scope: remove once their local changes are pushed
+    /// (on the last page).
     pub left_scope: Vec<PersonId>,
+    /// More to come: ask again with this token. Pages keep every response
+    /// within [`PULL_PAGE_BYTES`], so a first sync of any size needs bounded
+    /// memory on both sides, and an interrupted one resumes where it stopped.
+    pub next: Option<PageToken>,
+    /// The device asked from before a cursor it had already stored: its store
+    /// went back in time (restored, rolled back). Everything it may see is
+    /// being sent again.
+    pub restored: bool,
 }
+
+/// The most op bytes (postcard, before compression) one pull response holds,
+/// unless a single op is larger.
+pub const PULL_PAGE_BYTES: usize = 4 * 1024 * 1024;
 
 #[derive(Debug, thiserror::Error)]
 pub enum WireError {
@@ -107,10 +141,19 @@ mod tests {
 
     #[test]
     fn round_trip_and_garbage_is_an_error() {
-        let r = PullRequest { after: 42 };
+        let r = PullRequest {
+            after: 42,
+            ..Default::default()
+        };
         assert_eq!(decode::<PullRequest>(&encode(&r)).unwrap(), r);
         assert!(decode::<PullRequest>(b"not deflate").is_err());
-        assert!(decode::<PushRequest>(&encode(&PullRequest { after: 1 })).is_err());
+        assert!(
+            decode::<PushRequest>(&encode(&PullRequest {
+                after: 1,
+                ..Default::default()
+            }))
+            .is_err()
+        );
     }
 
     #[test]

@@ -126,7 +126,12 @@ impl SyncState {
         let outcome = match result.and_then(|incoming| client::finish(replica, incoming)) {
             Ok(report) => {
                 self.health = SyncHealth::Ready;
-                self.schedule(now, self.every);
+                if report.more {
+                    // The hub has more pages of this pull: fetch the next at once.
+                    self.next_due = Some(now);
+                } else {
+                    self.schedule(now, self.every);
+                }
                 SyncOutcome::Done(report)
             }
             Err(SyncError::Unreachable(_)) => {
