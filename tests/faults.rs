@@ -441,3 +441,85 @@ fn text_that_must_never_be_stored_is_refused_with_line_and_column() {
     assert_eq!(out.status.code(), Some(2), "{}", text(&out.stderr));
     assert!(text(&out.stderr).contains("note holds a control character"));
 }
+
+#[test]
+fn records_put_back_to_an_older_copy_are_found_by_doctor() {
+    let env = Env::new();
+    env.init();
+    std::fs::write(env.root.join("c.csv"), cohort(3)).unwrap();
+    assert!(
+        env.run(&["import", "cohort", env.root.join("c.csv").to_str().unwrap()])
+            .status
+            .success()
+    );
+    let id = text(&env.run(&["people"]).stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let contact = |note: &str| {
+        let out = env.run(&[
+            "contact",
+            &id,
+            "--channel",
+            "phone",
+            "--outcome",
+            "no-answer",
+            "--note",
+            note,
+        ]);
+        assert!(out.status.success(), "{}", text(&out.stderr));
+    };
+    contact("older");
+    let old = env.root.join("old");
+    copy_dir(&env.store(), &old);
+    contact("newer one");
+    contact("newer two");
+    // With sled alone and no key: every record but the clock and count is put
+    // back to the older copy's sealed values (ops, states, summaries, outbox).
+    {
+        let older = sled::open(old.join("db")).unwrap();
+        let current = sled::open(env.store().join("db")).unwrap();
+        for tree in ["ops", "people", "summaries", "outbox"] {
+            let (from, to) = (
+                older.open_tree(tree).unwrap(),
+                current.open_tree(tree).unwrap(),
+            );
+            to.clear().unwrap();
+            for item in from.iter() {
+                let (k, v) = item.unwrap();
+                to.insert(k, v).unwrap();
+            }
+        }
+        current.flush().unwrap();
+    }
+    let out = env.run(&["doctor"]);
+    let said = text(&out.stdout);
+    assert_eq!(out.status.code(), Some(5), "{said}");
+    assert!(
+        said.contains("rolled back: 6 changes were saved but 4 are here"),
+        "{said}"
+    );
+
+    // The meta tree put back too (clock and count): caught at unlock.
+    {
+        let older = sled::open(old.join("db")).unwrap();
+        let current = sled::open(env.store().join("db")).unwrap();
+        let (from, to) = (
+            older.open_tree("meta").unwrap(),
+            current.open_tree("meta").unwrap(),
+        );
+        for item in from.iter() {
+            let (k, v) = item.unwrap();
+            to.insert(k, v).unwrap();
+        }
+        current.flush().unwrap();
+    }
+    let out = env.run(&["people"]);
+    assert_eq!(out.status.code(), Some(5));
+    assert!(
+        text(&out.stderr).contains("the database has lost changes"),
+        "{}",
+        text(&out.stderr)
+    );
+}

@@ -910,6 +910,11 @@ fn doctor(dir: &Path, pass_file: Option<&Path>, json: bool) -> Result<(), CliErr
         if report.orphan_ops > 0 {
             outln!("{} ops belong to no stored person", report.orphan_ops);
         }
+        if let Some((saved, found)) = report.rolled_back {
+            outln!(
+                "rolled back: {saved} changes were saved but {found} are here (records were put back to an older copy, or lost); sync to fetch them from the hub again"
+            );
+        }
         for p in &report.permissions_fixed {
             outln!("tightened permissions of {}", p.display());
         }

@@ -175,7 +175,7 @@ pub struct SledHubStore {
 struct HubData {
     key: SecretKey,
     hash_key: SecretKey,
-    db: sled::Db,
+    db: crate::store::DurableDb,
     ops: sled::Tree,
     op_ids: sled::Tree,
     by_person: sled::Tree,
@@ -306,7 +306,7 @@ impl HubData {
 
     fn wait_durable(&self, mark: u64) -> Result<()> {
         self.group_commit
-            .wait_durable(mark, || self.db.flush().map(drop).map_err(StoreError::from))
+            .wait_durable(mark, || self.db.flush().map(drop))
     }
 
     fn received(&self, seq: u64) -> Result<Option<Received>> {

@@ -29,6 +29,16 @@ const T_PEOPLE: &str = "people";
 const T_SUMMARIES: &str = "summaries";
 const T_OUTBOX: &str = "outbox";
 const META_CLOCK: &str = "clock";
+/// How many ops the store holds, kept in the same transaction as the ops.
+const META_OP_COUNT: &str = "op-count";
+
+/// What `store.watermark` vouches for (sealed): the clock of the last durable
+/// commit and how many ops the store held then.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
+struct Watermark {
+    at: Hlc,
+    ops: u64,
+}
 
 type OpKey = [u8; 32];
 
@@ -63,6 +73,9 @@ pub struct DoctorReport {
     pub summary_mismatch: Vec<String>,
     /// Ops whose person has no stored state.
     pub orphan_ops: usize,
+    /// The op count the watermark vouches for, when it differs from the ops
+    /// found: records were put back to an older copy, or lost.
+    pub rolled_back: Option<(u64, usize)>,
     pub permissions_fixed: Vec<PathBuf>,
 }
 
@@ -72,6 +85,7 @@ impl DoctorReport {
             && self.state_mismatch.is_empty()
             && self.summary_mismatch.is_empty()
             && self.orphan_ops == 0
+            && self.rolled_back.is_none()
     }
 }
 
@@ -148,7 +162,7 @@ fn read_header(dir: &Path) -> Result<Header> {
     Header::from_bytes(&bytes).map_err(|source| StoreError::BadHeader { path, source })
 }
 
-fn open_db(dir: &Path) -> Result<sled::Db> {
+fn open_db(dir: &Path) -> Result<super::DurableDb> {
     super::open_sled(&dir.join(DB_DIR), 64 * 1024 * 1024)
 }
 
@@ -158,7 +172,7 @@ pub struct EncryptedStore {
     data_key: SecretKey,
     /// Keys the hash that hides op ids in the `ops` tree's keys.
     op_index_key: SecretKey,
-    db: sled::Db,
+    db: super::DurableDb,
     meta: sled::Tree,
     ops: sled::Tree,
     people: sled::Tree,
@@ -184,7 +198,7 @@ impl EncryptedStore {
                 source,
             })?;
         let store = Self::assemble_unchecked(dir, header.clone(), data_key, lock)?;
-        store.write_watermark(Hlc::default())?;
+        store.write_watermark(Hlc::default(), 0)?;
         // The header goes last: a directory without one is not a store yet.
         files::write_atomic(&dir.join(HEADER_FILE), &header.to_bytes())?;
         Ok(store)
@@ -230,6 +244,11 @@ impl EncryptedStore {
         };
         let last: Option<Hlc> = store.meta(META_CLOCK)?;
         *store.clock.lock().unwrap_or_else(|p| p.into_inner()) = last.unwrap_or_default();
+        if store.meta::<u64>(META_OP_COUNT)?.is_none() {
+            // A store from before op counts: count once, from here on kept.
+            let count = store.ops.len() as u64;
+            store.put_meta(META_OP_COUNT, &count)?;
+        }
         Ok(store)
     }
 
@@ -237,9 +256,25 @@ impl EncryptedStore {
     /// recovers a truncated or damaged log to its last intact state, which may be
     /// far older (even empty); without this, lost changes would look like a
     /// healthy store.
-    fn write_watermark(&self, at: Hlc) -> Result<()> {
-        let sealed = self.seal("watermark", b"", &at)?;
+    fn write_watermark(&self, at: Hlc, ops: u64) -> Result<()> {
+        let sealed = self.seal("watermark", b"", &Watermark { at, ops })?;
         files::write_atomic(&self.dir.join(WATERMARK_FILE), &sealed)
+    }
+
+    /// The watermark as saved; one from before op counts vouches for its clock only.
+    fn read_watermark(&self, sealed: &[u8]) -> std::result::Result<(Hlc, Option<u64>), Damaged> {
+        self.unseal::<Watermark>("watermark", b"", sealed)
+            .map(|w| (w.at, Some(w.ops)))
+            .or_else(|e| {
+                self.unseal::<Hlc>("watermark", b"", sealed)
+                    .map(|at| (at, None))
+                    .map_err(|_| e)
+            })
+    }
+
+    /// How many ops the store holds (as kept beside them).
+    fn op_count(&self) -> Result<u64> {
+        Ok(self.meta::<u64>(META_OP_COUNT)?.unwrap_or(0))
     }
 
     fn check_watermark(&self) -> Result<()> {
@@ -265,9 +300,17 @@ impl EncryptedStore {
                 });
             }
         };
-        let saved: Hlc = self
-            .unseal("watermark", b"", &sealed)
+        let (saved, saved_ops) = self
+            .read_watermark(&sealed)
             .map_err(|d| lost(format!("{} is damaged ({})", path.display(), d.reason)))?;
+        if let Some(saved_ops) = saved_ops {
+            let held = self.op_count()?;
+            if held != saved_ops {
+                return Err(lost(format!(
+                    "the database has lost changes: it holds {held} changes but {saved_ops} were saved (records were put back to an older copy, or lost)"
+                )));
+            }
+        }
         let now = self.last_hlc();
         if now < saved {
             return Err(lost(format!(
@@ -485,9 +528,17 @@ impl EncryptedStore {
         let mut page = self.load_page(page_key).map_err(Damaged::into_error)?;
         page.remove(&id);
         let mut ops_batch = sled::Batch::default();
+        let mut removed = 0u64;
         for k in self.ops.scan_prefix(id.as_bytes()).keys() {
             ops_batch.remove(k?);
+            removed += 1;
         }
+        let op_count = self.op_count()?.saturating_sub(removed);
+        let mut meta_batch = sled::Batch::default();
+        meta_batch.insert(
+            META_OP_COUNT.as_bytes(),
+            self.seal(T_META, META_OP_COUNT.as_bytes(), &op_count)?,
+        );
         let mut people_batch = sled::Batch::default();
         people_batch.remove(id.as_bytes());
         let mut summary_batch = sled::Batch::default();
@@ -504,8 +555,13 @@ impl EncryptedStore {
             (&self.ops, ops_batch),
             (&self.people, people_batch),
             (&self.summaries, summary_batch),
+            (&self.meta, meta_batch),
         ])?;
-        self.flush()
+        self.flush()?;
+        match self.write_watermark(self.last_hlc(), op_count) {
+            Ok(()) | Err(StoreError::DiskFull) => Ok(()),
+            Err(e) => Err(e),
+        }
     }
 
     /// Writes everything buffered by sled to disk (fsync).
@@ -572,11 +628,21 @@ impl EncryptedStore {
         report
             .summary_mismatch
             .extend(stored_summaries.keys().map(|id| id.short()));
+        let mut ops_found = 0usize;
         for item in self.ops.iter().keys() {
             let k = item?;
+            ops_found += 1;
             if k.len() < 16 || !people_seen.contains(&k[..16]) {
                 report.orphan_ops += 1;
             }
+        }
+        // Records put back to an older copy (with sled alone, no key needed)
+        // are fewer ops than the watermark vouches for.
+        if let Ok(sealed) = std::fs::read(self.dir.join(WATERMARK_FILE))
+            && let Ok((_, Some(saved))) = self.read_watermark(&sealed)
+            && saved != ops_found as u64
+        {
+            report.rolled_back = Some((saved, ops_found));
         }
         for item in self.outbox.iter() {
             let (k, v) = item?;
@@ -728,10 +794,15 @@ impl CaseStore for EncryptedStore {
                 outbox_batch.insert(&seq[..], self.seal(T_OUTBOX, &seq, &key.to_vec())?);
             }
         }
+        let op_count = self.op_count()? + new_ops.len() as u64;
         let mut meta_batch = sled::Batch::default();
         meta_batch.insert(
             META_CLOCK.as_bytes(),
             self.seal(T_META, META_CLOCK.as_bytes(), &max_hlc)?,
+        );
+        meta_batch.insert(
+            META_OP_COUNT.as_bytes(),
+            self.seal(T_META, META_OP_COUNT.as_bytes(), &op_count)?,
         );
 
         super::apply_atomically(&[
@@ -743,7 +814,7 @@ impl CaseStore for EncryptedStore {
         ])?;
         self.flush()?;
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = max_hlc;
-        match self.write_watermark(max_hlc) {
+        match self.write_watermark(max_hlc, op_count) {
             // The change is durable in the database already; the watermark only
             // lags (it catches up at the next commit), so the change stands.
             Ok(()) | Err(StoreError::DiskFull) => {}

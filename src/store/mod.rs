@@ -83,7 +83,7 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
 ///   brick a store. Such files are removed first.
 /// - sled can panic on some kinds of file damage: that is reported as damage,
 ///   with the panic hook kept quiet meanwhile (it would print a crash).
-pub fn open_sled(path: &std::path::Path, cache_bytes: u64) -> Result<sled::Db> {
+pub fn open_sled(path: &std::path::Path, cache_bytes: u64) -> Result<DurableDb> {
     remove_unfinished_snapshots(path)?;
     let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
     let hook = std::panic::take_hook();
@@ -91,11 +91,55 @@ pub fn open_sled(path: &std::path::Path, cache_bytes: u64) -> Result<sled::Db> {
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
     std::panic::set_hook(hook);
     match opened {
-        Ok(Ok(db)) => Ok(db),
+        Ok(Ok(db)) => DurableDb::new(db, path),
         Ok(Err(e)) => Err(e.into()),
         Err(_) => Err(StoreError::Database(
             "the database files are damaged and could not be read".into(),
         )),
+    }
+}
+
+/// A sled database whose `flush` survives a power cut, not only a crash.
+///
+/// sled's flush on Linux ends with `sync_file_range`, which writes the pages
+/// but neither the file's metadata nor the drive's volatile cache: enough for a
+/// killed process, not for a power cut. So `flush` here also `fdatasync`s the
+/// database file (through a descriptor of its own: fsync acts on the file, not
+/// the descriptor). Everything else is sled's, through `Deref`.
+pub struct DurableDb {
+    db: sled::Db,
+    data_file: std::fs::File,
+}
+
+impl DurableDb {
+    fn new(db: sled::Db, path: &std::path::Path) -> Result<DurableDb> {
+        let file = path.join("db");
+        let data_file = std::fs::File::open(&file).map_err(|source| StoreError::Io {
+            action: "cannot open",
+            path: file,
+            source,
+        })?;
+        Ok(DurableDb { db, data_file })
+    }
+
+    /// Everything written so far is on the disk itself when this returns.
+    pub fn flush(&self) -> Result<usize> {
+        let n = self.db.flush()?;
+        self.data_file.sync_data().map_err(|e| {
+            if is_disk_full(&e) {
+                StoreError::DiskFull
+            } else {
+                StoreError::Database(format!("cannot sync the database to disk: {e}"))
+            }
+        })?;
+        Ok(n)
+    }
+}
+
+impl std::ops::Deref for DurableDb {
+    type Target = sled::Db;
+    fn deref(&self) -> &sled::Db {
+        &self.db
     }
 }
 
