@@ -52,6 +52,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             new_passphrase_file,
         }) => passwd(&store_dir(false), pass_file, new_passphrase_file.as_deref()),
         Some(Command::Doctor { json }) => doctor(&store_dir(false), pass_file, json),
+        Some(Command::Recover) => recover(&store_dir(false), pass_file),
         Some(Command::People { search, json }) => {
             let replica = unlock(&store_dir(false), pass_file)?;
             let today = today()?;
@@ -567,6 +568,96 @@ fn hub_audit(
         errln!("{skipped} lines of the log could not be read");
     }
     Ok(())
+}
+
+/// `caseload recover`: salvages what can be read into a fresh store, keeps
+/// the damaged one beside it, and makes the next sync fetch everything again.
+fn recover(dir: &Path, pass_file: Option<&Path>) -> Result<(), CliError> {
+    use crate::store::CaseStore;
+    use crate::store::encrypted::EncryptedStore;
+    let locked = LockedStore::open(dir)?;
+    let pass =
+        passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
+    let damaged = locked.unlock_for_salvage(pass.as_bytes()).map_err(|e| match e {
+        StoreError::Database(why) => CliError::Usage(format!(
+            "nothing in {} can be read ({why}). Keep the directory for your IT team, make a new store with `caseload init` and log in again: the hub holds everything that was synced",
+            dir.display()
+        )),
+        other => other.into(),
+    })?;
+    let salvage = damaged.salvage();
+    drop(damaged);
+    let identity = salvage.meta.iter().any(|(n, _)| n == "identity");
+    if !identity {
+        return Err(CliError::Usage(
+            "the store's identity (worker and device) cannot be read, so nothing was recovered: make a new store with `caseload init` and log in again; the hub holds everything that was synced".into(),
+        ));
+    }
+    let fresh_dir = sibling(dir, "recovering");
+    if fresh_dir.exists() {
+        std::fs::remove_dir_all(&fresh_dir)
+            .map_err(|e| CliError::Usage(format!("cannot remove {}: {e}", fresh_dir.display())))?;
+    }
+    let fresh = EncryptedStore::create(&fresh_dir, pass.as_bytes(), locked.kdf())?;
+    for (name, plain) in &salvage.meta {
+        // The clock and counts are rebuilt by the commits below; the pull's
+        // progress starts again so that the hub sends everything.
+        if matches!(name.as_str(), "identity" | "hub") {
+            fresh.put_meta_plain(name, plain)?;
+        }
+    }
+    fresh.commit(&salvage.synced, Origin::Remote)?;
+    fresh.commit(&salvage.outbox, Origin::Local)?;
+    let linked = {
+        let replica = Replica::open(fresh)?;
+        crate::sync::client::start_over(&replica)?
+    };
+    let kept = sibling(
+        dir,
+        &format!("damaged-{}", super::clock()?.now().format("%Y%m%dT%H%M%S")),
+    );
+    let moved = |from: &Path, to: &Path| {
+        std::fs::rename(from, to).map_err(|e| {
+            CliError::Usage(format!(
+                "cannot move {} to {}: {e}",
+                from.display(),
+                to.display()
+            ))
+        })
+    };
+    moved(dir, &kept)?;
+    moved(&fresh_dir, dir)?;
+    outln!(
+        "recovered {} changes ({} of them waiting to be sent) into a fresh store at {}",
+        salvage.synced.len() + salvage.outbox.len(),
+        salvage.outbox.len(),
+        dir.display()
+    );
+    outln!(
+        "could not be read: {} changes, {} waiting changes, {} settings{}",
+        salvage.lost_ops,
+        salvage.lost_outbox,
+        salvage.lost_meta.len(),
+        if salvage.lost_meta.is_empty() {
+            String::new()
+        } else {
+            format!(" ({})", salvage.lost_meta.join(", "))
+        }
+    );
+    outln!("the damaged store is kept at {}", kept.display());
+    if linked {
+        outln!("next: `caseload sync` fetches everything this device may see from the hub again");
+    } else {
+        outln!("this store is not linked to a hub: what could not be read is lost");
+    }
+    Ok(())
+}
+
+/// `dir` with a suffix, beside it: `…/store` → `…/store.recovering`.
+fn sibling(dir: &Path, suffix: &str) -> std::path::PathBuf {
+    let mut name = dir.file_name().unwrap_or_default().to_os_string();
+    name.push(format!(".{suffix}"));
+    dir.with_file_name(name)
 }
 
 /// Records an admin command in the hub's security log: who ran it (the OS

@@ -81,6 +81,10 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+    /// Salvage a damaged store: everything that can still be read goes into a
+    /// fresh store in its place (the damaged one is kept beside it); the next
+    /// sync fills in the rest from the hub
+    Recover,
     /// List young people (optionally matching words of a search)
     People {
         /// Words that must all appear in name, id, UPN/ULN, postcode or phone

@@ -142,6 +142,45 @@ impl LockedStore {
         let kek = self.derive_key(passphrase)?;
         self.unlock(&kek)
     }
+
+    /// Unlocks a store that will not open normally, to salvage what can still
+    /// be read (`caseload recover`): no check that it is complete.
+    pub fn unlock_for_salvage(&self, passphrase: &[u8]) -> Result<EncryptedStore> {
+        let kek = self.derive_key(passphrase)?;
+        let data_key = self.header.unwrap_key(&kek).map_err(|e| match e {
+            HeaderError::WrongPassphrase => StoreError::WrongPassphrase(self.dir.clone()),
+            other => StoreError::BadHeader {
+                path: self.dir.join(HEADER_FILE),
+                source: other,
+            },
+        })?;
+        EncryptedStore::assemble_unchecked(
+            &self.dir,
+            self.header.clone(),
+            data_key,
+            self.lock.clone(),
+        )
+    }
+
+    /// The key-derivation settings of this store (a recovered store keeps them).
+    pub fn kdf(&self) -> crypto::KdfParams {
+        self.header.kdf
+    }
+}
+
+/// What could still be read from a damaged store.
+#[derive(Debug, Default)]
+pub struct Salvage {
+    /// Every op that decrypted, not waiting to be pushed.
+    pub synced: Vec<Op>,
+    /// Ops that were waiting to be pushed, oldest first.
+    pub outbox: Vec<Op>,
+    /// Meta records (identity, hub link…) that decrypted, as plaintext.
+    pub meta: Vec<(String, Zeroizing<Vec<u8>>)>,
+    /// Records that could not be read, by tree.
+    pub lost_ops: usize,
+    pub lost_outbox: usize,
+    pub lost_meta: Vec<String>,
 }
 
 fn read_header(dir: &Path) -> Result<Header> {
@@ -568,6 +607,69 @@ impl EncryptedStore {
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
         Ok(())
+    }
+
+    /// Everything that can still be read: every op and outbox entry that
+    /// decrypts, and the meta records, with a count of what could not be. A
+    /// panic inside sled while reading one tree ends that tree's reading, not
+    /// the salvage.
+    pub fn salvage(&self) -> Salvage {
+        let mut out = Salvage::default();
+        let mut by_key: BTreeMap<Vec<u8>, Op> = BTreeMap::new();
+        let quiet = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for item in self.ops.iter() {
+                match item {
+                    Ok((k, v)) => match self.unseal::<Op>(T_OPS, &k, &v) {
+                        Ok(op) => {
+                            by_key.insert(k.to_vec(), op);
+                        }
+                        Err(_) => out.lost_ops += 1,
+                    },
+                    Err(_) => out.lost_ops += 1,
+                }
+            }
+        }));
+        let mut waiting: Vec<Vec<u8>> = Vec::new();
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for item in self.outbox.iter() {
+                match item
+                    .ok()
+                    .and_then(|(k, v)| self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v).ok())
+                {
+                    Some(op_key) => waiting.push(op_key),
+                    None => out.lost_outbox += 1,
+                }
+            }
+        }));
+        let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            for item in self.meta.iter() {
+                let Ok((k, v)) = item else { continue };
+                let name = String::from_utf8_lossy(&k).into_owned();
+                match crypto::open(&self.data_key, &Self::aad(T_META, &k), &v) {
+                    Ok(plain) => out.meta.push((name, plain)),
+                    Err(_) => out.lost_meta.push(name),
+                }
+            }
+        }));
+        std::panic::set_hook(quiet);
+        for key in waiting {
+            match by_key.remove(&key) {
+                Some(op) => out.outbox.push(op),
+                None => out.lost_outbox += 1,
+            }
+        }
+        out.synced = by_key.into_values().collect();
+        out
+    }
+
+    /// Writes a meta record from its plaintext (a recovered store's identity
+    /// and hub link).
+    pub fn put_meta_plain(&self, name: &str, plain: &[u8]) -> Result<()> {
+        let sealed = crypto::seal(&self.data_key, &Self::aad(T_META, name.as_bytes()), plain)?;
+        self.meta.insert(name.as_bytes(), sealed)?;
+        self.flush()
     }
 
     /// Decrypts every record, re-folds every person's ops and compares the result

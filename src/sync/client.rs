@@ -376,6 +376,21 @@ pub fn store_pulled(replica: &mut Replica, pulled: &PullResponse) -> Result<usiz
     Ok(removed)
 }
 
+/// Makes the next sync fetch everything this device may see again (a
+/// recovered store): the cursor goes back to the start and the pull's progress
+/// is forgotten. Returns whether the store is linked to a hub.
+pub fn start_over(replica: &Replica) -> Result<bool, SyncError> {
+    let Some(mut link) = link(replica)? else {
+        return Ok(false);
+    };
+    link.cursor = 0;
+    replica.store().put_meta(META_HUB, &link)?;
+    replica
+        .store()
+        .put_meta(META_PROGRESS, &SyncProgress::default())?;
+    Ok(true)
+}
+
 /// One whole sync, in the calling thread: every page, each stored as it
 /// arrives (so memory stays bounded and an interruption loses no page).
 pub fn sync(replica: &mut Replica) -> Result<SyncReport, SyncError> {
