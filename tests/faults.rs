@@ -614,3 +614,190 @@ fn a_recovered_store_gets_everything_back_from_the_hub() {
         "the hub filled in the rest"
     );
 }
+
+/// Spawns a command and kills it after `after` (if it is still running).
+/// Returns true if it finished successfully first: the user saw it succeed.
+fn run_killed(mut cmd: Command, after: Duration) -> bool {
+    let mut child = cmd
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let deadline = Instant::now() + after;
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            return status.success();
+        }
+        if Instant::now() >= deadline {
+            let _ = child.kill();
+            let _ = child.wait();
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+}
+
+fn notes_held(env: &Env, id: &str) -> std::collections::BTreeSet<String> {
+    let out = env.run(&["show", id, "--json"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let mut found = std::collections::BTreeSet::new();
+    fn walk(v: &serde_json::Value, found: &mut std::collections::BTreeSet<String>) {
+        match v {
+            serde_json::Value::String(s) if s.starts_with("kill-") => {
+                found.insert(s.clone());
+            }
+            serde_json::Value::Array(a) => a.iter().for_each(|x| walk(x, found)),
+            serde_json::Value::Object(o) => o.values().for_each(|x| walk(x, found)),
+            _ => {}
+        }
+    }
+    walk(&v, &mut found);
+    found
+}
+
+#[test]
+fn kills_during_contact_passwd_and_sync_lose_nothing_acknowledged() {
+    let env = Env::new();
+    let data = env.root.join("hub");
+    let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+        .args(["hub", "user", "add", "admin", "--role", "admin", "--data"])
+        .arg(&data)
+        .output()
+        .unwrap();
+    assert!(out.status.success());
+    let token = env.root.join("token");
+    std::fs::write(&token, text(&out.stdout).lines().last().unwrap()).unwrap();
+    let hub = common::HubProcess::start_on(&data, &[], Some(TODAY));
+    env.init();
+    assert!(
+        env.run(&["login", &hub.url, "--token-file", token.to_str().unwrap()])
+            .status
+            .success()
+    );
+    std::fs::write(env.root.join("c.csv"), cohort(1)).unwrap();
+    assert!(
+        env.run(&["import", "cohort", env.root.join("c.csv").to_str().unwrap()])
+            .status
+            .success()
+    );
+    let id = text(&env.run(&["people"]).stdout)
+        .split_whitespace()
+        .next()
+        .unwrap()
+        .to_string();
+    let kills = if long_mode() { 300 } else { 12 };
+    // How long each takes here, unkilled: the kills are spread over that.
+    let timed = |args: &[&str]| {
+        let t = Instant::now();
+        assert!(env.run(args).status.success());
+        t.elapsed()
+    };
+    let contact_time = timed(&[
+        "contact",
+        &id,
+        "--channel",
+        "text",
+        "--outcome",
+        "sent-no-reply",
+    ]);
+    let sync_time = timed(&["sync"]);
+    // A moment from a third of the way in to twice its usual length.
+    let moment = |whole: Duration, k: usize| whole * (3 + (k * 7) % 18) as u32 / 10;
+    // contact and sync, interleaved; each killed at a moment spread over its run.
+    let mut acknowledged = std::collections::BTreeSet::new();
+    let (mut contact_kills, mut sync_kills) = (0, 0);
+    for k in 0..kills {
+        let note = format!("kill-{k}");
+        let cmd = env.cmd_on(
+            &env.store(),
+            &[
+                "contact",
+                &id,
+                "--channel",
+                "phone",
+                "--outcome",
+                "no-answer",
+                "--note",
+                &note,
+            ],
+        );
+        if run_killed(cmd, moment(contact_time, k)) {
+            acknowledged.insert(note);
+        } else {
+            contact_kills += 1;
+        }
+        if !run_killed(
+            env.cmd_on(&env.store(), &["sync"]),
+            moment(sync_time, k + 3),
+        ) {
+            sync_kills += 1;
+        }
+        let held = notes_held(&env, &id);
+        let lost: Vec<_> = acknowledged.difference(&held).collect();
+        assert!(
+            lost.is_empty(),
+            "kill {k}: acknowledged contacts lost: {lost:?}"
+        );
+    }
+    assert!(env.run(&["doctor"]).status.success());
+    assert!(
+        env.run(&["sync"]).status.success(),
+        "a sync after all that completes"
+    );
+    // Every change made here, acknowledged contacts included, has reached the hub.
+    let outbox = env.run(&["outbox"]);
+    assert!(outbox.status.success());
+    assert!(
+        text(&outbox.stderr).contains("0 changes waiting to sync"),
+        "{}",
+        text(&outbox.stderr)
+    );
+    eprintln!(
+        "kills: contact attempts={kills} killed={contact_kills} acknowledged={} lost=0; sync attempts={kills} killed={sync_kills}",
+        acknowledged.len()
+    );
+
+    // passwd: killed at any moment, the store opens with the old passphrase
+    // or the new one, never neither.
+    let new_pass = env.root.join("new-pass");
+    std::fs::write(&new_pass, "another long passphrase for the kill test").unwrap();
+    let passwd_kills = if long_mode() { 150 } else { 8 };
+    let passwd_time = contact_time * 2; // two key derivations
+    let mut current = PASS.to_string();
+    for k in 0..passwd_kills {
+        let next = if current == PASS {
+            std::fs::read_to_string(&new_pass).unwrap()
+        } else {
+            PASS.to_string()
+        };
+        let file = env.root.join("next");
+        std::fs::write(&file, &next).unwrap();
+        let mut cmd = env.cmd_on(
+            &env.store(),
+            &["passwd", "--new-passphrase-file", file.to_str().unwrap()],
+        );
+        cmd.env("CASELOAD_PASSPHRASE", &current);
+        let done = run_killed(cmd, moment(passwd_time, k));
+        let opens = |p: &str| {
+            env.cmd_on(&env.store(), &["people"])
+                .env("CASELOAD_PASSPHRASE", p)
+                .output()
+                .unwrap()
+                .status
+                .success()
+        };
+        match (opens(&current), opens(&next)) {
+            (_, true) => current = next,
+            (true, false) => assert!(
+                !done,
+                "passwd said it was done but the new passphrase fails"
+            ),
+            (false, false) => panic!("passwd kill {k}: the store opens with neither passphrase"),
+        }
+    }
+    eprintln!(
+        "kills: passwd attempts={passwd_kills} bricked=0 (now on the {} passphrase)",
+        if current == PASS { "first" } else { "second" }
+    );
+}

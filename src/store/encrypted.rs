@@ -73,8 +73,8 @@ pub struct DoctorReport {
     pub summary_mismatch: Vec<String>,
     /// Ops whose person has no stored state.
     pub orphan_ops: usize,
-    /// The op count the watermark vouches for, when it differs from the ops
-    /// found: records were put back to an older copy, or lost.
+    /// The op count the watermark vouches for, when more than the ops found:
+    /// records were put back to an older copy, or lost.
     pub rolled_back: Option<(u64, usize)>,
     pub permissions_fixed: Vec<PathBuf>,
 }
@@ -343,8 +343,10 @@ impl EncryptedStore {
             .read_watermark(&sealed)
             .map_err(|d| lost(format!("{} is damaged ({})", path.display(), d.reason)))?;
         if let Some(saved_ops) = saved_ops {
+            // Ahead of the watermark is the moment between a commit and its
+            // watermark (a kill there loses nothing); behind it is a loss.
             let held = self.op_count()?;
-            if held != saved_ops {
+            if held < saved_ops {
                 return Err(lost(format!(
                     "the database has lost changes: it holds {held} changes but {saved_ops} were saved (records were put back to an older copy, or lost)"
                 )));
@@ -573,6 +575,9 @@ impl EncryptedStore {
             removed += 1;
         }
         let op_count = self.op_count()?.saturating_sub(removed);
+        // Fewer ops: the watermark goes down first, so a kill in between leaves
+        // the database ahead of it (as after any commit), never behind.
+        self.write_watermark(self.last_hlc(), op_count)?;
         let mut meta_batch = sled::Batch::default();
         meta_batch.insert(
             META_OP_COUNT.as_bytes(),
@@ -596,11 +601,7 @@ impl EncryptedStore {
             (&self.summaries, summary_batch),
             (&self.meta, meta_batch),
         ])?;
-        self.flush()?;
-        match self.write_watermark(self.last_hlc(), op_count) {
-            Ok(()) | Err(StoreError::DiskFull) => Ok(()),
-            Err(e) => Err(e),
-        }
+        self.flush()
     }
 
     /// Writes everything buffered by sled to disk (fsync).
@@ -742,7 +743,7 @@ impl EncryptedStore {
         // are fewer ops than the watermark vouches for.
         if let Ok(sealed) = std::fs::read(self.dir.join(WATERMARK_FILE))
             && let Ok((_, Some(saved))) = self.read_watermark(&sealed)
-            && saved != ops_found as u64
+            && (ops_found as u64) < saved
         {
             report.rolled_back = Some((saved, ops_found));
         }
