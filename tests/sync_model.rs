@@ -9,8 +9,8 @@
 use caseload::domain::activity::ActivitySource;
 use caseload::domain::person::PersonName;
 use caseload::domain::{
-    ActivityCode, Channel, ContactAttempt, CurrentActivity, DeviceId, District, FieldValue, OpId,
-    OpPayload, Outcome, PersonId, WorkerId,
+    ActivityCode, Channel, ContactAttempt, CurrentActivity, DeviceId, District, FieldValue, Note,
+    OpId, OpPayload, Outcome, PersonId, WorkerId,
 };
 use caseload::hub::server::Hub;
 use caseload::hub::{HubStore, Role, SledHubStore, User};
@@ -61,6 +61,27 @@ enum Step {
     },
     /// Cuts a device off (or reconnects it).
     Partition(usize),
+    /// A device's user, with valid credentials, pushes something the hub must
+    /// refuse whole — alone or beside an honest op in the same batch.
+    Hostile {
+        attacker: usize,
+        victim: usize,
+        person: usize,
+        attack: Attack,
+        mixed: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug)]
+enum Attack {
+    /// An op stamped with the victim's device id (it would never reach them).
+    SpoofDevice,
+    /// An op stamped with the victim as its author.
+    SpoofAuthor,
+    /// A note longer than any field may be.
+    Oversize,
+    /// One of the victim's own ops, pushed again by the attacker.
+    ReplayVictims,
 }
 
 fn edit() -> impl Strategy<Value = Edit> {
@@ -96,7 +117,94 @@ fn step() -> impl Strategy<Value = Step> {
             }
         ),
         1 => (0..DEVICES).prop_map(Step::Partition),
+        1 => (
+            0..DEVICES,
+            0..DEVICES,
+            0..PEOPLE,
+            prop::sample::select(vec![
+                Attack::SpoofDevice,
+                Attack::SpoofAuthor,
+                Attack::Oversize,
+                Attack::ReplayVictims
+            ]),
+            any::<bool>()
+        )
+            .prop_filter("attacker and victim differ", |(a, v, ..)| a != v)
+            .prop_map(|(attacker, victim, person, attack, mixed)| Step::Hostile {
+                attacker,
+                victim,
+                person,
+                attack,
+                mixed
+            }),
     ]
+}
+
+/// Builds and pushes a hostile batch; the hub must refuse it whole, and hold
+/// none of it afterwards.
+fn hostile(
+    hub: &Hub,
+    devices: &mut [Device],
+    attacker: usize,
+    victim: usize,
+    person: PersonId,
+    attack: Attack,
+    mixed: bool,
+) -> Result<(), TestCaseError> {
+    let victim_device = devices[victim].id;
+    let victim_user = devices[victim].user.name.clone();
+    let victims_op = devices[victim]
+        .replica
+        .ops_for(person)
+        .ok()
+        .and_then(|ops| ops.into_iter().find(|o| o.device == victim_device));
+    let a = &mut devices[attacker];
+    let note = |text: String| OpPayload::AddNote(Note { text });
+    let bad = match attack {
+        Attack::SpoofDevice => {
+            let mut op = a.replica.new_op(person, note("spoofed device".into()));
+            op.device = victim_device;
+            op
+        }
+        Attack::SpoofAuthor => {
+            let mut op = a.replica.new_op(person, note("spoofed author".into()));
+            op.author = WorkerId::new(victim_user);
+            op
+        }
+        Attack::Oversize => a.replica.new_op(person, note("x".repeat(5000))),
+        Attack::ReplayVictims => match victims_op {
+            Some(op) => op,
+            None => return Ok(()),
+        },
+    };
+    let honest = a
+        .replica
+        .new_op(person, note("honest, beside an attack".into()));
+    let mut ops = vec![bad.clone()];
+    if mixed {
+        ops.insert(0, honest.clone());
+    }
+    let refused = hub.push(&a.user, a.id, PushRequest { ops });
+    let status = refused.err().map(|r| r.status.as_u16());
+    prop_assert!(
+        matches!(status, Some(403) | Some(422)),
+        "{attack:?} was not refused: {status:?}"
+    );
+    let held: BTreeSet<OpId> = hub
+        .store
+        .history(person)
+        .unwrap()
+        .into_iter()
+        .map(|r| r.op.id)
+        .collect();
+    prop_assert!(
+        !held.contains(&honest.id),
+        "a refused batch is refused whole"
+    );
+    if !matches!(attack, Attack::ReplayVictims) {
+        prop_assert!(!held.contains(&bad.id), "{attack:?} reached the hub");
+    }
+    Ok(())
 }
 
 struct Device {
@@ -319,6 +427,21 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 }
             }
             Step::Partition(device) => devices[device].cut_off = !devices[device].cut_off,
+            Step::Hostile {
+                attacker,
+                victim,
+                person,
+                attack,
+                mixed,
+            } => hostile(
+                &hub,
+                &mut devices,
+                attacker,
+                victim,
+                people[person],
+                attack,
+                mixed,
+            )?,
         }
     }
 
