@@ -6,6 +6,8 @@
 
 mod common;
 
+use common::copy_dir;
+
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Output, Stdio};
@@ -194,20 +196,6 @@ fn an_unfinished_snapshot_left_by_a_full_disk_does_not_brick_the_store() {
     let out = env.run(&["doctor"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
     assert_eq!(env.people_count(&env.store()), Some(3));
-}
-
-/// Copies a store directory (to damage the copy).
-fn copy_dir(from: &Path, to: &Path) {
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 #[test]
@@ -552,14 +540,8 @@ fn records_put_back_to_an_older_copy_are_found_by_doctor() {
 fn a_recovered_store_gets_everything_back_from_the_hub() {
     let env = Env::new();
     let data = env.root.join("hub");
-    let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-        .args(["hub", "user", "add", "admin", "--role", "admin", "--data"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
     let token = env.root.join("token");
-    std::fs::write(&token, text(&out.stdout).lines().last().unwrap()).unwrap();
+    std::fs::write(&token, common::hub_user(&data, "admin", "admin")).unwrap();
     let hub = common::HubProcess::start_on(&data, &[], Some(TODAY));
     let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
         .args([
@@ -660,14 +642,8 @@ fn notes_held(env: &Env, id: &str) -> std::collections::BTreeSet<String> {
 fn kills_during_contact_passwd_and_sync_lose_nothing_acknowledged() {
     let env = Env::new();
     let data = env.root.join("hub");
-    let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-        .args(["hub", "user", "add", "admin", "--role", "admin", "--data"])
-        .arg(&data)
-        .output()
-        .unwrap();
-    assert!(out.status.success());
     let token = env.root.join("token");
-    std::fs::write(&token, text(&out.stdout).lines().last().unwrap()).unwrap();
+    std::fs::write(&token, common::hub_user(&data, "admin", "admin")).unwrap();
     let hub = common::HubProcess::start_on(&data, &[], Some(TODAY));
     env.init();
     assert!(

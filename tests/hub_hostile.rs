@@ -11,9 +11,9 @@ use caseload::replica::Replica;
 use caseload::store::Origin;
 use caseload::store::crypto::KdfParams;
 use caseload::sync::protocol::{self, LoginRequest, PushRequest};
-use common::HubProcess;
+use common::{HubProcess, output_text as text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const FAST: KdfParams = KdfParams {
     m_cost: 8 * 1024,
@@ -22,45 +22,15 @@ const FAST: KdfParams = KdfParams {
 };
 const PASS: &str = "hostile client test passphrase";
 
-fn caseload(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caseload"))
-        .args(args)
-        .env("CASELOAD_PASSPHRASE", PASS)
-        .env_remove("CASELOAD_TODAY")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
-/// A hub user; returns their enrolment token.
-fn add_user(data: &Path, name: &str, role: &str) -> String {
-    let out = caseload(&[
-        "hub",
-        "user",
-        "add",
-        name,
-        "--role",
-        role,
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .to_string()
-}
-
 /// A device store for `worker`, logged in to the hub with `token`.
+fn caseload(args: &[&str]) -> Output {
+    common::caseload_with(PASS, args)
+}
+
+fn add_user(data: &Path, name: &str, role: &str) -> String {
+    common::hub_user(data, name, role)
+}
+
 fn logged_in_device(dir: &Path, worker: &str, url: &str, token: &str) -> PathBuf {
     let store = dir.join(format!("store-{worker}"));
     drop(Replica::init(&store, PASS.as_bytes(), WorkerId::new(worker), FAST).unwrap());

@@ -11,9 +11,9 @@ use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
 use caseload::store::{EncryptedStore, Origin};
 use chrono::NaiveDate;
-use common::HubProcess;
+use common::{HubProcess, output_text as text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const FAST: KdfParams = KdfParams {
     m_cost: 8 * 1024,
@@ -27,42 +27,12 @@ fn today() -> NaiveDate {
 }
 
 fn caseload(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caseload"))
-        .args(args)
-        .env("CASELOAD_PASSPHRASE", PASS)
-        .env_remove("CASELOAD_TODAY")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap()
-}
-
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
+    common::caseload_with(PASS, args)
 }
 
 fn add_user(data: &Path, name: &str, role: &str, dir: &Path) -> PathBuf {
-    let out = caseload(&[
-        "hub",
-        "user",
-        "add",
-        name,
-        "--role",
-        role,
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
-    let token = String::from_utf8_lossy(&out.stdout)
-        .lines()
-        .last()
-        .unwrap()
-        .to_string();
     let file = dir.join(format!("{name}.token"));
-    std::fs::write(&file, token).unwrap();
+    std::fs::write(&file, common::hub_user(data, name, role)).unwrap();
     file
 }
 

@@ -9,9 +9,9 @@ use caseload::domain::{District, FieldValue, Note, OpPayload, PersonId, WorkerId
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
 use caseload::sync::client;
-use common::HubProcess;
+use common::{HubProcess, copy_dir, output_text as text};
 use std::path::{Path, PathBuf};
-use std::process::{Command, Output};
+use std::process::Output;
 
 const FAST: KdfParams = KdfParams {
     m_cost: 8 * 1024,
@@ -21,41 +21,13 @@ const FAST: KdfParams = KdfParams {
 const PASS: &str = "restore test passphrase";
 
 fn caseload(args: &[&str]) -> Output {
-    Command::new(env!("CARGO_BIN_EXE_caseload"))
-        .args(args)
-        .env("CASELOAD_PASSPHRASE", PASS)
-        .env_remove("CASELOAD_TODAY")
-        .env("XDG_CONFIG_HOME", "/nonexistent")
-        .output()
-        .unwrap()
+    common::caseload_with(PASS, args)
 }
 
-fn text(o: &Output) -> String {
-    format!(
-        "{}{}",
-        String::from_utf8_lossy(&o.stdout),
-        String::from_utf8_lossy(&o.stderr)
-    )
-}
-
+/// A hub user; their enrolment token in a file.
 fn add_user(data: &Path, name: &str, role: &str, dir: &Path) -> PathBuf {
-    let out = caseload(&[
-        "hub",
-        "user",
-        "add",
-        name,
-        "--role",
-        role,
-        "--data",
-        data.to_str().unwrap(),
-    ]);
-    assert!(out.status.success(), "{}", text(&out));
     let file = dir.join(format!("{name}.token"));
-    std::fs::write(
-        &file,
-        String::from_utf8_lossy(&out.stdout).lines().last().unwrap(),
-    )
-    .unwrap();
+    std::fs::write(&file, common::hub_user(data, name, role)).unwrap();
     file
 }
 
@@ -116,20 +88,6 @@ fn notes(store: &Path, id: PersonId) -> Vec<String> {
         .unwrap_or_default();
     n.sort();
     n
-}
-
-fn copy_dir(from: &Path, to: &Path) {
-    let _ = std::fs::remove_dir_all(to);
-    std::fs::create_dir_all(to).unwrap();
-    for e in std::fs::read_dir(from).unwrap() {
-        let e = e.unwrap();
-        let target = to.join(e.file_name());
-        if e.file_type().unwrap().is_dir() {
-            copy_dir(&e.path(), &target);
-        } else {
-            std::fs::copy(e.path(), target).unwrap();
-        }
-    }
 }
 
 fn doctor_ok(store: &Path) {

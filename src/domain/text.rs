@@ -253,49 +253,50 @@ impl ser::Serializer for &mut Walker {
     }
 }
 
-impl ser::SerializeSeq for &mut Walker {
-    type Ok = ();
-    type Error = DomainError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DomainError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DomainError> {
-        Ok(())
-    }
+/// The compound forms whose parts are visited in turn, in the field they are in.
+macro_rules! visit_parts {
+    ($($trait:ident: $method:ident),*) => {$(
+        impl ser::$trait for &mut Walker {
+            type Ok = ();
+            type Error = DomainError;
+            fn $method<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DomainError> {
+                value.serialize(&mut **self)
+            }
+            fn end(self) -> Result<(), DomainError> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTuple for &mut Walker {
-    type Ok = ();
-    type Error = DomainError;
-    fn serialize_element<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DomainError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DomainError> {
-        Ok(())
-    }
+visit_parts!(
+    SerializeSeq: serialize_element,
+    SerializeTuple: serialize_element,
+    SerializeTupleStruct: serialize_field,
+    SerializeTupleVariant: serialize_field
+);
+
+/// The compound forms with named fields: each part is visited in its own.
+macro_rules! visit_fields {
+    ($($trait:ident),*) => {$(
+        impl ser::$trait for &mut Walker {
+            type Ok = ();
+            type Error = DomainError;
+            fn serialize_field<T: Serialize + ?Sized>(
+                &mut self,
+                key: &'static str,
+                value: &T,
+            ) -> Result<(), DomainError> {
+                self.within(key, value)
+            }
+            fn end(self) -> Result<(), DomainError> {
+                Ok(())
+            }
+        }
+    )*};
 }
 
-impl ser::SerializeTupleStruct for &mut Walker {
-    type Ok = ();
-    type Error = DomainError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DomainError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DomainError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeTupleVariant for &mut Walker {
-    type Ok = ();
-    type Error = DomainError;
-    fn serialize_field<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DomainError> {
-        value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DomainError> {
-        Ok(())
-    }
-}
+visit_fields!(SerializeStruct, SerializeStructVariant);
 
 impl ser::SerializeMap for &mut Walker {
     type Ok = ();
@@ -305,36 +306,6 @@ impl ser::SerializeMap for &mut Walker {
     }
     fn serialize_value<T: Serialize + ?Sized>(&mut self, value: &T) -> Result<(), DomainError> {
         value.serialize(&mut **self)
-    }
-    fn end(self) -> Result<(), DomainError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStruct for &mut Walker {
-    type Ok = ();
-    type Error = DomainError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), DomainError> {
-        self.within(key, value)
-    }
-    fn end(self) -> Result<(), DomainError> {
-        Ok(())
-    }
-}
-
-impl ser::SerializeStructVariant for &mut Walker {
-    type Ok = ();
-    type Error = DomainError;
-    fn serialize_field<T: Serialize + ?Sized>(
-        &mut self,
-        key: &'static str,
-        value: &T,
-    ) -> Result<(), DomainError> {
-        self.within(key, value)
     }
     fn end(self) -> Result<(), DomainError> {
         Ok(())

@@ -88,3 +88,55 @@ pub fn assert_nowhere_on_disk(dir: &Path, needle: &[u8]) {
         );
     }
 }
+
+/// The real binary with `pass` as its passphrase and the wall clock (no
+/// pinned day), no config file.
+pub fn caseload_with(pass: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_caseload"))
+        .args(args)
+        .env("CASELOAD_PASSPHRASE", pass)
+        .env_remove("CASELOAD_TODAY")
+        .env("XDG_CONFIG_HOME", "/nonexistent")
+        .output()
+        .unwrap()
+}
+
+/// What a command printed, standard output then standard error.
+pub fn output_text(o: &std::process::Output) -> String {
+    format!(
+        "{}{}",
+        String::from_utf8_lossy(&o.stdout),
+        String::from_utf8_lossy(&o.stderr)
+    )
+}
+
+/// Adds a hub user with `hub user add` (the hub stopped or running); returns
+/// their one-time enrolment token.
+pub fn hub_user(data: &Path, name: &str, role: &str) -> String {
+    let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+        .args(["hub", "user", "add", name, "--role", role, "--data"])
+        .arg(data)
+        .output()
+        .unwrap();
+    assert!(out.status.success(), "{}", output_text(&out));
+    String::from_utf8_lossy(&out.stdout)
+        .lines()
+        .last()
+        .unwrap()
+        .to_string()
+}
+
+/// Copies a directory tree (a store, to damage or restore the copy).
+pub fn copy_dir(from: &Path, to: &Path) {
+    let _ = std::fs::remove_dir_all(to);
+    std::fs::create_dir_all(to).unwrap();
+    for e in std::fs::read_dir(from).unwrap() {
+        let e = e.unwrap();
+        let target = to.join(e.file_name());
+        if e.file_type().unwrap().is_dir() {
+            copy_dir(&e.path(), &target);
+        } else {
+            std::fs::copy(e.path(), target).unwrap();
+        }
+    }
+}
