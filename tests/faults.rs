@@ -59,6 +59,26 @@ impl Env {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
 
+    /// A hub with an admin, this store logged in to it as that admin, and a
+    /// cohort of `rows` imported here (not yet synced).
+    fn on_hub_with_cohort(&self, rows: usize) -> common::HubProcess {
+        let data = self.root.join("hub");
+        let token = self.root.join("token");
+        std::fs::write(&token, common::hub_user(&data, "admin", "admin")).unwrap();
+        let hub = common::HubProcess::start_on(&data, &[], Some(TODAY));
+        self.init();
+        let login = self.run(&["login", &hub.url, "--token-file", token.to_str().unwrap()]);
+        assert!(login.status.success(), "{}", text(&login.stderr));
+        std::fs::write(self.root.join("c.csv"), cohort(rows)).unwrap();
+        let file = self.root.join("c.csv");
+        assert!(
+            self.run(&["import", "cohort", file.to_str().unwrap()])
+                .status
+                .success()
+        );
+        hub
+    }
+
     fn people_count(&self, store: &Path) -> Option<usize> {
         let out = self.cmd_on(store, &["people"]).output().unwrap();
         out.status
@@ -539,31 +559,7 @@ fn records_put_back_to_an_older_copy_are_found_by_doctor() {
 #[test]
 fn a_recovered_store_gets_everything_back_from_the_hub() {
     let env = Env::new();
-    let data = env.root.join("hub");
-    let token = env.root.join("token");
-    std::fs::write(&token, common::hub_user(&data, "admin", "admin")).unwrap();
-    let hub = common::HubProcess::start_on(&data, &[], Some(TODAY));
-    let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-        .args([
-            "--store",
-            env.store().to_str().unwrap(),
-            "init",
-            "--worker",
-            "admin",
-        ])
-        .env("CASELOAD_PASSPHRASE", PASS)
-        .env("XDG_CONFIG_HOME", env.root.join("config"))
-        .output()
-        .unwrap();
-    assert!(out.status.success(), "{}", text(&out.stderr));
-    let login = env.run(&["login", &hub.url, "--token-file", token.to_str().unwrap()]);
-    assert!(login.status.success(), "{}", text(&login.stderr));
-    std::fs::write(env.root.join("c.csv"), cohort(200)).unwrap();
-    assert!(
-        env.run(&["import", "cohort", env.root.join("c.csv").to_str().unwrap()])
-            .status
-            .success()
-    );
+    let _hub = env.on_hub_with_cohort(200);
     assert!(env.run(&["sync"]).status.success());
     // Damage records that sled itself still reads (a sealed op and a state
     // altered on disk): refused by doctor, salvaged by recover. (Damage that
@@ -641,22 +637,7 @@ fn notes_held(env: &Env, id: &str) -> std::collections::BTreeSet<String> {
 #[test]
 fn kills_during_contact_passwd_and_sync_lose_nothing_acknowledged() {
     let env = Env::new();
-    let data = env.root.join("hub");
-    let token = env.root.join("token");
-    std::fs::write(&token, common::hub_user(&data, "admin", "admin")).unwrap();
-    let hub = common::HubProcess::start_on(&data, &[], Some(TODAY));
-    env.init();
-    assert!(
-        env.run(&["login", &hub.url, "--token-file", token.to_str().unwrap()])
-            .status
-            .success()
-    );
-    std::fs::write(env.root.join("c.csv"), cohort(1)).unwrap();
-    assert!(
-        env.run(&["import", "cohort", env.root.join("c.csv").to_str().unwrap()])
-            .status
-            .success()
-    );
+    let _hub = env.on_hub_with_cohort(1);
     let id = text(&env.run(&["people"]).stdout)
         .split_whitespace()
         .next()

@@ -544,6 +544,18 @@ async fn caller(
     })
 }
 
+/// The caller, then (only then) their request body of at most `limit` bytes.
+async fn caller_and_body(
+    hub: &Arc<Hub>,
+    client: IpAddr,
+    headers: HeaderMap,
+    body: Body,
+    limit: usize,
+) -> Result<(User, DeviceId, Bytes), Refusal> {
+    let (user, device) = caller(hub, client, headers).await?;
+    Ok((user, device, read_body(body, limit).await?))
+}
+
 async fn login(
     State(hub): State<Arc<Hub>>,
     Extension(ClientAddr(client)): Extension<ClientAddr>,
@@ -591,14 +603,11 @@ async fn push(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (user, device) = match caller(&hub, client, headers).await {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let body = match read_body(body, protocol::MAX_BODY).await {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+    let (user, device, body) =
+        match caller_and_body(&hub, client, headers, body, protocol::MAX_BODY).await {
+            Ok(c) => c,
+            Err(r) => return r.into_response(),
+        };
     blocking(move || {
         let req: PushRequest = protocol::decode_limited(&body, protocol::MAX_PUSH_INFLATED)?;
         if req.ops.len() > protocol::PUSH_BATCH {
@@ -641,14 +650,11 @@ async fn pull(
     headers: HeaderMap,
     body: Body,
 ) -> Response {
-    let (user, device) = match caller(&hub, client, headers).await {
-        Ok(c) => c,
-        Err(r) => return r.into_response(),
-    };
-    let body = match read_body(body, protocol::MAX_SMALL_BODY).await {
-        Ok(b) => b,
-        Err(r) => return r.into_response(),
-    };
+    let (user, device, body) =
+        match caller_and_body(&hub, client, headers, body, protocol::MAX_SMALL_BODY).await {
+            Ok(c) => c,
+            Err(r) => return r.into_response(),
+        };
     blocking(move || {
         hub.pull(
             &user,

@@ -89,6 +89,19 @@ pub struct CohortRow {
     pub values: Vec<FieldValue>,
 }
 
+impl CohortRow {
+    /// The row's values as the fields of a new young person's record.
+    fn as_new_person(&self) -> Vec<FieldSet> {
+        self.values
+            .iter()
+            .map(|v| FieldSet {
+                value: v.clone(),
+                supersedes: vec![],
+            })
+            .collect()
+    }
+}
+
 #[derive(Debug, Default, PartialEq, Eq)]
 pub struct ImportReport {
     pub rows: usize,
@@ -273,16 +286,7 @@ pub fn parse(input: impl Read, today: NaiveDate) -> Result<Vec<CohortRow>, Impor
         // The same check every change gets when it is written, so a dry run
         // finds whatever the real import would refuse.
         let parsed = parsed.filter(|row| {
-            let payload = OpPayload::SetFields(
-                row.values
-                    .iter()
-                    .map(|v| FieldSet {
-                        value: v.clone(),
-                        supersedes: vec![],
-                    })
-                    .collect(),
-            );
-            match payload.validate(None, today) {
+            match OpPayload::SetFields(row.as_new_person()).validate(None, today) {
                 Ok(()) => true,
                 Err(e) => {
                     err(&column_of(&e), e.to_string());
@@ -741,16 +745,7 @@ pub fn apply(
         let (id, sets) = match (found, &state) {
             (Some(id), Some(state)) => (id, changes(state, row)),
             (Some(id), None) => (id, changes(&PersonState::new(id), row)),
-            (None, _) => (
-                PersonId::random(),
-                row.values
-                    .iter()
-                    .map(|v| FieldSet {
-                        value: v.clone(),
-                        supersedes: vec![],
-                    })
-                    .collect(),
-            ),
+            (None, _) => (PersonId::random(), row.as_new_person()),
         };
         if sets.is_empty() {
             report.unchanged += 1;
