@@ -179,10 +179,10 @@ pub enum HubCommand {
         #[arg(long, default_value_t = 300)]
         max_clock_skew_secs: u64,
         /// Connections open at once, from everyone; more are closed on arrival
-        #[arg(long, default_value_t = 4096)]
+        #[arg(long, default_value_t = crate::hub::conn::MAX_CONNECTIONS)]
         max_connections: usize,
         /// Connections open at once from one address
-        #[arg(long, default_value_t = 256)]
+        #[arg(long, default_value_t = crate::hub::conn::MAX_PER_CLIENT)]
         max_connections_per_client: usize,
         /// The most op bytes in one pull response; larger pulls come in pages
         #[arg(long, default_value_t = crate::sync::protocol::PULL_PAGE_BYTES)]

@@ -84,7 +84,8 @@ pub struct Entry {
     pub event: Event,
 }
 
-/// The security log of one hub data directory.
+/// The security log of one hub data directory (the default writes nowhere:
+/// in-process tests and benchmarks).
 #[derive(Debug, Default)]
 pub struct SecurityLog {
     file: Mutex<Option<File>>,
@@ -101,11 +102,6 @@ impl SecurityLog {
         Ok(SecurityLog {
             file: Mutex::new(Some(file)),
         })
-    }
-
-    /// A log that writes nowhere (in-process tests and benchmarks).
-    pub fn none() -> SecurityLog {
-        SecurityLog::default()
     }
 
     pub fn path(data_dir: &Path) -> PathBuf {

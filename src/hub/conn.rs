@@ -35,6 +35,9 @@ pub const BODY_TIMEOUT: Duration = Duration::from_secs(60);
 /// A login's or a pull's body (a few hundred bytes) must arrive within this.
 pub const SMALL_BODY_TIMEOUT: Duration = Duration::from_secs(10);
 pub const MAX_LIFETIME: Duration = Duration::from_secs(600);
+/// The default limits (`hub serve --max-connections`, `--max-connections-per-client`).
+pub const MAX_CONNECTIONS: usize = 4096;
+pub const MAX_PER_CLIENT: usize = 256;
 
 /// The address a request came from, for the handlers (rate limits, the log).
 #[derive(Clone, Copy, Debug)]
@@ -44,15 +47,6 @@ pub struct ClientAddr(pub IpAddr);
 pub struct Limits {
     pub max_connections: usize,
     pub per_client: usize,
-}
-
-impl Default for Limits {
-    fn default() -> Self {
-        Limits {
-            max_connections: 4096,
-            per_client: 256,
-        }
-    }
 }
 
 impl Limits {
