@@ -139,11 +139,61 @@ fn a_full_disk_refuses_plainly_loses_nothing_and_needs_no_repair() {
     } else {
         &["16", "64", "256", "1024", "2048"]
     };
-    // A private mount namespace holds each small filesystem (as root, or in a
-    // user namespace where the kernel allows one).
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/faults/enospc.sh");
+    let lines = in_private_mounts(&env, "tests/faults/enospc.sh", levels);
+    for line in lines {
+        assert!(
+            field(&line, "acknowledged").parse::<usize>().unwrap() > 0,
+            "{line}"
+        );
+        assert_eq!(field(&line, "lost"), "0", "{line}");
+        assert_eq!(field(&line, "bricked"), "0", "{line}");
+        assert_eq!(
+            field(&line, "refused_saved"),
+            "0",
+            "a refused change appeared later: {line}"
+        );
+        assert!(
+            line.contains("refusal=\"rc=9 caseload: the disk is full: nothing was saved"),
+            "{line}"
+        );
+    }
+}
+
+#[test]
+fn a_full_disk_under_the_hub_refuses_pushes_loses_nothing_and_needs_no_repair() {
+    let env = Env::new();
+    // KB left free, and after a slash the hub's reserve (--min-free-mb):
+    // without one the database itself meets the full disk, the hub stops
+    // (exit 9) and its stand-in service manager starts it again.
+    let levels: &[&str] = if long_mode() {
+        &[
+            "16", "64", "256", "1024", "2048", "3000", "1024/2", "2048/2", "3000/2", "3000/1",
+        ]
+    } else {
+        &["16", "256", "2048", "3000", "1024/2", "3000/2"]
+    };
+    let lines = in_private_mounts(&env, "tests/faults/hub_enospc.sh", levels);
+    for line in lines {
+        assert_eq!(field(&line, "lost"), "0", "{line}");
+        assert_eq!(field(&line, "bricked"), "0", "{line}");
+        assert!(
+            line.contains("refusal=\"rc=7 caseload: the hub cannot save anything at the moment (the hub's disk is full"),
+            "{line}"
+        );
+        // With room kept in reserve the database never meets the full disk.
+        if line.contains("reserve_mb=2") {
+            assert_eq!(field(&line, "hub_restarts"), "0", "{line}");
+        }
+    }
+}
+
+/// Runs a fault script with one small filesystem a level, in a private mount
+/// namespace (as root, or in a user namespace where the kernel allows one);
+/// returns its report, a line a level.
+fn in_private_mounts(env: &Env, script: &str, levels: &[&str]) -> Vec<String> {
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join(script);
     let bin = env!("CARGO_BIN_EXE_caseload");
-    let work = env.root.join("enospc");
+    let work = env.root.join("mounts");
     let mut args = vec!["-m"];
     if !is_root() {
         args.insert(0, "-r");
@@ -156,35 +206,25 @@ fn a_full_disk_refuses_plainly_loses_nothing_and_needs_no_repair() {
         .arg(&work)
         .args(levels)
         .output()
-        .expect("unshare (util-linux) is needed for the full-disk test");
+        .expect("unshare (util-linux) is needed for the full-disk tests");
     let report = text(&out.stdout);
     eprintln!("{report}{}", text(&out.stderr));
     assert!(out.status.success(), "the full-disk script failed");
-    let lines: Vec<&str> = report.lines().filter(|l| l.starts_with("level=")).collect();
+    let lines: Vec<String> = report
+        .lines()
+        .filter(|l| l.starts_with("level="))
+        .map(str::to_string)
+        .collect();
     assert_eq!(lines.len(), levels.len(), "one line per fill level");
-    for line in lines {
-        let field = |name: &str| {
-            line.split_whitespace()
-                .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
-                .unwrap_or("?")
-                .to_string()
-        };
-        assert!(
-            field("acknowledged").parse::<usize>().unwrap() > 0,
-            "{line}"
-        );
-        assert_eq!(field("lost"), "0", "{line}");
-        assert_eq!(field("bricked"), "0", "{line}");
-        assert_eq!(
-            field("refused_saved"),
-            "0",
-            "a refused change appeared later: {line}"
-        );
-        assert!(
-            line.contains("refusal=\"rc=9 caseload: the disk is full: nothing was saved"),
-            "{line}"
-        );
-    }
+    lines
+}
+
+/// `name=value` from a report line.
+fn field(line: &str, name: &str) -> String {
+    line.split_whitespace()
+        .find_map(|kv| kv.strip_prefix(&format!("{name}=")))
+        .unwrap_or("?")
+        .to_string()
 }
 
 fn is_root() -> bool {
@@ -757,4 +797,89 @@ fn kills_during_contact_passwd_and_sync_lose_nothing_acknowledged() {
         "kills: passwd attempts={passwd_kills} bricked=0 (now on the {} passphrase)",
         if current == PASS { "first" } else { "second" }
     );
+}
+
+#[test]
+fn kills_during_recover_never_leave_the_store_missing_or_lose_what_could_be_read() {
+    let env = Env::new();
+    env.init();
+    std::fs::write(env.root.join("c.csv"), cohort(60)).unwrap();
+    let file = env.root.join("c.csv");
+    assert!(
+        env.run(&["import", "cohort", file.to_str().unwrap()])
+            .status
+            .success()
+    );
+    // Two records altered on disk (as in the recover test above).
+    {
+        let db = sled::open(env.store().join("db")).unwrap();
+        for tree in ["ops", "people"] {
+            let t = db.open_tree(tree).unwrap();
+            let (k, v) = t.iter().nth(7).unwrap().unwrap();
+            let mut bad = v.to_vec();
+            let last = bad.len() - 1;
+            bad[last] ^= 0xFF;
+            t.insert(k, bad).unwrap();
+        }
+        db.flush().unwrap();
+    }
+    let damaged = env.root.join("damaged-template");
+    copy_dir(&env.store(), &damaged);
+    // Everyone but the one whose registration cannot be read.
+    let expected = 59;
+    let t = Instant::now();
+    assert!(env.run(&["recover"]).status.success());
+    let recover_time = t.elapsed();
+    let kills = if long_mode() { 300 } else { 12 };
+    let (mut finished, mut bricked, mut lost) = (0, 0, 0);
+    for k in 0..kills {
+        // Start each round from the damaged store alone.
+        for e in std::fs::read_dir(&env.root).unwrap() {
+            let name = e.unwrap().file_name().to_string_lossy().into_owned();
+            if name.starts_with("store") {
+                let _ = std::fs::remove_dir_all(env.root.join(&name));
+            }
+        }
+        copy_dir(&damaged, &env.store());
+        let after = recover_time * (1 + (k * 7) % 20) as u32 / 10;
+        if run_killed(env.cmd_on(&env.store(), &["recover"]), after) {
+            finished += 1;
+        } else {
+            // Killed: running it again finishes the job.
+            let again = env.run(&["recover"]);
+            assert_no_crash_text(&text(&again.stderr));
+            assert!(
+                again.status.success(),
+                "kill {k}: recover after a killed recover: {}",
+                text(&again.stderr)
+            );
+        }
+        if !env.run(&["doctor"]).status.success() {
+            bricked += 1;
+        }
+        match env.people_count(&env.store()) {
+            Some(n) if n >= expected => {}
+            _ => lost += 1,
+        }
+        let kept = std::fs::read_dir(&env.root)
+            .unwrap()
+            .filter(|e| {
+                e.as_ref()
+                    .unwrap()
+                    .file_name()
+                    .to_string_lossy()
+                    .starts_with("store.damaged-")
+            })
+            .count();
+        assert!(kept >= 1, "kill {k}: the damaged store was not kept");
+        assert!(
+            !env.root.join("store.recovering").exists(),
+            "kill {k}: a half-made store was left behind"
+        );
+    }
+    eprintln!(
+        "kills: recover attempts={kills} finished={finished} killed={} lost={lost} bricked={bricked}",
+        kills - finished
+    );
+    assert_eq!((lost, bricked), (0, 0));
 }

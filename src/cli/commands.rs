@@ -338,6 +338,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             max_connections,
             max_connections_per_client,
             pull_page_bytes,
+            min_free_mb,
         })) => {
             let tls = match (tls_cert, tls_key) {
                 (Some(cert), Some(key)) => {
@@ -359,6 +360,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     other => other.into(),
                 },
             )?;
+            store.set_min_free_bytes(min_free_mb.saturating_mul(1024 * 1024));
             let hub = crate::hub::server::Hub {
                 store,
                 max_clock_skew_millis: max_clock_skew_secs * 1000,
@@ -576,6 +578,10 @@ fn recover(dir: &Path, pass_file: Option<&Path>) -> Result<(), CliError> {
     use crate::store::CaseStore;
     use crate::store::encrypted::EncryptedStore;
     let locked = LockedStore::open(dir)?;
+    let fresh_dir = sibling(dir, "recovering");
+    if finish_interrupted_recovery(dir, &fresh_dir)? {
+        return Ok(());
+    }
     let pass =
         passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
     let damaged = locked.unlock_for_salvage(pass.as_bytes()).map_err(|e| match e {
@@ -593,11 +599,10 @@ fn recover(dir: &Path, pass_file: Option<&Path>) -> Result<(), CliError> {
             "the store's identity (worker and device) cannot be read, so nothing was recovered: make a new store with `caseload init` and log in again; the hub holds everything that was synced".into(),
         ));
     }
-    let fresh_dir = sibling(dir, "recovering");
-    if fresh_dir.exists() {
-        std::fs::remove_dir_all(&fresh_dir)
-            .map_err(|e| CliError::Usage(format!("cannot remove {}: {e}", fresh_dir.display())))?;
-    }
+    // Marked as a store being built until it has taken the damaged one's place.
+    crate::store::files::create_private_dir(&fresh_dir)?;
+    std::fs::write(fresh_dir.join(BEING_RECOVERED), b"")
+        .map_err(|e| CliError::Usage(format!("cannot write in {}: {e}", fresh_dir.display())))?;
     let fresh = EncryptedStore::create(&fresh_dir, pass.as_bytes(), locked.kdf())?;
     for (name, plain) in &salvage.meta {
         // The clock and counts are rebuilt by the commits below; the pull's
@@ -612,21 +617,10 @@ fn recover(dir: &Path, pass_file: Option<&Path>) -> Result<(), CliError> {
         let replica = Replica::open(fresh)?;
         crate::sync::client::start_over(&replica)?
     };
-    let kept = sibling(
-        dir,
-        &format!("damaged-{}", super::clock()?.now().format("%Y%m%dT%H%M%S")),
-    );
-    let moved = |from: &Path, to: &Path| {
-        std::fs::rename(from, to).map_err(|e| {
-            CliError::Usage(format!(
-                "cannot move {} to {}: {e}",
-                from.display(),
-                to.display()
-            ))
-        })
-    };
-    moved(dir, &kept)?;
-    moved(&fresh_dir, dir)?;
+    // One atomic swap: killed at any moment, `dir` holds the damaged store or
+    // the whole fresh one, never neither (see `finish_interrupted_recovery`).
+    crate::store::files::exchange(dir, &fresh_dir)?;
+    let kept = keep_damaged(dir, &fresh_dir)?;
     outln!(
         "recovered {} changes ({} of them waiting to be sent) into a fresh store at {}",
         salvage.synced.len() + salvage.outbox.len(),
@@ -651,6 +645,65 @@ fn recover(dir: &Path, pass_file: Option<&Path>) -> Result<(), CliError> {
         outln!("this store is not linked to a hub: what could not be read is lost");
     }
     Ok(())
+}
+
+/// Inside a store being built by `recover`, until it is swapped into place.
+const BEING_RECOVERED: &str = "being-recovered";
+
+/// After the swap: the damaged store (now at `fresh_dir`) is renamed to be
+/// kept, and the fresh one (at `dir`) loses its mark. Returns where the
+/// damaged store is kept.
+fn keep_damaged(dir: &Path, fresh_dir: &Path) -> Result<std::path::PathBuf, CliError> {
+    let stamp = super::clock()?.now().format("%Y%m%dT%H%M%S").to_string();
+    let kept = (1..)
+        .map(|n| match n {
+            1 => sibling(dir, &format!("damaged-{stamp}")),
+            n => sibling(dir, &format!("damaged-{stamp}-{n}")),
+        })
+        .find(|p| !p.exists())
+        .unwrap_or_else(|| sibling(dir, "damaged"));
+    crate::store::files::rename_durably(fresh_dir, &kept)?;
+    keep_damaged_done(dir)?;
+    Ok(kept)
+}
+
+/// The fresh store in place loses its "being built" mark: last of all.
+fn keep_damaged_done(dir: &Path) -> Result<(), CliError> {
+    match std::fs::remove_file(dir.join(BEING_RECOVERED)) {
+        Ok(()) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(e) => Err(CliError::Usage(format!(
+            "cannot tidy {}: {e}",
+            dir.display()
+        ))),
+    }
+}
+
+/// Tidies what an earlier `recover`, killed part-way, left; true if that
+/// recovery had already put the fresh store in place (and is now finished).
+/// - The store itself marked as being built: the swap happened, the tidying
+///   did not. The damaged store (`STORE.recovering`, if still there) is kept.
+/// - Otherwise `STORE.recovering` is an unfinished fresh store (the damaged one
+///   is still in place): it is removed, and recovery starts over.
+fn finish_interrupted_recovery(dir: &Path, fresh_dir: &Path) -> Result<bool, CliError> {
+    if dir.join(BEING_RECOVERED).exists() {
+        let said = if fresh_dir.exists() {
+            let kept = keep_damaged(dir, fresh_dir)?;
+            format!("the damaged store is kept at {}", kept.display())
+        } else {
+            keep_damaged_done(dir)?;
+            "the damaged store was already set aside".to_string()
+        };
+        outln!(
+            "an earlier `caseload recover` was stopped after the fresh store was in place: it is finished now, and {said}"
+        );
+        return Ok(true);
+    }
+    if fresh_dir.exists() {
+        std::fs::remove_dir_all(fresh_dir)
+            .map_err(|e| CliError::Usage(format!("cannot remove {}: {e}", fresh_dir.display())))?;
+    }
+    Ok(false)
 }
 
 /// `dir` with a suffix, beside it: `…/store` → `…/store.recovering`.

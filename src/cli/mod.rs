@@ -187,6 +187,10 @@ pub enum HubCommand {
         /// The most op bytes in one pull response; larger pulls come in pages
         #[arg(long, default_value_t = crate::sync::protocol::PULL_PAGE_BYTES)]
         pull_page_bytes: usize,
+        /// Refuse pushes (HTTP 507) while the data directory's disk has less
+        /// free than this, in MiB
+        #[arg(long, value_name = "MIB", default_value_t = crate::hub::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024))]
+        min_free_mb: u64,
     },
     /// Hub users and their enrolment tokens
     #[command(subcommand)]
@@ -362,7 +366,10 @@ impl CliError {
             CliError::Store(StoreError::NotFound(_)) => 6,
             CliError::Store(StoreError::DiskFull)
             | CliError::Import(crate::import::ImportError::Store(StoreError::DiskFull)) => 9,
-            CliError::Sync(crate::sync::client::SyncError::Unreachable(_)) => 7,
+            CliError::Sync(
+                crate::sync::client::SyncError::Unreachable(_)
+                | crate::sync::client::SyncError::HubCannotSave(_),
+            ) => 7,
             CliError::Sync(
                 crate::sync::client::SyncError::Refused(_)
                 | crate::sync::client::SyncError::Url(_)

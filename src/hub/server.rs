@@ -44,6 +44,12 @@ impl Refusal {
 
 impl From<crate::store::StoreError> for Refusal {
     fn from(e: crate::store::StoreError) -> Self {
+        if matches!(e, crate::store::StoreError::DiskFull) {
+            return Refusal::new(
+                StatusCode::INSUFFICIENT_STORAGE,
+                "the hub's disk is full: nothing from this request was saved there",
+            );
+        }
         // Store errors name records by opaque ids only.
         Refusal::new(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -700,6 +706,22 @@ pub fn router(hub: Arc<Hub>) -> Router {
         .with_state(hub)
 }
 
+/// Ends the process (exit 9) once the database has met a full disk itself:
+/// sled then refuses everything until opened again, so the hub's service
+/// manager starts it afresh (docs/sync-protocol.md). Everything acknowledged
+/// is on disk; devices push again what was not.
+async fn stop_if_the_database_fails(hub: Arc<Hub>) {
+    loop {
+        tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+        if hub.store.failed() {
+            eprintln!(
+                "caseload hub: the disk under the hub's data is full; stopping so that the database is opened afresh once there is room (everything acknowledged is saved)"
+            );
+            std::process::exit(9);
+        }
+    }
+}
+
 /// Serves until Ctrl-C or SIGTERM: HTTPS when given a TLS configuration
 /// (plain HTTP otherwise: the caller allows that on loopback only), and the
 /// admin socket in the data directory. Prints the address it listens on.
@@ -729,6 +751,7 @@ pub fn serve(
                 _ = async { match term.as_mut() { Some(t) => { t.recv().await; } None => std::future::pending::<()>().await } } => {},
             }
         };
+        tokio::spawn(stop_if_the_database_fails(hub.clone()));
         let app = router(hub.clone());
         let tls = tls.map(tokio_rustls::TlsAcceptor::from);
         super::conn::serve(tcp, tls, app, limits, hub.guard.log.clone(), shutdown).await;

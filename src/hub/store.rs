@@ -163,11 +163,57 @@ pub fn load_or_create_key(path: &Path) -> Result<SecretKey> {
 }
 
 pub struct SledHubStore {
-    data: Arc<HubData>,
+    current: Arc<Current>,
     /// Pushes waiting for the writer thread; `None` once closing.
     appends: Option<mpsc::Sender<AppendJob>>,
     writer: Option<std::thread::JoinHandle<()>>,
     _lock: StoreLock,
+}
+
+/// The open database, and what happens when the disk fills up under it.
+///
+/// Pushes are refused (507) while the data directory's filesystem has less
+/// free than `min_free_bytes`, so the database itself is never the one to find
+/// the disk full. If it does all the same (something else filled the disk),
+/// sled refuses everything that handle is asked from then on, and closing it
+/// can hang on the write it could not finish. So the handle is marked failed:
+/// every request is told the disk is full without touching sled, and the hub
+/// stops (exit 9) for its service manager to start it again: everything
+/// acknowledged is on disk, and what was not is pushed again by its device.
+struct Current {
+    dir: std::path::PathBuf,
+    data: Arc<HubData>,
+    min_free_bytes: std::sync::atomic::AtomicU64,
+}
+
+impl Current {
+    /// Runs `f` on the database, unless it has failed; a failure that sled
+    /// does not come back from marks it failed.
+    fn with<T>(&self, f: impl FnOnce(&HubData) -> Result<T>) -> Result<T> {
+        if self.failed() {
+            return Err(StoreError::DiskFull);
+        }
+        let result = f(&self.data);
+        if let Err(e) = &result {
+            self.data.note_failure(e);
+        }
+        result
+    }
+
+    fn failed(&self) -> bool {
+        self.data.failed.load(std::sync::atomic::Ordering::Acquire)
+    }
+
+    /// Refuses a write while the disk has less room than the reserve.
+    fn check_room(&self) -> Result<()> {
+        let reserve = self
+            .min_free_bytes
+            .load(std::sync::atomic::Ordering::Relaxed);
+        match fs2::available_space(&self.dir) {
+            Ok(free) if free < reserve => Err(StoreError::DiskFull),
+            _ => Ok(()),
+        }
+    }
 }
 
 /// The database and what is kept in memory beside it: shared by the store's
@@ -192,6 +238,8 @@ struct HubData {
     /// The tracking lists, decrypted on first use (every push and pull checks
     /// scope against them) and kept current by `put_list`.
     list_cache: RwLock<Option<Vec<TrackingList>>>,
+    /// A write failed in a way sled does not recover from in this process.
+    failed: std::sync::atomic::AtomicBool,
 }
 
 /// One push waiting for the writer.
@@ -214,11 +262,71 @@ impl SledHubStore {
         let lock = StoreLock::acquire_named(dir, LOCK_FILE)?;
         let key =
             load_or_create_key(&key_file.map_or_else(|| dir.join(KEY_FILE), Path::to_path_buf))?;
-        let db = crate::store::open_sled(&dir.join("db"), 256 * 1024 * 1024)?;
+        let data = HubData::open(&dir.join("db"), key)?;
         files::tighten_permissions(dir)?;
+        let current = Arc::new(Current {
+            dir: dir.to_path_buf(),
+            data: Arc::new(data),
+            min_free_bytes: std::sync::atomic::AtomicU64::new(DEFAULT_MIN_FREE_BYTES),
+        });
+        let (appends, queue) = mpsc::channel();
+        let writer = {
+            let current = current.clone();
+            std::thread::Builder::new()
+                .name("hub-writer".into())
+                .spawn(move || write_appends(&current, queue))
+                .map_err(|e| StoreError::Database(format!("cannot start the writer: {e}")))?
+        };
+        Ok(Self {
+            current,
+            appends: Some(appends),
+            writer: Some(writer),
+            _lock: lock,
+        })
+    }
+}
+
+/// The free space below which pushes are refused: room for the largest push
+/// (32 MiB inflated) several times over, with sled's own overheads.
+pub const DEFAULT_MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
+
+impl SledHubStore {
+    /// Pushes are refused while the data directory has less free space.
+    pub fn set_min_free_bytes(&self, bytes: u64) {
+        self.current
+            .min_free_bytes
+            .store(bytes, std::sync::atomic::Ordering::Relaxed);
+    }
+
+    /// The database met a full disk itself and refuses everything until the
+    /// hub is started again (see [`Current`]).
+    pub fn failed(&self) -> bool {
+        self.current.failed()
+    }
+}
+
+impl Drop for SledHubStore {
+    fn drop(&mut self) {
+        if self.current.failed() {
+            // Closing a failed sled handle can hang: the process is ending
+            // (the lock goes with it), and what was acknowledged is on disk.
+            return;
+        }
+        // The writer finishes what is queued and stops; only then is the
+        // directory's lock released.
+        self.appends = None;
+        if let Some(w) = self.writer.take() {
+            let _ = w.join();
+        }
+    }
+}
+
+impl HubData {
+    fn open(db_path: &Path, key: SecretKey) -> Result<HubData> {
+        let db = crate::store::open_sled(db_path, 256 * 1024 * 1024)?;
         let ops = db.open_tree("ops")?;
         let durable = written_seq(&ops)?;
-        let data = Arc::new(HubData {
+        Ok(HubData {
             hash_key: SecretKey::from_bytes(blake3::derive_key(
                 "caseload 2026 hub index key",
                 key.expose(),
@@ -237,36 +345,18 @@ impl SledHubStore {
             group_commit: GroupCommit::new(durable),
             summary_index: RwLock::new(None),
             list_cache: RwLock::new(None),
-        });
-        let (appends, queue) = mpsc::channel();
-        let writer = {
-            let data = data.clone();
-            std::thread::Builder::new()
-                .name("hub-writer".into())
-                .spawn(move || data.write_appends(queue))
-                .map_err(|e| StoreError::Database(format!("cannot start the writer: {e}")))?
-        };
-        Ok(Self {
-            data,
-            appends: Some(appends),
-            writer: Some(writer),
-            _lock: lock,
+            failed: std::sync::atomic::AtomicBool::new(false),
         })
     }
-}
 
-impl Drop for SledHubStore {
-    fn drop(&mut self) {
-        // The writer finishes what is queued and stops; only then is the
-        // directory's lock released.
-        self.appends = None;
-        if let Some(w) = self.writer.take() {
-            let _ = w.join();
+    /// A full disk leaves sled refusing everything until it is opened again.
+    fn note_failure(&self, e: &StoreError) {
+        if matches!(e, StoreError::DiskFull) {
+            self.failed
+                .store(true, std::sync::atomic::Ordering::Release);
         }
     }
-}
 
-impl HubData {
     fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
         let mut a = b"caseload-hub\x01".to_vec();
         a.extend_from_slice(tree.as_bytes());
@@ -330,40 +420,53 @@ fn written_seq(ops: &sled::Tree) -> Result<u64> {
     })
 }
 
-impl HubData {
-    /// The writer thread: applies queued pushes, those waiting together in one
-    /// transaction, until the store closes.
-    fn write_appends(&self, queue: mpsc::Receiver<AppendJob>) {
-        while let Ok(first) = queue.recv() {
-            let mut count = first.ops.len();
-            let mut group = vec![first];
-            while count < MAX_OPS_PER_WRITE {
-                match queue.try_recv() {
-                    Ok(job) => {
-                        count += job.ops.len();
-                        group.push(job);
-                    }
-                    Err(_) => break,
+/// The writer thread: applies queued pushes, those waiting together in one
+/// transaction, until the store closes.
+fn write_appends(current: &Current, queue: mpsc::Receiver<AppendJob>) {
+    while let Ok(first) = queue.recv() {
+        let mut count = first.ops.len();
+        let mut group = vec![first];
+        while count < MAX_OPS_PER_WRITE {
+            match queue.try_recv() {
+                Ok(job) => {
+                    count += job.ops.len();
+                    group.push(job);
                 }
-            }
-            // A bug met by one group must not stop the hub taking pushes.
-            let results =
-                std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.write_group(&group)))
-                    .unwrap_or_else(|_| {
-                        group
-                            .iter()
-                            .map(|_| {
-                                Err(StoreError::Database(
-                                    "the hub failed writing this push".into(),
-                                ))
-                            })
-                            .collect()
-                    });
-            for (job, result) in group.into_iter().zip(results) {
-                // A pusher that has gone away no longer needs the answer.
-                let _ = job.done.send(result);
+                Err(_) => break,
             }
         }
+        let results = if current.failed() {
+            group.iter().map(|_| Err(StoreError::DiskFull)).collect()
+        } else {
+            current.data.write_group_safely(&group)
+        };
+        for (job, result) in group.into_iter().zip(results) {
+            // A pusher that has gone away no longer needs the answer.
+            let _ = job.done.send(result);
+        }
+    }
+}
+
+impl HubData {
+    /// [`Self::write_group`], where a bug met by one group does not stop the
+    /// hub taking pushes, and a full disk marks the database to be reopened.
+    fn write_group_safely(&self, group: &[AppendJob]) -> Vec<Result<Vec<u64>>> {
+        let results =
+            std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.write_group(group)))
+                .unwrap_or_else(|_| {
+                    group
+                        .iter()
+                        .map(|_| {
+                            Err(StoreError::Database(
+                                "the hub failed writing this push".into(),
+                            ))
+                        })
+                        .collect()
+                });
+        for e in results.iter().filter_map(|r| r.as_ref().err()) {
+            self.note_failure(e);
+        }
+        results
     }
 
     /// Each job's sequence numbers, or its own error: one push's failure (a
@@ -481,6 +584,10 @@ impl HubData {
 impl HubStore for SledHubStore {
     fn append(&self, ops: &[Op], pushed_by: &str, now_millis: u64) -> Result<Vec<u64>> {
         let stopped = || StoreError::Database("the hub's writer has stopped".into());
+        if self.current.failed() {
+            return Err(StoreError::DiskFull);
+        }
+        self.current.check_room()?;
         let (done, answer) = mpsc::sync_channel(1);
         self.appends
             .as_ref()
@@ -496,55 +603,56 @@ impl HubStore for SledHubStore {
         // Acknowledged only once on disk (an op held already may have been
         // written only just now by a concurrent push); appends waiting
         // together share one flush.
-        self.data
-            .wait_durable(seqs.iter().copied().max().unwrap_or(0))?;
+        self.current
+            .with(|data| data.wait_durable(seqs.iter().copied().max().unwrap_or(0)))?;
         Ok(seqs)
     }
 
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>> {
-        self.data.since(after, limit)
+        self.current.with(|d| d.since(after, limit))
     }
     fn history(&self, person: PersonId) -> Result<Vec<Received>> {
-        self.data.history(person)
+        self.current.with(|d| d.history(person))
     }
     fn last_seq(&self) -> Result<u64> {
-        Ok(self.data.group_commit.durable())
+        self.current.with(|d| Ok(d.group_commit.durable()))
     }
     fn put_user(&self, user: &User) -> Result<()> {
-        self.data.put_user(user)
+        self.current.with(|d| d.put_user(user))
     }
     fn user(&self, name: &str) -> Result<Option<User>> {
-        self.data.user(name)
+        self.current.with(|d| d.user(name))
     }
     fn users(&self) -> Result<Vec<User>> {
-        self.data.users()
+        self.current.with(|d| d.users())
     }
     fn put_credential(&self, token_hash: [u8; 32], credential: &Credential) -> Result<()> {
-        self.data.put_credential(token_hash, credential)
+        self.current
+            .with(|d| d.put_credential(token_hash, credential))
     }
     fn credential(&self, token_hash: [u8; 32]) -> Result<Option<Credential>> {
-        self.data.credential(token_hash)
+        self.current.with(|d| d.credential(token_hash))
     }
     fn remove_credential(&self, token_hash: [u8; 32]) -> Result<bool> {
-        self.data.remove_credential(token_hash)
+        self.current.with(|d| d.remove_credential(token_hash))
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
-        self.data.person(id)
+        self.current.with(|d| d.person(id))
     }
     fn summaries(&self) -> Result<Vec<CaseSummary>> {
-        self.data.summaries()
+        self.current.with(|d| d.summaries())
     }
     fn put_list(&self, list: &TrackingList) -> Result<()> {
-        self.data.put_list(list)
+        self.current.with(|d| d.put_list(list))
     }
     fn lists(&self) -> Result<Vec<TrackingList>> {
-        self.data.lists()
+        self.current.with(|d| d.lists())
     }
     fn delivery(&self, device: DeviceId) -> Result<Option<Delivery>> {
-        self.data.delivery(device)
+        self.current.with(|d| d.delivery(device))
     }
     fn put_delivery(&self, device: DeviceId, delivery: &Delivery) -> Result<()> {
-        self.data.put_delivery(device, delivery)
+        self.current.with(|d| d.put_delivery(device, delivery))
     }
 }
 
@@ -737,6 +845,7 @@ mod tests {
     fn a_push_that_touches_a_damaged_record_fails_alone() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let hub = SledHubStore::open(tmp.path(), None).expect("open");
+        let data = &hub.current.data;
         // Three young people's registrations, one op each.
         let ops: Vec<Op> = crate::demo::DemoCohort::new(crate::demo::DemoSpec {
             people: 3,
@@ -747,13 +856,12 @@ mod tests {
         .collect();
         hub.append(&ops[1..2], "j.smith", 5).expect("append");
         // Damage that person's folded record on disk.
-        hub.data
-            .people
+        data.people
             .insert(ops[1].person.as_bytes(), &b"not a sealed record"[..])
             .expect("damage");
         let mut again = ops[1].clone();
         again.id = crate::domain::OpId(uuid::Uuid::now_v7());
-        let results = hub.data.write_group(&[
+        let results = data.write_group(&[
             job(vec![ops[0].clone()]),
             job(vec![again]),
             job(vec![ops[2].clone()]),
@@ -767,7 +875,7 @@ mod tests {
         );
         assert_eq!(results[2].as_ref().ok(), Some(&vec![3]));
         assert_eq!(
-            hub.data.since(0, 10).expect("since").len(),
+            data.since(0, 10).expect("since").len(),
             3,
             "the failed push left nothing behind"
         );

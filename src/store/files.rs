@@ -102,12 +102,37 @@ pub fn write_atomic(path: &Path, bytes: &[u8]) -> Result<()> {
         return Err(e);
     }
     fs::rename(&tmp, path).map_err(io("cannot replace", path))?;
-    if let Some(parent) = path.parent() {
-        File::open(parent)
+    sync_parent(path)
+}
+
+/// Swaps two directories in one step (Linux's `renameat2(RENAME_EXCHANGE)`),
+/// then makes the swap durable: killed at any moment, each name holds one
+/// whole directory, never neither.
+pub fn exchange(a: &Path, b: &Path) -> Result<()> {
+    rustix::fs::renameat_with(
+        rustix::fs::CWD,
+        a,
+        rustix::fs::CWD,
+        b,
+        rustix::fs::RenameFlags::EXCHANGE,
+    )
+    .map_err(|e| io("cannot swap", a)(e.into()))?;
+    sync_parent(a)
+}
+
+/// Renames, durably (the directory holding both is synced).
+pub fn rename_durably(from: &Path, to: &Path) -> Result<()> {
+    fs::rename(from, to).map_err(io("cannot rename", from))?;
+    sync_parent(to)
+}
+
+fn sync_parent(path: &Path) -> Result<()> {
+    match path.parent() {
+        Some(parent) => File::open(parent)
             .and_then(|d| d.sync_all())
-            .map_err(io("cannot sync", parent))?;
+            .map_err(io("cannot sync", parent)),
+        None => Ok(()),
     }
-    Ok(())
 }
 
 /// Tightens every file under `dir` to 0600 and every directory to 0700, in case

@@ -182,7 +182,12 @@ pub fn apply_atomically(writes: &[(&sled::Tree, sled::Batch)]) -> Result<()> {
             }
             Ok::<(), sled::transaction::ConflictableTransactionError<()>>(())
         })
-        .map_err(|e| StoreError::Database(format!("{e:?}")))
+        .map_err(|e| match e {
+            sled::transaction::TransactionError::Storage(e) => e.into(),
+            sled::transaction::TransactionError::Abort(()) => {
+                StoreError::Database("a write was abandoned".into())
+            }
+        })
 }
 
 /// Where an op came from: written here (and so waiting in the outbox to be pushed)

@@ -64,6 +64,10 @@ pub enum SyncError {
     Secure(String),
     #[error("the hub refused: {0}")]
     Refused(String),
+    #[error(
+        "the hub cannot save anything at the moment ({0}); your changes are kept here and will be sent next time"
+    )]
+    HubCannotSave(String),
     #[error("the hub's answer could not be read: {0}")]
     Protocol(String),
     #[error("not logged in to a hub: run `caseload login HUB_URL` first")]
@@ -174,6 +178,10 @@ fn call<Req: Serialize, Resp: serde::de::DeserializeOwned>(
         Ok(r) => protocol::decode(&read(r)?).map_err(|e| SyncError::Protocol(e.to_string())),
         Err(ureq::Error::Status(code, r)) => {
             let text = String::from_utf8_lossy(&read(r)?).into_owned();
+            if code == 507 {
+                // The hub's disk is full: nothing is wrong with this device.
+                return Err(SyncError::HubCannotSave(text));
+            }
             Err(SyncError::Refused(format!("{text} (HTTP {code})")))
         }
         Err(ureq::Error::Transport(t)) => match tls_failure(&t) {
