@@ -2,7 +2,8 @@
 //! and the same file again (nothing to write). A bench command: each run needs
 //! a fresh store, so it reports the median of a few whole runs.
 //!
-//! Run: `cargo bench --bench import` (CASELOAD_BENCH_PEOPLE to change the size).
+//! Run: `cargo bench --bench import` (CASELOAD_BENCH_PEOPLE to change the size;
+//! CASELOAD_BENCH_CSV_OUT=FILE writes the cohort file and stops).
 
 mod common;
 
@@ -94,6 +95,13 @@ fn main() {
     }
     let people = common::people();
     let file = cohort_csv(people);
+    // The same file for measuring the real binary from outside (peak memory,
+    // bytes written): `CASELOAD_BENCH_CSV_OUT=cohort.csv cargo bench --bench import`.
+    if let Some(out) = std::env::var_os("CASELOAD_BENCH_CSV_OUT") {
+        std::fs::write(&out, &file).expect("write the cohort file");
+        eprintln!("wrote {people} rows to {}", out.to_string_lossy());
+        return;
+    }
     let (mut first, mut again) = (Vec::new(), Vec::new());
     for run in 0..3 {
         let tmp = tempfile::tempdir().expect("tempdir");

@@ -197,6 +197,19 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         ",,Lev,El,,01/01/2010,,,,,,,Thanet,,7,,,,",  // 15: level of need
         ",,Act,Ivity,,01/01/2010,,,,,,,Thanet,,,,230,01/09/2009,", // 16: activity before birth
     ]
+    .map(String::from)
+    .into_iter()
+    .chain([
+        format!(
+            ",,Tow,N,,01/01/2010,,1 High St,{},,,,Thanet,,,,,,",
+            "t".repeat(101)
+        ), // 17: town
+        format!(
+            ",,Add,Ress,,01/01/2010,,{},Deal,,,,Thanet,,,,,,",
+            "a".repeat(101)
+        ), // 18: line
+    ])
+    .collect::<Vec<_>>()
     .join("\n");
     let err = run(&mut r, &bad).unwrap_err();
     let ImportError::Invalid(errors) = err else {
@@ -222,6 +235,8 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         (14, "activity_code", "needs an activity code"),
         (15, "level_of_need", "not 1, 2 or 3"),
         (16, "activity_start", "before the young person was born"),
+        (17, "town", "town is too long"),
+        (18, "address_line_1", "address line is too long"),
     ] {
         let e = at(line, column)
             .unwrap_or_else(|| panic!("no error for line {line} {column}: {errors:#?}"));

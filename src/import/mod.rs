@@ -446,7 +446,17 @@ fn parse_row(
         };
         match address.validate() {
             Ok(()) => values.push(FieldValue::Address(address)),
-            Err(e) => fail("address_line_1", e.to_string(), &mut ok),
+            Err(e) => {
+                // Blame the column that holds the fault.
+                let column = match &e {
+                    DomainError::TooLong { field: "town", .. } => "town",
+                    _ => ["address_line_1", "address_line_2"]
+                        .into_iter()
+                        .find(|c| cell(c).is_some_and(|v| v.chars().count() > person::MAX_NAME))
+                        .unwrap_or("address_line_1"),
+                };
+                fail(column, e.to_string(), &mut ok)
+            }
         }
     }
     let mut phones = Vec::new();
