@@ -165,10 +165,12 @@ impl CaseIndex {
 
     /// Brings one person's entry up to date after a commit.
     pub fn update(&mut self, state: &PersonState) {
-        match (
-            CaseSummary::of(state),
-            self.positions.get(&state.id).copied(),
-        ) {
+        self.set(state.id, CaseSummary::of(state));
+    }
+
+    /// Sets one person's entry to `summary` (None: removes it).
+    pub fn set(&mut self, id: PersonId, summary: Option<CaseSummary>) {
+        match (summary, self.positions.get(&id).copied()) {
             (Some(s), Some(i)) => {
                 self.haystacks.set(i, &haystack(&s));
                 self.fuzzy.set(i, &names_text(&s));

@@ -172,13 +172,14 @@ impl Replica {
     /// durable step; ops already here are skipped. Returns how many people changed.
     pub fn commit(&mut self, ops: &[Op], origin: Origin) -> Result<usize> {
         let changed = self.store.commit(ops, origin)?;
+        let changed_count = changed.len();
         for op in ops {
             self.clock.observe(op.at);
         }
-        for state in &changed {
-            self.index.update(state);
+        for (id, summary) in changed {
+            self.index.set(id, summary);
         }
-        Ok(changed.len())
+        Ok(changed_count)
     }
 
     /// From now on, ops made here are written by `worker` (the hub user logged in).

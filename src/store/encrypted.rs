@@ -15,13 +15,15 @@
 use super::crypto::{self, SecretKey};
 use super::files::{self, DB_DIR, HEADER_FILE, StoreLock, WATERMARK_FILE};
 use super::header::{Header, HeaderError};
-use super::{CaseStore, Origin, Result, StoreError};
+use super::{CaseStore, Changed, Origin, Result, StoreError};
 use crate::domain::{CaseSummary, Hlc, Op, PersonId, PersonState};
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use zeroize::Zeroizing;
+
+mod journal;
 
 const T_META: &str = "meta";
 const T_OPS: &str = "ops";
@@ -281,6 +283,8 @@ impl EncryptedStore {
             clock: Mutex::new(Hlc::default()),
             lock,
         };
+        // A large commit cut short (killed, a full disk) is put back first.
+        journal::roll_back_unfinished(&store)?;
         let last: Option<Hlc> = store.meta(META_CLOCK)?;
         *store.clock.lock().unwrap_or_else(|p| p.into_inner()) = last.unwrap_or_default();
         if store.meta::<u64>(META_OP_COUNT)?.is_none() {
@@ -832,8 +836,26 @@ fn decode_page(b: &[u8]) -> Option<Page> {
     rest.is_empty().then_some(page)
 }
 
-impl CaseStore for EncryptedStore {
-    fn commit(&self, ops: &[Op], origin: Origin) -> Result<Vec<PersonState>> {
+/// What one transaction of a commit wrote: each person changed and their
+/// summary now, the commit's clock and the store's new op count.
+struct PartWritten {
+    changed: BTreeMap<PersonId, Option<CaseSummary>>,
+    at: Hlc,
+    op_count: u64,
+}
+
+impl EncryptedStore {
+    /// Applies the ops of `ops` not already held, in one sled transaction, with
+    /// `undo` (when journaling a large commit) recording what each write
+    /// replaces. Not yet durable: the caller flushes. Returns the new state of
+    /// every person changed, the commit's clock and the new op count (None if
+    /// every op was held already).
+    fn commit_part(
+        &self,
+        ops: &[Op],
+        origin: Origin,
+        undo: Option<&journal::Undo>,
+    ) -> Result<Option<PartWritten>> {
         // Work out every write first; the transaction then only inserts. One
         // process holds the store (the lock), so nothing changes in between.
         let mut fresh: Vec<&Op> = Vec::new();
@@ -851,12 +873,22 @@ impl CaseStore for EncryptedStore {
             max_hlc = max_hlc.max(op.at);
         }
         if new_ops.is_empty() {
-            return Ok(Vec::new());
+            return Ok(None);
         }
+        let mut undo_batch = sled::Batch::default();
         let states = PersonState::fold_changes(fresh, |id| self.load_person(id))?;
         let mut people_batch = sled::Batch::default();
         let mut pages: BTreeMap<[u8; 2], Page> = BTreeMap::new();
+        let mut changed = BTreeMap::new();
         for (id, state) in &states {
+            if let Some(undo) = undo {
+                undo.before(
+                    &mut undo_batch,
+                    journal::PEOPLE,
+                    &self.people,
+                    id.as_bytes(),
+                )?;
+            }
             people_batch.insert(id.as_bytes(), self.seal(T_PEOPLE, id.as_bytes(), state)?);
             let key = page_of(*id);
             let page = match pages.entry(key) {
@@ -865,9 +897,10 @@ impl CaseStore for EncryptedStore {
                     e.insert(self.load_page(key).map_err(Damaged::into_error)?)
                 }
             };
-            match CaseSummary::of(state) {
+            let summary = CaseSummary::of(state);
+            match &summary {
                 Some(s) => {
-                    let bytes = postcard::to_allocvec(&s)
+                    let bytes = postcard::to_allocvec(s)
                         .map_err(|e| StoreError::Database(e.to_string()))?;
                     page.insert(*id, bytes);
                 }
@@ -875,9 +908,14 @@ impl CaseStore for EncryptedStore {
                     page.remove(id);
                 }
             }
+            changed.insert(*id, summary);
         }
+        drop(states);
         let mut summary_batch = sled::Batch::default();
         for (key, page) in &pages {
+            if let Some(undo) = undo {
+                undo.before(&mut undo_batch, journal::SUMMARIES, &self.summaries, key)?;
+            }
             if page.is_empty() {
                 summary_batch.remove(&key[..]);
             } else {
@@ -892,9 +930,15 @@ impl CaseStore for EncryptedStore {
         let mut outbox_batch = sled::Batch::default();
         for (key, sealed) in &new_ops {
             ops_batch.insert(&key[..], sealed.as_slice());
+            if let Some(undo) = undo {
+                undo.was_absent(&mut undo_batch, journal::OPS, key);
+            }
             if origin == Origin::Local {
                 let seq = self.db.generate_id()?.to_be_bytes();
                 outbox_batch.insert(&seq[..], self.seal(T_OUTBOX, &seq, &key.to_vec())?);
+                if let Some(undo) = undo {
+                    undo.was_absent(&mut undo_batch, journal::OUTBOX, &seq);
+                }
             }
         }
         let op_count = self.op_count()? + new_ops.len() as u64;
@@ -907,23 +951,48 @@ impl CaseStore for EncryptedStore {
             META_OP_COUNT.as_bytes(),
             self.seal(T_META, META_OP_COUNT.as_bytes(), &op_count)?,
         );
-
-        super::apply_atomically(&[
+        let mut writes = vec![
             (&self.ops, ops_batch),
             (&self.outbox, outbox_batch),
             (&self.people, people_batch),
             (&self.summaries, summary_batch),
             (&self.meta, meta_batch),
-        ])?;
-        self.flush()?;
+        ];
+        if let Some(undo) = undo {
+            writes.push((undo.tree(), undo_batch));
+        }
+        super::apply_atomically(&writes)?;
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = max_hlc;
-        match self.write_watermark(max_hlc, op_count) {
+        Ok(Some(PartWritten {
+            changed,
+            at: max_hlc,
+            op_count,
+        }))
+    }
+
+    /// After a commit is durable: the watermark vouches for it.
+    fn seal_commit(&self, at: Hlc, op_count: u64) -> Result<()> {
+        match self.write_watermark(at, op_count) {
             // The change is durable in the database already; the watermark only
             // lags (it catches up at the next commit), so the change stands.
-            Ok(()) | Err(StoreError::DiskFull) => {}
-            Err(e) => return Err(e),
+            Ok(()) | Err(StoreError::DiskFull) => Ok(()),
+            Err(e) => Err(e),
         }
-        Ok(states.into_values().collect())
+    }
+}
+
+impl CaseStore for EncryptedStore {
+    fn commit(&self, ops: &[Op], origin: Origin) -> Result<Vec<Changed>> {
+        if ops.len() > journal::PART {
+            // Too large for one transaction's memory: in parts, all or nothing.
+            return journal::commit_in_parts(self, ops, origin);
+        }
+        let Some(part) = self.commit_part(ops, origin, None)? else {
+            return Ok(Vec::new());
+        };
+        self.flush()?;
+        self.seal_commit(part.at, part.op_count)?;
+        Ok(part.changed.into_iter().collect())
     }
 
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {

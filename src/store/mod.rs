@@ -198,13 +198,16 @@ pub enum Origin {
     Remote,
 }
 
+/// A person a commit changed, and their summary now.
+pub type Changed = (PersonId, Option<CaseSummary>);
+
 /// What the replica needs from storage. Committing applies ops and logs them in
 /// one atomic, durable step (TaskChampion's discipline).
 pub trait CaseStore {
     /// Applies and logs `ops` atomically, then makes them durable before
-    /// returning. Ops already stored are skipped. Returns the new state of every
-    /// person an op changed.
-    fn commit(&self, ops: &[Op], origin: Origin) -> Result<Vec<PersonState>>;
+    /// returning. Ops already stored are skipped. Returns the new summary of
+    /// every person an op changed (None: no longer a young person's record).
+    fn commit(&self, ops: &[Op], origin: Origin) -> Result<Vec<Changed>>;
     fn person(&self, id: PersonId) -> Result<Option<PersonState>>;
     /// Every stored summary, and the records whose summary could not be read.
     fn summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)>;
