@@ -42,7 +42,6 @@ const KNOWN_EXCEPTIONS: &[(&str, &str, &str)] = &[
         "replica",
         "the client writes around the replica through replica.store()",
     ),
-    ("config", "report", "VulnerableGroup is a domain type"),
     (
         "hub",
         "import",

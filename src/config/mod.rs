@@ -32,7 +32,7 @@ pub struct Targets {
 }
 
 impl Targets {
-    pub fn group_neet(&self, g: crate::report::VulnerableGroup) -> u32 {
+    pub fn group_neet(&self, g: crate::domain::groups::VulnerableGroup) -> u32 {
         self.group_neet
             .get(g.key())
             .copied()
@@ -316,7 +316,7 @@ impl Config {
     pub fn parse(text: &str) -> Result<Config, String> {
         let config = Self::parse_toml(text)?;
         config.check_ranges(text)?;
-        let groups: Vec<&str> = crate::report::VulnerableGroup::ALL
+        let groups: Vec<&str> = crate::domain::groups::VulnerableGroup::ALL
             .iter()
             .map(|g| g.key())
             .collect();
@@ -381,7 +381,7 @@ mod tests {
 
     #[test]
     fn group_targets_default_to_kent_and_can_be_set() {
-        use crate::report::VulnerableGroup as G;
+        use crate::domain::groups::VulnerableGroup as G;
         let c = Config::parse("[targets.group_neet]\nchildren_in_care = 5\n").unwrap();
         assert_eq!(c.targets.group_neet(G::ChildrenInCare), 5);
         assert_eq!(c.targets.group_neet(G::Send19Plus), 8);

@@ -42,6 +42,7 @@ pub mod currency;
 pub mod dates;
 pub mod district;
 pub mod error;
+pub mod groups;
 pub mod ids;
 pub mod ops;
 pub mod person;
