@@ -34,11 +34,6 @@ const MAY_USE: &[(&str, &[&str])] = &[
 const KNOWN_EXCEPTIONS: &[(&str, &str, &str)] = &[
     (
         "sync",
-        "hub",
-        "wire types (Role) belong with the protocol, below both",
-    ),
-    (
-        "sync",
         "replica",
         "the client writes around the replica through replica.store()",
     ),
@@ -47,7 +42,6 @@ const KNOWN_EXCEPTIONS: &[(&str, &str, &str)] = &[
         "import",
         "ImportTarget is really 'anything that takes ops'",
     ),
-    ("tui", "cli", "the passphrase rule belongs below both"),
 ];
 
 fn sources(root: &Path, module: &str) -> Vec<std::path::PathBuf> {

@@ -8,7 +8,7 @@ use zeroize::Zeroizing;
 pub const ENV: &str = "CASELOAD_PASSPHRASE";
 pub const ENV_NEW: &str = "CASELOAD_NEW_PASSPHRASE";
 /// New passphrases must be at least this long (characters).
-pub const MIN_LEN: usize = 12;
+pub use crate::store::header::MIN_PASSPHRASE_LEN as MIN_LEN;
 
 pub type Secret = Zeroizing<String>;
 
@@ -93,12 +93,4 @@ pub fn new(file: Option<&Path>, var: &str) -> Result<Secret, String> {
     Ok(p)
 }
 
-pub fn check_new(p: &str) -> Result<(), String> {
-    if p.chars().count() < MIN_LEN {
-        Err(format!(
-            "a new passphrase needs at least {MIN_LEN} characters (a few unrelated words work well)"
-        ))
-    } else {
-        Ok(())
-    }
-}
+pub use crate::store::header::check_new_passphrase as check_new;

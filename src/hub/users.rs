@@ -5,40 +5,8 @@
 use crate::domain::District;
 use serde::{Deserialize, Serialize};
 
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum Role {
-    /// Sees the young people assigned to them.
-    Officer,
-    /// Sees the people on their tracking lists.
-    Tracker,
-    /// Sees everyone in their district.
-    Manager,
-    /// Sees everyone; manages users.
-    Admin,
-}
-
-impl Role {
-    pub fn parse(s: &str) -> Result<Role, String> {
-        match s.trim().to_lowercase().as_str() {
-            "officer" => Ok(Role::Officer),
-            "tracker" => Ok(Role::Tracker),
-            "manager" => Ok(Role::Manager),
-            "admin" => Ok(Role::Admin),
-            other => Err(format!(
-                "unknown role {other:?}: use officer, tracker, manager or admin"
-            )),
-        }
-    }
-
-    pub fn name(self) -> &'static str {
-        match self {
-            Role::Officer => "officer",
-            Role::Tracker => "tracker",
-            Role::Manager => "manager",
-            Role::Admin => "admin",
-        }
-    }
-}
+/// Roles travel in the protocol (a login's answer), so they are defined there.
+pub use crate::sync::protocol::Role;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct User {

@@ -12,6 +12,21 @@ const PREFIX_LEN: usize = 8 + 1 + 1 + 4 * 3 + SALT_LEN + 16;
 const WRAPPED_LEN: usize = 1 + crypto::NONCE_LEN + crypto::KEY_LEN + crypto::TAG_LEN;
 pub const HEADER_LEN: usize = PREFIX_LEN + WRAPPED_LEN;
 
+/// The shortest new passphrase: it is all that stands between a copied store
+/// and an offline guesser (Argon2id slows each guess; length does the rest).
+pub const MIN_PASSPHRASE_LEN: usize = 12;
+
+/// The rule for a new passphrase, wherever it is typed (CLI or workbench).
+pub fn check_new_passphrase(p: &str) -> Result<(), String> {
+    if p.chars().count() < MIN_PASSPHRASE_LEN {
+        Err(format!(
+            "a new passphrase needs at least {MIN_PASSPHRASE_LEN} characters (a few unrelated words work well)"
+        ))
+    } else {
+        Ok(())
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
     pub kdf: KdfParams,

@@ -2,11 +2,11 @@
 //! outbox and pull what changed. The hub's address and this device's
 //! credential are kept in the encrypted store, never in a plain file.
 
+use super::protocol::Role;
 use super::protocol::{
     self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
 };
 use crate::domain::{PersonId, WorkerId};
-use crate::hub::Role;
 use crate::replica::Replica;
 use crate::store::{CaseStore, Origin, StoreError};
 use serde::{Deserialize, Serialize};

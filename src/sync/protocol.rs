@@ -3,7 +3,6 @@
 //! plain text with a 4xx or 5xx status.
 
 use crate::domain::{DeviceId, Op, PersonId};
-use crate::hub::Role;
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::io::{Read, Write};
 
@@ -133,6 +132,42 @@ pub fn decode_limited<T: DeserializeOwned>(body: &[u8], limit: u64) -> Result<T,
         return Err(WireError::TooLarge(limit));
     }
     postcard::from_bytes(&plain).map_err(|e| WireError::Decode(e.to_string()))
+}
+
+/// What a hub user may see (hub/scope.rs has the rule), as a login tells the device.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum Role {
+    /// Sees the young people assigned to them.
+    Officer,
+    /// Sees the people on their tracking lists.
+    Tracker,
+    /// Sees everyone in their district.
+    Manager,
+    /// Sees everyone; manages users.
+    Admin,
+}
+
+impl Role {
+    pub fn parse(s: &str) -> Result<Role, String> {
+        match s.trim().to_lowercase().as_str() {
+            "officer" => Ok(Role::Officer),
+            "tracker" => Ok(Role::Tracker),
+            "manager" => Ok(Role::Manager),
+            "admin" => Ok(Role::Admin),
+            other => Err(format!(
+                "unknown role {other:?}: use officer, tracker, manager or admin"
+            )),
+        }
+    }
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Role::Officer => "officer",
+            Role::Tracker => "tracker",
+            Role::Manager => "manager",
+            Role::Admin => "admin",
+        }
+    }
 }
 
 #[cfg(test)]

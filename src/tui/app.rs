@@ -579,7 +579,7 @@ impl App {
             *error = Some("The two passphrases differ. Type them again.".into());
             return;
         }
-        if let Err(e) = crate::cli::passphrase::check_new(&a) {
+        if let Err(e) = crate::store::header::check_new_passphrase(&a) {
             *error = Some(e);
             return;
         }
