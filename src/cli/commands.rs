@@ -238,7 +238,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .register(crate::domain::ops::FieldKey::AssignedWorkers)
                     .map(|r| r.heads())
                     .unwrap_or_default();
-                use crate::import::ImportTarget;
+                use crate::store::OpTarget;
                 ops.push(writer.new_op(
                     id,
                     OpPayload::SetFields(vec![FieldSet {
@@ -247,7 +247,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     }]),
                 ));
             }
-            use crate::import::ImportTarget;
+            use crate::store::OpTarget;
             writer.commit(&ops)?;
             admin_event(
                 &data,

@@ -6,7 +6,7 @@
 use super::store::HubStore;
 use crate::clock::Clock;
 use crate::domain::{CaseSummary, DeviceId, Op, OpId, OpPayload, PersonId, PersonState, WorkerId};
-use crate::import::ImportTarget;
+use crate::store::OpTarget;
 use crate::store::StoreError;
 use crate::sync::HlcClock;
 
@@ -36,7 +36,7 @@ impl<'a> HubWriter<'a> {
     }
 }
 
-impl ImportTarget for HubWriter<'_> {
+impl OpTarget for HubWriter<'_> {
     fn people(&self) -> Vec<CaseSummary> {
         self.people.clone()
     }

@@ -706,15 +706,9 @@ fn changes(state: &PersonState, row: &CohortRow) -> Vec<FieldSet> {
         .collect()
 }
 
-/// Where an import writes: a device's replica, or the hub itself.
-pub trait ImportTarget {
-    fn people(&self) -> Vec<CaseSummary>;
-    fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError>;
-    fn new_op(&mut self, person: PersonId, payload: OpPayload) -> crate::domain::Op;
-    fn commit(&mut self, ops: &[crate::domain::Op]) -> Result<(), StoreError>;
-}
+use crate::store::OpTarget;
 
-impl ImportTarget for Replica {
+impl OpTarget for Replica {
     fn people(&self) -> Vec<CaseSummary> {
         self.index().all().to_vec()
     }
@@ -735,7 +729,7 @@ impl ImportTarget for Replica {
 /// them are committed together, so a refusal, an error or a killed process
 /// leaves the store as it was.
 pub fn apply(
-    replica: &mut impl ImportTarget,
+    replica: &mut impl OpTarget,
     rows: &[CohortRow],
     today: NaiveDate,
 ) -> Result<ImportReport, ImportError> {

@@ -198,6 +198,16 @@ pub enum Origin {
     Remote,
 }
 
+/// Anything that takes new ops made in bulk (an import, an assignment): a
+/// device's replica, or the hub's own writer. Ops are made against the records
+/// as they stand and committed together.
+pub trait OpTarget {
+    fn people(&self) -> Vec<CaseSummary>;
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>>;
+    fn new_op(&mut self, person: PersonId, payload: crate::domain::OpPayload) -> Op;
+    fn commit(&mut self, ops: &[Op]) -> Result<()>;
+}
+
 /// A person a commit changed, and their summary now.
 pub type Changed = (PersonId, Option<CaseSummary>);
 
