@@ -28,11 +28,7 @@ use std::path::Path;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-const FAST: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST: KdfParams = KdfParams::LEAST;
 
 /// The ingest runs: flat out (the most the hub takes) and paced at the goal's
 /// 10,000 ops/s (the latency a push sees at that load), in large and small pushes.

@@ -15,11 +15,7 @@ use chrono::NaiveDate;
 use proptest::prelude::*;
 use uuid::Uuid;
 
-const FAST_KDF: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST_KDF: KdfParams = KdfParams::LEAST;
 
 fn person(n: u8) -> PersonId {
     PersonId(Uuid::from_u128(0xA000 + u128::from(n)))

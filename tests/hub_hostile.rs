@@ -15,11 +15,7 @@ use common::{HubProcess, output_text as text};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const FAST: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST: KdfParams = KdfParams::LEAST;
 const PASS: &str = "hostile client test passphrase";
 
 /// A device store for `worker`, logged in to the hub with `token`.

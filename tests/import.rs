@@ -9,11 +9,7 @@ use caseload::store::crypto::KdfParams;
 use chrono::NaiveDate;
 use std::process::Command;
 
-const FAST: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST: KdfParams = KdfParams::LEAST;
 const PASS: &str = "import test passphrase";
 const HEADER: &str = "upn,uln,given_name,family_name,preferred_name,date_of_birth,gender,address_line_1,town,postcode,mobile,home_phone,district,send,level_of_need,characteristics,activity_code,activity_start,activity_confirmed";
 

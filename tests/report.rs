@@ -18,11 +18,7 @@ use caseload::store::crypto::KdfParams;
 use chrono::NaiveDate;
 use std::process::Command;
 
-const FAST: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST: KdfParams = KdfParams::LEAST;
 const PASS: &str = "report fixture passphrase";
 
 fn d(y: i32, m: u32, day: u32) -> NaiveDate {

@@ -16,11 +16,7 @@ use chrono::NaiveDate;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
 
-const FAST_KDF: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST_KDF: KdfParams = KdfParams::LEAST;
 const PASS: &[u8] = b"a long test passphrase";
 
 fn today() -> NaiveDate {

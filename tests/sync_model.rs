@@ -21,11 +21,7 @@ use caseload::sync::protocol::{PullRequest, PullResponse, PushRequest};
 use proptest::prelude::*;
 use std::collections::BTreeSet;
 
-const FAST: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST: KdfParams = KdfParams::LEAST;
 const DEVICES: usize = 3;
 const PEOPLE: usize = 2;
 

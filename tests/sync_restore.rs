@@ -13,11 +13,7 @@ use common::{HubProcess, copy_dir, output_text as text};
 use std::path::{Path, PathBuf};
 use std::process::Output;
 
-const FAST: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST: KdfParams = KdfParams::LEAST;
 const PASS: &str = "restore test passphrase";
 
 fn caseload(args: &[&str]) -> Output {

@@ -24,11 +24,7 @@ use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
 use ratatui::style::Style;
 use std::path::Path;
 
-const FAST: KdfParams = KdfParams {
-    m_cost: 8 * 1024,
-    t_cost: 1,
-    p_cost: 1,
-};
+const FAST: KdfParams = KdfParams::LEAST;
 const PASS: &[u8] = b"snapshot passphrase";
 
 fn today() -> NaiveDate {

@@ -85,6 +85,15 @@ impl KdfParams {
         p_cost: 1,
     };
 
+    /// The cheapest parameters [`Self::check`] accepts (8 MiB, one pass): for
+    /// tests and benchmarks, whose passphrases guard nothing. Never chosen by
+    /// the program itself.
+    pub const LEAST: KdfParams = KdfParams {
+        m_cost: 8 * 1024,
+        t_cost: 1,
+        p_cost: 1,
+    };
+
     /// Refuses parameters so weak (or so large) that a tampered header could be
     /// used to make unlocking trivial or to exhaust memory.
     pub fn check(&self) -> Result<(), CryptoError> {
@@ -190,11 +199,7 @@ mod tests {
 
     #[test]
     fn kdf_is_deterministic_per_salt_and_rejects_silly_params() {
-        let p = KdfParams {
-            m_cost: 8 * 1024,
-            t_cost: 1,
-            p_cost: 1,
-        };
+        let p = KdfParams::LEAST;
         let salt = [7u8; SALT_LEN];
         let a = derive_kek(b"correct horse", &salt, p).unwrap();
         let b = derive_kek(b"correct horse", &salt, p).unwrap();

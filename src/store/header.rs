@@ -161,11 +161,7 @@ impl Header {
 mod tests {
     use super::*;
 
-    const FAST: KdfParams = KdfParams {
-        m_cost: 8 * 1024,
-        t_cost: 1,
-        p_cost: 1,
-    };
+    const FAST: KdfParams = KdfParams::LEAST;
 
     #[test]
     fn unwraps_with_the_right_passphrase_only() {

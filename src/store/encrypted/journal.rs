@@ -210,11 +210,7 @@ mod tests {
     use crate::store::CaseStore;
     use crate::store::crypto::KdfParams;
 
-    const FAST: KdfParams = KdfParams {
-        m_cost: 8 * 1024,
-        t_cost: 1,
-        p_cost: 1,
-    };
+    const FAST: KdfParams = KdfParams::LEAST;
 
     fn people(n: usize, seed: u64) -> Vec<Op> {
         crate::demo::DemoCohort::new(crate::demo::DemoSpec {
