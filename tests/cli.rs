@@ -372,6 +372,21 @@ fn bad_contact_input_is_refused_and_nothing_is_written() {
     assert!(!nobody.status.success());
     assert!(text(&nobody.stderr).contains("no young person"));
 
+    // A name is not an id: the answer says how to search.
+    let by_name = env.run(&["show", "Niamh Adams"], Some(DEMO_PASS));
+    assert_eq!(code(&by_name), 2);
+    assert!(
+        text(&by_name.stderr)
+            .contains("to find someone by name: caseload people --search \"Niamh Adams\""),
+        "{}",
+        text(&by_name.stderr)
+    );
+    // Four characters of an id name a young person on the device as on the hub.
+    let four = env.run(&["show", &person[..4]], Some(DEMO_PASS));
+    let one_of_twenty =
+        four.status.success() || text(&four.stderr).contains("4 or more characters");
+    assert!(one_of_twenty, "{}", text(&four.stderr));
+
     assert_eq!(history_len(&env, &person), before, "nothing written");
     assert!(env.run(&["doctor"], Some(DEMO_PASS)).status.success());
 }

@@ -481,21 +481,35 @@ fn require_admin(hub: &dyn crate::hub::HubStore, admin: &str) -> Result<(), CliE
 }
 
 /// A person id, or a unique prefix of 8 or more hex digits, among `people`.
+/// The fewest characters of an id that may name a young person (when only
+/// one id starts with them); `people` shows eight.
+const MIN_ID_PREFIX: usize = 4;
+
+/// A young person named by their id, or by its first characters, on the
+/// device and on the hub alike. A name is not an id: the answer says how to
+/// search.
 fn resolve_in(people: &[CaseSummary], given: &str) -> Result<PersonId, CliError> {
     if let Ok(id) = given.parse::<PersonId>() {
         return Ok(id);
     }
-    let prefix = given.to_lowercase();
+    let prefix = given.trim().to_lowercase().replace('-', "");
+    if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CliError::Usage(format!(
+            "{:?} is not an id (the first column of `caseload people`); to find someone by name: caseload people --search {:?}",
+            crate::domain::text::printable(given),
+            crate::domain::text::printable(given.trim()),
+        )));
+    }
     let found: Vec<PersonId> = people
         .iter()
         .filter(|s| s.id.0.simple().to_string().starts_with(&prefix))
         .map(|s| s.id)
         .collect();
     match found.as_slice() {
-        [one] if prefix.len() >= 8 => Ok(*one),
+        [one] if prefix.len() >= MIN_ID_PREFIX => Ok(*one),
         [] => Err(StoreError::UnknownPerson(given.to_string()).into()),
         _ => Err(CliError::Usage(format!(
-            "{given:?} does not name exactly one young person; give 8 or more characters of the id"
+            "{given:?} does not name exactly one young person; give {MIN_ID_PREFIX} or more characters of the id, enough to tell it from the others"
         ))),
     }
 }
@@ -880,24 +894,7 @@ fn unlock(dir: &Path, pass_file: Option<&Path>) -> Result<Replica, CliError> {
 }
 
 fn resolve(replica: &Replica, given: &str) -> Result<PersonId, CliError> {
-    if let Ok(id) = given.parse::<PersonId>() {
-        return Ok(id);
-    }
-    let prefix = given.to_lowercase();
-    let matches: Vec<PersonId> = replica
-        .index()
-        .all()
-        .iter()
-        .filter(|s| s.id.0.simple().to_string().starts_with(&prefix))
-        .map(|s| s.id)
-        .collect();
-    match matches.as_slice() {
-        [one] if prefix.len() >= 4 => Ok(*one),
-        [] => Err(StoreError::UnknownPerson(given.to_string()).into()),
-        _ => Err(CliError::Usage(format!(
-            "{given:?} matches more than one young person; give more of the id"
-        ))),
-    }
+    resolve_in(replica.index().all(), given)
 }
 
 fn init(dir: &Path, pass_file: Option<&Path>, worker: Option<String>) -> Result<(), CliError> {
