@@ -181,10 +181,10 @@ pub fn person_text(
     for c in state.conflicts() {
         for l in c.losers {
             line(format!(
-                "! {} changed elsewhere by {}: kept value {:?} lost to {}'s later change",
+                "! {} changed elsewhere by {}: their value ({}) lost to {}'s later change",
                 c.field.label(),
                 l.author,
-                l.value,
+                l.value.describe(),
                 c.current.author
             ));
         }

@@ -140,6 +140,83 @@ pub enum FieldValue {
     CurrentActivity(CurrentActivity),
 }
 
+impl FieldValue {
+    /// The value in a caseworker's words (UK dates), for messages such as a
+    /// conflict's: never Rust's debug form.
+    pub fn describe(&self) -> String {
+        let uk = |d: &NaiveDate| d.format("%d/%m/%Y").to_string();
+        let or_none = |v: Option<String>| v.unwrap_or_else(|| "none".to_string());
+        let list = |v: Vec<String>| {
+            if v.is_empty() {
+                "none".to_string()
+            } else {
+                v.join(", ")
+            }
+        };
+        match self {
+            FieldValue::Name(n) => match &n.preferred {
+                Some(p) => format!("{} {} (\"{p}\")", n.given, n.family),
+                None => format!("{} {}", n.given, n.family),
+            },
+            FieldValue::DateOfBirth(d) => uk(d),
+            FieldValue::Gender(g) => g.to_string(),
+            FieldValue::Upn(u) => or_none(u.as_ref().map(|u| u.as_str().to_string())),
+            FieldValue::Uln(u) => or_none(u.as_ref().map(|u| u.as_str().to_string())),
+            FieldValue::Address(a) => {
+                let mut parts = a.lines.clone();
+                if !a.town.is_empty() {
+                    parts.push(a.town.clone());
+                }
+                if let Some(p) = &a.postcode {
+                    parts.push(p.as_str().to_string());
+                }
+                list(parts)
+            }
+            FieldValue::Phones(p) => list(p.iter().map(|p| p.number.clone()).collect()),
+            FieldValue::Email(e) => or_none(e.clone()),
+            FieldValue::Social(s) => list(
+                s.iter()
+                    .map(|s| format!("{} {}", s.platform, s.handle))
+                    .collect(),
+            ),
+            FieldValue::ContactPreferences(p) => {
+                format!("prefers {}", or_none(p.preferred.map(|c| c.to_string())))
+            }
+            FieldValue::Consent(c) => match &c.recorded_on {
+                Some(d) => format!("{} ({})", c.status, uk(d)),
+                None => c.status.to_string(),
+            },
+            FieldValue::District(d) => d.to_string(),
+            FieldValue::SchoolOrProvider(s) => or_none(s.clone()),
+            FieldValue::Send(s) => s.to_string(),
+            FieldValue::Characteristic(c, None) => format!("{c}: cleared"),
+            FieldValue::Characteristic(c, Some(span)) => match &span.end {
+                Some(end) => format!("{c} from {} to {}", uk(&span.start), uk(end)),
+                None => format!("{c} from {}", uk(&span.start)),
+            },
+            FieldValue::LevelOfNeed(l) => or_none(l.map(|l| l.to_string())),
+            FieldValue::RiskIndicators(r) => {
+                let mut on = Vec::new();
+                if r.attendance_below_90 {
+                    on.push("attendance below 90%".to_string());
+                }
+                if r.exclusions {
+                    on.push("exclusions".to_string());
+                }
+                if r.english_additional_language {
+                    on.push("English as an additional language".to_string());
+                }
+                if r.not_on_track_level2 {
+                    on.push("not on track for level 2".to_string());
+                }
+                list(on)
+            }
+            FieldValue::AssignedWorkers(w) => list(w.iter().map(|w| w.to_string()).collect()),
+            FieldValue::CurrentActivity(a) => format!("{} from {}", a.code, uk(&a.start)),
+        }
+    }
+}
+
 /// Which register a field value lives in.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 pub enum FieldKey {
@@ -367,6 +444,50 @@ impl OpPayload {
                         reason: "no such entry on this record",
                     })
                 }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::person::{Address, Characteristic, CharacteristicSpan};
+
+    #[test]
+    fn a_field_value_is_described_in_words_never_debug_form() {
+        let d = |y, m, day| NaiveDate::from_ymd_opt(y, m, day).expect("date");
+        let cases = [
+            (FieldValue::DateOfBirth(d(2009, 3, 7)), "07/03/2009"),
+            (FieldValue::Email(None), "none"),
+            (
+                FieldValue::SchoolOrProvider(Some("Hartsdown Academy".into())),
+                "Hartsdown Academy",
+            ),
+            (
+                FieldValue::Address(Address {
+                    lines: vec!["1 High Street".into()],
+                    town: "Margate".into(),
+                    postcode: None,
+                }),
+                "1 High Street, Margate",
+            ),
+            (
+                FieldValue::Characteristic(
+                    Characteristic::Pregnant,
+                    Some(CharacteristicSpan {
+                        start: d(2026, 1, 5),
+                        end: None,
+                    }),
+                ),
+                "from 05/01/2026",
+            ),
+        ];
+        for (value, words) in cases {
+            let said = value.describe();
+            assert!(said.contains(words), "{said}");
+            for debug in ["Some(", "None", "{", "\""] {
+                assert!(!said.contains(debug), "debug form in {said}");
             }
         }
     }
