@@ -95,13 +95,14 @@ pub enum Command {
     },
     /// Show one young person's record
     Show {
-        /// Person id, or a unique prefix of it
+        /// Person id, or its first 4 or more characters (from `caseload people`)
         person: String,
         #[arg(long)]
         json: bool,
     },
     /// Record a contact attempt
     Contact {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
         person: String,
         /// phone, text, email, letter, social-media, home-visit, face-to-face, via-school…
         #[arg(long)]
@@ -109,14 +110,17 @@ pub enum Command {
         /// no-answer, voicemail-left, wrong-number, post-returned, sent-no-reply, spoke-to-young-person…
         #[arg(long)]
         outcome: String,
+        /// What happened, in a few words (up to 4,000 characters; new lines kept)
         #[arg(long, default_value = "")]
         note: String,
-        /// Follow-up date (DD/MM/YYYY or YYYY-MM-DD)
+        /// Follow-up date: 12/01/2027, 2027-01-12, today, tomorrow, +3d, +2w,
+        /// +1m, or a weekday (the next one after today)
         #[arg(long)]
         follow_up: Option<String>,
     },
     /// Set the current activity (NCCIS code), confirmed today
     Activity {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
         person: String,
         /// NCCIS activity code, for example 230
         code: String,
@@ -125,7 +129,10 @@ pub enum Command {
         start: Option<String>,
     },
     /// The ops recorded for one person (the audit trail), oldest first
-    History { person: String },
+    History {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
+        person: String,
+    },
     /// Changes made here and not yet sent to the hub, oldest first
     Outbox,
     /// Statutory figures: NEET, Not Known and participation
