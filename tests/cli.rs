@@ -266,6 +266,13 @@ fn init_creates_an_empty_private_store_and_refuses_to_overwrite() {
     assert!(text(&again.stderr).contains("already exists"));
     let doctor = env.run(&["doctor"], Some("a perfectly fine passphrase"));
     assert!(text(&doctor.stdout).contains("checked 0 people"));
+    // No percentages of nobody: an empty cohort reads "–", not "0.0%, NOT met".
+    let figures = env.run(&["report", "headline"], Some("a perfectly fine passphrase"));
+    let said = text(&figures.stdout);
+    assert!(figures.status.success(), "{}", text(&figures.stderr));
+    assert!(said.contains("(nobody in the cohort)"), "{said}");
+    let all = said.lines().find(|l| l.starts_with("All")).unwrap_or("");
+    assert!(!all.contains("0.0") && !said.contains("NOT met"), "{said}");
 }
 
 #[test]

@@ -139,17 +139,31 @@ pub fn run(
                         "Partic. %"
                     );
                     for r in &rows {
+                        // No percentage of nobody: an empty row reads "–".
+                        let pct = |v: f64| {
+                            if r.cohort == 0 {
+                                "–".to_string()
+                            } else {
+                                format!("{v:.1}")
+                            }
+                        };
                         outln!(
-                            "{:<34} {:>7} {:>7.1} {:>7.1} {:>7.1} {:>10.1}",
+                            "{:<34} {:>7} {:>7} {:>7} {:>7} {:>10}",
                             r.population,
                             r.cohort,
-                            r.eet_percent,
-                            r.neet_percent,
-                            r.not_known_percent,
-                            r.participation_percent
+                            pct(r.eet_percent),
+                            pct(r.neet_percent),
+                            pct(r.not_known_percent),
+                            pct(r.participation_percent)
                         );
                     }
                     let gap = |name: &str, actual: f64, target: f64, lower_better: bool| {
+                        if total.cohort == 0 {
+                            outln!(
+                                "{name:<14}     –   target {target:>5.1}%  (nobody in the cohort)"
+                            );
+                            return;
+                        }
                         let met = if lower_better {
                             actual <= target
                         } else {

@@ -11,7 +11,11 @@ use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::Line;
 use ratatui::widgets::{Bar, BarChart, BarGroup, Cell, Paragraph, Row, Sparkline, Table};
 
-fn tile(label: &str, value: f64, target: f64, lower_is_better: bool) -> String {
+fn tile(label: &str, value: f64, target: f64, lower_is_better: bool, empty: bool) -> String {
+    if empty {
+        // No percentage of nobody: "0.0%, NOT met" would be a false alarm.
+        return format!("{label} – (nobody in the cohort)");
+    }
     let met = if lower_is_better {
         value <= target
     } else {
@@ -21,6 +25,15 @@ fn tile(label: &str, value: f64, target: f64, lower_is_better: bool) -> String {
         "{label} {value:.1}% (target {target:.1}%, {})",
         if met { "met" } else { "NOT met" }
     )
+}
+
+/// A percentage of a population, or "–" when there is nobody to count.
+fn percent(f: &Figures, value: f64) -> String {
+    if f.cohort == 0 {
+        "–".to_string()
+    } else {
+        format!("{value:.1}")
+    }
 }
 
 /// One labelled sparkline: "NEET %  ▂▃▅▆▇  Dec 2025 4.6% → Nov 2026 4.1%".
@@ -98,7 +111,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 styled(
                     format!(
                         " {}",
-                        tile("NEET", h.neet_pct(), targets.neet_percent, true)
+                        tile(
+                            "NEET",
+                            h.neet_pct(),
+                            targets.neet_percent,
+                            true,
+                            h.cohort == 0
+                        )
                     ),
                     style_for(h.neet_pct() <= targets.neet_percent),
                 ),
@@ -109,6 +128,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                         h.not_known_pct(),
                         targets.not_known_percent,
                         true,
+                        h.cohort == 0,
                     ),
                     style_for(h.not_known_pct() <= targets.not_known_percent),
                 ),
@@ -120,7 +140,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                         "Participation",
                         h.participation_pct(),
                         targets.participation_percent,
-                        false
+                        false,
+                        h.cohort == 0
                     )
                 ),
                 style_for(h.participation_pct() >= targets.participation_percent),
@@ -201,9 +222,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         Row::new(vec![
             Cell::from(name),
             Cell::from(format!("{}", f.cohort)),
-            Cell::from(format!("{:.1}", f.neet_pct())),
-            Cell::from(format!("{:.1}", f.not_known_pct())),
-            Cell::from(format!("{:.1}", f.participation_pct())),
+            Cell::from(percent(f, f.neet_pct())),
+            Cell::from(percent(f, f.not_known_pct())),
+            Cell::from(percent(f, f.participation_pct())),
         ])
     };
     let groups: Vec<Row> = d
@@ -214,7 +235,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 Cell::from(g.label()),
                 Cell::from(format!("{}", f.cohort)),
                 Cell::from(format!("{}", f.neet)),
-                Cell::from(format!("{:.1}", f.neet_pct())),
+                Cell::from(percent(f, f.neet_pct())),
                 Cell::from(format!("{}", f.not_known)),
             ])
         })
