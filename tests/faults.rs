@@ -759,7 +759,7 @@ fn kills_during_contact_passwd_and_sync_lose_nothing_acknowledged() {
     // or the new one, never neither.
     let new_pass = env.root.join("new-pass");
     std::fs::write(&new_pass, "another long passphrase for the kill test").unwrap();
-    let passwd_kills = if long_mode() { 150 } else { 8 };
+    let passwd_kills = if long_mode() { 300 } else { 8 };
     let passwd_time = contact_time * 2; // two key derivations
     let mut current = PASS.to_string();
     for k in 0..passwd_kills {
