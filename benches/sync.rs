@@ -19,9 +19,9 @@ use caseload::domain::{
 };
 use caseload::hub::store::{Credential, CredentialKind};
 use caseload::hub::{HubStore, Role, SledHubStore, TrackingList, User, users};
+use caseload::link;
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
-use caseload::sync::client;
 use caseload::sync::protocol::{self, PushRequest};
 use std::io::{BufRead, BufReader};
 use std::path::Path;
@@ -93,7 +93,7 @@ fn device(dir: &Path, name: &str, url: &str, token: &str) -> Replica {
         FAST,
     )
     .expect("init");
-    client::login(&mut r, url, token, None).expect("login");
+    link::login(&mut r, url, token, None).expect("login");
     r
 }
 
@@ -184,7 +184,7 @@ fn main() {
     // Tracker's first sync.
     let mut tracker = device(tmp.path(), "t.one", &url, &t_tracker);
     let t = Instant::now();
-    let report = client::sync(&mut tracker).expect("tracker sync");
+    let report = link::sync(&mut tracker).expect("tracker sync");
     let tracker_first = t.elapsed();
     assert_eq!(tracker.index().len(), 5000);
 
@@ -214,8 +214,8 @@ fn main() {
             .expect("register")
         })
         .collect();
-    client::sync(&mut a).expect("sync a");
-    client::sync(&mut b).expect("sync b");
+    link::sync(&mut a).expect("sync a");
+    link::sync(&mut b).expect("sync b");
     let mut together = Vec::new();
     for _ in 0..7 {
         let ops: Vec<Op> = (0..1000)
@@ -224,8 +224,8 @@ fn main() {
         a.commit(&ops, caseload::store::Origin::Local)
             .expect("commit");
         let t = Instant::now();
-        let pushed = client::sync(&mut a).expect("push");
-        let pulled = client::sync(&mut b).expect("pull");
+        let pushed = link::sync(&mut a).expect("push");
+        let pulled = link::sync(&mut b).expect("pull");
         together.push(t.elapsed());
         assert_eq!((pushed.pushed, pulled.pulled), (1000, 1000));
     }
@@ -303,7 +303,7 @@ fn concurrent(data: &Path, dir: &Path, batch: usize, pushes: usize, load: Load) 
                 &url,
                 &t,
             );
-            let token = client::link(&r)
+            let token = link::link(&r)
                 .expect("link")
                 .expect("logged in")
                 .device_token

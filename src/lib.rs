@@ -8,6 +8,7 @@ pub mod demo;
 pub mod domain;
 pub mod hub;
 pub mod import;
+pub mod link;
 pub mod logfile;
 pub mod replica;
 pub mod report;

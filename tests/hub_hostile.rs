@@ -49,7 +49,7 @@ fn open(store: &Path) -> Replica {
 }
 
 fn device_token(store: &Path) -> String {
-    caseload::sync::client::link(&open(store))
+    caseload::link::link(&open(store))
         .unwrap()
         .unwrap()
         .device_token

@@ -1090,7 +1090,7 @@ fn bad_requests_get_a_4xx_with_a_reason_and_the_hub_keeps_serving() {
     let s = device(tmp.path(), "j.smith");
     let out = login(&s, &hub.url, &token);
     assert!(out.status.success(), "{}", text(&out));
-    let device_token = caseload::sync::client::link(&open(&s))
+    let device_token = caseload::link::link(&open(&s))
         .unwrap()
         .unwrap()
         .device_token

@@ -14,9 +14,9 @@ use caseload::domain::{
 };
 use caseload::hub::server::Hub;
 use caseload::hub::{HubStore, Role, SledHubStore, User};
+use caseload::link::store_pulled;
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
-use caseload::sync::client::store_pulled;
 use caseload::sync::protocol::{PullRequest, PullResponse, PushRequest};
 use proptest::prelude::*;
 use std::collections::BTreeSet;

@@ -6,9 +6,9 @@ mod common;
 
 use caseload::domain::person::PersonName;
 use caseload::domain::{District, FieldValue, Note, OpPayload, PersonId, WorkerId};
+use caseload::link;
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
-use caseload::sync::client;
 use common::{HubProcess, copy_dir, output_text as text};
 use std::path::{Path, PathBuf};
 use std::process::Output;
@@ -208,8 +208,8 @@ fn a_large_first_sync_comes_in_pages_and_resumes_where_it_stopped() {
     {
         let mut r = open(&a);
         for _ in 0..3 {
-            let incoming = client::exchange(client::prepare(&r).unwrap()).unwrap();
-            let page = client::finish(&mut r, incoming).unwrap();
+            let incoming = link::exchange(link::prepare(&r).unwrap()).unwrap();
+            let page = link::finish(&mut r, incoming).unwrap();
             assert!(page.more, "more pages wait");
             assert!(page.pulled > 0);
             first_pages += page.pulled;
@@ -218,14 +218,14 @@ fn a_large_first_sync_comes_in_pages_and_resumes_where_it_stopped() {
     }
     // It comes back and syncs: the rest arrives, nothing twice.
     let mut r = open(&a);
-    let rest = client::sync(&mut r).unwrap();
+    let rest = link::sync(&mut r).unwrap();
     assert_eq!(
         first_pages + rest.pulled,
         300,
         "each op once, resumed not restarted"
     );
     assert_eq!(r.index().len(), 300);
-    let link = client::link(&r).unwrap().unwrap();
+    let link = link::link(&r).unwrap().unwrap();
     assert!(link.cursor >= 300);
     drop(r);
     doctor_ok(&a);

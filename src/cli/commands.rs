@@ -402,7 +402,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                     .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", f.display())))?,
                 None => passphrase::prompt_token().map_err(CliError::Usage)?,
             };
-            let link = crate::sync::client::login(&mut replica, &url, token.trim(), ca_pem)?;
+            let link = crate::link::login(&mut replica, &url, token.trim(), ca_pem)?;
             outln!(
                 "logged in to {} as {} ({})",
                 link.url,
@@ -415,7 +415,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let mut replica = unlock(&store_dir(false), pass_file)?;
             if status {
                 let waiting = replica.outbox()?.len();
-                match crate::sync::client::link(&replica)? {
+                match crate::link::link(&replica)? {
                     None => outln!("not logged in to a hub; {waiting} changes waiting"),
                     Some(l) => outln!(
                         "hub {} as {}; last sync {}; {waiting} changes waiting to be sent",
@@ -426,7 +426,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 }
                 return Ok(());
             }
-            let r = crate::sync::client::sync(&mut replica)?;
+            let r = crate::link::sync(&mut replica)?;
             if r.restored {
                 outln!(
                     "this store is older than what it last synced (restored from a backup?): the hub sent everything you may see again"
@@ -629,7 +629,7 @@ fn recover(dir: &Path, pass_file: Option<&Path>) -> Result<(), CliError> {
     fresh.commit(&salvage.outbox, Origin::Local)?;
     let linked = {
         let replica = Replica::open(fresh)?;
-        crate::sync::client::start_over(&replica)?
+        crate::link::start_over(&replica)?
     };
     // One atomic swap: killed at any moment, `dir` holds the damaged store or
     // the whole fresh one, never neither (see `finish_interrupted_recovery`).

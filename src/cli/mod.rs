@@ -358,7 +358,7 @@ pub enum CliError {
     #[error("{0}")]
     Import(#[from] crate::import::ImportError),
     #[error("{0}")]
-    Sync(#[from] crate::sync::client::SyncError),
+    Sync(#[from] crate::link::SyncError),
 }
 
 impl CliError {
@@ -374,13 +374,12 @@ impl CliError {
             CliError::Store(StoreError::DiskFull)
             | CliError::Import(crate::import::ImportError::Store(StoreError::DiskFull)) => 9,
             CliError::Sync(
-                crate::sync::client::SyncError::Unreachable(_)
-                | crate::sync::client::SyncError::HubCannotSave(_),
+                crate::link::SyncError::Unreachable(_) | crate::link::SyncError::HubCannotSave(_),
             ) => 7,
             CliError::Sync(
-                crate::sync::client::SyncError::Refused(_)
-                | crate::sync::client::SyncError::Url(_)
-                | crate::sync::client::SyncError::Secure(_),
+                crate::link::SyncError::Refused(_)
+                | crate::link::SyncError::Url(_)
+                | crate::link::SyncError::Secure(_),
             ) => 8,
             CliError::Usage(_)
             | CliError::Domain(_)

@@ -3,8 +3,8 @@
 //! storing the answer after happen on the UI thread, against the one replica.
 //! Offline is normal: it is shown, not reported as an error.
 
+use crate::link::{self, Incoming, SyncError, SyncReport};
 use crate::replica::Replica;
-use crate::sync::client::{self, Incoming, SyncError, SyncReport};
 use chrono::NaiveDate;
 use std::sync::mpsc::{self, Receiver, TryRecvError};
 use std::time::{Duration, Instant};
@@ -60,7 +60,7 @@ impl SyncState {
     /// Reads the link and the outbox size (after unlocking, or a change here).
     pub fn observe(&mut self, replica: &Replica, now: Instant) {
         self.waiting = replica.store().outbox_len().unwrap_or(self.waiting);
-        match client::link(replica) {
+        match link::link(replica) {
             Ok(Some(link)) => {
                 self.last_ok_millis = link.last_sync_millis;
                 if self.health == SyncHealth::NotLinked {
@@ -100,12 +100,12 @@ impl SyncState {
         if self.in_flight.is_some() {
             return Err("a sync is already running".into());
         }
-        let outgoing = client::prepare(replica).map_err(|e| e.to_string())?;
+        let outgoing = link::prepare(replica).map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel();
         std::thread::Builder::new()
             .name("caseload-sync".into())
             .spawn(move || {
-                let _ = tx.send(client::exchange(outgoing));
+                let _ = tx.send(link::exchange(outgoing));
             })
             .map_err(|e| format!("cannot start sync: {e}"))?;
         self.in_flight = Some(rx);
@@ -123,7 +123,7 @@ impl SyncState {
             Err(TryRecvError::Disconnected) => Err(SyncError::Protocol("sync stopped".into())),
         };
         self.in_flight = None;
-        let outcome = match result.and_then(|incoming| client::finish(replica, incoming)) {
+        let outcome = match result.and_then(|incoming| link::finish(replica, incoming)) {
             Ok(report) => {
                 self.health = SyncHealth::Ready;
                 if report.more {

@@ -2,13 +2,13 @@
 //! outbox and pull what changed. The hub's address and this device's
 //! credential are kept in the encrypted store, never in a plain file.
 
-use super::protocol::Role;
-use super::protocol::{
-    self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
-};
 use crate::domain::{PersonId, WorkerId};
 use crate::replica::Replica;
 use crate::store::{CaseStore, Origin, StoreError};
+use crate::sync::protocol::Role;
+use crate::sync::protocol::{
+    self, LoginRequest, LoginResponse, PullRequest, PullResponse, PushRequest, PushResponse,
+};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 use std::io::Read;
