@@ -517,3 +517,23 @@ fn errors_never_echo_personal_data() {
     assert!(!out.status.success());
     assert!(!text(&out.stderr).contains(&family));
 }
+
+#[test]
+fn a_file_that_cannot_be_read_is_not_a_usage_error() {
+    let env = Env::new();
+    env.demo(5);
+    let missing = env.run(
+        &["import", "cohort", "/nonexistent/cohort.csv"],
+        Some(DEMO_PASS),
+    );
+    assert_eq!(
+        code(&missing),
+        1,
+        "exit 1: the machine said no, not the user"
+    );
+    assert!(
+        text(&missing.stderr).contains("cannot read /nonexistent/cohort.csv"),
+        "{}",
+        text(&missing.stderr)
+    );
+}

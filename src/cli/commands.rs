@@ -369,7 +369,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 guard: crate::hub::server::Guard {
                     log: std::sync::Arc::new(crate::hub::audit::SecurityLog::open(&data).map_err(
                         |e| {
-                            CliError::Usage(format!(
+                            CliError::Io(format!(
                                 "cannot open the security log in {}: {e}",
                                 data.display()
                             ))
@@ -383,7 +383,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 per_client: max_connections_per_client,
             };
             crate::hub::server::serve(hub, listen, tls, limits, &data)
-                .map_err(|e| CliError::Usage(format!("cannot serve on {listen}: {e}")))
+                .map_err(|e| CliError::Io(format!("cannot serve on {listen}: {e}")))
         }
         Some(Command::Login {
             url,
@@ -393,13 +393,13 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let ca_pem = ca_cert
                 .map(|f| {
                     std::fs::read_to_string(&f)
-                        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", f.display())))
+                        .map_err(|e| CliError::Io(format!("cannot read {}: {e}", f.display())))
                 })
                 .transpose()?;
             let mut replica = unlock(&store_dir(false), pass_file)?;
             let token = match token_file {
                 Some(f) => std::fs::read_to_string(&f)
-                    .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", f.display())))?,
+                    .map_err(|e| CliError::Io(format!("cannot read {}: {e}", f.display())))?,
                 None => passphrase::prompt_token().map_err(CliError::Usage)?,
             };
             let link = crate::link::login(&mut replica, &url, token.trim(), ca_pem)?;
@@ -521,7 +521,7 @@ fn checked_rows(
     dry_run: bool,
 ) -> Result<Option<Vec<crate::import::CohortRow>>, CliError> {
     let reader = std::fs::File::open(file)
-        .map_err(|e| CliError::Usage(format!("cannot read {}: {e}", file.display())))?;
+        .map_err(|e| CliError::Io(format!("cannot read {}: {e}", file.display())))?;
     match crate::import::parse(std::io::BufReader::new(reader), today) {
         Ok(rows) if dry_run => {
             outln!(
@@ -547,7 +547,7 @@ fn hub_audit(
             .map_err(|_| CliError::Usage(format!("--since {s:?} is not YYYY-MM-DD")))?;
     }
     let (entries, skipped) = crate::hub::audit::read(data).map_err(|e| {
-        CliError::Usage(format!(
+        CliError::Io(format!(
             "cannot read {}: {e}",
             crate::hub::audit::SecurityLog::path(data).display()
         ))
@@ -616,7 +616,7 @@ fn recover(dir: &Path, pass_file: Option<&Path>) -> Result<(), CliError> {
     // Marked as a store being built until it has taken the damaged one's place.
     crate::store::files::create_private_dir(&fresh_dir)?;
     std::fs::write(fresh_dir.join(BEING_RECOVERED), b"")
-        .map_err(|e| CliError::Usage(format!("cannot write in {}: {e}", fresh_dir.display())))?;
+        .map_err(|e| CliError::Io(format!("cannot write in {}: {e}", fresh_dir.display())))?;
     let fresh = EncryptedStore::create(&fresh_dir, pass.as_bytes(), locked.kdf())?;
     for (name, plain) in &salvage.meta {
         // The clock and counts are rebuilt by the commits below; the pull's
@@ -686,10 +686,7 @@ fn keep_damaged_done(dir: &Path) -> Result<(), CliError> {
     match std::fs::remove_file(dir.join(BEING_RECOVERED)) {
         Ok(()) => Ok(()),
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
-        Err(e) => Err(CliError::Usage(format!(
-            "cannot tidy {}: {e}",
-            dir.display()
-        ))),
+        Err(e) => Err(CliError::Io(format!("cannot tidy {}: {e}", dir.display()))),
     }
 }
 
@@ -715,7 +712,7 @@ fn finish_interrupted_recovery(dir: &Path, fresh_dir: &Path) -> Result<bool, Cli
     }
     if fresh_dir.exists() {
         std::fs::remove_dir_all(fresh_dir)
-            .map_err(|e| CliError::Usage(format!("cannot remove {}: {e}", fresh_dir.display())))?;
+            .map_err(|e| CliError::Io(format!("cannot remove {}: {e}", fresh_dir.display())))?;
     }
     Ok(false)
 }

@@ -353,6 +353,10 @@ pub enum CliError {
     Config(#[from] crate::config::ConfigError),
     #[error("{0}")]
     Usage(String),
+    /// A file or socket that could not be read, written or opened (exit 1,
+    /// not "usage": the command was right, the machine said no).
+    #[error("{0}")]
+    Io(String),
     #[error("the store has problems; see above")]
     Unhealthy,
     #[error("{0}")]
