@@ -81,6 +81,8 @@ pub fn new(file: Option<&Path>, var: &str) -> Result<Secret, String> {
         p
     } else if std::io::stdin().is_terminal() {
         let first = prompt("New passphrase: ")?;
+        // Refuse a short one at once, before asking for it again.
+        check_new(&first)?;
         let second = prompt("Repeat it: ")?;
         if first != second {
             return Err("the two passphrases differ; nothing was changed".into());
