@@ -300,7 +300,12 @@ fn the_cli_reports_bad_rows_by_line_and_exits_2() {
     );
 
     let dry = caseload(&["import", "cohort", good_file.to_str().unwrap(), "--dry-run"]);
-    assert!(String::from_utf8_lossy(&dry.stdout).contains("3 rows checked: all valid"));
+    let said = String::from_utf8_lossy(&dry.stdout);
+    assert!(said.contains("3 rows checked: all valid"), "{said}");
+    assert!(
+        said.contains("would make 3 new young people, update 0 (0 fields), leave 0 unchanged"),
+        "the dry run says what would change: {said}"
+    );
     let people = caseload(&["people", "--json"]);
     assert_eq!(
         String::from_utf8_lossy(&people.stdout).trim(),
@@ -317,6 +322,11 @@ fn the_cli_reports_bad_rows_by_line_and_exits_2() {
     assert!(
         String::from_utf8_lossy(&again.stdout)
             .contains("0 new young people, 0 updated (0 fields changed), 3 unchanged")
+    );
+    let dry_again = caseload(&["import", "cohort", good_file.to_str().unwrap(), "--dry-run"]);
+    assert!(
+        String::from_utf8_lossy(&dry_again.stdout)
+            .contains("would make 0 new young people, update 0 (0 fields), leave 3 unchanged")
     );
 }
 

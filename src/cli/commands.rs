@@ -151,10 +151,14 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         }
         Some(Command::Import(super::ImportCommand::Cohort { file, dry_run })) => {
             let today = today()?;
-            let Some(rows) = checked_rows(&file, today, dry_run)? else {
-                return Ok(());
-            };
+            let rows = checked_rows(&file, today)?;
             let mut replica = unlock(&store_dir(false), pass_file)?;
+            if dry_run {
+                let (report, _) = crate::import::plan(&mut replica, &rows, today)
+                    .map_err(|e| show_row_errors(&file, e))?;
+                print_dry_run(&report);
+                return Ok(());
+            }
             print_import(
                 &crate::import::apply(&mut replica, &rows, today)
                     .map_err(|e| show_row_errors(&file, e))?,
@@ -167,9 +171,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             import: super::ImportCommand::Cohort { file, dry_run },
         })) => {
             let today = today()?;
-            let Some(rows) = checked_rows(&file, today, dry_run)? else {
-                return Ok(());
-            };
+            let rows = checked_rows(&file, today)?;
             let hub = open_hub(&data)?;
             match hub.user(&admin)? {
                 Some(u) if u.role == crate::hub::Role::Admin && !u.revoked => {}
@@ -184,6 +186,12 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 WorkerId::new(admin.clone()),
                 super::clock()?,
             )?;
+            if dry_run {
+                let (report, _) = crate::import::plan(&mut target, &rows, today)
+                    .map_err(|e| show_row_errors(&file, e))?;
+                print_dry_run(&report);
+                return Ok(());
+            }
             let report = crate::import::apply(&mut target, &rows, today)
                 .map_err(|e| show_row_errors(&file, e))?;
             admin_event(
@@ -514,25 +522,16 @@ fn resolve_in(people: &[CaseSummary], given: &str) -> Result<PersonId, CliError>
     }
 }
 
-/// Reads and checks a cohort file; `None` after a dry run.
+/// Reads and checks a cohort file (before any store is opened: a bad file
+/// is told without a passphrase).
 fn checked_rows(
     file: &Path,
     today: chrono::NaiveDate,
-    dry_run: bool,
-) -> Result<Option<Vec<crate::import::CohortRow>>, CliError> {
+) -> Result<Vec<crate::import::CohortRow>, CliError> {
     let reader = std::fs::File::open(file)
         .map_err(|e| CliError::Io(format!("cannot read {}: {e}", file.display())))?;
-    match crate::import::parse(std::io::BufReader::new(reader), today) {
-        Ok(rows) if dry_run => {
-            outln!(
-                "{} rows checked: all valid (nothing written: --dry-run)",
-                rows.len()
-            );
-            Ok(None)
-        }
-        Ok(rows) => Ok(Some(rows)),
-        Err(e) => Err(show_row_errors(file, e)),
-    }
+    crate::import::parse(std::io::BufReader::new(reader), today)
+        .map_err(|e| show_row_errors(file, e))
 }
 
 /// Prints the hub's security log, filtered.
@@ -764,6 +763,18 @@ fn show_row_errors(file: &Path, e: crate::import::ImportError) -> CliError {
         }
     }
     e.into()
+}
+
+/// What an import would do, from the same checks as the import itself.
+fn print_dry_run(r: &crate::import::ImportReport) {
+    outln!(
+        "{} rows checked: all valid; the import would make {} new young people, update {} ({} fields), leave {} unchanged (nothing written: --dry-run)",
+        r.rows,
+        r.new_people,
+        r.updated_people,
+        r.changed_fields,
+        r.unchanged
+    );
 }
 
 fn print_import(r: &crate::import::ImportReport) {

@@ -733,6 +733,18 @@ pub fn apply(
     rows: &[CohortRow],
     today: NaiveDate,
 ) -> Result<ImportReport, ImportError> {
+    let (report, ops) = plan(replica, rows, today)?;
+    replica.commit(&ops)?;
+    Ok(report)
+}
+
+/// Works out and checks every change an import would make, writing nothing:
+/// what `apply` commits, and what `--dry-run` reports.
+pub fn plan(
+    replica: &mut impl OpTarget,
+    rows: &[CohortRow],
+    today: NaiveDate,
+) -> Result<(ImportReport, Vec<crate::domain::Op>), ImportError> {
     let mut report = ImportReport {
         rows: rows.len(),
         ..ImportReport::default()
@@ -775,6 +787,5 @@ pub fn apply(
     if !errors.is_empty() {
         return Err(ImportError::Invalid(errors));
     }
-    replica.commit(&ops)?;
-    Ok(report)
+    Ok((report, ops))
 }
