@@ -604,18 +604,7 @@ fn a_recovered_store_gets_everything_back_from_the_hub() {
     // Damage records that sled itself still reads (a sealed op and a state
     // altered on disk): refused by doctor, salvaged by recover. (Damage that
     // stops sled opening at all is told plainly: see the damage test.)
-    {
-        let db = sled::open(env.store().join("db")).unwrap();
-        for tree in ["ops", "people"] {
-            let t = db.open_tree(tree).unwrap();
-            let (k, v) = t.iter().nth(7).unwrap().unwrap();
-            let mut bad = v.to_vec();
-            let last = bad.len() - 1;
-            bad[last] ^= 0xFF;
-            t.insert(k, bad).unwrap();
-        }
-        db.flush().unwrap();
-    }
+    damage_two_records(&env.store());
     assert_eq!(env.run(&["doctor"]).status.code(), Some(5));
     let rec = env.run(&["recover"]);
     let said = text(&rec.stdout);
@@ -631,6 +620,21 @@ fn a_recovered_store_gets_everything_back_from_the_hub() {
         Some(200),
         "the hub filled in the rest"
     );
+}
+
+/// Alters one sealed op and one person's state on disk: records sled still
+/// reads, which doctor refuses and recover salvages around.
+fn damage_two_records(store: &Path) {
+    let db = sled::open(store.join("db")).unwrap();
+    for tree in ["ops", "people"] {
+        let t = db.open_tree(tree).unwrap();
+        let (k, v) = t.iter().nth(7).unwrap().unwrap();
+        let mut bad = v.to_vec();
+        let last = bad.len() - 1;
+        bad[last] ^= 0xFF;
+        t.insert(k, bad).unwrap();
+    }
+    db.flush().unwrap();
 }
 
 /// Spawns a command and kills it after `after` (if it is still running).
@@ -810,19 +814,8 @@ fn kills_during_recover_never_leave_the_store_missing_or_lose_what_could_be_read
             .status
             .success()
     );
-    // Two records altered on disk (as in the recover test above).
-    {
-        let db = sled::open(env.store().join("db")).unwrap();
-        for tree in ["ops", "people"] {
-            let t = db.open_tree(tree).unwrap();
-            let (k, v) = t.iter().nth(7).unwrap().unwrap();
-            let mut bad = v.to_vec();
-            let last = bad.len() - 1;
-            bad[last] ^= 0xFF;
-            t.insert(k, bad).unwrap();
-        }
-        db.flush().unwrap();
-    }
+    // Two records altered on disk, as in the recover test above.
+    damage_two_records(&env.store());
     let damaged = env.root.join("damaged-template");
     copy_dir(&env.store(), &damaged);
     // Everyone but the one whose registration cannot be read.

@@ -8,14 +8,8 @@
 # pass `doctor` and hold every acknowledged contact. Prints one line a level:
 #   level=KB attempts=N acknowledged=N lost=N bricked=0|1 refused_saved=0|1 refusal="…"
 set -u
-BIN=$1; WORK=$2; shift 2
-export CASELOAD_PASSPHRASE="a long test passphrase for the full disk"
-export XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config CASELOAD_TODAY=2026-11-23
-mkdir -p "$WORK"
-cat > "$WORK/cohort.csv" <<CSV
-given_name,family_name,date_of_birth,district
-Amy,Fulldisk,2009-10-01,Thanet
-CSV
+. "$(dirname "$0")/common.sh" "$@"
+shift 2
 for level in "$@"; do
   D=$WORK/fs-$level
   mkdir -p "$D"

@@ -4,8 +4,9 @@
 #   unshare -m bash tests/faults/hub_enospc.sh BIN WORKDIR LEVEL_KB...
 # For each level: a small tmpfs holds the hub's data, a filler leaves LEVEL_KB
 # free, and a device logs a contact and syncs until the hub refuses a push.
-# Then the filler is removed and, with no restart and no manual step, the
-# device's next sync must succeed. Finally the hub is killed (SIGKILL) and
+# Then the filler is removed and, with no manual step (the hub's stand-in
+# service manager restarts it if it stopped), the device's next sync must
+# succeed. Finally the hub is killed (SIGKILL) and
 # started again, and a second device must find every contact of the first.
 # Prints one line a level:
 #   level=KB reserve_mb=N attempts=N acknowledged=N lost=N bricked=0|1 hub_restarts=N refusal="…"
@@ -13,15 +14,8 @@
 # Without one the reserve is 0, so the database itself meets the full disk:
 # the hub then stops (exit 9) and is started again, as by a service manager.
 set -u
-[ -n "${TRACE:-}" ] && set -x
-BIN=$1; WORK=$2; shift 2
-export CASELOAD_PASSPHRASE="a long test passphrase for the full disk"
-export XDG_STATE_HOME=$WORK/state XDG_CONFIG_HOME=$WORK/config CASELOAD_TODAY=2026-11-23
-mkdir -p "$WORK"
-cat > "$WORK/cohort.csv" <<CSV
-given_name,family_name,date_of_birth,district
-Amy,Fulldisk,2009-10-01,Thanet
-CSV
+. "$(dirname "$0")/common.sh" "$@"
+shift 2
 PAD=$(printf 'x%.0s' $(seq 1 3900))
 
 # Runs the hub on data dir $1, port $2, reserve $3 MiB, in the background as
