@@ -401,35 +401,110 @@ fn a_killed_import_leaves_nothing_or_everything() {
     let rows = 4000;
     let file = env.root.join("c.csv");
     std::fs::write(&file, cohort(rows)).unwrap();
+    let copy = env.root.join("kill");
+    let (none, all) = kill_imports(
+        rows,
+        &env.store(),
+        &copy,
+        || env.cmd_on(&copy, &["import", "cohort", file.to_str().unwrap()]),
+        || {
+            let count = env.people_count(&copy);
+            let doctor = env.cmd_on(&copy, &["doctor"]).output().unwrap();
+            assert!(doctor.status.success(), "{}", text(&doctor.stderr));
+            count
+        },
+    );
+    eprintln!(
+        "import kills: attempts={} nothing={none} everything={all} partial=0 bricked=0",
+        none + all
+    );
+}
+
+#[test]
+fn a_killed_hub_import_leaves_nothing_or_everything() {
+    let env = Env::new();
+    // More rows than one part (2,000), so kills land between parts too.
+    let rows = 4500;
+    let file = env.root.join("c.csv");
+    std::fs::write(&file, cohort(rows)).unwrap();
+    let data = env.root.join("hub");
+    common::hub_user(&data, "admin", "admin");
+    let copy = env.root.join("kill");
+    let hub = |args: &[&str]| {
+        let mut c = env.cmd_on(&env.store(), &["hub"]);
+        c.args(args);
+        c
+    };
+    let (none, all) = kill_imports(
+        rows,
+        &data,
+        &copy,
+        || {
+            let mut c = hub(&["import", "--data", copy.to_str().unwrap(), "--as", "admin"]);
+            c.args(["cohort", file.to_str().unwrap()]);
+            c
+        },
+        || {
+            let out = hub(&[
+                "report",
+                "--data",
+                copy.to_str().unwrap(),
+                "nccis",
+                "--month",
+                "2026-11",
+            ])
+            .output()
+            .unwrap();
+            out.status
+                .success()
+                .then(|| text(&out.stdout).lines().count().saturating_sub(1))
+        },
+    );
+    eprintln!(
+        "hub import kills: attempts={} nothing={none} everything={all} partial=0 bricked=0",
+        none + all
+    );
+}
+
+/// Runs `import` on fresh copies of `original` at `copy`, killed at moments
+/// spread over its run; `count` reads how many people the copy holds after
+/// (None: it cannot be read). Returns how often that was nobody and everybody.
+fn kill_imports(
+    rows: usize,
+    original: &Path,
+    copy: &Path,
+    import: impl Fn() -> Command,
+    count: impl Fn() -> Option<usize>,
+) -> (usize, usize) {
     let kills = if long_mode() { 300 } else { 12 };
+    // How long a whole import takes on this machine now, to spread the kills
+    // over all of it and a little past.
+    let _ = std::fs::remove_dir_all(copy);
+    copy_dir(original, copy);
+    let started = std::time::Instant::now();
+    assert!(import().output().unwrap().status.success());
+    let run = started.elapsed().as_millis() as u64;
     let (mut none, mut all) = (0, 0);
     for k in 0..kills {
-        let copy = env.root.join("kill");
-        let _ = std::fs::remove_dir_all(&copy);
-        copy_dir(&env.store(), &copy);
-        let mut child = env
-            .cmd_on(&copy, &["import", "cohort", file.to_str().unwrap()])
+        let _ = std::fs::remove_dir_all(copy);
+        copy_dir(original, copy);
+        let mut child = import()
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .unwrap();
-        // Spread the kills over the import's whole run (about a second or two).
-        std::thread::sleep(Duration::from_millis(50 + (k as u64 * 1700 / kills as u64)));
+        std::thread::sleep(Duration::from_millis(
+            20 + k as u64 * run * 6 / 5 / kills as u64,
+        ));
         let _ = child.kill();
         let _ = child.wait();
-        match env.people_count(&copy) {
+        match count() {
             Some(0) => none += 1,
             Some(n) if n == rows => all += 1,
-            other => panic!("kill {k}: the store holds {other:?} people of {rows}"),
+            other => panic!("kill {k}: {other:?} people of {rows}"),
         }
-        let doctor = env.cmd_on(&copy, &["doctor"]).output().unwrap();
-        assert!(
-            doctor.status.success(),
-            "kill {k}: {}",
-            text(&doctor.stderr)
-        );
     }
-    eprintln!("import kills: attempts={kills} nothing={none} everything={all} partial=0 bricked=0");
+    (none, all)
 }
 
 #[test]

@@ -28,6 +28,7 @@ use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
 use crate::store::crypto::{self, SecretKey};
 use crate::store::files::{self, StoreLock};
 use crate::store::group_commit::GroupCommit;
+use crate::store::undo::Undo;
 use crate::store::{Result, StoreError};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::BTreeMap;
@@ -36,6 +37,8 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
+
+mod whole;
 
 /// An op as the hub holds it: with its place in the hub's order and the audit
 /// facts of its arrival.
@@ -193,6 +196,8 @@ impl Current {
         if self.failed() {
             return Err(StoreError::DiskFull);
         }
+        // A large write in progress is seen whole or not at all.
+        let _whole = self.data.gate.read().unwrap_or_else(|p| p.into_inner());
         let result = f(&self.data);
         if let Err(e) = &result {
             self.data.note_failure(e);
@@ -240,6 +245,11 @@ struct HubData {
     list_cache: RwLock<Option<Vec<TrackingList>>>,
     /// A write failed in a way sled does not recover from in this process.
     failed: std::sync::atomic::AtomicBool,
+    /// Readers hold it shared; a write in parts (`whole.rs`) holds it alone, so
+    /// no reader sees some of its parts.
+    gate: RwLock<()>,
+    /// The journal of a write in parts.
+    undo: Undo,
 }
 
 /// One push waiting for the writer.
@@ -248,6 +258,23 @@ struct AppendJob {
     pushed_by: String,
     now_millis: u64,
     done: mpsc::SyncSender<Result<Vec<u64>>>,
+}
+
+impl AppendJob {
+    fn push(&self) -> Push<'_> {
+        Push {
+            ops: &self.ops,
+            pushed_by: &self.pushed_by,
+            now_millis: self.now_millis,
+        }
+    }
+}
+
+/// What the writer writes of a push (or of a part of a large one).
+struct Push<'a> {
+    ops: &'a [Op],
+    pushed_by: &'a str,
+    now_millis: u64,
 }
 
 /// The most ops the writer puts in one transaction (a single larger push still
@@ -325,8 +352,7 @@ impl HubData {
     fn open(db_path: &Path, key: SecretKey) -> Result<HubData> {
         let db = crate::store::open_sled(db_path, 256 * 1024 * 1024)?;
         let ops = db.open_tree("ops")?;
-        let durable = written_seq(&ops)?;
-        Ok(HubData {
+        let mut data = HubData {
             hash_key: SecretKey::from_bytes(blake3::derive_key(
                 "caseload 2026 hub index key",
                 key.expose(),
@@ -341,12 +367,18 @@ impl HubData {
             summaries: db.open_tree("summaries")?,
             lists: db.open_tree("lists")?,
             devices: db.open_tree("devices")?,
-            db,
-            group_commit: GroupCommit::new(durable),
             summary_index: RwLock::new(None),
             list_cache: RwLock::new(None),
             failed: std::sync::atomic::AtomicBool::new(false),
-        })
+            gate: RwLock::new(()),
+            undo: Undo::open(&db, whole::UNDO_TREE)?,
+            group_commit: GroupCommit::new(0),
+            db,
+        };
+        // A write in parts cut short is put back before anything is read.
+        data.roll_back_unfinished()?;
+        data.group_commit = GroupCommit::new(written_seq(&data.ops)?);
+        Ok(data)
     }
 
     /// A full disk leaves sled refusing everything until it is opened again.
@@ -421,13 +453,29 @@ fn written_seq(ops: &sled::Tree) -> Result<u64> {
 }
 
 /// The writer thread: applies queued pushes, those waiting together in one
-/// transaction, until the store closes.
+/// transaction, until the store closes. A push too large for one transaction
+/// (a whole council's import) is written alone, in parts (`whole.rs`).
 fn write_appends(current: &Current, queue: mpsc::Receiver<AppendJob>) {
-    while let Ok(first) = queue.recv() {
+    let mut next = None;
+    while let Some(first) = next.take().or_else(|| queue.recv().ok()) {
+        if whole::is_large(&first) {
+            let result = if current.failed() {
+                Err(StoreError::DiskFull)
+            } else {
+                current.data.write_whole_safely(&first)
+            };
+            let _ = first.done.send(result);
+            continue;
+        }
         let mut count = first.ops.len();
         let mut group = vec![first];
         while count < MAX_OPS_PER_WRITE {
             match queue.try_recv() {
+                // Waits for the group before it.
+                Ok(job) if whole::is_large(&job) => {
+                    next = Some(job);
+                    break;
+                }
                 Ok(job) => {
                     count += job.ops.len();
                     group.push(job);
@@ -473,22 +521,27 @@ impl HubData {
     /// damaged record it touches, say) is not the others', so a group that
     /// fails is tried again a push at a time.
     fn write_group(&self, group: &[AppendJob]) -> Vec<Result<Vec<u64>>> {
-        match self.write(group) {
+        let pushes: Vec<Push> = group.iter().map(AppendJob::push).collect();
+        let results = match self.write(&pushes, None) {
             Ok(seqs) => seqs.into_iter().map(Ok).collect(),
-            Err(_) if group.len() > 1 => group
+            Err(_) if group.len() > 1 => pushes
                 .iter()
-                .map(|job| {
-                    self.write(std::slice::from_ref(job))
+                .map(|push| {
+                    self.write(std::slice::from_ref(push), None)
                         .map(|mut seqs| seqs.pop().unwrap_or_default())
                 })
                 .collect(),
             Err(e) => vec![Err(e)],
-        }
+        };
+        let through = results.iter().flatten().flatten().copied().max();
+        self.group_commit.written(through.unwrap_or_default());
+        results
     }
 
     /// Writes the ops of `jobs` not already held, in order, in one
-    /// transaction; returns each job's sequence numbers. Not yet durable.
-    fn write(&self, jobs: &[AppendJob]) -> Result<Vec<Vec<u64>>> {
+    /// transaction (journaled in `undo` when part of a larger write); returns
+    /// each job's sequence numbers. Not yet durable, nor counted as written.
+    fn write(&self, jobs: &[Push], undo: Option<&Undo>) -> Result<Vec<Vec<u64>>> {
         let mut next = written_seq(&self.ops)? + 1;
         let mut in_batch: std::collections::HashMap<[u8; 16], u64> =
             std::collections::HashMap::new();
@@ -499,9 +552,10 @@ impl HubData {
         );
         let mut fresh: Vec<&Op> = Vec::new();
         let mut all_seqs = Vec::with_capacity(jobs.len());
+        let mut undo_b = sled::Batch::default();
         for job in jobs {
             let mut seqs = Vec::with_capacity(job.ops.len());
-            for op in &job.ops {
+            for op in job.ops {
                 let id_key = self.hashed(op.id.as_bytes());
                 if let Some(seq) = in_batch.get(&id_key) {
                     seqs.push(*seq);
@@ -521,7 +575,7 @@ impl HubData {
                 let r = Received {
                     seq,
                     op: op.clone(),
-                    pushed_by: job.pushed_by.clone(),
+                    pushed_by: job.pushed_by.to_string(),
                     received_millis: job.now_millis,
                 };
                 ops_b.insert(
@@ -545,6 +599,15 @@ impl HubData {
         let (mut people_b, mut summary_b) = (sled::Batch::default(), sled::Batch::default());
         let mut summaries = Vec::with_capacity(states.len());
         for (id, state) in &states {
+            if let Some(undo) = undo {
+                undo.before(&mut undo_b, whole::PEOPLE, &self.people, id.as_bytes())?;
+                undo.before(
+                    &mut undo_b,
+                    whole::SUMMARIES,
+                    &self.summaries,
+                    id.as_bytes(),
+                )?;
+            }
             people_b.insert(id.as_bytes(), self.seal("people", id.as_bytes(), state)?);
             let summary = CaseSummary::of(state);
             match &summary {
@@ -555,14 +618,17 @@ impl HubData {
             }
             summaries.push((*id, summary));
         }
-        crate::store::apply_atomically(&[
+        let mut writes = vec![
             (&self.ops, ops_b),
             (&self.op_ids, ids_b),
             (&self.by_person, person_b),
             (&self.people, people_b),
             (&self.summaries, summary_b),
-        ])?;
-        self.group_commit.written(next - 1);
+        ];
+        if let Some(undo) = undo {
+            writes.push((undo.tree(), undo_b));
+        }
+        crate::store::apply_atomically(&writes)?;
         // Keep the in-memory index (if built) in step with what was written.
         if let Some(index) = self
             .summary_index

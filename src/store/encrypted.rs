@@ -800,6 +800,9 @@ fn page_of(id: PersonId) -> [u8; 2] {
     (u16::from_be_bytes([b[0], b[1]]) % PAGES).to_be_bytes()
 }
 
+/// Summary pages being changed, by page key.
+type Pages = BTreeMap<[u8; 2], Page>;
+
 /// A page's plaintext: count (u32 LE), then per person their id (16 bytes), the
 /// length of their encoded summary (u32 LE) and the summary (postcard). Kept as
 /// encoded bytes so changing one summary does not decode the others.
@@ -845,16 +848,18 @@ struct PartWritten {
 }
 
 impl EncryptedStore {
-    /// Applies the ops of `ops` not already held, in one sled transaction, with
-    /// `undo` (when journaling a large commit) recording what each write
-    /// replaces. Not yet durable: the caller flushes. Returns the new state of
+    /// Applies the ops of `ops` not already held, in one sled transaction.
+    /// When part of a large commit (`in_parts`), the undo journal records what
+    /// each write replaces, and the summary pages changed are only updated in
+    /// the commit's own map (written once, at its end, by [`Self::write_pages`]).
+    /// Not yet durable: the caller flushes. Returns the new state of
     /// every person changed, the commit's clock and the new op count (None if
     /// every op was held already).
     fn commit_part(
         &self,
         ops: &[Op],
         origin: Origin,
-        undo: Option<&journal::Undo>,
+        in_parts: Option<(&super::undo::Undo, &mut Pages)>,
     ) -> Result<Option<PartWritten>> {
         // Work out every write first; the transaction then only inserts. One
         // process holds the store (the lock), so nothing changes in between.
@@ -875,10 +880,14 @@ impl EncryptedStore {
         if new_ops.is_empty() {
             return Ok(None);
         }
+        let mut own_pages = Pages::new();
+        let (undo, pages) = match in_parts {
+            Some((undo, pages)) => (Some(undo), pages),
+            None => (None, &mut own_pages),
+        };
         let mut undo_batch = sled::Batch::default();
         let states = PersonState::fold_changes(fresh, |id| self.load_person(id))?;
         let mut people_batch = sled::Batch::default();
-        let mut pages: BTreeMap<[u8; 2], Page> = BTreeMap::new();
         let mut changed = BTreeMap::new();
         for (id, state) in &states {
             if let Some(undo) = undo {
@@ -911,21 +920,7 @@ impl EncryptedStore {
             changed.insert(*id, summary);
         }
         drop(states);
-        let mut summary_batch = sled::Batch::default();
-        for (key, page) in &pages {
-            if let Some(undo) = undo {
-                undo.before(&mut undo_batch, journal::SUMMARIES, &self.summaries, key)?;
-            }
-            if page.is_empty() {
-                summary_batch.remove(&key[..]);
-            } else {
-                let plain = Zeroizing::new(encode_page(page));
-                summary_batch.insert(
-                    &key[..],
-                    crypto::seal(&self.data_key, &Self::aad(T_SUMMARIES, key), &plain)?,
-                );
-            }
-        }
+        let summary_batch = self.page_writes(&own_pages)?;
         let mut ops_batch = sled::Batch::default();
         let mut outbox_batch = sled::Batch::default();
         for (key, sealed) in &new_ops {
@@ -968,6 +963,46 @@ impl EncryptedStore {
             at: max_hlc,
             op_count,
         }))
+    }
+
+    /// The writes that store `pages` (an empty page is removed).
+    fn page_writes<'a>(
+        &self,
+        pages: impl IntoIterator<Item = (&'a [u8; 2], &'a Page)>,
+    ) -> Result<sled::Batch> {
+        let mut batch = sled::Batch::default();
+        for (key, page) in pages {
+            if page.is_empty() {
+                batch.remove(&key[..]);
+            } else {
+                let plain = Zeroizing::new(encode_page(page));
+                batch.insert(
+                    &key[..],
+                    crypto::seal(&self.data_key, &Self::aad(T_SUMMARIES, key), &plain)?,
+                );
+            }
+        }
+        Ok(batch)
+    }
+
+    /// Stores the summary pages a large commit changed, journaled, a bounded
+    /// number of pages a transaction. Not yet durable: the caller flushes.
+    fn write_pages(&self, pages: &Pages, undo: &super::undo::Undo) -> Result<()> {
+        let keys: Vec<&[u8; 2]> = pages.keys().collect();
+        for chunk in keys.chunks(64) {
+            let mut undo_batch = sled::Batch::default();
+            for key in chunk {
+                undo.before(
+                    &mut undo_batch,
+                    journal::SUMMARIES,
+                    &self.summaries,
+                    &key[..],
+                )?;
+            }
+            let writes = self.page_writes(chunk.iter().map(|k| (*k, &pages[*k])))?;
+            super::apply_atomically(&[(&self.summaries, writes), (undo.tree(), undo_batch)])?;
+        }
+        Ok(())
     }
 
     /// After a commit is durable: the watermark vouches for it.

@@ -6,6 +6,7 @@ pub mod encrypted;
 pub mod files;
 pub mod group_commit;
 pub mod header;
+pub mod undo;
 
 pub use encrypted::{Damaged, DoctorReport, EncryptedStore};
 

@@ -1,25 +1,21 @@
 //! Commits too large for one transaction's memory (a 52,500-row import, a
-//! salvage, a first sync's biggest pages), made all or nothing all the same.
-//!
-//! sled keeps a whole transaction in memory (an import of 52,500 people in one
-//! took 1.5 GB), so a large commit is written in parts of [`PART`] ops, each its
-//! own transaction, with an undo journal:
+//! salvage, a first sync's biggest pages), made all or nothing all the same:
+//! written in parts of [`PART`] ops with the undo journal of `store/undo.rs`.
 //!
 //! 1. A marker in `meta` (the op count and clock before) is written and flushed.
-//! 2. Each part, in the same transaction as its writes, records in the `undo`
-//!    tree what each key held before the commit began (first touch only), or
-//!    that it was absent.
+//! 2. Each part, in the same transaction as its writes, journals what each key
+//!    held before the commit began.
 //! 3. Once every part is flushed, removing the marker (flushed) is the commit
 //!    point; then the watermark, then the journal is cleared.
 //!
 //! Opening a store that still has the marker (the process was killed, the
 //! disk filled, a part failed) puts every journaled key back and removes the
-//! marker: the store is exactly as before the commit. Putting back is
-//! idempotent, so a kill during it is repaired by the next open.
+//! marker: the store is exactly as before the commit.
 
-use super::{EncryptedStore, Op, T_META};
+use super::{EncryptedStore, Op, Pages, T_META};
 use crate::domain::Hlc;
-use crate::store::{Changed, Origin, Result, StoreError};
+use crate::store::undo::Undo;
+use crate::store::{Changed, Origin, Result};
 use std::collections::BTreeMap;
 
 /// Ops a part: bounds a commit's memory (tens of MB) while keeping the number
@@ -42,65 +38,15 @@ struct Before {
     at: Hlc,
 }
 
-/// The `undo` tree: `tag ‖ key` → `0` (absent before) or `1 ‖ value before`.
-/// Values are the sealed bytes as they were, so nothing is decrypted here.
-pub(super) struct Undo {
-    tree: sled::Tree,
-}
-
-impl Undo {
-    fn open(store: &EncryptedStore) -> Result<Undo> {
-        Ok(Undo {
-            tree: store.db.open_tree(T_UNDO)?,
-        })
-    }
-
-    pub(super) fn tree(&self) -> &sled::Tree {
-        &self.tree
-    }
-
-    fn key(tag: u8, key: &[u8]) -> Vec<u8> {
-        let mut k = Vec::with_capacity(1 + key.len());
-        k.push(tag);
-        k.extend_from_slice(key);
-        k
-    }
-
-    /// Records what `tree[key]` holds now, unless an earlier part did.
-    pub(super) fn before(
-        &self,
-        batch: &mut sled::Batch,
-        tag: u8,
-        tree: &sled::Tree,
-        key: &[u8],
-    ) -> Result<()> {
-        let k = Self::key(tag, key);
-        if self.tree.contains_key(&k)? {
-            return Ok(());
-        }
-        let value = match tree.get(key)? {
-            Some(v) => [&[1u8][..], &v].concat(),
-            None => vec![0],
-        };
-        batch.insert(k, value);
-        Ok(())
-    }
-
-    /// Records that a key this commit creates did not exist before.
-    pub(super) fn was_absent(&self, batch: &mut sled::Batch, tag: u8, key: &[u8]) {
-        batch.insert(Self::key(tag, key), vec![0]);
-    }
-}
-
 /// Commits `ops` in parts, all or nothing (see the module's comment).
 pub(super) fn commit_in_parts(
     store: &EncryptedStore,
     ops: &[Op],
     origin: Origin,
 ) -> Result<Vec<Changed>> {
-    let undo = Undo::open(store)?;
+    let undo = Undo::open(&store.db, T_UNDO)?;
     // A journal left by a finished commit (cleared after its commit point).
-    undo.tree.clear()?;
+    undo.clear()?;
     let before = Before {
         ops: store.op_count()?,
         at: store.last_hlc(),
@@ -115,12 +61,17 @@ pub(super) fn commit_in_parts(
         // fraction of the memory.
         let mut changed = BTreeMap::new();
         let mut last = None;
+        // Each summary page is sealed and written once, at the end, however
+        // many parts change it (pages hold everyone: rewriting all of them
+        // for each part made memory and time grow with the store).
+        let mut pages = Pages::new();
         for part in ops.chunks(PART) {
-            if let Some(written) = store.commit_part(part, origin, Some(&undo))? {
+            if let Some(written) = store.commit_part(part, origin, Some((&undo, &mut pages)))? {
                 changed.extend(written.changed);
                 last = Some((written.at, written.op_count));
             }
         }
+        store.write_pages(&pages, &undo)?;
         store.flush()?;
         // The commit point.
         store.meta.remove(META_UNFINISHED.as_bytes())?;
@@ -133,7 +84,7 @@ pub(super) fn commit_in_parts(
                 store.seal_commit(at, count)?;
             }
             // Not needed any more; a later commit or open clears what is left.
-            let _ = undo.tree.clear();
+            let _ = undo.clear();
             Ok(changed.into_iter().collect())
         }
         Err(e) => {
@@ -148,46 +99,20 @@ pub(super) fn commit_in_parts(
 pub(super) fn roll_back_unfinished(store: &EncryptedStore) -> Result<bool> {
     let Some(sealed) = store.meta.get(META_UNFINISHED.as_bytes())? else {
         if store.db.tree_names().iter().any(|n| n == T_UNDO.as_bytes()) {
-            Undo::open(store)?.tree.clear()?;
+            Undo::open(&store.db, T_UNDO)?.clear()?;
         }
         return Ok(false);
     };
     let before: Before = store
         .unseal(T_META, META_UNFINISHED.as_bytes(), &sealed)
         .map_err(super::Damaged::into_error)?;
-    let undo = Undo::open(store)?;
-    let trees = [
+    let undo = Undo::open(&store.db, T_UNDO)?;
+    undo.put_back(&[
         (OPS, &store.ops),
         (OUTBOX, &store.outbox),
         (PEOPLE, &store.people),
         (SUMMARIES, &store.summaries),
-    ];
-    let mut batches: Vec<sled::Batch> = trees.iter().map(|_| sled::Batch::default()).collect();
-    let apply = |batches: &mut Vec<sled::Batch>| -> Result<()> {
-        for ((_, tree), batch) in trees.iter().zip(batches.iter_mut()) {
-            tree.apply_batch(std::mem::take(batch))?;
-        }
-        Ok(())
-    };
-    for (n, item) in undo.tree.iter().enumerate() {
-        let (k, v) = item?;
-        let Some((tag, key)) = k.split_first() else {
-            continue;
-        };
-        let Some(i) = trees.iter().position(|(t, _)| t == tag) else {
-            return Err(StoreError::Database(
-                "the undo journal of an unfinished commit is damaged".into(),
-            ));
-        };
-        match v.split_first() {
-            Some((1, value)) => batches[i].insert(key, value),
-            _ => batches[i].remove(key),
-        }
-        if n % 5_000 == 4_999 {
-            apply(&mut batches)?;
-        }
-    }
-    apply(&mut batches)?;
+    ])?;
     store.meta.insert(
         super::META_CLOCK.as_bytes(),
         store.seal(T_META, super::META_CLOCK.as_bytes(), &before.at)?,
@@ -200,7 +125,7 @@ pub(super) fn roll_back_unfinished(store: &EncryptedStore) -> Result<bool> {
     store.meta.remove(META_UNFINISHED.as_bytes())?;
     store.flush()?;
     *store.clock.lock().unwrap_or_else(|p| p.into_inner()) = before.at;
-    undo.tree.clear()?;
+    undo.clear()?;
     Ok(true)
 }
 
@@ -259,8 +184,7 @@ mod tests {
         let before = contents(&store);
         let more = people(PART / 4, 2);
         assert!(more.len() > PART, "several parts");
-        // What `commit_in_parts` does up to a kill after its first part.
-        let undo = Undo::open(&store).expect("undo");
+        let undo = Undo::open(&store.db, T_UNDO).expect("undo");
         let marker = Before {
             ops: store.op_count().expect("count"),
             at: store.last_hlc(),
@@ -274,9 +198,13 @@ mod tests {
                     .expect("seal"),
             )
             .expect("marker");
+        // What `commit_in_parts` does up to a kill after its first part and
+        // the pages it changed.
+        let mut pages = Pages::new();
         store
-            .commit_part(&more[..PART], Origin::Local, Some(&undo))
+            .commit_part(&more[..PART], Origin::Local, Some((&undo, &mut pages)))
             .expect("first part");
+        store.write_pages(&pages, &undo).expect("pages");
         store.flush().expect("flush");
         assert!(contents(&store) != before, "the first part was written");
         drop(undo);
@@ -289,7 +217,9 @@ mod tests {
         );
         // And a whole large commit lands whole.
         let changed = store.commit(&more, Origin::Local).expect("large commit");
-        assert!(!changed.is_empty());
+        assert_eq!(changed.len(), PART / 4);
+        let (summaries, damaged) = store.summaries().expect("summaries");
+        assert_eq!((summaries.len(), damaged.len()), (20 + PART / 4, 0));
         assert_eq!(
             store.outbox().expect("outbox").len(),
             people(20, 1).len() + more.len()
