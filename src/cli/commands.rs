@@ -5,7 +5,6 @@ use super::view;
 use super::{Cli, CliError, Command, today};
 use crate::config::Config;
 use crate::demo::{self, DemoCohort, DemoSpec};
-use crate::domain::activity::ActivitySource;
 use crate::domain::dates::parse_date;
 use crate::domain::{
     CaseSummary, Channel, ContactAttempt, CurrentActivity, FieldValue, OpPayload, Outcome,
@@ -119,17 +118,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             let mut replica = unlock(&store_dir(false), pass_file)?;
             let today = today()?;
             let id = resolve(&replica, &person)?;
-            let activity = CurrentActivity {
-                code: code.parse()?,
-                start: start
-                    .map(|s| parse_date(&s, today))
-                    .transpose()?
-                    .unwrap_or(today),
-                confirmed: today,
-                source: ActivitySource::YoungPerson,
-                expected_end: None,
-                provider: None,
-            };
+            let start = start.map(|s| parse_date(&s, today)).transpose()?;
+            let activity = CurrentActivity::as_told(code.parse()?, start.unwrap_or(today), today);
             let op = replica.set_fields(id, vec![FieldValue::CurrentActivity(activity)], today)?;
             outln!("recorded activity {code} for {} ({})", id.short(), op.id);
             Ok(())

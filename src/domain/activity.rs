@@ -37,6 +37,19 @@ pub struct CurrentActivity {
 }
 
 impl CurrentActivity {
+    /// What the young person says they are doing, from `start`, confirmed
+    /// today: what a caseworker records from a conversation.
+    pub fn as_told(code: ActivityCode, start: NaiveDate, today: NaiveDate) -> Self {
+        Self {
+            code,
+            start,
+            confirmed: today,
+            source: ActivitySource::YoungPerson,
+            expected_end: None,
+            provider: None,
+        }
+    }
+
     pub fn validate(&self, date_of_birth: NaiveDate, today: NaiveDate) -> Result<(), DomainError> {
         for (what, date) in [
             ("activity start", self.start),

@@ -89,6 +89,23 @@ impl RiskConfig {
         }
     }
 
+    /// A rating made today, its review due by this configuration.
+    pub fn rating(
+        &self,
+        rag: Rag,
+        reason: &str,
+        factors: Vec<RiskFactor>,
+        today: NaiveDate,
+    ) -> crate::domain::records::RiskRating {
+        crate::domain::records::RiskRating {
+            rag,
+            reason: reason.trim().to_string(),
+            factors,
+            rated_on: today,
+            review_due: self.review_due(rag, today),
+        }
+    }
+
     pub fn review_due(&self, rag: Rag, rated_on: NaiveDate) -> NaiveDate {
         let days = match rag {
             Rag::Red => self.review_days_red,

@@ -7,21 +7,18 @@ use super::action::Action;
 use super::agenda::{self, AgendaItem};
 use super::caseload::{CaseloadList, FilterContext, move_selection};
 use super::forms::{
-    ActivityPicker, ContactFocus, ContactForm, Overlay, Palette, PickerFocus, RatingForm,
+    ActivityPicker, ContactFocus, ContactForm, FormContext, FormStep, Overlay, Palette,
+    PickerFocus, RatingForm, Submission,
 };
 use super::keymap::{Context, KeyChord, Keymap};
 use super::sync::{SyncHealth, SyncOutcome, SyncState};
 use super::theme::Theme;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::domain::activity::ActivitySource;
 use crate::domain::codes::StatusGroup;
-use crate::domain::dates::{parse_date, uk};
-use crate::domain::records::RiskRating;
 use crate::domain::risk;
 use crate::domain::{
-    Channel, ContactAttempt, CurrentActivity, District, FieldValue, OpPayload, Outcome, PersonId,
-    PersonState, YoungPerson,
+    Channel, ContactAttempt, District, OpPayload, PersonId, PersonState, YoungPerson,
 };
 use crate::logfile::Log;
 use crate::replica::Replica;
@@ -881,13 +878,7 @@ impl App {
                     && let Some(state) = self.replica().and_then(|r| r.person(id).ok().flatten())
                 {
                     let suggestion = risk::suggest(&state, self.today(), &self.config.risk);
-                    self.overlay = Some(Overlay::Rating(RatingForm {
-                        person: id,
-                        suggestion,
-                        rag: None,
-                        reason: Input::default(),
-                        error: None,
-                    }));
+                    self.overlay = Some(Overlay::Rating(RatingForm::new(id, suggestion)));
                 }
             }
             Action::QueueSkip if self.screen == Screen::Queue && self.queue.current().is_some() => {
@@ -897,16 +888,19 @@ impl App {
             }
             a if self.screen == Screen::Queue && a.outcome().is_some() => {
                 if let (Some(id), Some(outcome)) = (self.queue.current(), a.outcome()) {
-                    let attempt = self.attempt(Channel::Phone, outcome, String::new(), None);
+                    let attempt = ContactAttempt {
+                        at: self.clock.now(),
+                        channel: Channel::Phone,
+                        outcome,
+                        note: String::new(),
+                        follow_up: None,
+                    };
                     if self.save(id, OpPayload::LogContact(attempt)) {
-                        self.queue.started.get_or_insert_with(Instant::now);
-                        self.queue.done += 1;
-                        self.queue.pos += 1;
                         self.set_status(
                             StatusKind::Info,
                             format!("Saved: Phone — {}", outcome.label()),
                         );
-                        self.load_queue_pane();
+                        self.queue_logged();
                     }
                 }
             }
@@ -969,23 +963,6 @@ impl App {
         }
     }
 
-    /// A contact attempt made now (on the app's "today").
-    fn attempt(
-        &self,
-        channel: Channel,
-        outcome: Outcome,
-        note: String,
-        follow_up: Option<NaiveDate>,
-    ) -> ContactAttempt {
-        ContactAttempt {
-            at: self.clock.now(),
-            channel,
-            outcome,
-            note,
-            follow_up,
-        }
-    }
-
     /// Commits through the replica; true once it is on disk. Refusals become the
     /// status message (and the form's error), never a panic.
     fn save(&mut self, id: PersonId, payload: OpPayload) -> bool {
@@ -1033,202 +1010,71 @@ impl App {
     }
 
     fn apply_overlay(&mut self, action: Action) {
-        let Some(overlay) = self.overlay.take() else {
-            return;
-        };
-        let mut keep = Some(overlay);
-        match (keep.as_mut(), action) {
-            (Some(_), Action::Back) => keep = None,
-            (Some(_), Action::Lock) => {
-                self.overlay = keep;
+        match action {
+            Action::Back => {
+                self.overlay = None;
+                return;
+            }
+            Action::Lock => {
                 self.lock("locked by the user");
                 return;
             }
-            (Some(Overlay::Help { scroll }), a) => match a {
-                Action::Down | Action::PageDown => {
-                    *scroll = scroll.saturating_add(if a == Action::Down { 1 } else { 10 })
-                }
-                Action::Up | Action::PageUp => {
-                    *scroll = scroll.saturating_sub(if a == Action::Up { 1 } else { 10 })
-                }
-                Action::Help | Action::Submit | Action::Quit | Action::Open => keep = None,
-                _ => {}
-            },
-            (Some(Overlay::Palette(p)), a) => {
-                let available = palette_actions();
-                let matches = p.matches(&available);
-                match a {
-                    Action::Down => move_selection(&mut p.selected, matches.len(), 1),
-                    Action::Up => move_selection(&mut p.selected, matches.len(), -1),
-                    Action::Submit => {
-                        let chosen = matches.get(p.selected).copied();
-                        self.overlay = None;
-                        if let Some(a) = chosen {
-                            self.apply(a);
-                        }
-                        return;
-                    }
-                    _ => {}
-                }
-            }
-            (Some(Overlay::Contact(f)), a) => {
-                if let Some(c) = a.channel() {
-                    f.channel = c;
-                } else if let Some(o) = a.outcome() {
-                    f.outcome = Some(o);
-                    f.focus = ContactFocus::Note;
-                    f.error = None;
-                } else {
-                    match a {
-                        Action::NextField => f.next_focus(false),
-                        Action::PrevField => f.next_focus(true),
-                        Action::Submit => {
-                            let form = std::mem::replace(f, ContactForm::new(f.person, f.channel));
-                            match self.submit_contact(Box::new(form)) {
-                                Ok(()) => keep = None,
-                                Err(form) => *f = *form,
-                            }
-                        }
-                        _ => {}
-                    }
-                }
-            }
-            (Some(Overlay::Activity(p)), a) => match a {
-                Action::Down => move_selection(&mut p.selected, p.matches.len(), 1),
-                Action::Up => move_selection(&mut p.selected, p.matches.len(), -1),
-                Action::NextField | Action::PrevField => {
-                    p.focus = if p.focus == PickerFocus::Search {
-                        PickerFocus::Start
-                    } else {
-                        PickerFocus::Search
-                    }
-                }
-                Action::Submit => {
-                    let result = match (p.chosen(), parse_date(p.start.value(), self.today())) {
-                        (None, _) => {
-                            Err("No activity matches; type part of a code or its name.".to_string())
-                        }
-                        (_, Err(e)) => Err(e.to_string()),
-                        (Some(code), Ok(start)) => {
-                            let activity = CurrentActivity {
-                                code,
-                                start,
-                                confirmed: self.today(),
-                                source: ActivitySource::YoungPerson,
-                                expected_end: None,
-                                provider: None,
-                            };
-                            let payload = OpPayload::SetFields(vec![crate::domain::FieldSet {
-                                value: FieldValue::CurrentActivity(activity),
-                                supersedes: Vec::new(),
-                            }]);
-                            if self.save(p.person, payload) {
-                                self.set_status(
-                                    StatusKind::Info,
-                                    format!("Saved: activity {} {}", code, code.label()),
-                                );
-                                Ok(())
-                            } else {
-                                Err(self.error_text().unwrap_or_default())
-                            }
-                        }
-                    };
-                    match result {
-                        Ok(()) => keep = None,
-                        Err(e) => p.error = Some(e),
-                    }
-                }
-                _ => {}
-            },
-            (Some(Overlay::Rating(f)), a) => {
-                if let Some(rag) = a.rag() {
-                    f.rag = Some(rag);
-                    f.error = None;
-                } else {
-                    match a {
-                        Action::NextField | Action::PrevField => f.rag = None,
-                        Action::Submit => match f.rag {
-                            None => f.error = Some("Choose Red, Amber or Green first.".into()),
-                            Some(rag) => {
-                                let rating = RiskRating {
-                                    rag,
-                                    reason: f.reason.value().trim().to_string(),
-                                    factors: f.suggestion.factors.iter().map(|(x, _)| *x).collect(),
-                                    rated_on: self.today(),
-                                    review_due: self.config.risk.review_due(rag, self.today()),
-                                };
-                                if self.save(f.person, OpPayload::RateRisk(rating)) {
-                                    self.set_status(
-                                        StatusKind::Info,
-                                        format!(
-                                            "Saved: rated {}, review {}",
-                                            rag.label(),
-                                            uk(self.config.risk.review_due(rag, self.today()))
-                                        ),
-                                    );
-                                    keep = None;
-                                } else {
-                                    f.error = self.error_text();
-                                }
-                            }
-                        },
-                        _ => {}
-                    }
-                }
-            }
-            (None, _) => {}
+            _ => {}
         }
-        if self.overlay.is_none() {
-            self.overlay = keep;
+        let name = self
+            .overlay
+            .as_ref()
+            .and_then(Overlay::person)
+            .map(|id| self.person_name(id))
+            .unwrap_or_default();
+        let cx = FormContext {
+            today: self.today(),
+            now: self.clock.now(),
+            risk: &self.config.risk,
+            name,
+        };
+        let Some(overlay) = self.overlay.as_mut() else {
+            return;
+        };
+        match overlay.handle(action, &cx, &palette_actions()) {
+            FormStep::Stay => {}
+            FormStep::Close => self.overlay = None,
+            FormStep::Run(chosen) => {
+                self.overlay = None;
+                self.apply(chosen);
+            }
+            FormStep::Save(submission) => self.save_submission(submission),
         }
     }
 
-    fn submit_contact(&mut self, mut form: Box<ContactForm>) -> Result<(), Box<ContactForm>> {
-        let Some(outcome) = form.outcome else {
-            form.error = Some(
-                "Choose an outcome first (for example n: no answer, y: spoke to the young person)."
-                    .into(),
-            );
-            return Err(form);
-        };
-        let follow_up = match form.follow_up.value().trim() {
-            "" => None,
-            text => match parse_date(text, self.today()) {
-                Ok(d) => Some(d),
-                Err(e) => {
-                    form.error = Some(e.to_string());
-                    form.focus = ContactFocus::FollowUp;
-                    return Err(form);
-                }
-            },
-        };
-        let attempt = self.attempt(
-            form.channel,
-            outcome,
-            form.note.value().trim().to_string(),
-            follow_up,
-        );
-        if self.save(form.person, OpPayload::LogContact(attempt)) {
-            let name = self.person_name(form.person);
-            self.set_status(
-                StatusKind::Info,
-                format!(
-                    "Saved: {} — {} for {name}",
-                    form.channel.label(),
-                    outcome.label()
-                ),
-            );
-            if self.screen == Screen::Queue && self.queue.current() == Some(form.person) {
-                self.queue.started.get_or_insert_with(Instant::now);
-                self.queue.done += 1;
-                self.queue.pos += 1;
-                self.load_queue_pane();
+    /// Saves what a form made: closes it and says so, or shows it why not.
+    fn save_submission(&mut self, submission: Submission) {
+        let Submission {
+            person,
+            payload,
+            saved,
+        } = submission;
+        let contact = matches!(payload, OpPayload::LogContact(_));
+        if !self.save(person, payload) {
+            let why = self.error_text();
+            if let Some(overlay) = self.overlay.as_mut() {
+                overlay.show_error(why);
             }
-            Ok(())
-        } else {
-            form.error = self.error_text();
-            Err(form)
+            return;
         }
+        self.overlay = None;
+        self.set_status(StatusKind::Info, saved);
+        if contact && self.screen == Screen::Queue && self.queue.current() == Some(person) {
+            self.queue_logged();
+        }
+    }
+
+    /// The queue's current person has a contact logged: on to the next.
+    fn queue_logged(&mut self) {
+        self.queue.started.get_or_insert_with(Instant::now);
+        self.queue.done += 1;
+        self.queue.pos += 1;
+        self.load_queue_pane();
     }
 
     pub fn log_path(&self) -> Option<&std::path::Path> {

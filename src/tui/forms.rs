@@ -1,11 +1,52 @@
 //! Overlays: the forms and pickers that float over a screen. Each holds only what
 //! the caseworker typed and the person's id, so a form survives auto-lock.
+//!
+//! Each overlay takes actions itself ([`Overlay::handle`]) and says what should
+//! follow ([`FormStep`]); a form that is filled in makes the domain payload to
+//! save ([`Submission`]), or says why it cannot. The app only saves, routes and
+//! reports.
 
 use super::action::Action;
+use super::caseload::move_selection;
+use crate::domain::dates::{parse_date, uk};
 use crate::domain::records::Rag;
-use crate::domain::risk::RiskSuggestion;
-use crate::domain::{ActivityCode, Channel, Outcome, PersonId};
+use crate::domain::risk::{RiskConfig, RiskSuggestion};
+use crate::domain::{
+    ActivityCode, Channel, ContactAttempt, CurrentActivity, FieldSet, FieldValue, OpPayload,
+    Outcome, PersonId,
+};
+use chrono::{NaiveDate, NaiveDateTime};
 use tui_input::Input;
+
+/// What a form needs from outside itself to make its payload.
+pub struct FormContext<'a> {
+    pub today: NaiveDate,
+    pub now: NaiveDateTime,
+    pub risk: &'a RiskConfig,
+    /// The name of the young person the form is about (for the status line).
+    pub name: String,
+}
+
+/// A finished form: what to save for whom, and what to say once it is saved.
+#[derive(Debug)]
+pub struct Submission {
+    pub person: PersonId,
+    pub payload: OpPayload,
+    pub saved: String,
+}
+
+/// What an overlay made of an action.
+#[derive(Debug)]
+pub enum FormStep {
+    /// Still open (perhaps changed).
+    Stay,
+    /// Closed; nothing to save.
+    Close,
+    /// Save this; the form closes once it is saved, and shows why if not.
+    Save(Submission),
+    /// Closed, and this action runs (the palette's choice).
+    Run(Action),
+}
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum ContactFocus {
@@ -56,6 +97,61 @@ impl ContactForm {
             ContactFocus::Note => Some(&mut self.note),
             ContactFocus::FollowUp => Some(&mut self.follow_up),
         }
+    }
+
+    fn handle(&mut self, action: Action, cx: &FormContext) -> FormStep {
+        if let Some(c) = action.channel() {
+            self.channel = c;
+        } else if let Some(o) = action.outcome() {
+            self.outcome = Some(o);
+            self.focus = ContactFocus::Note;
+            self.error = None;
+        } else {
+            match action {
+                Action::NextField => self.next_focus(false),
+                Action::PrevField => self.next_focus(true),
+                Action::Submit => return self.submission(cx),
+                _ => {}
+            }
+        }
+        FormStep::Stay
+    }
+
+    fn submission(&mut self, cx: &FormContext) -> FormStep {
+        let Some(outcome) = self.outcome else {
+            self.error = Some(
+                "Choose an outcome first (for example n: no answer, y: spoke to the young person)."
+                    .into(),
+            );
+            return FormStep::Stay;
+        };
+        let follow_up = match self.follow_up.value().trim() {
+            "" => None,
+            text => match parse_date(text, cx.today) {
+                Ok(d) => Some(d),
+                Err(e) => {
+                    self.error = Some(e.to_string());
+                    self.focus = ContactFocus::FollowUp;
+                    return FormStep::Stay;
+                }
+            },
+        };
+        FormStep::Save(Submission {
+            person: self.person,
+            payload: OpPayload::LogContact(ContactAttempt {
+                at: cx.now,
+                channel: self.channel,
+                outcome,
+                note: self.note.value().trim().to_string(),
+                follow_up,
+            }),
+            saved: format!(
+                "Saved: {} — {} for {}",
+                self.channel.label(),
+                outcome.label(),
+                cx.name
+            ),
+        })
     }
 }
 
@@ -123,6 +219,40 @@ impl ActivityPicker {
             PickerFocus::Start => &mut self.start,
         }
     }
+
+    fn handle(&mut self, action: Action, cx: &FormContext) -> FormStep {
+        match action {
+            Action::Down => move_selection(&mut self.selected, self.matches.len(), 1),
+            Action::Up => move_selection(&mut self.selected, self.matches.len(), -1),
+            Action::NextField | Action::PrevField => {
+                self.focus = match self.focus {
+                    PickerFocus::Search => PickerFocus::Start,
+                    PickerFocus::Start => PickerFocus::Search,
+                }
+            }
+            Action::Submit => match self.submission(cx) {
+                Ok(s) => return FormStep::Save(s),
+                Err(e) => self.error = Some(e),
+            },
+            _ => {}
+        }
+        FormStep::Stay
+    }
+
+    fn submission(&self, cx: &FormContext) -> Result<Submission, String> {
+        let Some(code) = self.chosen() else {
+            return Err("No activity matches; type part of a code or its name.".into());
+        };
+        let start = parse_date(self.start.value(), cx.today).map_err(|e| e.to_string())?;
+        Ok(Submission {
+            person: self.person,
+            payload: OpPayload::SetFields(vec![FieldSet {
+                value: FieldValue::CurrentActivity(CurrentActivity::as_told(code, start, cx.today)),
+                supersedes: Vec::new(),
+            }]),
+            saved: format!("Saved: activity {} {}", code, code.label()),
+        })
+    }
 }
 
 #[derive(Debug)]
@@ -132,6 +262,46 @@ pub struct RatingForm {
     pub rag: Option<Rag>,
     pub reason: Input,
     pub error: Option<String>,
+}
+
+impl RatingForm {
+    pub fn new(person: PersonId, suggestion: RiskSuggestion) -> Self {
+        Self {
+            person,
+            suggestion,
+            rag: None,
+            reason: Input::default(),
+            error: None,
+        }
+    }
+
+    fn handle(&mut self, action: Action, cx: &FormContext) -> FormStep {
+        if let Some(rag) = action.rag() {
+            self.rag = Some(rag);
+            self.error = None;
+            return FormStep::Stay;
+        }
+        match (action, self.rag) {
+            (Action::NextField | Action::PrevField, _) => self.rag = None,
+            (Action::Submit, None) => self.error = Some("Choose Red, Amber or Green first.".into()),
+            (Action::Submit, Some(rag)) => {
+                let factors = self.suggestion.factors.iter().map(|(f, _)| *f).collect();
+                let rating = cx.risk.rating(rag, self.reason.value(), factors, cx.today);
+                let saved = format!(
+                    "Saved: rated {}, review {}",
+                    rag.label(),
+                    uk(rating.review_due)
+                );
+                return FormStep::Save(Submission {
+                    person: self.person,
+                    payload: OpPayload::RateRisk(rating),
+                    saved,
+                });
+            }
+            _ => {}
+        }
+        FormStep::Stay
+    }
 }
 
 #[derive(Debug, Default)]
@@ -155,6 +325,24 @@ impl Palette {
     }
 }
 
+impl Palette {
+    fn handle(&mut self, action: Action, available: &[Action]) -> FormStep {
+        let matches = self.matches(available);
+        match action {
+            Action::Down => move_selection(&mut self.selected, matches.len(), 1),
+            Action::Up => move_selection(&mut self.selected, matches.len(), -1),
+            Action::Submit => {
+                return match matches.get(self.selected) {
+                    Some(a) => FormStep::Run(*a),
+                    None => FormStep::Close,
+                };
+            }
+            _ => {}
+        }
+        FormStep::Stay
+    }
+}
+
 #[derive(Debug)]
 pub enum Overlay {
     Help { scroll: u16 },
@@ -162,6 +350,62 @@ pub enum Overlay {
     Contact(ContactForm),
     Activity(ActivityPicker),
     Rating(RatingForm),
+}
+
+impl Overlay {
+    /// Takes one action (closing and locking are the app's); `palette`: the
+    /// actions the palette offers.
+    pub fn handle(&mut self, action: Action, cx: &FormContext, palette: &[Action]) -> FormStep {
+        match self {
+            Overlay::Help { scroll } => {
+                match action {
+                    Action::Down | Action::Up => {
+                        *scroll = step(*scroll, action == Action::Down, 1);
+                    }
+                    Action::PageDown | Action::PageUp => {
+                        *scroll = step(*scroll, action == Action::PageDown, 10);
+                    }
+                    Action::Help | Action::Submit | Action::Quit | Action::Open => {
+                        return FormStep::Close;
+                    }
+                    _ => {}
+                }
+                FormStep::Stay
+            }
+            Overlay::Palette(p) => p.handle(action, palette),
+            Overlay::Contact(f) => f.handle(action, cx),
+            Overlay::Activity(p) => p.handle(action, cx),
+            Overlay::Rating(f) => f.handle(action, cx),
+        }
+    }
+
+    /// The young person a form is about.
+    pub fn person(&self) -> Option<PersonId> {
+        match self {
+            Overlay::Contact(f) => Some(f.person),
+            Overlay::Activity(p) => Some(p.person),
+            Overlay::Rating(f) => Some(f.person),
+            Overlay::Help { .. } | Overlay::Palette(_) => None,
+        }
+    }
+
+    /// Shows why a submission was not saved.
+    pub fn show_error(&mut self, why: Option<String>) {
+        match self {
+            Overlay::Contact(f) => f.error = why,
+            Overlay::Activity(p) => p.error = why,
+            Overlay::Rating(f) => f.error = why,
+            Overlay::Help { .. } | Overlay::Palette(_) => {}
+        }
+    }
+}
+
+fn step(scroll: u16, down: bool, by: u16) -> u16 {
+    if down {
+        scroll.saturating_add(by)
+    } else {
+        scroll.saturating_sub(by)
+    }
 }
 
 #[cfg(test)]
@@ -173,6 +417,70 @@ mod tests {
         p.query = Input::new(q.into());
         p.refilter();
         p.matches.iter().map(|c| c.code()).collect()
+    }
+
+    fn cx(risk: &RiskConfig) -> FormContext<'_> {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        FormContext {
+            today,
+            now: today.and_hms_opt(10, 30, 0).expect("time"),
+            risk,
+            name: "Pat Rowe".into(),
+        }
+    }
+
+    #[test]
+    fn a_contact_form_makes_its_attempt_or_says_what_is_missing() {
+        let risk = RiskConfig::default();
+        let mut form = ContactForm::new(PersonId::random(), Channel::Phone);
+        assert!(matches!(
+            form.handle(Action::Submit, &cx(&risk)),
+            FormStep::Stay
+        ));
+        assert!(form.error.as_deref().is_some_and(|e| e.contains("outcome")));
+        form.handle(Action::OutcomeNoAnswer, &cx(&risk));
+        assert_eq!(form.focus, ContactFocus::Note);
+        form.follow_up = Input::new("31/02/2027".into());
+        assert!(matches!(
+            form.handle(Action::Submit, &cx(&risk)),
+            FormStep::Stay
+        ));
+        assert_eq!(form.focus, ContactFocus::FollowUp, "the bad date is shown");
+        form.follow_up = Input::new("1/12/2026".into());
+        let FormStep::Save(s) = form.handle(Action::Submit, &cx(&risk)) else {
+            panic!("a filled-in form is saved");
+        };
+        assert_eq!(s.saved, "Saved: Phone — No answer for Pat Rowe");
+        let OpPayload::LogContact(a) = s.payload else {
+            panic!("a contact attempt");
+        };
+        assert_eq!((a.at, a.outcome), (cx(&risk).now, Outcome::NoAnswer));
+        assert_eq!(a.follow_up, NaiveDate::from_ymd_opt(2026, 12, 1));
+    }
+
+    #[test]
+    fn the_rating_form_dates_its_review_by_the_configuration() {
+        let risk = RiskConfig::default();
+        let suggestion = RiskSuggestion {
+            rag: Rag::Amber,
+            score: 2,
+            factors: Vec::new(),
+        };
+        let mut form = RatingForm::new(PersonId::random(), suggestion);
+        assert!(matches!(
+            form.handle(Action::Submit, &cx(&risk)),
+            FormStep::Stay
+        ));
+        form.handle(Action::RagRed, &cx(&risk));
+        form.reason = Input::new("  excluded twice  ".into());
+        let FormStep::Save(s) = form.handle(Action::Submit, &cx(&risk)) else {
+            panic!("saved");
+        };
+        let OpPayload::RateRisk(r) = s.payload else {
+            panic!("a rating");
+        };
+        assert_eq!(r.reason, "excluded twice");
+        assert_eq!(r.review_due, risk.review_due(Rag::Red, cx(&risk).today));
     }
 
     #[test]
