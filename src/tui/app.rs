@@ -35,6 +35,28 @@ use tui_input::Input;
 use tui_input::backend::crossterm::to_input_request;
 use zeroize::Zeroizing;
 
+bitflags::bitflags! {
+    /// What must be rebuilt from the records before it is next shown: set
+    /// where something changes, cleared as each part is rebuilt (one set of
+    /// flags instead of invalidations written at each change).
+    #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+    pub struct NeedsUpdate: u8 {
+        /// The caseload list (filters, search, sort).
+        const CASELOAD = 1;
+        const AGENDA = 1 << 1;
+        const DASHBOARD = 1 << 2;
+        /// The open young person.
+        const PERSON = 1 << 3;
+        /// The queue's current young person.
+        const QUEUE_PANE = 1 << 4;
+        /// Everything shown from the records, after a save or a sync.
+        const RECORDS = Self::CASELOAD.bits()
+            | Self::AGENDA.bits()
+            | Self::DASHBOARD.bits()
+            | Self::PERSON.bits();
+    }
+}
+
 pub enum Session {
     /// The store exists; waiting for the passphrase.
     Locked {
@@ -140,7 +162,8 @@ pub struct App {
     history: Vec<Screen>,
     pub overlay: Option<Overlay>,
     pub caseload: CaseloadList,
-    caseload_dirty: bool,
+    /// What must be rebuilt from the records before it is shown again.
+    needs: NeedsUpdate,
     pub person: Option<PersonPane>,
     /// Which person the person screen shows: kept across a lock (the decrypted
     /// pane is not) so unlocking returns to them.
@@ -149,7 +172,6 @@ pub struct App {
     pub agenda_selected: usize,
     pub agenda_offset: Cell<usize>,
     pub agenda_everyone: bool,
-    agenda_dirty: bool,
     pub queue: QueueState,
     pub dashboard: Option<DashboardData>,
     pub status: Option<StatusMessage>,
@@ -207,14 +229,13 @@ impl App {
             history: Vec::new(),
             overlay: None,
             caseload: CaseloadList::default(),
-            caseload_dirty: true,
+            needs: NeedsUpdate::all(),
             person: None,
             open_person: None,
             agenda: Vec::new(),
             agenda_selected: 0,
             agenda_offset: Cell::new(0),
             agenda_everyone: false,
-            agenda_dirty: true,
             queue: QueueState::default(),
             dashboard: None,
             status: None,
@@ -265,7 +286,7 @@ impl App {
             currency: &self.config.currency,
         };
         self.caseload.refresh(replica.index(), &ctx);
-        self.caseload_dirty = false;
+        self.needs.remove(NeedsUpdate::CASELOAD);
     }
 
     fn on_unlocked(&mut self) {
@@ -274,14 +295,8 @@ impl App {
             replica.set_clock(clock);
             self.sync.observe(replica, Instant::now());
         }
-        self.caseload_dirty = true;
-        self.agenda_dirty = true;
-        self.dashboard = None;
+        self.needs |= NeedsUpdate::RECORDS;
         self.refresh_screen();
-        if let Some(Overlay::Contact(f)) = &self.overlay {
-            let id = f.person;
-            self.reload_person(id);
-        }
     }
 
     /// Brings whatever the current screen shows up to date.
@@ -289,8 +304,14 @@ impl App {
         if !self.is_unlocked() {
             return;
         }
-        if self.caseload_dirty {
+        if self.needs.contains(NeedsUpdate::CASELOAD) {
             self.filter_refresh();
+        }
+        if self.needs.contains(NeedsUpdate::PERSON) {
+            self.needs.remove(NeedsUpdate::PERSON);
+            if let Some(id) = self.person.as_ref().map(|p| p.person.id) {
+                self.reload_person(id);
+            }
         }
         match self.screen {
             Screen::Person if self.person.is_none() => {
@@ -299,9 +320,17 @@ impl App {
                     self.screen = self.history.pop().unwrap_or(Screen::Caseload);
                 }
             }
-            Screen::Agenda if self.agenda_dirty => self.rebuild_agenda(),
-            Screen::Dashboard if self.dashboard.is_none() => self.rebuild_dashboard(),
-            Screen::Queue if self.queue.pane.is_none() => self.load_queue_pane(),
+            Screen::Agenda if self.needs.contains(NeedsUpdate::AGENDA) => self.rebuild_agenda(),
+            Screen::Dashboard
+                if self.needs.contains(NeedsUpdate::DASHBOARD) || self.dashboard.is_none() =>
+            {
+                self.rebuild_dashboard()
+            }
+            Screen::Queue
+                if self.needs.contains(NeedsUpdate::QUEUE_PANE) || self.queue.pane.is_none() =>
+            {
+                self.load_queue_pane()
+            }
             _ => {}
         }
     }
@@ -325,7 +354,7 @@ impl App {
         self.agenda_selected = self
             .agenda_selected
             .min(self.agenda.len().saturating_sub(1));
-        self.agenda_dirty = false;
+        self.needs.remove(NeedsUpdate::AGENDA);
     }
 
     fn rebuild_dashboard(&mut self) {
@@ -340,6 +369,7 @@ impl App {
             districts: report::by_district(all, self.today(), &c.currency),
             groups: report::by_group(all, self.today(), &c.currency, c.cohort.send_upper_age),
         });
+        self.needs.remove(NeedsUpdate::DASHBOARD);
     }
 
     fn load_pane(&mut self, id: PersonId) -> Option<PersonPane> {
@@ -373,6 +403,7 @@ impl App {
 
     fn load_queue_pane(&mut self) {
         self.queue.pane = self.queue.current().and_then(|id| self.load_pane(id));
+        self.needs.remove(NeedsUpdate::QUEUE_PANE);
     }
 
     /// The person an action like "log contact" applies to on this screen.
@@ -614,8 +645,7 @@ impl App {
         self.queue.pane = None;
         self.dashboard = None;
         self.agenda.clear();
-        self.agenda_dirty = true;
-        self.caseload_dirty = true;
+        self.needs = NeedsUpdate::all();
         self.status = None;
         if let Some(Overlay::Help { .. } | Overlay::Palette(_)) = self.overlay {
             self.overlay = None;
@@ -704,15 +734,7 @@ impl App {
 
     /// Ops from the hub changed what the screens show.
     fn after_sync(&mut self) {
-        self.caseload_dirty = true;
-        self.agenda_dirty = true;
-        self.dashboard = None;
-        if let Some(id) = self.person.as_ref().map(|p| p.person.id) {
-            self.reload_person(id);
-        }
-        if self.screen == Screen::Queue {
-            self.queue.pane = None;
-        }
+        self.needs |= NeedsUpdate::RECORDS | NeedsUpdate::QUEUE_PANE;
         self.refresh_screen();
     }
 
@@ -728,11 +750,11 @@ impl App {
             self.history.clear();
             self.screen = screen;
         }
-        if screen == Screen::Agenda {
-            self.agenda_dirty = true;
-        }
-        if screen == Screen::Dashboard {
-            self.dashboard = None;
+        // Both depend on today and on everyone: worked out afresh on entering.
+        match screen {
+            Screen::Agenda => self.needs |= NeedsUpdate::AGENDA,
+            Screen::Dashboard => self.needs |= NeedsUpdate::DASHBOARD,
+            _ => {}
         }
         if screen == Screen::Queue && self.queue.people.is_empty() {
             self.default_queue();
@@ -980,7 +1002,7 @@ impl App {
         match result {
             Ok(op) => {
                 self.log.event(&format!("saved {kind} {}", op.id));
-                self.after_commit(id);
+                self.after_commit();
                 true
             }
             Err(e) => {
@@ -991,13 +1013,14 @@ impl App {
         }
     }
 
-    fn after_commit(&mut self, id: PersonId) {
+    fn after_commit(&mut self) {
         self.sync.waiting += 1; // each save here writes one op to the outbox
-        self.caseload_dirty = true;
-        self.agenda_dirty = true;
-        self.dashboard = None;
-        self.reload_person(id);
-        if self.screen != Screen::Queue {
+        self.needs |= NeedsUpdate::RECORDS;
+        // Ringing through a queue goes at typing speed: the lists are rebuilt
+        // on leaving it, not after every attempt; only its one person now.
+        if self.screen == Screen::Queue {
+            self.load_queue_pane();
+        } else {
             self.refresh_screen();
         }
     }
