@@ -2,9 +2,10 @@
 //!
 //! Layout follows ratatui's component pattern: `keymap` turns keys into named
 //! `action`s, `app` applies them to state (and writes through the replica),
-//! `views` draw from state only. The loop below sleeps in `poll` until a key,
-//! the auto-lock deadline or a sync to start or collect (`sync`): no busy
-//! loop, and ratatui redraws only changed cells.
+//! `views` draw from state only. The loop below sleeps until a key (read on a
+//! thread of its own), a background sync that has finished (its worker wakes
+//! the loop), the auto-lock deadline or a sync due to start: no polling, no
+//! busy loop, and ratatui redraws only changed cells.
 
 pub mod action;
 pub mod agenda;
@@ -23,7 +24,36 @@ use ratatui::crossterm::event::{self, Event};
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
 use std::io::{self, IsTerminal, Stdout};
+use std::sync::mpsc::{self, RecvTimeoutError};
 use std::time::{Duration, Instant};
+
+/// What wakes the loop.
+enum Wake {
+    Input(Event),
+    InputFailed(io::Error),
+    /// A background sync finished: its answer waits to be stored.
+    SyncDone,
+}
+
+/// Reads the terminal on a thread of its own, so the loop can also be woken by
+/// other threads. It ends when the loop has gone.
+fn read_input(tx: mpsc::Sender<Wake>) -> io::Result<()> {
+    std::thread::Builder::new()
+        .name("caseload-input".into())
+        .spawn(move || {
+            loop {
+                let wake = match event::read() {
+                    Ok(ev) => Wake::Input(ev),
+                    Err(e) => Wake::InputFailed(e),
+                };
+                let failed = matches!(wake, Wake::InputFailed(_));
+                if tx.send(wake).is_err() || failed {
+                    return;
+                }
+            }
+        })
+        .map(drop)
+}
 
 /// Puts the terminal back as it was. Safe to call twice.
 pub fn restore_terminal() {
@@ -78,14 +108,19 @@ pub fn run(app: &mut App) -> io::Result<()> {
     execute!(io::stdout(), EnterAlternateScreen)?;
     let mut terminal: Terminal<CrosstermBackend<Stdout>> =
         Terminal::new(CrosstermBackend::new(io::stdout()))?;
-    terminal.clear()?;
+    clear_all(&mut terminal)?;
+    let (tx, wakes) = mpsc::channel();
+    read_input(tx.clone())?;
+    app.sync.wake_with(Box::new(move || {
+        let _ = tx.send(Wake::SyncDone);
+    }));
     let mut was_unlocked = app.is_unlocked();
     loop {
         terminal.draw(|f| views::draw(f, app))?;
         if app.quit {
             break;
         }
-        // Sleep until a key, the auto-lock, or sync has something to do.
+        // Sleep until a key, a finished sync, the auto-lock or a sync due.
         let wake = [app.lock_deadline(), app.sync.deadline()]
             .into_iter()
             .flatten()
@@ -93,25 +128,47 @@ pub fn run(app: &mut App) -> io::Result<()> {
         let timeout = wake.map_or(Duration::from_secs(3600), |d| {
             d.saturating_duration_since(Instant::now())
         });
-        if event::poll(timeout)? {
-            let ev = event::read()?;
-            app.handle_event(&ev);
-            // Take whatever else is already waiting (a burst of typing over SSH)
-            // before drawing again.
-            while !app.quit && event::poll(Duration::ZERO)? {
-                let ev = event::read()?;
-                if !matches!(ev, Event::Resize(..)) {
-                    app.handle_event(&ev);
+        match wakes.recv_timeout(timeout) {
+            Ok(first) => {
+                take(app, first)?;
+                // Take whatever else is already waiting (a burst of typing over
+                // SSH) before drawing again.
+                while !app.quit
+                    && let Ok(more) = wakes.try_recv()
+                {
+                    if !matches!(more, Wake::Input(Event::Resize(..))) {
+                        take(app, more)?;
+                    }
                 }
             }
+            Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Disconnected) => break,
         }
         app.tick(Instant::now());
         let unlocked = app.is_unlocked();
         if was_unlocked && !unlocked {
             // Locked: repaint everything so nothing of the caseload remains.
-            terminal.clear()?;
+            clear_all(&mut terminal)?;
         }
         was_unlocked = unlocked;
+    }
+    Ok(())
+}
+
+/// Clears the screen and forgets what was drawn, so the next frame is drawn
+/// whole. (Not `Terminal::clear`: it asks the terminal where the cursor is, and
+/// the answer would go to the input thread instead.)
+fn clear_all(terminal: &mut Terminal<CrosstermBackend<Stdout>>) -> io::Result<()> {
+    let area = terminal.size()?.into();
+    terminal.resize(area)
+}
+
+fn take(app: &mut App, wake: Wake) -> io::Result<()> {
+    match wake {
+        Wake::Input(ev) => app.handle_event(&ev),
+        Wake::InputFailed(e) => return Err(e),
+        // Collected by the tick that follows.
+        Wake::SyncDone => {}
     }
     Ok(())
 }

@@ -35,7 +35,12 @@ pub struct SyncState {
     every: Duration,
     next_due: Option<Instant>,
     in_flight: Option<Receiver<Result<Incoming, SyncError>>>,
+    /// Called by the worker once its answer is ready: wakes the loop.
+    waker: Option<Waker>,
 }
+
+/// Wakes the workbench's loop (from any thread).
+pub type Waker = std::sync::Arc<dyn Fn() + Send + Sync>;
 
 /// What a finished background sync changed, for the app to refresh its views.
 pub enum SyncOutcome {
@@ -54,7 +59,14 @@ impl SyncState {
             every: Duration::from_secs(u64::from(every_minutes) * 60),
             next_due: None,
             in_flight: None,
+            waker: None,
         }
+    }
+
+    /// How a finished sync wakes the loop; without one, the loop must look
+    /// (`deadline` asks it to, every 200 ms while a sync runs).
+    pub fn wake_with(&mut self, waker: Box<dyn Fn() + Send + Sync>) {
+        self.waker = Some(std::sync::Arc::from(waker));
     }
 
     /// Reads the link and the outbox size (after unlocking, or a change here).
@@ -84,11 +96,12 @@ impl SyncState {
 
     /// When the loop should wake for sync: to start one, or to collect one.
     pub fn deadline(&self) -> Option<Instant> {
-        if self.in_flight.is_some() {
-            // The worker cannot wake the terminal poll; look again shortly.
-            return Some(Instant::now() + Duration::from_millis(200));
+        match (&self.in_flight, &self.waker) {
+            // The worker wakes the loop when it is done.
+            (Some(_), Some(_)) => None,
+            (Some(_), None) => Some(Instant::now() + Duration::from_millis(200)),
+            (None, _) => self.next_due,
         }
-        self.next_due
     }
 
     pub fn is_due(&self, now: Instant) -> bool {
@@ -102,10 +115,14 @@ impl SyncState {
         }
         let outgoing = link::prepare(replica).map_err(|e| e.to_string())?;
         let (tx, rx) = mpsc::channel();
+        let waker = self.waker.clone();
         std::thread::Builder::new()
             .name("caseload-sync".into())
             .spawn(move || {
                 let _ = tx.send(link::exchange(outgoing));
+                if let Some(wake) = waker {
+                    wake();
+                }
             })
             .map_err(|e| format!("cannot start sync: {e}"))?;
         self.in_flight = Some(rx);
