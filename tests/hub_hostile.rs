@@ -275,12 +275,11 @@ fn a_device_may_push_only_its_own_ops_and_only_fields_within_their_limits() {
         let mut a = open(&s);
         let w = a.new_op(
             shared,
-            OpPayload::SetFields(vec![caseload::domain::ops::FieldSet {
-                value: FieldValue::AssignedWorkers(
+            OpPayload::SetFields(vec![caseload::domain::ops::FieldSet::new(
+                FieldValue::AssignedWorkers(
                     [WorkerId::new("j.smith"), WorkerId::new("x".repeat(1 << 20))].into(),
                 ),
-                supersedes: vec![],
-            }]),
+            )]),
         );
         let n = a.new_op(
             shared,
@@ -401,14 +400,13 @@ fn escape_sequences_already_in_a_record_are_shown_never_obeyed() {
     let evil = "\u{1b}]0;owned\u{7}\u{1b}[2J=HYPERLINK(\"http://x\")\u{202e}txt.exe";
     let rename = r.new_op(
         id,
-        OpPayload::SetFields(vec![caseload::domain::ops::FieldSet {
-            value: FieldValue::Name(caseload::domain::person::PersonName {
+        OpPayload::SetFields(vec![caseload::domain::ops::FieldSet::new(
+            FieldValue::Name(caseload::domain::person::PersonName {
                 given: "Evil".into(),
                 family: evil.into(),
                 preferred: None,
             }),
-            supersedes: vec![],
-        }]),
+        )]),
     );
     let note = r.new_op(id, OpPayload::AddNote(Note { text: evil.into() }));
     r.commit(&[rename, note], Origin::Remote).unwrap();

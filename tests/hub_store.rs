@@ -19,10 +19,7 @@ fn op(n: u128, person: u128) -> Op {
         author: WorkerId::new("j.smith"),
         device: DeviceId(uuid::Uuid::from_u128(9)),
         person: PersonId(uuid::Uuid::from_u128(person)),
-        payload: OpPayload::SetFields(vec![FieldSet {
-            value: FieldValue::District(District::Thanet),
-            supersedes: vec![],
-        }]),
+        payload: OpPayload::SetFields(vec![FieldSet::new(FieldValue::District(District::Thanet))]),
     }
 }
 

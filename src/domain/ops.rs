@@ -116,6 +116,18 @@ pub struct FieldSet {
     pub supersedes: Vec<OpId>,
 }
 
+impl FieldSet {
+    /// A value that supersedes nothing: a new record's first values, or a
+    /// value whose `supersedes` the replica works out when it records it
+    /// (`Replica::set_fields`).
+    pub fn new(value: FieldValue) -> Self {
+        Self {
+            value,
+            supersedes: Vec::new(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum FieldValue {
     Name(PersonName),

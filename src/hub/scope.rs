@@ -56,15 +56,7 @@ mod tests {
             author: WorkerId::new("import"),
             device: DeviceId(uuid::Uuid::from_u128(1)),
             person: id,
-            payload: OpPayload::SetFields(
-                values
-                    .into_iter()
-                    .map(|value| FieldSet {
-                        value,
-                        supersedes: vec![],
-                    })
-                    .collect(),
-            ),
+            payload: OpPayload::SetFields(values.into_iter().map(FieldSet::new).collect()),
         };
         CaseSummary::of(&PersonState::fold(id, [&op])).unwrap()
     }

@@ -224,7 +224,7 @@ impl Current {
 /// The database and what is kept in memory beside it: shared by the store's
 /// readers and its writer thread.
 struct HubData {
-    key: SecretKey,
+    sealer: crypto::Sealer,
     hash_key: SecretKey,
     db: crate::store::DurableDb,
     ops: sled::Tree,
@@ -357,7 +357,7 @@ impl HubData {
                 "caseload 2026 hub index key",
                 key.expose(),
             )),
-            key,
+            sealer: crypto::Sealer::new(key, b"caseload-hub\x01"),
             ops,
             op_ids: db.open_tree("op_ids")?,
             by_person: db.open_tree("by_person")?,
@@ -389,19 +389,8 @@ impl HubData {
         }
     }
 
-    fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
-        let mut a = b"caseload-hub\x01".to_vec();
-        a.extend_from_slice(tree.as_bytes());
-        a.push(0);
-        a.extend_from_slice(key);
-        a
-    }
-
     fn seal<T: Serialize>(&self, tree: &str, key: &[u8], value: &T) -> Result<Vec<u8>> {
-        let plain = zeroize::Zeroizing::new(
-            postcard::to_allocvec(value).map_err(|e| StoreError::Database(e.to_string()))?,
-        );
-        Ok(crypto::seal(&self.key, &Self::aad(tree, key), &plain)?)
+        self.sealer.seal(tree, key, value)
     }
 
     fn unseal<T: DeserializeOwned>(
@@ -410,14 +399,13 @@ impl HubData {
         key: &[u8],
         sealed: &[u8],
     ) -> Result<T> {
-        let damaged = |reason: String| StoreError::Damaged {
-            tree,
-            record: key.iter().take(4).map(|b| format!("{b:02x}")).collect(),
-            reason,
-        };
-        let plain = crypto::open(&self.key, &Self::aad(tree, key), sealed)
-            .map_err(|e| damaged(e.to_string()))?;
-        postcard::from_bytes(&plain).map_err(|e| damaged(e.to_string()))
+        self.sealer
+            .unseal(tree, key, sealed)
+            .map_err(|reason| StoreError::Damaged {
+                tree,
+                record: key.iter().take(4).map(|b| format!("{b:02x}")).collect(),
+                reason,
+            })
     }
 
     fn hashed(&self, what: &[u8]) -> [u8; 16] {

@@ -94,10 +94,7 @@ impl CohortRow {
     fn as_new_person(&self) -> Vec<FieldSet> {
         self.values
             .iter()
-            .map(|v| FieldSet {
-                value: v.clone(),
-                supersedes: vec![],
-            })
+            .map(|v| FieldSet::new(v.clone()))
             .collect()
     }
 }

@@ -167,9 +167,99 @@ pub fn open(key: &SecretKey, aad: &[u8], sealed: &[u8]) -> Result<Zeroizing<Vec<
         .map_err(|_| CryptoError::Unseal)
 }
 
+/// Values sealed under one key, each bound to where it is stored (its tree
+/// and its key) through the associated data, so a sealed value copied to
+/// another record does not open there. The device's store and the hub's differ
+/// only in their key and in `domain`, written first into the associated data.
+pub struct Sealer {
+    key: SecretKey,
+    domain: &'static [u8],
+}
+
+impl Sealer {
+    pub fn new(key: SecretKey, domain: &'static [u8]) -> Self {
+        Self { key, domain }
+    }
+
+    pub fn key(&self) -> &SecretKey {
+        &self.key
+    }
+
+    /// `domain ‖ tree ‖ 0 ‖ key`.
+    fn aad(&self, tree: &str, key: &[u8]) -> Vec<u8> {
+        let mut aad = Vec::with_capacity(self.domain.len() + tree.len() + 1 + key.len());
+        aad.extend_from_slice(self.domain);
+        aad.extend_from_slice(tree.as_bytes());
+        aad.push(0);
+        aad.extend_from_slice(key);
+        aad
+    }
+
+    pub fn seal_bytes(&self, tree: &str, key: &[u8], plain: &[u8]) -> Result<Vec<u8>, CryptoError> {
+        seal(&self.key, &self.aad(tree, key), plain)
+    }
+
+    pub fn open_bytes(
+        &self,
+        tree: &str,
+        key: &[u8],
+        sealed: &[u8],
+    ) -> Result<Zeroizing<Vec<u8>>, CryptoError> {
+        open(&self.key, &self.aad(tree, key), sealed)
+    }
+
+    /// Encodes (postcard) and seals a value; the plaintext is wiped after.
+    pub fn seal<T: serde::Serialize>(
+        &self,
+        tree: &str,
+        key: &[u8],
+        value: &T,
+    ) -> Result<Vec<u8>, super::StoreError> {
+        let plain = Zeroizing::new(
+            postcard::to_allocvec(value).map_err(|e| super::StoreError::Database(e.to_string()))?,
+        );
+        Ok(self.seal_bytes(tree, key, &plain)?)
+    }
+
+    /// Opens and decodes a value; `Err` says why it could not be (for the
+    /// caller's "damaged" report).
+    pub fn unseal<T: serde::de::DeserializeOwned>(
+        &self,
+        tree: &str,
+        key: &[u8],
+        sealed: &[u8],
+    ) -> Result<T, String> {
+        let plain = self
+            .open_bytes(tree, key, sealed)
+            .map_err(|e| e.to_string())?;
+        postcard::from_bytes(&plain).map_err(|e| format!("undecodable contents: {e}"))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_sealed_value_opens_only_where_it_was_stored() {
+        let key = || SecretKey::from_bytes([7; KEY_LEN]);
+        let device = Sealer::new(key(), b"caseload\x01");
+        let sealed = device.seal("people", b"id-1", &"Pat Rowe").expect("seal");
+        assert_eq!(
+            device
+                .unseal::<String>("people", b"id-1", &sealed)
+                .as_deref(),
+            Ok("Pat Rowe")
+        );
+        assert!(device.unseal::<String>("people", b"id-2", &sealed).is_err());
+        assert!(
+            device
+                .unseal::<String>("summaries", b"id-1", &sealed)
+                .is_err()
+        );
+        let hub = Sealer::new(key(), b"caseload-hub\x01");
+        assert!(hub.unseal::<String>("people", b"id-1", &sealed).is_err());
+    }
 
     #[test]
     fn round_trip_and_binding() {

@@ -210,7 +210,7 @@ fn open_db(dir: &Path) -> Result<super::DurableDb> {
 pub struct EncryptedStore {
     dir: PathBuf,
     header: Header,
-    data_key: SecretKey,
+    sealer: crypto::Sealer,
     /// Keys the hash that hides op ids in the `ops` tree's keys.
     op_index_key: SecretKey,
     db: super::DurableDb,
@@ -272,7 +272,7 @@ impl EncryptedStore {
         let store = Self {
             dir: dir.to_path_buf(),
             header,
-            data_key,
+            sealer: crypto::Sealer::new(data_key, b"caseload\x01"),
             op_index_key,
             meta: db.open_tree(T_META)?,
             ops: db.open_tree(T_OPS)?,
@@ -395,7 +395,7 @@ impl EncryptedStore {
         let path = self.dir.join(HEADER_FILE);
         let header = self
             .header
-            .rewrap(new_passphrase, &self.data_key)
+            .rewrap(new_passphrase, self.sealer.key())
             .map_err(|source| StoreError::BadHeader {
                 path: path.clone(),
                 source,
@@ -405,20 +405,8 @@ impl EncryptedStore {
         Ok(())
     }
 
-    fn aad(tree: &str, key: &[u8]) -> Vec<u8> {
-        let mut aad = Vec::with_capacity(16 + tree.len() + key.len());
-        aad.extend_from_slice(b"caseload\x01");
-        aad.extend_from_slice(tree.as_bytes());
-        aad.push(0);
-        aad.extend_from_slice(key);
-        aad
-    }
-
     fn seal<T: Serialize>(&self, tree: &str, key: &[u8], value: &T) -> Result<Vec<u8>> {
-        let plain = Zeroizing::new(
-            postcard::to_allocvec(value).map_err(|e| StoreError::Database(e.to_string()))?,
-        );
-        Ok(crypto::seal(&self.data_key, &Self::aad(tree, key), &plain)?)
+        self.sealer.seal(tree, key, value)
     }
 
     fn unseal<T: DeserializeOwned>(
@@ -427,14 +415,13 @@ impl EncryptedStore {
         key: &[u8],
         sealed: &[u8],
     ) -> std::result::Result<T, Damaged> {
-        let damaged = |reason: String| Damaged {
-            tree,
-            record: record_name(tree, key),
-            reason,
-        };
-        let plain = crypto::open(&self.data_key, &Self::aad(tree, key), sealed)
-            .map_err(|e| damaged(e.to_string()))?;
-        postcard::from_bytes(&plain).map_err(|e| damaged(format!("undecodable contents: {e}")))
+        self.sealer
+            .unseal(tree, key, sealed)
+            .map_err(|reason| Damaged {
+                tree,
+                record: record_name(tree, key),
+                reason,
+            })
     }
 
     fn op_key(&self, op: &Op) -> OpKey {
@@ -465,7 +452,9 @@ impl EncryptedStore {
             Err(e) => Err(damaged(&e.to_string())),
             Ok(None) => Ok(Page::new()),
             Ok(Some(v)) => {
-                let plain = crypto::open(&self.data_key, &Self::aad(T_SUMMARIES, &page), &v)
+                let plain = self
+                    .sealer
+                    .open_bytes(T_SUMMARIES, &page, &v)
                     .map_err(|e| damaged(&e.to_string()))?;
                 decode_page(&plain).ok_or_else(|| damaged("undecodable page"))
             }
@@ -596,7 +585,7 @@ impl EncryptedStore {
             let plain = Zeroizing::new(encode_page(&page));
             summary_batch.insert(
                 &page_key[..],
-                crypto::seal(&self.data_key, &Self::aad(T_SUMMARIES, &page_key), &plain)?,
+                self.sealer.seal_bytes(T_SUMMARIES, &page_key, &plain)?,
             );
         }
         super::apply_atomically(&[
@@ -652,7 +641,7 @@ impl EncryptedStore {
             for item in self.meta.iter() {
                 let Ok((k, v)) = item else { continue };
                 let name = String::from_utf8_lossy(&k).into_owned();
-                match crypto::open(&self.data_key, &Self::aad(T_META, &k), &v) {
+                match self.sealer.open_bytes(T_META, &k, &v) {
                     Ok(plain) => out.meta.push((name, plain)),
                     Err(_) => out.lost_meta.push(name),
                 }
@@ -672,7 +661,7 @@ impl EncryptedStore {
     /// Writes a meta record from its plaintext (a recovered store's identity
     /// and hub link).
     pub fn put_meta_plain(&self, name: &str, plain: &[u8]) -> Result<()> {
-        let sealed = crypto::seal(&self.data_key, &Self::aad(T_META, name.as_bytes()), plain)?;
+        let sealed = self.sealer.seal_bytes(T_META, name.as_bytes(), plain)?;
         self.meta.insert(name.as_bytes(), sealed)?;
         self.flush()
     }
@@ -976,10 +965,7 @@ impl EncryptedStore {
                 batch.remove(&key[..]);
             } else {
                 let plain = Zeroizing::new(encode_page(page));
-                batch.insert(
-                    &key[..],
-                    crypto::seal(&self.data_key, &Self::aad(T_SUMMARIES, key), &plain)?,
-                );
+                batch.insert(&key[..], self.sealer.seal_bytes(T_SUMMARIES, key, &plain)?);
             }
         }
         Ok(batch)

@@ -138,15 +138,7 @@ mod tests {
             }
         };
         let set = |values: Vec<FieldValue>| {
-            OpPayload::SetFields(
-                values
-                    .into_iter()
-                    .map(|value| FieldSet {
-                        value,
-                        supersedes: vec![],
-                    })
-                    .collect(),
-            )
+            OpPayload::SetFields(values.into_iter().map(FieldSet::new).collect())
         };
         let mut ops = vec![
             op(set(vec![

@@ -246,10 +246,9 @@ impl ActivityPicker {
         let start = parse_date(self.start.value(), cx.today).map_err(|e| e.to_string())?;
         Ok(Submission {
             person: self.person,
-            payload: OpPayload::SetFields(vec![FieldSet {
-                value: FieldValue::CurrentActivity(CurrentActivity::as_told(code, start, cx.today)),
-                supersedes: Vec::new(),
-            }]),
+            payload: OpPayload::SetFields(vec![FieldSet::new(FieldValue::CurrentActivity(
+                CurrentActivity::as_told(code, start, cx.today),
+            ))]),
             saved: format!("Saved: activity {} {}", code, code.label()),
         })
     }

@@ -1,6 +1,8 @@
 //! Overlays: help, the command palette and the three forms.
 
-use super::{centred, error_line, input_line, popup, selectable, styled};
+use super::{
+    centred, channel_choice, error_line, input_line, outcome_choice, popup, selectable, styled,
+};
 use crate::domain::records::Rag;
 use crate::domain::{Channel, Outcome};
 use crate::tui::action::Action;
@@ -113,38 +115,6 @@ fn choices<T: Copy + PartialEq>(
         ));
     }
     spans
-}
-
-/// Words for the contact form's choices (the row heading says "Channel").
-fn channel_choice(c: Channel) -> &'static str {
-    match c {
-        Channel::Phone => "phone",
-        Channel::Text => "text",
-        Channel::Email => "email",
-        Channel::Letter => "letter",
-        Channel::SocialMedia => "social",
-        Channel::HomeVisit => "visit",
-        Channel::FaceToFace => "face to face",
-        Channel::ViaSchool => "school",
-        Channel::ViaCollege => "college",
-        Channel::ViaParentCarer => "parent",
-        Channel::ViaOtherProfessional => "professional",
-    }
-}
-
-/// Words for the outcome choices; the second row's heading says "spoke:".
-fn outcome_choice(o: Outcome) -> &'static str {
-    match o {
-        Outcome::NoAnswer => "no answer",
-        Outcome::VoicemailLeft => "voicemail",
-        Outcome::WrongNumber => "wrong no.",
-        Outcome::PostReturned => "returned",
-        Outcome::SentNoReply => "no reply",
-        Outcome::SpokeToYoungPerson => "young person",
-        Outcome::SpokeToParentCarer => "parent/carer",
-        Outcome::SpokeToThirdParty => "third party",
-        Outcome::Refused => "refused",
-    }
 }
 
 pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {

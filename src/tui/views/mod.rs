@@ -201,66 +201,58 @@ pub fn popup(frame: &mut Frame, app: &App, area: Rect, title: &str) -> Rect {
     inner
 }
 
-/// Three letters, for the 80-column table.
-pub fn channel_tiny(c: Channel) -> &'static str {
+/// Every short way a channel is written, one row each: (short, as a choice on
+/// the contact form, three letters for the 80-column table).
+fn channel_words(c: Channel) -> (&'static str, &'static str, &'static str) {
     match c {
-        Channel::Phone => "Ph",
-        Channel::Text => "Txt",
-        Channel::Email => "Eml",
-        Channel::Letter => "Let",
-        Channel::SocialMedia => "Soc",
-        Channel::HomeVisit => "Vis",
-        Channel::FaceToFace => "F2F",
-        Channel::ViaSchool => "Sch",
-        Channel::ViaCollege => "Col",
-        Channel::ViaParentCarer => "Par",
-        Channel::ViaOtherProfessional => "Pro",
+        Channel::Phone => ("Phone", "phone", "Ph"),
+        Channel::Text => ("Text", "text", "Txt"),
+        Channel::Email => ("Email", "email", "Eml"),
+        Channel::Letter => ("Letter", "letter", "Let"),
+        Channel::SocialMedia => ("Social", "social", "Soc"),
+        Channel::HomeVisit => ("Visit", "visit", "Vis"),
+        Channel::FaceToFace => ("F2F", "face to face", "F2F"),
+        Channel::ViaSchool => ("School", "school", "Sch"),
+        Channel::ViaCollege => ("College", "college", "Col"),
+        Channel::ViaParentCarer => ("Parent", "parent", "Par"),
+        Channel::ViaOtherProfessional => ("Prof", "professional", "Pro"),
     }
 }
 
-/// Five letters, for the 80-column table.
-pub fn outcome_tiny(o: Outcome) -> &'static str {
+/// Every short way an outcome is written, one row each: (short, as a choice on
+/// the contact form, five letters for the 80-column table). The form's second
+/// row of choices is headed "spoke:", so its words leave that out.
+fn outcome_words(o: Outcome) -> (&'static str, &'static str, &'static str) {
     match o {
-        Outcome::NoAnswer => "NoAns",
-        Outcome::VoicemailLeft => "VMail",
-        Outcome::WrongNumber => "Wrong",
-        Outcome::PostReturned => "Retd",
-        Outcome::SentNoReply => "NoRep",
-        Outcome::SpokeToYoungPerson => "YP",
-        Outcome::SpokeToParentCarer => "P/C",
-        Outcome::SpokeToThirdParty => "3rd",
-        Outcome::Refused => "Refus",
+        Outcome::NoAnswer => ("no answer", "no answer", "NoAns"),
+        Outcome::VoicemailLeft => ("voicemail", "voicemail", "VMail"),
+        Outcome::WrongNumber => ("wrong no.", "wrong no.", "Wrong"),
+        Outcome::PostReturned => ("returned", "returned", "Retd"),
+        Outcome::SentNoReply => ("no reply", "no reply", "NoRep"),
+        Outcome::SpokeToYoungPerson => ("spoke YP", "young person", "YP"),
+        Outcome::SpokeToParentCarer => ("spoke P/C", "parent/carer", "P/C"),
+        Outcome::SpokeToThirdParty => ("spoke 3rd", "third party", "3rd"),
+        Outcome::Refused => ("refused", "refused", "Refus"),
     }
 }
 
 pub fn channel_short(c: Channel) -> &'static str {
-    match c {
-        Channel::Phone => "Phone",
-        Channel::Text => "Text",
-        Channel::Email => "Email",
-        Channel::Letter => "Letter",
-        Channel::SocialMedia => "Social",
-        Channel::HomeVisit => "Visit",
-        Channel::FaceToFace => "F2F",
-        Channel::ViaSchool => "School",
-        Channel::ViaCollege => "College",
-        Channel::ViaParentCarer => "Parent",
-        Channel::ViaOtherProfessional => "Prof",
-    }
+    channel_words(c).0
 }
-
+pub fn channel_choice(c: Channel) -> &'static str {
+    channel_words(c).1
+}
+pub fn channel_tiny(c: Channel) -> &'static str {
+    channel_words(c).2
+}
 pub fn outcome_short(o: Outcome) -> &'static str {
-    match o {
-        Outcome::NoAnswer => "no answer",
-        Outcome::VoicemailLeft => "voicemail",
-        Outcome::WrongNumber => "wrong no.",
-        Outcome::PostReturned => "returned",
-        Outcome::SentNoReply => "no reply",
-        Outcome::SpokeToYoungPerson => "spoke YP",
-        Outcome::SpokeToParentCarer => "spoke P/C",
-        Outcome::SpokeToThirdParty => "spoke 3rd",
-        Outcome::Refused => "refused",
-    }
+    outcome_words(o).0
+}
+pub fn outcome_choice(o: Outcome) -> &'static str {
+    outcome_words(o).1
+}
+pub fn outcome_tiny(o: Outcome) -> &'static str {
+    outcome_words(o).2
 }
 
 /// One contact attempt as a line: when, how, outcome, who, note, and whether it
