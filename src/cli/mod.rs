@@ -17,9 +17,14 @@ macro_rules! errln {
 }
 
 mod commands;
+mod hub;
+mod link;
 pub mod output;
 pub mod passphrase;
+mod records;
+mod repair;
 mod report;
+mod setup;
 mod view;
 
 use crate::clock::Clock;
@@ -166,39 +171,7 @@ pub enum Command {
 #[derive(Subcommand, Debug)]
 pub enum HubCommand {
     /// Run the hub
-    Serve {
-        /// The hub's data directory
-        #[arg(long, value_name = "DIR")]
-        data: PathBuf,
-        /// Address to listen on, e.g. 127.0.0.1:7878 (port 0 picks a free one)
-        #[arg(long, value_name = "ADDR")]
-        listen: std::net::SocketAddr,
-        /// The server key file [default: DIR/server.key, created on first start]
-        #[arg(long, value_name = "FILE")]
-        key_file: Option<PathBuf>,
-        /// Serve HTTPS with this PEM certificate chain (needs --tls-key)
-        #[arg(long, value_name = "FILE", requires = "tls_key")]
-        tls_cert: Option<PathBuf>,
-        /// The PEM private key of --tls-cert
-        #[arg(long, value_name = "FILE", requires = "tls_cert")]
-        tls_key: Option<PathBuf>,
-        /// Refuse ops stamped more than this far ahead of the hub's clock
-        #[arg(long, default_value_t = 300)]
-        max_clock_skew_secs: u64,
-        /// Connections open at once, from everyone; more are closed on arrival
-        #[arg(long, default_value_t = crate::hub::conn::MAX_CONNECTIONS)]
-        max_connections: usize,
-        /// Connections open at once from one address
-        #[arg(long, default_value_t = crate::hub::conn::MAX_PER_CLIENT)]
-        max_connections_per_client: usize,
-        /// The most op bytes in one pull response; larger pulls come in pages
-        #[arg(long, default_value_t = crate::sync::protocol::PULL_PAGE_BYTES)]
-        pull_page_bytes: usize,
-        /// Refuse pushes (HTTP 507) while the data directory's disk has less
-        /// free than this, in MiB
-        #[arg(long, value_name = "MIB", default_value_t = crate::hub::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024))]
-        min_free_mb: u64,
-    },
+    Serve(ServeArgs),
     /// Hub users and their enrolment tokens
     #[command(subcommand)]
     User(HubUserCommand),
@@ -251,6 +224,42 @@ pub enum HubCommand {
         #[command(subcommand)]
         import: ImportCommand,
     },
+}
+
+/// `hub serve`'s options.
+#[derive(clap::Args, Debug)]
+pub struct ServeArgs {
+    /// The hub's data directory
+    #[arg(long, value_name = "DIR")]
+    pub data: PathBuf,
+    /// Address to listen on, e.g. 127.0.0.1:7878 (port 0 picks a free one)
+    #[arg(long, value_name = "ADDR")]
+    pub listen: std::net::SocketAddr,
+    /// The server key file [default: DIR/server.key, created on first start]
+    #[arg(long, value_name = "FILE")]
+    pub key_file: Option<PathBuf>,
+    /// Serve HTTPS with this PEM certificate chain (needs --tls-key)
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    pub tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    pub tls_key: Option<PathBuf>,
+    /// Refuse ops stamped more than this far ahead of the hub's clock
+    #[arg(long, default_value_t = 300)]
+    pub max_clock_skew_secs: u64,
+    /// Connections open at once, from everyone; more are closed on arrival
+    #[arg(long, default_value_t = crate::hub::conn::MAX_CONNECTIONS)]
+    pub max_connections: usize,
+    /// Connections open at once from one address
+    #[arg(long, default_value_t = crate::hub::conn::MAX_PER_CLIENT)]
+    pub max_connections_per_client: usize,
+    /// The most op bytes in one pull response; larger pulls come in pages
+    #[arg(long, default_value_t = crate::sync::protocol::PULL_PAGE_BYTES)]
+    pub pull_page_bytes: usize,
+    /// Refuse pushes (HTTP 507) while the data directory's disk has less
+    /// free than this, in MiB
+    #[arg(long, value_name = "MIB", default_value_t = crate::hub::store::DEFAULT_MIN_FREE_BYTES / (1024 * 1024))]
+    pub min_free_mb: u64,
 }
 
 #[derive(Subcommand, Debug)]

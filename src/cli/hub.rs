@@ -1,0 +1,429 @@
+//! `caseload hub …`: the hub's own commands, run on its data directory
+//! (directly, or through a running hub's admin socket).
+
+use super::commands::Ctx;
+use super::records::{checked_rows, print_dry_run, print_import, resolve_in, show_row_errors};
+use super::{CliError, HubCommand, HubListCommand, ImportCommand, ServeArgs, today};
+use crate::domain::{OpPayload, WorkerId};
+use crate::store::StoreError;
+use std::path::{Path, PathBuf};
+
+/// Runs one hub command.
+pub(super) fn run(cx: &Ctx, command: HubCommand) -> Result<(), CliError> {
+    match command {
+        HubCommand::Import {
+            data,
+            admin,
+            import: ImportCommand::Cohort { file, dry_run },
+        } => import_cohort(data, admin, file, dry_run),
+        HubCommand::Assign {
+            people,
+            to,
+            data,
+            admin,
+        } => assign(people, to, data, admin),
+        HubCommand::List(HubListCommand::Create {
+            name,
+            filter,
+            trackers,
+            data,
+        }) => list_create(cx, name, filter, trackers, data),
+        HubCommand::List(HubListCommand::Show { data }) => list_show(data),
+        HubCommand::Report { data, report } => {
+            let hub = open_hub(&data)?;
+            super::report::run(&hub.summaries()?, &cx.config, report)
+        }
+        HubCommand::User(command) => hub_user(command),
+        HubCommand::Audit {
+            data,
+            event,
+            since,
+            json,
+        } => hub_audit(&data, event.as_deref(), since.as_deref(), json),
+        HubCommand::Serve(args) => serve(args),
+    }
+}
+
+/// `hub import cohort`: a whole council's cohort, all or nothing.
+fn import_cohort(
+    data: PathBuf,
+    admin: String,
+    file: PathBuf,
+    dry_run: bool,
+) -> Result<(), CliError> {
+    let today = today()?;
+    let rows = checked_rows(&file, today)?;
+    let hub = open_hub(&data)?;
+    require_role(hub.as_ref(), &admin, crate::hub::Role::Admin)?;
+    let mut target = crate::hub::writer::HubWriter::new(
+        hub.as_ref(),
+        WorkerId::new(admin.clone()),
+        super::clock()?,
+    )?;
+    if dry_run {
+        let (report, _) = crate::import::plan(&mut target, &rows, today)
+            .map_err(|e| show_row_errors(&file, e))?;
+        print_dry_run(&report);
+        return Ok(());
+    }
+    let report =
+        crate::import::apply(&mut target, &rows, today).map_err(|e| show_row_errors(&file, e))?;
+    admin_event(
+        &data,
+        "import",
+        &format!(
+            "{} rows: {} new, {} updated (by {admin})",
+            report.rows, report.new_people, report.updated_people
+        ),
+    );
+    print_import(&report);
+    Ok(())
+}
+
+/// `hub assign`: young people to an officer.
+fn assign(people: Vec<String>, to: String, data: PathBuf, admin: String) -> Result<(), CliError> {
+    use crate::domain::FieldValue;
+    use crate::domain::ops::FieldSet;
+    let hub = open_hub(&data)?;
+    require_role(hub.as_ref(), &admin, crate::hub::Role::Admin)?;
+    require_role(hub.as_ref(), &to, crate::hub::Role::Officer)?;
+    let summaries = hub.summaries()?;
+    let mut writer = crate::hub::writer::HubWriter::new(
+        hub.as_ref(),
+        WorkerId::new(admin.clone()),
+        super::clock()?,
+    )?;
+    let mut ops = Vec::new();
+    for given in &people {
+        let id = resolve_in(&summaries, given)?;
+        let state = hub
+            .person(id)?
+            .ok_or_else(|| StoreError::UnknownPerson(given.clone()))?;
+        let mut workers = state
+            .young_person()
+            .map(|p| p.assigned_workers)
+            .unwrap_or_default();
+        if !workers.insert(WorkerId::new(to.clone())) {
+            continue;
+        }
+        let supersedes = state
+            .register(crate::domain::ops::FieldKey::AssignedWorkers)
+            .map(|r| r.heads())
+            .unwrap_or_default();
+        use crate::store::OpTarget;
+        ops.push(writer.new_op(
+            id,
+            OpPayload::SetFields(vec![FieldSet {
+                value: FieldValue::AssignedWorkers(workers),
+                supersedes,
+            }]),
+        ));
+    }
+    use crate::store::OpTarget;
+    writer.commit(&ops)?;
+    admin_event(
+        &data,
+        "assign",
+        &format!("{} young people to {to} (by {admin})", ops.len()),
+    );
+    outln!(
+        "assigned {} young people to {to} ({} already were)",
+        ops.len(),
+        people.len() - ops.len()
+    );
+    Ok(())
+}
+
+/// `hub list create`: everyone a filter keeps today, for trackers.
+fn list_create(
+    cx: &Ctx,
+    name: String,
+    filter: String,
+    trackers: Vec<String>,
+    data: PathBuf,
+) -> Result<(), CliError> {
+    let filter = crate::report::PeopleFilter::parse(&filter).map_err(CliError::Usage)?;
+    let hub = open_hub(&data)?;
+    for t in &trackers {
+        require_role(hub.as_ref(), t, crate::hub::Role::Tracker)?;
+    }
+    if hub.lists()?.iter().any(|l| l.name == name) {
+        return Err(CliError::Usage(format!(
+            "a list called {name:?} already exists"
+        )));
+    }
+    let today = today()?;
+    let members = hub
+        .summaries()?
+        .iter()
+        .filter(|s| filter.keeps(s, today, &cx.config.currency))
+        .map(|s| s.id)
+        .collect::<std::collections::BTreeSet<_>>();
+    let count = members.len();
+    hub.put_list(&crate::hub::TrackingList {
+        name: name.clone(),
+        trackers: trackers.into_iter().collect(),
+        members,
+    })?;
+    admin_event(
+        &data,
+        "list create",
+        &format!("{name} ({count} young people)"),
+    );
+    outln!("list {name:?}: {count} young people");
+    Ok(())
+}
+
+/// `hub list show`.
+fn list_show(data: PathBuf) -> Result<(), CliError> {
+    let hub = open_hub(&data)?;
+    for l in hub.lists()? {
+        outln!(
+            "{:<40} {:>6} people  trackers: {}",
+            l.name,
+            l.members.len(),
+            l.trackers.iter().cloned().collect::<Vec<_>>().join(", ")
+        );
+    }
+    Ok(())
+}
+
+/// `hub serve`: runs the hub until stopped.
+fn serve(args: ServeArgs) -> Result<(), CliError> {
+    let ServeArgs {
+        data,
+        listen,
+        key_file,
+        tls_cert,
+        tls_key,
+        max_clock_skew_secs,
+        max_connections,
+        max_connections_per_client,
+        pull_page_bytes,
+        min_free_mb,
+    } = args;
+    let tls = match (tls_cert, tls_key) {
+        (Some(cert), Some(key)) => {
+            Some(crate::hub::tls::server_config(&cert, &key).map_err(CliError::Usage)?)
+        }
+        _ if !listen.ip().is_loopback() => {
+            return Err(CliError::Usage(format!(
+                "refusing to serve plain HTTP on {listen}: only loopback addresses (127.0.0.1, [::1]) may go without TLS; give --tls-cert and --tls-key"
+            )));
+        }
+        _ => None,
+    };
+    let store =
+        crate::hub::SledHubStore::open(&data, key_file.as_deref()).map_err(|e| match e {
+            StoreError::OpenElsewhere(_) => CliError::Usage(format!(
+                "the hub's data at {} is in use by another process",
+                data.display()
+            )),
+            other => other.into(),
+        })?;
+    store.set_min_free_bytes(min_free_mb.saturating_mul(1024 * 1024));
+    let hub = crate::hub::server::Hub {
+        store,
+        max_clock_skew_millis: max_clock_skew_secs * 1000,
+        clock: super::clock()?,
+        pull_page_bytes: pull_page_bytes.max(1),
+        guard: crate::hub::server::Guard {
+            log: std::sync::Arc::new(crate::hub::audit::SecurityLog::open(&data).map_err(|e| {
+                CliError::Io(format!(
+                    "cannot open the security log in {}: {e}",
+                    data.display()
+                ))
+            })?),
+            limiter: Default::default(),
+        },
+    };
+    let limits = crate::hub::conn::Limits {
+        max_connections,
+        per_client: max_connections_per_client,
+    };
+    crate::hub::server::serve(hub, listen, tls, limits, &data)
+        .map_err(|e| CliError::Io(format!("cannot serve on {listen}: {e}")))
+}
+
+/// Refuses unless `name` is a hub user with `role`, not revoked.
+fn require_role(
+    hub: &dyn crate::hub::HubStore,
+    name: &str,
+    role: crate::hub::Role,
+) -> Result<(), CliError> {
+    match hub.user(name)? {
+        Some(u) if u.role == role && !u.revoked => Ok(()),
+        _ if role == crate::hub::Role::Admin => Err(CliError::Usage(format!(
+            "{name} is not an active hub admin"
+        ))),
+        _ => Err(CliError::Usage(format!(
+            "{name} is not an active {} on this hub",
+            role.name()
+        ))),
+    }
+}
+
+/// Prints the hub's security log, filtered.
+fn hub_audit(
+    data: &Path,
+    event: Option<&str>,
+    since: Option<&str>,
+    json: bool,
+) -> Result<(), CliError> {
+    if let Some(s) = since {
+        chrono::NaiveDate::parse_from_str(s, "%Y-%m-%d")
+            .map_err(|_| CliError::Usage(format!("--since {s:?} is not YYYY-MM-DD")))?;
+    }
+    let (entries, skipped) = crate::hub::audit::read(data).map_err(|e| {
+        CliError::Io(format!(
+            "cannot read {}: {e}",
+            crate::hub::audit::SecurityLog::path(data).display()
+        ))
+    })?;
+    let mut shown = 0;
+    for e in entries
+        .iter()
+        .filter(|e| event.is_none_or(|k| e.event.name() == k))
+        .filter(|e| since.is_none_or(|d| e.at.as_str() >= d))
+    {
+        shown += 1;
+        if json {
+            super::output::json_line(e).map_err(|e| CliError::Usage(e.to_string()))?;
+        } else {
+            let detail = serde_json::to_value(&e.event)
+                .ok()
+                .and_then(|v| v.as_object().cloned())
+                .map(|o| {
+                    o.iter()
+                        .filter(|(k, _)| k.as_str() != "event")
+                        .map(|(k, v)| match v.as_str() {
+                            Some(s) => format!("{k}={s}"),
+                            None => format!("{k}={v}"),
+                        })
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                })
+                .unwrap_or_default();
+            outln!("{} {:<18} {detail}", e.at, e.event.name());
+        }
+    }
+    errln!("{shown} events");
+    if skipped > 0 {
+        errln!("{skipped} lines of the log could not be read");
+    }
+    Ok(())
+}
+
+/// Records an admin command in the hub's security log: who ran it (the OS
+/// account), what, and on whom (staff names and counts only).
+fn admin_event(data: &Path, action: &str, subject: &str) {
+    let by = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| format!("uid {}", own_uid()));
+    if let Ok(log) = crate::hub::audit::SecurityLog::open(data) {
+        log.record(crate::hub::audit::Event::Admin {
+            by,
+            action: action.to_string(),
+            subject: subject.to_string(),
+        });
+    }
+}
+
+/// The real user id, for the log when the environment names no user.
+fn own_uid() -> u32 {
+    // SAFETY: getuid has no arguments and cannot fail.
+    unsafe { libc::getuid() }
+}
+
+/// The hub's store: opened directly when the hub is stopped, or reached
+/// through the running hub's admin socket.
+fn open_hub(dir: &Path) -> Result<Box<dyn crate::hub::HubStore>, CliError> {
+    match crate::hub::SledHubStore::open(dir, None) {
+        Ok(store) => Ok(Box::new(store)),
+        Err(StoreError::OpenElsewhere(_)) => {
+            match crate::hub::admin::RemoteHubStore::connect(dir) {
+                Some(remote) => Ok(Box::new(remote)),
+                None => Err(CliError::Usage(format!(
+                    "the hub's data at {} is in use by another process, and no running hub answers on {}",
+                    dir.display(),
+                    dir.join(crate::hub::admin::SOCKET_FILE).display()
+                ))),
+            }
+        }
+        Err(other) => Err(other.into()),
+    }
+}
+
+fn hub_user(command: super::HubUserCommand) -> Result<(), CliError> {
+    use crate::hub::store::{Credential, CredentialKind};
+    use crate::hub::{Role, User, users};
+    match command {
+        super::HubUserCommand::Add {
+            name,
+            role,
+            district,
+            data,
+        } => {
+            User::check_name(&name).map_err(CliError::Usage)?;
+            let role = Role::parse(&role).map_err(CliError::Usage)?;
+            let district = district
+                .map(|d| crate::domain::District::parse(&d))
+                .transpose()?;
+            if role == Role::Manager && district.is_none() {
+                return Err(CliError::Usage("a manager needs --district".into()));
+            }
+            let hub = open_hub(&data)?;
+            if hub.user(&name)?.is_some() {
+                return Err(CliError::Usage(format!(
+                    "a user called {name} already exists"
+                )));
+            }
+            let token = users::new_token().map_err(StoreError::from)?;
+            hub.put_user(&User {
+                name: name.clone(),
+                role,
+                district,
+                revoked: false,
+                created_millis: super::clock()?.now_millis(),
+            })?;
+            hub.put_credential(
+                users::token_hash(&token),
+                &Credential {
+                    user: name.clone(),
+                    kind: CredentialKind::Enrolment,
+                },
+            )?;
+            admin_event(&data, &format!("user add ({})", role.name()), &name);
+            outln!(
+                "added {name} ({}); give them this one-time enrolment token for `caseload login`:",
+                role.name()
+            );
+            outln!("{token}");
+            Ok(())
+        }
+        super::HubUserCommand::List { data } => {
+            let hub = open_hub(&data)?;
+            for u in hub.users()? {
+                outln!(
+                    "{:<24} {:<8} {:<22} {}",
+                    u.name,
+                    u.role.name(),
+                    u.district.map_or("", |d| d.label()),
+                    if u.revoked { "revoked" } else { "active" }
+                );
+            }
+            Ok(())
+        }
+        super::HubUserCommand::Revoke { name, data } => {
+            let hub = open_hub(&data)?;
+            let mut user = hub
+                .user(&name)?
+                .ok_or_else(|| CliError::Usage(format!("no hub user called {name}")))?;
+            user.revoked = true;
+            hub.put_user(&user)?;
+            admin_event(&data, "user revoke", &name);
+            outln!("revoked {name}: their tokens no longer work");
+            Ok(())
+        }
+    }
+}

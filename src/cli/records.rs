@@ -1,0 +1,254 @@
+//! Commands on the records of this device's store: list, show, record a
+//! contact or an activity, import, report, history.
+
+use super::commands::Ctx;
+use super::{CliError, ReportCommand, today, view};
+use crate::domain::dates::parse_date;
+use crate::domain::{
+    CaseSummary, Channel, ContactAttempt, CurrentActivity, FieldValue, OpPayload, Outcome, PersonId,
+};
+use crate::replica::Replica;
+use crate::store::StoreError;
+use std::path::{Path, PathBuf};
+
+/// `people`: everyone, or those a search finds.
+pub(super) fn people(cx: &Ctx, search: Option<String>, json: bool) -> Result<(), CliError> {
+    let replica = cx.unlock()?;
+    let today = today()?;
+    let index = replica.index();
+    let mut found: Vec<&CaseSummary> = match &search {
+        Some(q) => index.search(q),
+        None => index.all().iter().collect(),
+    };
+    found.sort_by_key(|s| s.name.sort_key());
+    if json {
+        super::output::json(&found).map_err(|e| CliError::Usage(e.to_string()))?;
+    } else {
+        for s in &found {
+            outln!("{}", view::summary_line(s, today));
+        }
+        errln!("{} of {} young people", found.len(), index.len());
+    }
+    Ok(())
+}
+
+/// `show`: one young person's whole record.
+pub(super) fn show(cx: &Ctx, person: String, json: bool) -> Result<(), CliError> {
+    let replica = cx.unlock()?;
+    let id = resolve(&replica, &person)?;
+    let state = replica
+        .person(id)?
+        .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
+    let p = state
+        .young_person()
+        .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
+    if json {
+        let v = view::PersonView::of(&state, p);
+        super::output::json(&v).map_err(|e| CliError::Usage(e.to_string()))?;
+    } else {
+        out!("{}", view::person_text(&state, &p, today()?, &cx.config));
+    }
+    Ok(())
+}
+
+/// `contact`: logs a contact attempt made now.
+pub(super) fn contact(
+    cx: &Ctx,
+    person: String,
+    channel: String,
+    outcome: String,
+    note: String,
+    follow_up: Option<String>,
+) -> Result<(), CliError> {
+    let mut replica = cx.unlock()?;
+    let now = replica.clock().now();
+    let today = now.date();
+    let id = resolve(&replica, &person)?;
+    let attempt = ContactAttempt {
+        at: now,
+        channel: Channel::parse(&channel)?,
+        outcome: Outcome::parse(&outcome)?,
+        note,
+        follow_up: follow_up.map(|f| parse_date(&f, today)).transpose()?,
+    };
+    let op = replica.record(id, OpPayload::LogContact(attempt), today)?;
+    outln!("recorded contact attempt {} for {}", op.id, id.short());
+    Ok(())
+}
+
+/// `activity`: what the young person says they are doing.
+pub(super) fn activity(
+    cx: &Ctx,
+    person: String,
+    code: String,
+    start: Option<String>,
+) -> Result<(), CliError> {
+    let mut replica = cx.unlock()?;
+    let today = today()?;
+    let id = resolve(&replica, &person)?;
+    let start = start.map(|s| parse_date(&s, today)).transpose()?;
+    let activity = CurrentActivity::as_told(code.parse()?, start.unwrap_or(today), today);
+    let op = replica.set_fields(id, vec![FieldValue::CurrentActivity(activity)], today)?;
+    outln!("recorded activity {code} for {} ({})", id.short(), op.id);
+    Ok(())
+}
+
+/// `outbox`: the changes waiting to be sent.
+pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
+    let replica = cx.unlock()?;
+    let ops = replica.outbox()?;
+    for op in &ops {
+        outln!(
+            "{}  {:<20} {:<12} {}",
+            fmt_hlc(op.at.millis),
+            op.payload.kind(),
+            op.author,
+            op.person.short()
+        );
+    }
+    errln!("{} changes waiting to sync", ops.len());
+    Ok(())
+}
+
+/// `import cohort`: a cohort file into this store, all or nothing.
+pub(super) fn import_cohort(cx: &Ctx, file: PathBuf, dry_run: bool) -> Result<(), CliError> {
+    let today = today()?;
+    let rows = checked_rows(&file, today)?;
+    let mut replica = cx.unlock()?;
+    if dry_run {
+        let (report, _) = crate::import::plan(&mut replica, &rows, today)
+            .map_err(|e| show_row_errors(&file, e))?;
+        print_dry_run(&report);
+        return Ok(());
+    }
+    print_import(
+        &crate::import::apply(&mut replica, &rows, today).map_err(|e| show_row_errors(&file, e))?,
+    );
+    Ok(())
+}
+
+/// `report`: the statutory figures over this store.
+pub(super) fn report(cx: &Ctx, report: ReportCommand) -> Result<(), CliError> {
+    let replica = cx.unlock()?;
+    super::report::run(replica.index().all(), &cx.config, report)
+}
+
+/// `history`: every change to one record, oldest first.
+pub(super) fn history(cx: &Ctx, person: String) -> Result<(), CliError> {
+    let replica = cx.unlock()?;
+    let id = resolve(&replica, &person)?;
+    let mut ops = replica.ops_for(id)?;
+    ops.sort_by_key(|o| o.stamp());
+    for op in ops {
+        let when = chrono::DateTime::from_timestamp_millis(op.at.millis as i64)
+            .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
+            .unwrap_or_default();
+        outln!(
+            "{when}  {:<20} {:<12} {}",
+            op.payload.kind(),
+            op.author,
+            op.id
+        );
+    }
+    Ok(())
+}
+
+pub(super) fn resolve(replica: &Replica, given: &str) -> Result<PersonId, CliError> {
+    resolve_in(replica.index().all(), given)
+}
+
+/// A person id, or a unique prefix of 8 or more hex digits, among `people`.
+/// The fewest characters of an id that may name a young person (when only
+/// one id starts with them); `people` shows eight.
+const MIN_ID_PREFIX: usize = 4;
+
+/// A young person named by their id, or by its first characters, on the
+/// device and on the hub alike. A name is not an id: the answer says how to
+/// search.
+pub(super) fn resolve_in(people: &[CaseSummary], given: &str) -> Result<PersonId, CliError> {
+    if let Ok(id) = given.parse::<PersonId>() {
+        return Ok(id);
+    }
+    let prefix = given.trim().to_lowercase().replace('-', "");
+    if prefix.is_empty() || !prefix.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CliError::Usage(format!(
+            "{:?} is not an id (the first column of `caseload people`); to find someone by name: caseload people --search {:?}",
+            crate::domain::text::printable(given),
+            crate::domain::text::printable(given.trim()),
+        )));
+    }
+    let found: Vec<PersonId> = people
+        .iter()
+        .filter(|s| s.id.0.simple().to_string().starts_with(&prefix))
+        .map(|s| s.id)
+        .collect();
+    match found.as_slice() {
+        [one] if prefix.len() >= MIN_ID_PREFIX => Ok(*one),
+        [] => Err(StoreError::UnknownPerson(given.to_string()).into()),
+        _ => Err(CliError::Usage(format!(
+            "{given:?} does not name exactly one young person; give {MIN_ID_PREFIX} or more characters of the id, enough to tell it from the others"
+        ))),
+    }
+}
+
+pub(super) fn fmt_hlc(millis: u64) -> String {
+    chrono::DateTime::from_timestamp_millis(millis as i64)
+        .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
+        .unwrap_or_default()
+}
+
+/// Reads and checks a cohort file (before any store is opened: a bad file
+/// is told without a passphrase).
+pub(super) fn checked_rows(
+    file: &Path,
+    today: chrono::NaiveDate,
+) -> Result<Vec<crate::import::CohortRow>, CliError> {
+    let reader = std::fs::File::open(file)
+        .map_err(|e| CliError::Io(format!("cannot read {}: {e}", file.display())))?;
+    crate::import::parse(std::io::BufReader::new(reader), today)
+        .map_err(|e| show_row_errors(file, e))
+}
+
+/// The most problems printed one by one; the rest are counted.
+const MAX_ROW_ERRORS_SHOWN: usize = 100;
+
+/// Prints a refused file's problems (line, column, reason), at most
+/// [`MAX_ROW_ERRORS_SHOWN`] of them, and passes the error on.
+pub(super) fn show_row_errors(file: &Path, e: crate::import::ImportError) -> CliError {
+    if let crate::import::ImportError::Invalid(errors) = &e {
+        for row in errors.iter().take(MAX_ROW_ERRORS_SHOWN) {
+            errln!("{}: {}", file.display(), row);
+        }
+        if errors.len() > MAX_ROW_ERRORS_SHOWN {
+            errln!(
+                "{}: … and {} more problems",
+                file.display(),
+                errors.len() - MAX_ROW_ERRORS_SHOWN
+            );
+        }
+    }
+    e.into()
+}
+
+/// What an import would do, from the same checks as the import itself.
+pub(super) fn print_dry_run(r: &crate::import::ImportReport) {
+    outln!(
+        "{} rows checked: all valid; the import would make {} new young people, update {} ({} fields), leave {} unchanged (nothing written: --dry-run)",
+        r.rows,
+        r.new_people,
+        r.updated_people,
+        r.changed_fields,
+        r.unchanged
+    );
+}
+
+pub(super) fn print_import(r: &crate::import::ImportReport) {
+    outln!(
+        "imported {} rows: {} new young people, {} updated ({} fields changed), {} unchanged",
+        r.rows,
+        r.new_people,
+        r.updated_people,
+        r.changed_fields,
+        r.unchanged
+    );
+}
