@@ -39,6 +39,52 @@ pub struct AgendaItem {
     pub date: Option<NaiveDate>,
 }
 
+/// The "My day" screen: its list, where the selection is, and whose
+/// caseload it covers.
+#[derive(Debug, Default)]
+pub struct AgendaList {
+    pub items: Vec<AgendaItem>,
+    pub selected: usize,
+    /// The first row shown (kept by the view between frames).
+    pub offset: std::cell::Cell<usize>,
+    /// Everyone's agenda, not only the caseworker's own caseload.
+    pub everyone: bool,
+}
+
+impl AgendaList {
+    /// Works the list out afresh for `me` (or everyone: asked for, or when
+    /// `me` holds no caseload of their own, as a manager).
+    pub fn rebuild(
+        &mut self,
+        all: &[CaseSummary],
+        me: &crate::domain::WorkerId,
+        today: NaiveDate,
+        currency: &CurrencyConfig,
+    ) {
+        let mine: Vec<_> = all.iter().filter(|s| s.assigned.contains(me)).collect();
+        self.everyone = self.everyone || mine.is_empty();
+        self.items = if self.everyone {
+            agenda(all, today, currency)
+        } else {
+            agenda(mine, today, currency)
+        };
+        self.selected = self.selected.min(self.items.len().saturating_sub(1));
+    }
+
+    pub fn selected_person(&self) -> Option<PersonId> {
+        self.items.get(self.selected).map(|i| i.person)
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        super::caseload::move_selection(&mut self.selected, self.items.len(), delta);
+    }
+
+    /// Forgets what it showed (on lock).
+    pub fn clear(&mut self) {
+        self.items.clear();
+    }
+}
+
 /// Everything due for these people on `today`, most urgent kind first, then by date.
 pub fn agenda<'a>(
     people: impl IntoIterator<Item = &'a CaseSummary>,

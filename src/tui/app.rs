@@ -4,31 +4,28 @@
 //! on disk before the screen says "Saved".
 
 use super::action::Action;
-use super::agenda::{self, AgendaItem};
-use super::caseload::{CaseloadList, FilterContext, move_selection};
+use super::agenda::AgendaList;
+use super::caseload::{CaseloadList, FilterContext};
+use super::dashboard::DashboardData;
 use super::forms::{
     ActivityPicker, ContactFocus, ContactForm, FormContext, FormStep, Overlay, Palette,
     PickerFocus, RatingForm, Submission,
 };
 use super::keymap::{Context, KeyChord, Keymap};
+use super::queue::QueueState;
 use super::sync::{SyncHealth, SyncOutcome, SyncState};
 use super::theme::Theme;
 use crate::clock::Clock;
 use crate::config::Config;
-use crate::domain::codes::StatusGroup;
 use crate::domain::risk;
-use crate::domain::{
-    Channel, ContactAttempt, District, OpPayload, PersonId, PersonState, YoungPerson,
-};
+use crate::domain::{Channel, ContactAttempt, OpPayload, PersonId, PersonState, YoungPerson};
 use crate::logfile::Log;
 use crate::replica::Replica;
-use crate::report::{self, Figures, VulnerableGroup};
 use crate::store::StoreError;
 use crate::store::crypto::KdfParams;
 use crate::store::encrypted::LockedStore;
 use chrono::NaiveDate;
 use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use std::cell::Cell;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 use tui_input::Input;
@@ -105,40 +102,6 @@ pub struct PersonPane {
     pub scroll: u16,
 }
 
-#[derive(Default)]
-pub struct QueueState {
-    pub title: String,
-    pub people: Vec<PersonId>,
-    pub pos: usize,
-    pub done: usize,
-    pub skipped: usize,
-    pub started: Option<Instant>,
-    pub pane: Option<PersonPane>,
-}
-
-impl QueueState {
-    pub fn current(&self) -> Option<PersonId> {
-        self.people.get(self.pos).copied()
-    }
-    pub fn left(&self) -> usize {
-        self.people.len().saturating_sub(self.pos)
-    }
-    /// Attempts logged per hour since the first one.
-    pub fn rate_per_hour(&self, now: Instant) -> Option<f64> {
-        let started = self.started?;
-        let hours = now.duration_since(started).as_secs_f64() / 3600.0;
-        (self.done > 0 && hours > 0.0).then(|| self.done as f64 / hours.max(1.0 / 60.0))
-    }
-}
-
-pub struct DashboardData {
-    pub headline: Figures,
-    /// Month ends of the last year and the headline at each, oldest first.
-    pub trend: Vec<(NaiveDate, Figures)>,
-    pub districts: Vec<(District, Figures)>,
-    pub groups: Vec<(VulnerableGroup, Figures)>,
-}
-
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum StatusKind {
     Info,
@@ -168,10 +131,7 @@ pub struct App {
     /// Which person the person screen shows: kept across a lock (the decrypted
     /// pane is not) so unlocking returns to them.
     open_person: Option<PersonId>,
-    pub agenda: Vec<AgendaItem>,
-    pub agenda_selected: usize,
-    pub agenda_offset: Cell<usize>,
-    pub agenda_everyone: bool,
+    pub agenda: AgendaList,
     pub queue: QueueState,
     pub dashboard: Option<DashboardData>,
     pub status: Option<StatusMessage>,
@@ -232,10 +192,7 @@ impl App {
             needs: NeedsUpdate::all(),
             person: None,
             open_person: None,
-            agenda: Vec::new(),
-            agenda_selected: 0,
-            agenda_offset: Cell::new(0),
-            agenda_everyone: false,
+            agenda: AgendaList::default(),
             queue: QueueState::default(),
             dashboard: None,
             status: None,
@@ -336,39 +293,26 @@ impl App {
     }
 
     fn rebuild_agenda(&mut self) {
-        let Some(replica) = self.replica() else {
+        let today = self.today();
+        let Session::Unlocked(replica) = &self.session else {
             return;
         };
         let me = replica.identity().worker.clone();
-        let all = replica.index().all();
-        let mine: Vec<_> = all.iter().filter(|s| s.assigned.contains(&me)).collect();
-        // A worker with no caseload of their own (a manager) sees everyone.
-        let everyone = self.agenda_everyone || mine.is_empty();
-        let items = if everyone {
-            agenda::agenda(all, self.today(), &self.config.currency)
-        } else {
-            agenda::agenda(mine, self.today(), &self.config.currency)
-        };
-        self.agenda = items;
-        self.agenda_everyone = everyone;
-        self.agenda_selected = self
-            .agenda_selected
-            .min(self.agenda.len().saturating_sub(1));
+        self.agenda
+            .rebuild(replica.index().all(), &me, today, &self.config.currency);
         self.needs.remove(NeedsUpdate::AGENDA);
     }
 
     fn rebuild_dashboard(&mut self) {
+        let today = self.today();
         let Some(replica) = self.replica() else {
             return;
         };
-        let all = replica.index().all();
-        let c = &self.config;
-        self.dashboard = Some(DashboardData {
-            headline: report::headline(all, self.today(), &c.currency),
-            trend: report::monthly_trend(all, self.today(), &c.currency, 12),
-            districts: report::by_district(all, self.today(), &c.currency),
-            groups: report::by_group(all, self.today(), &c.currency, c.cohort.send_upper_age),
-        });
+        self.dashboard = Some(DashboardData::build(
+            replica.index().all(),
+            today,
+            &self.config,
+        ));
         self.needs.remove(NeedsUpdate::DASHBOARD);
     }
 
@@ -412,7 +356,7 @@ impl App {
         match self.screen {
             Screen::Caseload => self.caseload.selected_id(replica.index()),
             Screen::Person => self.person.as_ref().map(|p| p.person.id),
-            Screen::Agenda => self.agenda.get(self.agenda_selected).map(|i| i.person),
+            Screen::Agenda => self.agenda.selected_person(),
             Screen::Queue => self.queue.current(),
             Screen::Dashboard => None,
         }
@@ -784,32 +728,18 @@ impl App {
         self.load_queue_pane();
     }
 
-    /// Not Known young people (including expired activities) in my caseload, or
-    /// everyone's if I hold none, longest without contact first.
+    /// The queue offered when none was started from a list.
     fn default_queue(&mut self) {
+        let today = self.today();
         let Some(replica) = self.replica() else {
             return;
         };
-        let me = replica.identity().worker.clone();
-        let all = replica.index().all();
-        let not_known = |s: &&crate::domain::CaseSummary| {
-            self.config
-                .currency
-                .effective_group(s.activity.as_ref(), self.today())
-                == StatusGroup::NotKnown
-        };
-        let mut people: Vec<_> = all
-            .iter()
-            .filter(|s| s.assigned.contains(&me))
-            .filter(not_known)
-            .collect();
-        let mut title = "Not Known – my caseload".to_string();
-        if people.is_empty() {
-            people = all.iter().filter(not_known).collect();
-            title = "Not Known – everyone".into();
-        }
-        people.sort_by_key(|s| (s.last_contact.as_ref().map(|c| c.at), s.name.sort_key()));
-        let ids = people.into_iter().map(|s| s.id).collect();
+        let (title, ids) = QueueState::not_known(
+            replica.index().all(),
+            &replica.identity().worker,
+            today,
+            &self.config.currency,
+        );
         self.start_queue(title, ids);
     }
 
@@ -945,7 +875,7 @@ impl App {
                 self.filter_refresh();
             }
             Screen::Agenda if action == Action::FilterMine => {
-                self.agenda_everyone = !self.agenda_everyone;
+                self.agenda.everyone = !self.agenda.everyone;
                 self.rebuild_agenda();
             }
             _ => {}
@@ -975,7 +905,7 @@ impl App {
     fn move_by(&mut self, delta: isize) {
         match self.screen {
             Screen::Caseload => self.caseload.move_by(delta),
-            Screen::Agenda => move_selection(&mut self.agenda_selected, self.agenda.len(), delta),
+            Screen::Agenda => self.agenda.move_by(delta),
             Screen::Person => {
                 if let Some(p) = &mut self.person {
                     p.scroll = (p.scroll as isize + delta).clamp(0, 2000) as u16;

@@ -259,7 +259,7 @@ pub fn draw_agenda(frame: &mut Frame, app: &App, area: Rect) {
     let t = &app.theme;
     let [title, table_area] =
         Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(area);
-    let scope = if app.agenda_everyone {
+    let scope = if app.agenda.everyone {
         "everyone"
     } else {
         "my caseload"
@@ -268,7 +268,7 @@ pub fn draw_agenda(frame: &mut Frame, app: &App, area: Rect) {
     frame.render_widget(
         Paragraph::new(Line::from(vec![
             styled(
-                format!(" {} things to do · {scope}", app.agenda.len()),
+                format!(" {} things to do · {scope}", app.agenda.items.len()),
                 t.title,
             ),
             styled(
@@ -281,23 +281,24 @@ pub fn draw_agenda(frame: &mut Frame, app: &App, area: Rect) {
     let wide = area.width >= 120;
     let height = table_area.height.saturating_sub(1) as usize;
     let offset = window(
-        &app.agenda_offset,
-        app.agenda_selected,
+        &app.agenda.offset,
+        app.agenda.selected,
         height,
-        app.agenda.len(),
+        app.agenda.items.len(),
     );
     let header =
         Row::new(["", "What", "Young person", "Date", "District", "Activity"].map(Cell::from))
             .style(t.header);
     let rows: Vec<Row> =
         app.agenda
+            .items
             .iter()
             .enumerate()
             .skip(offset)
             .take(height)
             .map(|(n, item)| {
                 let s = replica.index().get(item.person);
-                let selected = n == app.agenda_selected;
+                let selected = n == app.agenda.selected;
                 Row::new(vec![
                     Cell::from(if selected { "▶" } else { " " }).style(t.key),
                     Cell::from(item.kind.label()).style(
@@ -346,7 +347,7 @@ pub fn draw_agenda(frame: &mut Frame, app: &App, area: Rect) {
         Table::new(rows, widths).header(header).column_spacing(1),
         table_area,
     );
-    if app.agenda.is_empty() {
+    if app.agenda.items.is_empty() {
         let y = table_area.y + 2;
         if y < table_area.bottom() {
             frame.render_widget(
