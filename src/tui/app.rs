@@ -13,6 +13,8 @@ use super::forms::{
 };
 use super::keymap::{Context, KeyChord, Keymap};
 use super::queue::QueueState;
+pub use super::session::Session;
+use super::session::{LockStep, edit, is_text_key};
 use super::sync::{SyncHealth, SyncOutcome, SyncState};
 use super::theme::Theme;
 use crate::clock::Clock;
@@ -21,16 +23,10 @@ use crate::domain::risk;
 use crate::domain::{Channel, ContactAttempt, OpPayload, PersonId, PersonState, YoungPerson};
 use crate::logfile::Log;
 use crate::replica::Replica;
-use crate::store::StoreError;
-use crate::store::crypto::KdfParams;
-use crate::store::encrypted::LockedStore;
 use chrono::NaiveDate;
-use ratatui::crossterm::event::{Event, KeyCode, KeyEvent, KeyEventKind, KeyModifiers};
-use std::path::PathBuf;
+use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
 use std::time::{Duration, Instant};
 use tui_input::Input;
-use tui_input::backend::crossterm::to_input_request;
-use zeroize::Zeroizing;
 
 bitflags::bitflags! {
     /// What must be rebuilt from the records before it is next shown: set
@@ -52,26 +48,6 @@ bitflags::bitflags! {
             | Self::DASHBOARD.bits()
             | Self::PERSON.bits();
     }
-}
-
-pub enum Session {
-    /// The store exists; waiting for the passphrase.
-    Locked {
-        store: LockedStore,
-        input: Input,
-        error: Option<String>,
-    },
-    /// No store yet: choose a passphrase, twice.
-    Create {
-        dir: PathBuf,
-        first: Input,
-        second: Input,
-        on_second: bool,
-        error: Option<String>,
-    },
-    Unlocked(Box<Replica>),
-    /// Only while switching between the others.
-    Switching,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -144,29 +120,6 @@ pub struct App {
     pub last_input: Instant,
     pub quit: bool,
     log: Log,
-}
-
-fn is_text_key(key: &KeyEvent) -> bool {
-    let plain = !key
-        .modifiers
-        .intersects(KeyModifiers::CONTROL | KeyModifiers::ALT);
-    match key.code {
-        KeyCode::Char(_) => plain,
-        KeyCode::Backspace
-        | KeyCode::Delete
-        | KeyCode::Left
-        | KeyCode::Right
-        | KeyCode::Home
-        | KeyCode::End => true,
-        _ => false,
-    }
-}
-
-fn edit(input: &mut Input, key: &KeyEvent) -> bool {
-    match to_input_request(&Event::Key(*key)) {
-        Some(req) => input.handle(req).is_some(),
-        None => false,
-    }
 }
 
 impl App {
@@ -421,7 +374,8 @@ impl App {
         self.last_input = Instant::now();
         self.startup_problems.clear();
         if !self.is_unlocked() {
-            self.handle_lock_key(key);
+            let step = self.session.handle_key(key);
+            self.after_lock_step(step);
             return;
         }
         if is_text_key(&key)
@@ -453,121 +407,27 @@ impl App {
         }
     }
 
-    fn handle_lock_key(&mut self, key: KeyEvent) {
-        let ctrl = key.modifiers.contains(KeyModifiers::CONTROL);
-        if ctrl && key.code == KeyCode::Char('c') {
-            self.quit = true;
-            return;
-        }
-        match &mut self.session {
-            Session::Locked { input, error, .. } => match key.code {
-                KeyCode::Enter => self.try_unlock(),
-                KeyCode::Esc => input.reset(),
-                _ if is_text_key(&key) => {
-                    edit(input, &key);
-                    *error = None;
-                }
-                _ => {}
-            },
-            Session::Create {
-                first,
-                second,
-                on_second,
-                error,
-                ..
-            } => match key.code {
-                KeyCode::Enter if !*on_second => *on_second = true,
-                KeyCode::Enter => self.try_create(),
-                KeyCode::Tab | KeyCode::BackTab => *on_second = !*on_second,
-                _ if is_text_key(&key) => {
-                    edit(if *on_second { second } else { first }, &key);
-                    *error = None;
-                }
-                _ => {}
-            },
-            _ => {}
-        }
-    }
-
     /// Unlocks with a passphrase given some other way (CASELOAD_PASSPHRASE).
     pub fn unlock_with(&mut self, passphrase: &str) {
-        if let Session::Locked { input, .. } = &mut self.session {
-            *input = Input::new(passphrase.to_string());
-            self.try_unlock();
-        }
+        let step = self.session.unlock_with(passphrase);
+        self.after_lock_step(step);
     }
 
-    fn try_unlock(&mut self) {
-        let Session::Locked {
-            store,
-            input,
-            error,
-        } = &mut self.session
-        else {
-            return;
-        };
-        let pass = Zeroizing::new(input.value_and_reset());
-        let result = store
-            .unlock_with_passphrase(pass.as_bytes())
-            .and_then(Replica::open);
-        match result {
-            Ok(replica) => {
-                for d in replica.damaged() {
-                    self.startup_problems.push(format!(
-                        "{} record {} is damaged ({})",
-                        d.tree, d.record, d.reason
-                    ));
-                }
-                self.session = Session::Unlocked(Box::new(replica));
-                self.log.event("unlocked");
+    fn after_lock_step(&mut self, step: LockStep) {
+        match step {
+            LockStep::Stay => {}
+            LockStep::Quit => self.quit = true,
+            LockStep::Refused(event) => self.log.event(event),
+            LockStep::Unlocked {
+                replica,
+                problems,
+                event,
+            } => {
+                self.startup_problems.extend(problems);
+                self.session = Session::Unlocked(replica);
+                self.log.event(event);
                 self.on_unlocked();
             }
-            Err(StoreError::WrongPassphrase(_)) => {
-                *error = Some("Wrong passphrase. Try again.".into());
-                self.log.event("unlock refused: wrong passphrase");
-            }
-            Err(e) => {
-                *error = Some(e.to_string());
-                self.log.event("unlock failed");
-            }
-        }
-    }
-
-    fn try_create(&mut self) {
-        let Session::Create {
-            dir,
-            first,
-            second,
-            on_second,
-            error,
-        } = &mut self.session
-        else {
-            return;
-        };
-        let a = Zeroizing::new(first.value_and_reset());
-        let b = Zeroizing::new(second.value_and_reset());
-        *on_second = false;
-        if *a != *b {
-            *error = Some("The two passphrases differ. Type them again.".into());
-            return;
-        }
-        if let Err(e) = crate::store::header::check_new_passphrase(&a) {
-            *error = Some(e);
-            return;
-        }
-        let worker = std::env::var("USER").unwrap_or_else(|_| "officer".into());
-        match Replica::init(
-            dir,
-            a.as_bytes(),
-            crate::domain::WorkerId::new(worker),
-            KdfParams::DEFAULT,
-        ) {
-            Ok(replica) => {
-                self.session = Session::Unlocked(Box::new(replica));
-                self.log.event("created store");
-                self.on_unlocked();
-            }
-            Err(e) => *error = Some(e.to_string()),
         }
     }
 

@@ -15,6 +15,7 @@ pub mod dashboard;
 pub mod forms;
 pub mod keymap;
 pub mod queue;
+pub mod session;
 pub mod sync;
 pub mod theme;
 pub mod views;
