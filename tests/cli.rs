@@ -438,6 +438,30 @@ fn a_contact_logged_from_the_command_line_is_in_the_record_and_the_outbox() {
 }
 
 #[test]
+fn a_note_added_from_the_command_line_is_in_the_record_and_an_empty_one_is_refused() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let empty = env.run(&["note", &person, "   "], Some(DEMO_PASS));
+    assert!(!empty.status.success());
+    let out = env.run(
+        &["note", &person, "Mum says he starts at Tesco on Monday"],
+        Some(DEMO_PASS),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
+    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let notes = v["notes"].as_array().expect("notes");
+    let mine = notes
+        .iter()
+        .find(|n| n["value"]["text"] == "Mum says he starts at Tesco on Monday")
+        .expect("note stored");
+    assert_eq!(mine["author"], "demo.officer");
+    let plain = env.run(&["show", &person], Some(DEMO_PASS));
+    assert!(text(&plain.stdout).contains("Mum says he starts at Tesco on Monday"));
+}
+
+#[test]
 fn an_acknowledged_contact_survives_the_process_being_killed() {
     let env = Env::new();
     env.demo(20);

@@ -316,3 +316,32 @@ fn a_misspelt_name_is_still_found_by_the_fuzzy_tier() {
     }
     assert_eq!(app.caseload.rows.len(), everyone);
 }
+
+#[test]
+fn a_note_takes_two_keys_and_the_text_and_shows_on_the_record() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    let notes = |app: &App| {
+        let state = app.replica().unwrap().person(id).unwrap().unwrap();
+        state
+            .live_notes()
+            .map(|n| n.value.text.clone())
+            .collect::<Vec<_>>()
+    };
+    let before = notes(&app);
+    press(&mut app, &["n", "Enter"]);
+    assert!(app.overlay.is_some(), "an empty note is not saved");
+    assert_eq!(notes(&app), before);
+    type_text(&mut app, "Mum says he starts at Tesco on Monday");
+    let keys = press(&mut app, &["Enter"]) + 1;
+    assert_eq!(keys, 2, "n, the text, Enter");
+    assert!(app.overlay.is_none());
+    assert_eq!(notes(&app).len(), before.len() + 1);
+    assert!(notes(&app).contains(&"Mum says he starts at Tesco on Monday".to_string()));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.text.starts_with("Saved: note for "),
+        "{}",
+        status.text
+    );
+}

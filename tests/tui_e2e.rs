@@ -402,3 +402,44 @@ fn the_workbench_syncs_in_the_background_and_on_the_sync_key_and_offline_is_calm
     let out = env.cli(&["outbox"]);
     assert_eq!(text(&out).lines().count(), 1, "{}", text(&out));
 }
+
+#[test]
+fn a_note_added_in_the_workbench_at_80x24_is_kept_on_the_record() {
+    let env = Env::new();
+    env.demo();
+    let t = env.open(80, 24);
+    t.wait_for("caseload is locked");
+    t.type_text(PASS);
+    t.keys(&["Enter"]);
+    t.wait_for("200 of 200 young people");
+    t.keys(&["Enter"]);
+    t.wait_for("n note");
+    t.keys(&["n"]);
+    t.wait_for("Enter saves");
+    t.type_text("Rang Tesco: starts Monday");
+    t.keys(&["Enter"]);
+    t.wait_for("Saved: note for");
+    t.keys(&["q"]);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !env.root.join("stty.txt").exists() {
+        assert!(Instant::now() < deadline, "caseload did not quit");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    drop(t);
+    let outbox = text(&env.cli(&["outbox"]));
+    assert!(outbox.contains("add-note"), "{outbox}");
+    let people: serde_json::Value =
+        serde_json::from_slice(&env.cli(&["people", "--json"]).stdout).unwrap();
+    let first = people[0]["id"].as_str().unwrap();
+    let shown: serde_json::Value =
+        serde_json::from_slice(&env.cli(&["show", first, "--json"]).stdout).unwrap();
+    assert!(
+        shown["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["value"]["text"] == "Rang Tesco: starts Monday"
+                && n["author"] == "demo.officer"),
+        "{shown}"
+    );
+}

@@ -281,6 +281,17 @@ fn rating_form() {
 }
 
 #[test]
+fn note_form() {
+    snap(
+        "note_form",
+        &with(
+            &[Action::Open, Action::AddNote],
+            "Mum says he starts at Tesco on Monday",
+        ),
+    );
+}
+
+#[test]
 fn agenda() {
     snap("agenda", &with(&[Action::GoAgenda], ""));
 }

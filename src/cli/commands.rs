@@ -80,6 +80,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             code,
             start,
         } => records::activity(&cx, person, code, start),
+        Command::Note { person, text } => records::note(&cx, person, text),
         Command::Outbox => records::outbox(&cx),
         Command::Import(ImportCommand::Cohort { file, dry_run }) => {
             records::import_cohort(&cx, file, dry_run)

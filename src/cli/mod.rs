@@ -123,6 +123,13 @@ pub enum Command {
         #[arg(long)]
         follow_up: Option<String>,
     },
+    /// Add a note to a young person's record
+    Note {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
+        person: String,
+        /// The note (quote it); kept with your name and the time
+        text: String,
+    },
     /// Set the current activity (NCCIS code), confirmed today
     Activity {
         /// Person id, or its first 4 or more characters (from `caseload people`)

@@ -93,6 +93,17 @@ pub(super) fn activity(
     Ok(())
 }
 
+/// `note`: adds a note to a record.
+pub(super) fn note(cx: &Ctx, person: String, text: String) -> Result<(), CliError> {
+    let mut replica = cx.unlock()?;
+    let today = today()?;
+    let id = resolve(&replica, &person)?;
+    let note = crate::domain::records::Note { text };
+    let op = replica.record(id, OpPayload::AddNote(note), today)?;
+    outln!("recorded note {} for {}", op.id, id.short());
+    Ok(())
+}
+
 /// `outbox`: the changes waiting to be sent.
 pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
     let replica = cx.unlock()?;

@@ -57,6 +57,7 @@ actions! {
     LogContact => "log-contact", "Log a contact attempt";
     SetActivity => "set-activity", "Set the current activity";
     RateRisk => "rate-risk", "Rate the risk of NEET";
+    AddNote => "add-note", "Add a note to the record";
     Submit => "submit", "Save the form";
     NextField => "next-field", "Next field";
     PrevField => "prev-field", "Previous field";

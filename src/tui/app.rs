@@ -8,7 +8,7 @@ use super::agenda::AgendaList;
 use super::caseload::{CaseloadList, FilterContext};
 use super::dashboard::DashboardData;
 use super::forms::{
-    ActivityPicker, ContactFocus, ContactForm, FormContext, FormStep, Overlay, Palette,
+    ActivityPicker, ContactFocus, ContactForm, FormContext, FormStep, NoteForm, Overlay, Palette,
     PickerFocus, RatingForm, Submission,
 };
 use super::keymap::{Context, KeyChord, Keymap};
@@ -353,6 +353,7 @@ impl App {
             Some(Overlay::Contact(f)) => f.text_field(),
             Some(Overlay::Activity(p)) => Some(p.text_field()),
             Some(Overlay::Rating(f)) if f.rag.is_some() => Some(&mut f.reason),
+            Some(Overlay::Note(f)) => Some(&mut f.text),
             Some(Overlay::Palette(p)) => Some(&mut p.input),
             Some(_) => None,
             None if self.screen == Screen::Caseload && self.caseload.searching => {
@@ -678,6 +679,11 @@ impl App {
                         .and_then(|p| p.contact_preferences.preferred)
                         .unwrap_or(Channel::Phone);
                     self.overlay = Some(Overlay::Contact(ContactForm::new(id, channel)));
+                }
+            }
+            Action::AddNote => {
+                if let Some(id) = self.target_person() {
+                    self.overlay = Some(Overlay::Note(NoteForm::new(id)));
                 }
             }
             Action::SetActivity => {

@@ -9,7 +9,7 @@
 use super::action::Action;
 use super::caseload::move_selection;
 use crate::domain::dates::{parse_date, uk};
-use crate::domain::records::Rag;
+use crate::domain::records::{Note, Rag};
 use crate::domain::risk::{RiskConfig, RiskSuggestion};
 use crate::domain::{
     ActivityCode, Channel, ContactAttempt, CurrentActivity, FieldSet, FieldValue, OpPayload,
@@ -303,6 +303,40 @@ impl RatingForm {
     }
 }
 
+/// A note on the record: free text, kept with who wrote it and when.
+#[derive(Debug)]
+pub struct NoteForm {
+    pub person: PersonId,
+    pub text: Input,
+    pub error: Option<String>,
+}
+
+impl NoteForm {
+    pub fn new(person: PersonId) -> Self {
+        Self {
+            person,
+            text: Input::default(),
+            error: None,
+        }
+    }
+
+    fn handle(&mut self, action: Action, cx: &FormContext) -> FormStep {
+        if action != Action::Submit {
+            return FormStep::Stay;
+        }
+        let text = self.text.value().trim();
+        if text.is_empty() {
+            self.error = Some("Type the note first.".into());
+            return FormStep::Stay;
+        }
+        FormStep::Save(Submission {
+            person: self.person,
+            payload: OpPayload::AddNote(Note { text: text.into() }),
+            saved: format!("Saved: note for {}", cx.name),
+        })
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Palette {
     pub input: Input,
@@ -349,6 +383,7 @@ pub enum Overlay {
     Contact(ContactForm),
     Activity(ActivityPicker),
     Rating(RatingForm),
+    Note(NoteForm),
 }
 
 impl Overlay {
@@ -375,6 +410,7 @@ impl Overlay {
             Overlay::Contact(f) => f.handle(action, cx),
             Overlay::Activity(p) => p.handle(action, cx),
             Overlay::Rating(f) => f.handle(action, cx),
+            Overlay::Note(f) => f.handle(action, cx),
         }
     }
 
@@ -384,6 +420,7 @@ impl Overlay {
             Overlay::Contact(f) => Some(f.person),
             Overlay::Activity(p) => Some(p.person),
             Overlay::Rating(f) => Some(f.person),
+            Overlay::Note(f) => Some(f.person),
             Overlay::Help { .. } | Overlay::Palette(_) => None,
         }
     }
@@ -394,6 +431,7 @@ impl Overlay {
             Overlay::Contact(f) => f.error = why,
             Overlay::Activity(p) => p.error = why,
             Overlay::Rating(f) => f.error = why,
+            Overlay::Note(f) => f.error = why,
             Overlay::Help { .. } | Overlay::Palette(_) => {}
         }
     }
@@ -480,6 +518,27 @@ mod tests {
         };
         assert_eq!(r.reason, "excluded twice");
         assert_eq!(r.review_due, risk.review_due(Rag::Red, cx(&risk).today));
+    }
+
+    #[test]
+    fn a_note_is_saved_trimmed_and_never_empty() {
+        let risk = RiskConfig::default();
+        let mut form = NoteForm::new(PersonId::random());
+        form.text = Input::new("   ".into());
+        assert!(matches!(
+            form.handle(Action::Submit, &cx(&risk)),
+            FormStep::Stay
+        ));
+        assert!(form.error.is_some());
+        form.text = Input::new("  rang college: enrolled  ".into());
+        let FormStep::Save(s) = form.handle(Action::Submit, &cx(&risk)) else {
+            panic!("saved");
+        };
+        let OpPayload::AddNote(n) = s.payload else {
+            panic!("a note");
+        };
+        assert_eq!(n.text, "rang college: enrolled");
+        assert_eq!(s.saved, "Saved: note for Pat Rowe");
     }
 
     #[test]

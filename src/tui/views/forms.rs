@@ -8,7 +8,7 @@ use crate::domain::{Channel, Outcome};
 use crate::tui::action::Action;
 use crate::tui::app::{App, palette_actions};
 use crate::tui::forms::{
-    ActivityPicker, ContactFocus, ContactForm, Palette, PickerFocus, RatingForm,
+    ActivityPicker, ContactFocus, ContactForm, NoteForm, Palette, PickerFocus, RatingForm,
 };
 use crate::tui::keymap::Context;
 use ratatui::Frame;
@@ -327,6 +327,28 @@ pub fn draw_rating(frame: &mut Frame, app: &App, area: Rect, f: &RatingForm) {
     frame.render_widget(
         Paragraph::new(styled(
             "Your rating always wins over the suggestion · Enter saves · Esc cancels",
+            t.dim,
+        )),
+        help,
+    );
+}
+
+pub fn draw_note(frame: &mut Frame, app: &App, area: Rect, f: &NoteForm) {
+    let t = &app.theme;
+    let rect = centred(area, 78, 5);
+    let title = format!("Note: {}", app.person_name(f.person));
+    let inner = popup(frame, app, rect, &title);
+    let [text, err, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    input_line(frame, app, text, "Note:", &f.text, true, false);
+    error_line(frame, app, err, f.error.as_deref());
+    frame.render_widget(
+        Paragraph::new(styled(
+            "Kept with your name and the time · Enter saves · Esc cancels",
             t.dim,
         )),
         help,

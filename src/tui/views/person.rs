@@ -291,10 +291,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
 
     let hints = format!(
-        " {} log contact · {} activity · {} rate · {} back ",
+        " {} log contact · {} activity · {} rate · {} note · {} back ",
         app.keymap.hint(&[Context::Person], Action::LogContact),
         app.keymap.hint(&[Context::Person], Action::SetActivity),
         app.keymap.hint(&[Context::Person], Action::RateRisk),
+        app.keymap.hint(&[Context::Person], Action::AddNote),
         app.keymap.hint(&[Context::Global], Action::Back),
     );
     let block = Block::default()
