@@ -462,6 +462,62 @@ fn a_note_added_from_the_command_line_is_in_the_record_and_an_empty_one_is_refus
 }
 
 #[test]
+fn an_entry_is_corrected_by_its_id_from_history_and_kept() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let added = env.run(&["note", &person, "Wrong person rang"], Some(DEMO_PASS));
+    assert!(added.status.success(), "{}", text(&added.stderr));
+    let history = text(&env.run(&["history", &person], Some(DEMO_PASS)).stdout);
+    let line = history
+        .lines()
+        .find(|l| l.contains("add-note"))
+        .expect("the note in the history");
+    let id = line.split_whitespace().last().unwrap().to_string();
+    let prefix = &id.replace('-', "")[..8];
+    let no_reason = env.run(
+        &["retract", &person, prefix, "--reason", " "],
+        Some(DEMO_PASS),
+    );
+    assert!(!no_reason.status.success());
+    let too_short = env.run(
+        &["retract", &person, &prefix[..4], "--reason", "x"],
+        Some(DEMO_PASS),
+    );
+    assert_eq!(code(&too_short), 2, "{}", text(&too_short.stderr));
+    let out = env.run(
+        &[
+            "retract",
+            &person,
+            prefix,
+            "--reason",
+            "Noted on the wrong record",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
+    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert!(
+        v["notes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|n| n["value"]["text"] == "Wrong person rang"),
+        "kept, not deleted"
+    );
+    assert!(
+        v["corrected_entries"].to_string().contains(&id),
+        "{}",
+        v["corrected_entries"]
+    );
+    let history = text(&env.run(&["history", &person], Some(DEMO_PASS)).stdout);
+    assert!(history.contains("retract"), "{history}");
+    let plain = text(&env.run(&["show", &person], Some(DEMO_PASS)).stdout);
+    assert!(plain.contains("Wrong person rang [corrected]"), "{plain}");
+}
+
+#[test]
 fn an_acknowledged_contact_survives_the_process_being_killed() {
     let env = Env::new();
     env.demo(20);

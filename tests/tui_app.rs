@@ -345,3 +345,36 @@ fn a_note_takes_two_keys_and_the_text_and_shows_on_the_record() {
         status.text
     );
 }
+
+#[test]
+fn undo_marks_the_contact_just_logged_as_corrected_in_two_keys() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    press(&mut app, &["u"]);
+    assert!(app.overlay.is_none(), "nothing saved yet: nothing to undo");
+    assert!(
+        app.status
+            .clone()
+            .unwrap()
+            .text
+            .starts_with("Nothing to undo")
+    );
+    press(&mut app, &["c", "v", "Enter"]);
+    let state = app.replica().unwrap().person(id).unwrap().unwrap();
+    let logged = state.last_contact().unwrap().stamp.op;
+    let keys = press(&mut app, &["u", "Enter"]);
+    assert_eq!(keys, 2);
+    assert!(app.overlay.is_none());
+    let state = app.replica().unwrap().person(id).unwrap().unwrap();
+    assert!(state.is_retracted(logged), "kept, marked as corrected");
+    assert!(state.contacts.iter().any(|c| c.stamp.op == logged));
+    assert_ne!(state.last_contact().map(|c| c.stamp.op), Some(logged));
+    let status = app.status.clone().unwrap();
+    assert!(
+        status.text.starts_with("Corrected: Phone — Voicemail left"),
+        "{}",
+        status.text
+    );
+    press(&mut app, &["u"]);
+    assert!(app.overlay.is_none(), "a correction is not undone by undo");
+}

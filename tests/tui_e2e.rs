@@ -419,6 +419,11 @@ fn a_note_added_in_the_workbench_at_80x24_is_kept_on_the_record() {
     t.type_text("Rang Tesco: starts Monday");
     t.keys(&["Enter"]);
     t.wait_for("Saved: note for");
+    // Undo: two keys mark it as corrected (kept on the record).
+    t.keys(&["u"]);
+    t.wait_for("Mark as entered in error: note");
+    t.keys(&["Enter"]);
+    t.wait_for("Corrected: note");
     t.keys(&["q"]);
     let deadline = Instant::now() + Duration::from_secs(10);
     while !env.root.join("stty.txt").exists() {
@@ -427,7 +432,10 @@ fn a_note_added_in_the_workbench_at_80x24_is_kept_on_the_record() {
     }
     drop(t);
     let outbox = text(&env.cli(&["outbox"]));
-    assert!(outbox.contains("add-note"), "{outbox}");
+    assert!(
+        outbox.contains("add-note") && outbox.contains("retract"),
+        "{outbox}"
+    );
     let people: serde_json::Value =
         serde_json::from_slice(&env.cli(&["people", "--json"]).stdout).unwrap();
     let first = people[0]["id"].as_str().unwrap();

@@ -292,6 +292,23 @@ fn note_form() {
 }
 
 #[test]
+fn retract_form() {
+    snap(
+        "retract_form",
+        &with(
+            &[
+                Action::Open,
+                Action::LogContact,
+                Action::OutcomeNoAnswer,
+                Action::Submit,
+                Action::Undo,
+            ],
+            "",
+        ),
+    );
+}
+
+#[test]
 fn agenda() {
     snap("agenda", &with(&[Action::GoAgenda], ""));
 }

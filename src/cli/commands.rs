@@ -81,6 +81,11 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             start,
         } => records::activity(&cx, person, code, start),
         Command::Note { person, text } => records::note(&cx, person, text),
+        Command::Retract {
+            person,
+            entry,
+            reason,
+        } => records::retract(&cx, person, entry, reason),
         Command::Outbox => records::outbox(&cx),
         Command::Import(ImportCommand::Cohort { file, dry_run }) => {
             records::import_cohort(&cx, file, dry_run)

@@ -123,6 +123,17 @@ pub enum Command {
         #[arg(long)]
         follow_up: Option<String>,
     },
+    /// Mark an entry (a contact, note, rating, offer…) as entered in error; it
+    /// stays on the record, marked corrected, with the reason
+    Retract {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
+        person: String,
+        /// The entry's id, or its first 8 or more characters (from `caseload history`)
+        entry: String,
+        /// Why it is being corrected
+        #[arg(long)]
+        reason: String,
+    },
     /// Add a note to a young person's record
     Note {
         /// Person id, or its first 4 or more characters (from `caseload people`)

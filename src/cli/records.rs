@@ -104,6 +104,51 @@ pub(super) fn note(cx: &Ctx, person: String, text: String) -> Result<(), CliErro
     Ok(())
 }
 
+/// `retract`: marks an entry of a record as entered in error.
+pub(super) fn retract(
+    cx: &Ctx,
+    person: String,
+    entry: String,
+    reason: String,
+) -> Result<(), CliError> {
+    let mut replica = cx.unlock()?;
+    let today = today()?;
+    let id = resolve(&replica, &person)?;
+    let state = replica
+        .person(id)?
+        .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
+    let given = entry.trim().to_ascii_lowercase().replace('-', "");
+    if given.len() < 8 || !given.chars().all(|c| c.is_ascii_hexdigit()) {
+        return Err(CliError::Usage(format!(
+            "{:?} is not an entry id: give the id `caseload history` shows, or its first 8 or more characters",
+            crate::domain::text::printable(&entry)
+        )));
+    }
+    let found: Vec<_> = replica
+        .ops_for(id)?
+        .into_iter()
+        .filter(|op| op.id.0.simple().to_string().starts_with(&given))
+        .filter(|op| state.has_entry(op.id))
+        .collect();
+    let target = match found.as_slice() {
+        [op] => op.id,
+        [] => {
+            return Err(CliError::Usage(format!(
+                "no entry {given} on {}'s record that can be corrected (a field such as the activity is corrected by setting it again)",
+                id.short()
+            )));
+        }
+        _ => {
+            return Err(CliError::Usage(format!(
+                "{given} matches several entries: give more of the id"
+            )));
+        }
+    };
+    let op = replica.record(id, OpPayload::Retract { target, reason }, today)?;
+    outln!("corrected {target} on {} ({})", id.short(), op.id);
+    Ok(())
+}
+
 /// `outbox`: the changes waiting to be sent.
 pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
     let replica = cx.unlock()?;

@@ -213,8 +213,13 @@ pub fn person_text(
     for f in state.open_follow_ups() {
         line(format!("Follow-up due {}: {}", uk(f.due), f.reason));
     }
-    for n in state.live_notes() {
-        line(format!("Note by {}: {}", n.author, n.value.text));
+    for n in &state.notes {
+        let struck = if state.is_retracted(n.stamp.op) {
+            " [corrected]"
+        } else {
+            ""
+        };
+        line(format!("Note by {}: {}{struck}", n.author, n.value.text));
     }
     out
 }

@@ -9,7 +9,7 @@ use super::caseload::{CaseloadList, FilterContext};
 use super::dashboard::DashboardData;
 use super::forms::{
     ActivityPicker, ContactFocus, ContactForm, FormContext, FormStep, NoteForm, Overlay, Palette,
-    PickerFocus, RatingForm, Submission,
+    PickerFocus, RatingForm, RetractForm, Submission,
 };
 use super::keymap::{Context, KeyChord, Keymap};
 use super::queue::QueueState;
@@ -103,6 +103,8 @@ pub struct App {
     pub caseload: CaseloadList,
     /// What must be rebuilt from the records before it is shown again.
     needs: NeedsUpdate,
+    /// The last entry saved here, which `undo` corrects.
+    last_saved: Option<LastSaved>,
     pub person: Option<PersonPane>,
     /// Which person the person screen shows: kept across a lock (the decrypted
     /// pane is not) so unlocking returns to them.
@@ -143,6 +145,7 @@ impl App {
             overlay: None,
             caseload: CaseloadList::default(),
             needs: NeedsUpdate::all(),
+            last_saved: None,
             person: None,
             open_person: None,
             agenda: AgendaList::default(),
@@ -354,6 +357,7 @@ impl App {
             Some(Overlay::Activity(p)) => Some(p.text_field()),
             Some(Overlay::Rating(f)) if f.rag.is_some() => Some(&mut f.reason),
             Some(Overlay::Note(f)) => Some(&mut f.text),
+            Some(Overlay::Retract(f)) => Some(&mut f.reason),
             Some(Overlay::Palette(p)) => Some(&mut p.input),
             Some(_) => None,
             None if self.screen == Screen::Caseload && self.caseload.searching => {
@@ -681,6 +685,19 @@ impl App {
                     self.overlay = Some(Overlay::Contact(ContactForm::new(id, channel)));
                 }
             }
+            Action::Undo => match self.last_saved.clone() {
+                Some(last) => {
+                    self.overlay = Some(Overlay::Retract(RetractForm::new(
+                        last.person,
+                        last.op,
+                        last.what,
+                    )))
+                }
+                None => self.set_status(
+                    StatusKind::Info,
+                    "Nothing to undo here: `caseload retract` corrects older entries",
+                ),
+            },
             Action::AddNote => {
                 if let Some(id) = self.target_person() {
                     self.overlay = Some(Overlay::Note(NoteForm::new(id)));
@@ -785,6 +802,7 @@ impl App {
     /// status message (and the form's error), never a panic.
     fn save(&mut self, id: PersonId, payload: OpPayload) -> bool {
         let kind = payload.kind();
+        let what = undoable(&payload);
         let today = self.today();
         let Session::Unlocked(replica) = &mut self.session else {
             return false;
@@ -798,6 +816,11 @@ impl App {
         match result {
             Ok(op) => {
                 self.log.event(&format!("saved {kind} {}", op.id));
+                self.last_saved = what.map(|what| LastSaved {
+                    person: id,
+                    op: op.id,
+                    what,
+                });
                 self.after_commit();
                 true
             }
@@ -898,6 +921,25 @@ impl App {
 
     pub fn log_path(&self) -> Option<&std::path::Path> {
         self.log.path()
+    }
+}
+
+/// An entry saved in this session, which `undo` can correct.
+#[derive(Clone, Debug)]
+struct LastSaved {
+    person: PersonId,
+    op: crate::domain::OpId,
+    what: String,
+}
+
+/// What an undo would correct, in words; None for what is not an entry (a
+/// field changed is corrected by setting it again; a correction by another).
+fn undoable(payload: &OpPayload) -> Option<String> {
+    match payload {
+        OpPayload::LogContact(c) => Some(format!("{} — {}", c.channel.label(), c.outcome.label())),
+        OpPayload::AddNote(_) => Some("note".into()),
+        OpPayload::RateRisk(r) => Some(format!("rating {}", r.rag.label())),
+        _ => None,
     }
 }
 

@@ -12,7 +12,7 @@ use crate::domain::dates::{parse_date, uk};
 use crate::domain::records::{Note, Rag};
 use crate::domain::risk::{RiskConfig, RiskSuggestion};
 use crate::domain::{
-    ActivityCode, Channel, ContactAttempt, CurrentActivity, FieldSet, FieldValue, OpPayload,
+    ActivityCode, Channel, ContactAttempt, CurrentActivity, FieldSet, FieldValue, OpId, OpPayload,
     Outcome, PersonId,
 };
 use chrono::{NaiveDate, NaiveDateTime};
@@ -337,6 +337,49 @@ impl NoteForm {
     }
 }
 
+/// Correcting an entry saved in error: it stays on the record, marked as
+/// corrected, with the reason (nothing is ever deleted).
+#[derive(Debug)]
+pub struct RetractForm {
+    pub person: PersonId,
+    pub target: OpId,
+    /// What is being corrected, in words ("Phone — No answer").
+    pub what: String,
+    pub reason: Input,
+    pub error: Option<String>,
+}
+
+impl RetractForm {
+    pub fn new(person: PersonId, target: OpId, what: String) -> Self {
+        Self {
+            person,
+            target,
+            what,
+            reason: Input::new("Entered in error".into()),
+            error: None,
+        }
+    }
+
+    fn handle(&mut self, action: Action) -> FormStep {
+        if action != Action::Submit {
+            return FormStep::Stay;
+        }
+        let reason = self.reason.value().trim();
+        if reason.is_empty() {
+            self.error = Some("Say why it is being corrected.".into());
+            return FormStep::Stay;
+        }
+        FormStep::Save(Submission {
+            person: self.person,
+            payload: OpPayload::Retract {
+                target: self.target,
+                reason: reason.into(),
+            },
+            saved: format!("Corrected: {} (kept, marked as corrected)", self.what),
+        })
+    }
+}
+
 #[derive(Debug, Default)]
 pub struct Palette {
     pub input: Input,
@@ -384,6 +427,7 @@ pub enum Overlay {
     Activity(ActivityPicker),
     Rating(RatingForm),
     Note(NoteForm),
+    Retract(RetractForm),
 }
 
 impl Overlay {
@@ -411,6 +455,7 @@ impl Overlay {
             Overlay::Activity(p) => p.handle(action, cx),
             Overlay::Rating(f) => f.handle(action, cx),
             Overlay::Note(f) => f.handle(action, cx),
+            Overlay::Retract(f) => f.handle(action),
         }
     }
 
@@ -421,6 +466,7 @@ impl Overlay {
             Overlay::Activity(p) => Some(p.person),
             Overlay::Rating(f) => Some(f.person),
             Overlay::Note(f) => Some(f.person),
+            Overlay::Retract(f) => Some(f.person),
             Overlay::Help { .. } | Overlay::Palette(_) => None,
         }
     }
@@ -432,6 +478,7 @@ impl Overlay {
             Overlay::Activity(p) => p.error = why,
             Overlay::Rating(f) => f.error = why,
             Overlay::Note(f) => f.error = why,
+            Overlay::Retract(f) => f.error = why,
             Overlay::Help { .. } | Overlay::Palette(_) => {}
         }
     }

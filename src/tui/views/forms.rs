@@ -9,6 +9,7 @@ use crate::tui::action::Action;
 use crate::tui::app::{App, palette_actions};
 use crate::tui::forms::{
     ActivityPicker, ContactFocus, ContactForm, NoteForm, Palette, PickerFocus, RatingForm,
+    RetractForm,
 };
 use crate::tui::keymap::Context;
 use ratatui::Frame;
@@ -349,6 +350,36 @@ pub fn draw_note(frame: &mut Frame, app: &App, area: Rect, f: &NoteForm) {
     frame.render_widget(
         Paragraph::new(styled(
             "Kept with your name and the time · Enter saves · Esc cancels",
+            t.dim,
+        )),
+        help,
+    );
+}
+
+pub fn draw_retract(frame: &mut Frame, app: &App, area: Rect, f: &RetractForm) {
+    let t = &app.theme;
+    let rect = centred(area, 78, 6);
+    let title = format!("Correct: {}", app.person_name(f.person));
+    let inner = popup(frame, app, rect, &title);
+    let [what, reason, err, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Length(1),
+        Constraint::Min(1),
+    ])
+    .areas(inner);
+    frame.render_widget(
+        Paragraph::new(Line::from(vec![
+            styled("Mark as entered in error: ", t.header),
+            styled(f.what.clone(), t.text),
+        ])),
+        what,
+    );
+    input_line(frame, app, reason, "Reason:", &f.reason, true, false);
+    error_line(frame, app, err, f.error.as_deref());
+    frame.render_widget(
+        Paragraph::new(styled(
+            "It stays on the record, marked corrected · Enter saves · Esc cancels",
             t.dim,
         )),
         help,

@@ -62,6 +62,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::Activity(p)) => forms::draw_activity(frame, app, area, p),
         Some(Overlay::Rating(f)) => forms::draw_rating(frame, app, area, f),
         Some(Overlay::Note(f)) => forms::draw_note(frame, app, area, f),
+        Some(Overlay::Retract(f)) => forms::draw_retract(frame, app, area, f),
     }
     show_refused_characters(frame.buffer_mut());
 }

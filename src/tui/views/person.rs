@@ -283,11 +283,20 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     lines.push(Line::default());
     lines.push(head(&format!("Notes ({})", state.live_notes().count())));
-    for n in state.live_notes().rev() {
+    // Corrected notes stay, marked, as corrected contacts do.
+    for n in state.notes.iter().rev() {
         let when = chrono::DateTime::from_timestamp_millis(n.stamp.at.millis as i64)
             .map(|d| d.format("%d/%m/%Y").to_string())
             .unwrap_or_default();
-        lines.push(Line::from(format!("{when} {}: {}", n.author, n.value.text)));
+        let corrected = if state.is_retracted(n.stamp.op) {
+            " [corrected]"
+        } else {
+            ""
+        };
+        lines.push(Line::from(format!(
+            "{when} {}: {}{corrected}",
+            n.author, n.value.text
+        )));
     }
 
     let hints = format!(
