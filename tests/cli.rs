@@ -518,6 +518,54 @@ fn an_entry_is_corrected_by_its_id_from_history_and_kept() {
 }
 
 #[test]
+fn an_activity_keeps_its_provider_and_expected_end() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let out = env.run(
+        &[
+            "activity",
+            &person,
+            "310",
+            "--start",
+            "01/09/2026",
+            "--ends",
+            "31/07/2028",
+            "--provider",
+            "Kent Construction Ltd",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
+    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    assert_eq!(v["current_activity"]["code"], 310);
+    assert_eq!(v["current_activity"]["expected_end"], "2028-07-31");
+    assert_eq!(v["current_activity"]["provider"], "Kent Construction Ltd");
+    let plain = text(&env.run(&["show", &person], Some(DEMO_PASS)).stdout);
+    assert!(
+        plain.contains("expected to end 31/07/2028, at Kent Construction Ltd"),
+        "{plain}"
+    );
+    let backwards = env.run(
+        &[
+            "activity",
+            &person,
+            "310",
+            "--start",
+            "01/09/2026",
+            "--ends",
+            "01/01/2026",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(
+        !backwards.status.success(),
+        "an end before the start is refused"
+    );
+}
+
+#[test]
 fn an_acknowledged_contact_survives_the_process_being_killed() {
     let env = Env::new();
     env.demo(20);

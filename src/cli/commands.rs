@@ -79,7 +79,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             person,
             code,
             start,
-        } => records::activity(&cx, person, code, start),
+            ends,
+            provider,
+        } => records::activity(&cx, person, code, [start, ends], provider),
         Command::Note { person, text } => records::note(&cx, person, text),
         Command::Retract {
             person,

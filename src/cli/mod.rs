@@ -150,6 +150,12 @@ pub enum Command {
         /// Start date (DD/MM/YYYY or YYYY-MM-DD) [default: today]
         #[arg(long)]
         start: Option<String>,
+        /// Expected end date, where there is one (a course, a contract)
+        #[arg(long)]
+        ends: Option<String>,
+        /// The provider or employer
+        #[arg(long)]
+        provider: Option<String>,
     },
     /// The ops recorded for one person (the audit trail), oldest first
     History {

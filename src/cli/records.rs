@@ -77,17 +77,21 @@ pub(super) fn contact(
 }
 
 /// `activity`: what the young person says they are doing.
+/// `dates`: the start (default today) and the expected end, as typed.
 pub(super) fn activity(
     cx: &Ctx,
     person: String,
     code: String,
-    start: Option<String>,
+    dates: [Option<String>; 2],
+    provider: Option<String>,
 ) -> Result<(), CliError> {
     let mut replica = cx.unlock()?;
     let today = today()?;
     let id = resolve(&replica, &person)?;
-    let start = start.map(|s| parse_date(&s, today)).transpose()?;
-    let activity = CurrentActivity::as_told(code.parse()?, start.unwrap_or(today), today);
+    let [start, ends] = dates.map(|d| d.map(|d| parse_date(&d, today)).transpose());
+    let mut activity = CurrentActivity::as_told(code.parse()?, start?.unwrap_or(today), today);
+    activity.expected_end = ends?;
+    activity.provider = provider.filter(|p| !p.trim().is_empty());
     let op = replica.set_fields(id, vec![FieldValue::CurrentActivity(activity)], today)?;
     outln!("recorded activity {code} for {} ({})", id.short(), op.id);
     Ok(())

@@ -143,12 +143,19 @@ pub fn person_text(
     }
     match state.current_activity() {
         Some(a) => line(format!(
-            "Activity: {} {} ({}) since {}, confirmed {}",
+            "Activity: {} {} ({}) since {}, confirmed {}{}{}",
             a.code,
             a.code.label(),
             a.code.group(),
             uk(a.start),
-            uk(a.confirmed)
+            uk(a.confirmed),
+            a.expected_end
+                .map(|d| format!(", expected to end {}", uk(d)))
+                .unwrap_or_default(),
+            a.provider
+                .as_ref()
+                .map(|p| format!(", at {p}"))
+                .unwrap_or_default()
         )),
         None => line("Activity: none recorded".into()),
     }

@@ -159,6 +159,8 @@ impl ContactForm {
 pub enum PickerFocus {
     Search,
     Start,
+    Ends,
+    Provider,
 }
 
 #[derive(Debug)]
@@ -168,6 +170,13 @@ pub struct ActivityPicker {
     pub matches: Vec<ActivityCode>,
     pub selected: usize,
     pub start: Input,
+    /// The start date still shows its pre-filled "today": the first key typed
+    /// there replaces it rather than adding to it.
+    pub start_prefilled: bool,
+    /// Expected end date (optional).
+    pub ends: Input,
+    /// The provider or employer (optional).
+    pub provider: Input,
     pub focus: PickerFocus,
     pub error: Option<String>,
 }
@@ -180,6 +189,9 @@ impl ActivityPicker {
             matches: Vec::new(),
             selected: 0,
             start: Input::new("today".into()),
+            start_prefilled: true,
+            ends: Input::default(),
+            provider: Input::default(),
             focus: PickerFocus::Search,
             error: None,
         };
@@ -213,10 +225,19 @@ impl ActivityPicker {
         self.matches.get(self.selected).copied()
     }
 
+    /// The field being typed in (the pre-filled start date gives way to
+    /// what is typed).
     pub fn text_field(&mut self) -> &mut Input {
         match self.focus {
             PickerFocus::Search => &mut self.query,
-            PickerFocus::Start => &mut self.start,
+            PickerFocus::Start => {
+                if std::mem::take(&mut self.start_prefilled) {
+                    self.start.reset();
+                }
+                &mut self.start
+            }
+            PickerFocus::Ends => &mut self.ends,
+            PickerFocus::Provider => &mut self.provider,
         }
     }
 
@@ -225,10 +246,15 @@ impl ActivityPicker {
             Action::Down => move_selection(&mut self.selected, self.matches.len(), 1),
             Action::Up => move_selection(&mut self.selected, self.matches.len(), -1),
             Action::NextField | Action::PrevField => {
-                self.focus = match self.focus {
-                    PickerFocus::Search => PickerFocus::Start,
-                    PickerFocus::Start => PickerFocus::Search,
-                }
+                use PickerFocus::*;
+                let order = [Search, Start, Ends, Provider];
+                let at = order.iter().position(|f| *f == self.focus).unwrap_or(0);
+                let step = if action == Action::NextField {
+                    1
+                } else {
+                    order.len() - 1
+                };
+                self.focus = order[(at + step) % order.len()];
             }
             Action::Submit => match self.submission(cx) {
                 Ok(s) => return FormStep::Save(s),
@@ -244,10 +270,18 @@ impl ActivityPicker {
             return Err("No activity matches; type part of a code or its name.".into());
         };
         let start = parse_date(self.start.value(), cx.today).map_err(|e| e.to_string())?;
+        let mut activity = CurrentActivity::as_told(code, start, cx.today);
+        activity.expected_end = match self.ends.value().trim() {
+            "" => None,
+            text => Some(parse_date(text, cx.today).map_err(|e| format!("End date: {e}"))?),
+        };
+        activity.provider = Some(self.provider.value().trim())
+            .filter(|p| !p.is_empty())
+            .map(String::from);
         Ok(Submission {
             person: self.person,
             payload: OpPayload::SetFields(vec![FieldSet::new(FieldValue::CurrentActivity(
-                CurrentActivity::as_told(code, start, cx.today),
+                activity,
             ))]),
             saved: format!("Saved: activity {} {}", code, code.label()),
         })
@@ -586,6 +620,41 @@ mod tests {
         };
         assert_eq!(n.text, "rang college: enrolled");
         assert_eq!(s.saved, "Saved: note for Pat Rowe");
+    }
+
+    #[test]
+    fn the_activity_form_takes_a_typed_start_an_end_and_a_provider() {
+        let risk = RiskConfig::default();
+        let mut p = ActivityPicker::new(PersonId::random());
+        p.query = Input::new("310".into());
+        p.refilter();
+        p.handle(Action::NextField, &cx(&risk));
+        assert_eq!(p.focus, PickerFocus::Start);
+        // The first key typed replaces the pre-filled "today".
+        let start = p.text_field();
+        start.handle(tui_input::InputRequest::InsertChar('1'));
+        assert_eq!(p.start.value(), "1");
+        p.start = Input::new("1/9/2026".into());
+        p.handle(Action::NextField, &cx(&risk));
+        p.ends = Input::new("31/7/2028".into());
+        p.handle(Action::NextField, &cx(&risk));
+        assert_eq!(p.focus, PickerFocus::Provider);
+        p.provider = Input::new(" Kent Construction Ltd ".into());
+        let FormStep::Save(s) = p.handle(Action::Submit, &cx(&risk)) else {
+            panic!("saved: {:?}", p.error);
+        };
+        let OpPayload::SetFields(sets) = s.payload else {
+            panic!("a field set");
+        };
+        let FieldValue::CurrentActivity(a) = &sets[0].value else {
+            panic!("the activity");
+        };
+        assert_eq!(a.code.code(), 310);
+        assert_eq!(a.start, NaiveDate::from_ymd_opt(2026, 9, 1).expect("date"));
+        assert_eq!(a.expected_end, NaiveDate::from_ymd_opt(2028, 7, 31));
+        assert_eq!(a.provider.as_deref(), Some("Kent Construction Ltd"));
+        p.handle(Action::PrevField, &cx(&risk));
+        assert_eq!(p.focus, PickerFocus::Ends);
     }
 
     #[test]

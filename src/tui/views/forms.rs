@@ -198,7 +198,9 @@ pub fn draw_activity(frame: &mut Frame, app: &App, area: Rect, p: &ActivityPicke
     let rect = centred(area, 78, area.height.saturating_sub(4).min(20));
     let title = format!("Set current activity: {}", app.person_name(p.person));
     let inner = popup(frame, app, rect, &title);
-    let [search, start, list, err, help] = Layout::vertical([
+    let [search, start, ends, provider, list, err, help] = Layout::vertical([
+        Constraint::Length(1),
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Min(1),
@@ -224,6 +226,24 @@ pub fn draw_activity(frame: &mut Frame, app: &App, area: Rect, p: &ActivityPicke
         p.focus == PickerFocus::Start,
         false,
     );
+    input_line(
+        frame,
+        app,
+        ends,
+        "Expected end:        ",
+        &p.ends,
+        p.focus == PickerFocus::Ends,
+        false,
+    );
+    input_line(
+        frame,
+        app,
+        provider,
+        "Provider/employer:   ",
+        &p.provider,
+        p.focus == PickerFocus::Provider,
+        false,
+    );
     let height = list.height as usize;
     let first = p.selected.saturating_sub(height.saturating_sub(1));
     let lines: Vec<Line> = p
@@ -244,7 +264,7 @@ pub fn draw_activity(frame: &mut Frame, app: &App, area: Rect, p: &ActivityPicke
     error_line(frame, app, err, p.error.as_deref());
     frame.render_widget(
         Paragraph::new(styled(
-            "↑↓ choose · Enter saves (confirmed today) · Tab: start date · Esc cancels",
+            "↑↓ choose · Enter saves (confirmed today) · Tab: dates, provider · Esc",
             t.dim,
         )),
         help,

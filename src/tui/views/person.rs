@@ -166,6 +166,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     .map(|p| format!(" · {p}"))
                     .unwrap_or_default()
             )));
+            if let Some(end) = a.expected_end {
+                lines.push(Line::from(format!("expected to end {}", uk(end))));
+            }
             if let Some(target) = currency.neet_target(a) {
                 let word = if target < today { "PASSED" } else { "due" };
                 lines.push(Line::from(Span::styled(
