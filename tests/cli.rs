@@ -54,6 +54,12 @@ impl Env {
         assert!(out.status.success(), "{}", text(&out.stderr));
     }
 
+    /// `show PERSON --json`, parsed.
+    fn shown(&self, person: &str) -> serde_json::Value {
+        let out = self.run(&["show", person, "--json"], Some(DEMO_PASS));
+        serde_json::from_slice(&out.stdout).unwrap()
+    }
+
     fn first_person(&self) -> String {
         let out = self.run(&["people"], Some(DEMO_PASS));
         assert!(out.status.success(), "{}", text(&out.stderr));
@@ -419,8 +425,7 @@ fn a_contact_logged_from_the_command_line_is_in_the_record_and_the_outbox() {
         Some(DEMO_PASS),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
-    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let v = env.shown(&person);
     let contacts = v["contacts"].as_array().unwrap();
     let mine = contacts
         .iter()
@@ -449,8 +454,7 @@ fn a_note_added_from_the_command_line_is_in_the_record_and_an_empty_one_is_refus
         Some(DEMO_PASS),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
-    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let v = env.shown(&person);
     let notes = v["notes"].as_array().expect("notes");
     let mine = notes
         .iter()
@@ -496,8 +500,7 @@ fn an_entry_is_corrected_by_its_id_from_history_and_kept() {
         Some(DEMO_PASS),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
-    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let v = env.shown(&person);
     assert!(
         v["notes"]
             .as_array()
@@ -537,8 +540,7 @@ fn an_activity_keeps_its_provider_and_expected_end() {
         Some(DEMO_PASS),
     );
     assert!(out.status.success(), "{}", text(&out.stderr));
-    let shown = env.run(&["show", &person, "--json"], Some(DEMO_PASS));
-    let v: serde_json::Value = serde_json::from_slice(&shown.stdout).unwrap();
+    let v = env.shown(&person);
     assert_eq!(v["current_activity"]["code"], 310);
     assert_eq!(v["current_activity"]["expected_end"], "2028-07-31");
     assert_eq!(v["current_activity"]["provider"], "Kent Construction Ltd");

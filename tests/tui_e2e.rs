@@ -143,6 +143,15 @@ impl Env {
         );
     }
 
+    /// Waits for the app in tmux to exit (it then saves the terminal settings).
+    fn wait_until_quit(&self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while !self.root.join("stty.txt").exists() {
+            assert!(Instant::now() < deadline, "caseload did not quit");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
     /// The app in tmux; after it exits, the terminal settings are saved to a file.
     fn open(&self, w: u16, h: u16) -> Tmux {
         let cmd = format!(
@@ -231,11 +240,7 @@ fn unlock_search_log_activity_rate_lock_queue_then_the_store_holds_exactly_that(
     t.keys(&["v"]);
     t.wait_for("1 logged");
     t.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !env.root.join("stty.txt").exists() {
-        assert!(Instant::now() < deadline, "caseload did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    env.wait_until_quit();
     std::thread::sleep(Duration::from_millis(200));
     let stty = std::fs::read_to_string(env.root.join("stty.txt")).unwrap();
     assert!(
@@ -425,11 +430,7 @@ fn a_note_added_in_the_workbench_at_80x24_is_kept_on_the_record() {
     t.keys(&["Enter"]);
     t.wait_for("Corrected: note");
     t.keys(&["q"]);
-    let deadline = Instant::now() + Duration::from_secs(10);
-    while !env.root.join("stty.txt").exists() {
-        assert!(Instant::now() < deadline, "caseload did not quit");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    env.wait_until_quit();
     drop(t);
     let outbox = text(&env.cli(&["outbox"]));
     assert!(

@@ -261,13 +261,12 @@ pub fn draw_activity(frame: &mut Frame, app: &App, area: Rect, p: &ActivityPicke
         })
         .collect();
     frame.render_widget(Paragraph::new(lines), list);
-    error_line(frame, app, err, p.error.as_deref());
-    frame.render_widget(
-        Paragraph::new(styled(
-            "↑↓ choose · Enter saves (confirmed today) · Tab: dates, provider · Esc",
-            t.dim,
-        )),
-        help,
+    form_footer(
+        frame,
+        app,
+        [err, help],
+        p.error.as_deref(),
+        "↑↓ choose · Enter saves (confirmed today) · Tab: dates, provider · Esc",
     );
 }
 
@@ -344,18 +343,16 @@ pub fn draw_rating(frame: &mut Frame, app: &App, area: Rect, f: &RatingForm) {
             review,
         );
     }
-    error_line(frame, app, err, f.error.as_deref());
-    frame.render_widget(
-        Paragraph::new(styled(
-            "Your rating always wins over the suggestion · Enter saves · Esc cancels",
-            t.dim,
-        )),
-        help,
+    form_footer(
+        frame,
+        app,
+        [err, help],
+        f.error.as_deref(),
+        "Your rating always wins over the suggestion · Enter saves · Esc cancels",
     );
 }
 
 pub fn draw_note(frame: &mut Frame, app: &App, area: Rect, f: &NoteForm) {
-    let t = &app.theme;
     let rect = centred(area, 78, 5);
     let title = format!("Note: {}", app.person_name(f.person));
     let inner = popup(frame, app, rect, &title);
@@ -366,13 +363,12 @@ pub fn draw_note(frame: &mut Frame, app: &App, area: Rect, f: &NoteForm) {
     ])
     .areas(inner);
     input_line(frame, app, text, "Note:", &f.text, true, false);
-    error_line(frame, app, err, f.error.as_deref());
-    frame.render_widget(
-        Paragraph::new(styled(
-            "Kept with your name and the time · Enter saves · Esc cancels",
-            t.dim,
-        )),
-        help,
+    form_footer(
+        frame,
+        app,
+        [err, help],
+        f.error.as_deref(),
+        "Kept with your name and the time · Enter saves · Esc cancels",
     );
 }
 
@@ -396,12 +392,23 @@ pub fn draw_retract(frame: &mut Frame, app: &App, area: Rect, f: &RetractForm) {
         what,
     );
     input_line(frame, app, reason, "Reason:", &f.reason, true, false);
-    error_line(frame, app, err, f.error.as_deref());
-    frame.render_widget(
-        Paragraph::new(styled(
-            "It stays on the record, marked corrected · Enter saves · Esc cancels",
-            t.dim,
-        )),
-        help,
+    form_footer(
+        frame,
+        app,
+        [err, help],
+        f.error.as_deref(),
+        "It stays on the record, marked corrected · Enter saves · Esc cancels",
     );
+}
+
+/// A form's last two rows: why it was not saved (if so), then its keys.
+fn form_footer(
+    frame: &mut Frame,
+    app: &App,
+    [err, help]: [Rect; 2],
+    error: Option<&str>,
+    hint: &str,
+) {
+    error_line(frame, app, err, error);
+    frame.render_widget(Paragraph::new(styled(hint, app.theme.dim)), help);
 }
