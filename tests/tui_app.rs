@@ -378,3 +378,34 @@ fn undo_marks_the_contact_just_logged_as_corrected_in_two_keys() {
     press(&mut app, &["u"]);
     assert!(app.overlay.is_none(), "a correction is not undone by undo");
 }
+
+#[test]
+fn the_queue_card_shows_a_change_at_once_and_goes_back_a_person() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    press(&mut app, &["3"]);
+    assert_eq!(app.screen, Screen::Queue);
+    let first = app.queue.current().unwrap();
+    press(&mut app, &["a", "3", "1", "0", "Enter"]);
+    let card = app.queue.pane.as_ref().expect("the card");
+    assert_eq!(card.person.id, first);
+    assert_eq!(
+        card.state.current_activity().unwrap().code.code(),
+        310,
+        "the card shows the activity just set"
+    );
+    press(&mut app, &["n"]);
+    assert_ne!(app.queue.current(), Some(first));
+    press(&mut app, &["b"]);
+    assert_eq!(
+        app.queue.current(),
+        Some(first),
+        "back to the previous person"
+    );
+    assert_eq!(app.queue.pane.as_ref().unwrap().person.id, first);
+    press(&mut app, &["b"]);
+    assert_eq!(
+        app.queue.current(),
+        Some(first),
+        "the first has no previous"
+    );
+}

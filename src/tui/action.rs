@@ -86,6 +86,7 @@ actions! {
     RagAmber => "rag-amber", "Rate Amber";
     RagGreen => "rag-green", "Rate Green";
     QueueSkip => "queue-skip", "Skip to the next person in the queue";
+    QueuePrevious => "queue-previous", "Back to the previous person in the queue";
 }
 
 use crate::domain::records::Rag;

@@ -716,6 +716,10 @@ impl App {
                     self.overlay = Some(Overlay::Rating(RatingForm::new(id, suggestion)));
                 }
             }
+            Action::QueuePrevious if self.screen == Screen::Queue && self.queue.pos > 0 => {
+                self.queue.pos -= 1;
+                self.load_queue_pane();
+            }
             Action::QueueSkip if self.screen == Screen::Queue && self.queue.current().is_some() => {
                 self.queue.pos += 1;
                 self.queue.skipped += 1;

@@ -75,24 +75,49 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     let k = |a: Action| app.keymap.hint(&[Context::Queue], a);
-    let help = vec![
-        Line::from(format!(
-            "{} no answer · {} voicemail · {} wrong number · {} spoke to young person · {} spoke to parent/carer",
-            k(Action::OutcomeNoAnswer),
-            k(Action::OutcomeVoicemail),
-            k(Action::OutcomeWrongNumber),
-            k(Action::OutcomeSpokeYoungPerson),
-            k(Action::OutcomeSpokeParent)
-        )),
-        Line::from(format!(
-            "{} third party · {} refused · {} skip · {} open record · {} other channel or note",
-            k(Action::OutcomeSpokeThirdParty),
-            k(Action::OutcomeRefused),
-            k(Action::QueueSkip),
-            k(Action::Open),
-            k(Action::LogContact)
-        )),
-    ];
+    let help = if keys.width < 100 {
+        // Two lines of at most 80 columns: every key shows at 80×24.
+        vec![
+            Line::from(format!(
+                "{} no answer · {} voicemail · {} wrong number · {} young person · {} parent/carer",
+                k(Action::OutcomeNoAnswer),
+                k(Action::OutcomeVoicemail),
+                k(Action::OutcomeWrongNumber),
+                k(Action::OutcomeSpokeYoungPerson),
+                k(Action::OutcomeSpokeParent),
+            )),
+            Line::from(format!(
+                "{} 3rd party · {} refused · {} skip · {} back · {} undo · {} record · {} form",
+                k(Action::OutcomeSpokeThirdParty),
+                k(Action::OutcomeRefused),
+                k(Action::QueueSkip),
+                k(Action::QueuePrevious),
+                k(Action::Undo),
+                k(Action::Open),
+                k(Action::LogContact),
+            )),
+        ]
+    } else {
+        vec![
+            Line::from(format!(
+                "{} no answer · {} voicemail · {} wrong number · {} spoke to young person · {} spoke to parent/carer",
+                k(Action::OutcomeNoAnswer),
+                k(Action::OutcomeVoicemail),
+                k(Action::OutcomeWrongNumber),
+                k(Action::OutcomeSpokeYoungPerson),
+                k(Action::OutcomeSpokeParent)
+            )),
+            Line::from(format!(
+                "{} third party · {} refused · {} skip · {} back · {} open record · {} other channel or note",
+                k(Action::OutcomeSpokeThirdParty),
+                k(Action::OutcomeRefused),
+                k(Action::QueueSkip),
+                k(Action::QueuePrevious),
+                k(Action::Open),
+                k(Action::LogContact)
+            )),
+        ]
+    };
     frame.render_widget(
         Paragraph::new(help)
             .style(t.dim)
