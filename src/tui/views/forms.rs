@@ -185,7 +185,13 @@ pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
         Paragraph::new(vec![
             Line::from(styled(status, t.ok)),
             Line::from(styled(
-                "Tab: note / follow-up (12/01/2027, +2w, tomorrow, mon) · Esc cancels",
+                match f.focus {
+                    ContactFocus::Choice => "Keys choose · Tab: note, then follow-up · Esc cancels",
+                    ContactFocus::Note => "Typing goes in the note · Tab: follow-up · Esc cancels",
+                    ContactFocus::FollowUp => {
+                        "Follow-up: 12/01/2027, +2w, tomorrow, mon · Tab: choices · Esc"
+                    }
+                },
                 t.dim,
             )),
         ]),

@@ -316,6 +316,8 @@ pub fn input_line(
     masked: bool,
 ) {
     let t = &app.theme;
+    // The field being typed in is marked in the text itself, not by colour alone.
+    let label = format!("{}{label}", if focused { "▸" } else { " " });
     let label_w = label.chars().count() as u16 + 1;
     let width = area.width.saturating_sub(label_w + 1).max(1) as usize;
     let scroll = input.visual_scroll(width);
