@@ -409,3 +409,16 @@ fn the_queue_card_shows_a_change_at_once_and_goes_back_a_person() {
         "the first has no previous"
     );
 }
+
+#[test]
+fn a_slash_starts_a_fresh_search() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let everyone = app.caseload.rows.len();
+    press(&mut app, &["/"]);
+    type_text(&mut app, "zzzzqqq");
+    assert!(app.caseload.rows.is_empty(), "nobody matches");
+    press(&mut app, &["Enter"]);
+    press(&mut app, &["/"]);
+    assert_eq!(app.caseload.query.value(), "", "the old words are gone");
+    assert_eq!(app.caseload.rows.len(), everyone);
+}

@@ -638,7 +638,16 @@ impl App {
                     self.open_person(id);
                 }
             }
-            Action::Search if self.screen == Screen::Caseload => self.caseload.searching = true,
+            Action::Search if self.screen == Screen::Caseload => {
+                // A fresh search each time: the last one's words are not kept.
+                self.caseload.searching = true;
+                if !self.caseload.query.value().is_empty() {
+                    self.caseload.query.reset();
+                    if let Session::Unlocked(replica) = &self.session {
+                        self.caseload.requery(replica.index());
+                    }
+                }
+            }
             Action::SortNext | Action::SortReverse | Action::ClearFilters
                 if self.screen == Screen::Caseload =>
             {
