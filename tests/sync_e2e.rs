@@ -665,6 +665,23 @@ fn a_tracker_sees_only_their_list_and_an_officer_only_their_assignments() {
         "{}",
         text(&again)
     );
+    // Unassign, then move back: the officer ends as the only one assigned.
+    let off = caseload(&[
+        "hub", "unassign", &prefix, "--from", "j.smith", "--data", d, "--as", "root",
+    ]);
+    assert!(
+        text(&off).contains("unassigned 1 young people from j.smith"),
+        "{}",
+        text(&off)
+    );
+    let moved = caseload(&[
+        "hub", "assign", &prefix, "--to", "j.smith", "--move", "--data", d, "--as", "root",
+    ]);
+    assert!(
+        text(&moved).contains("moved 1 young people to j.smith"),
+        "{}",
+        text(&moved)
+    );
 
     let hub = HubProcess::start(&data);
     let given = |store: &Path| {

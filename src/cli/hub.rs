@@ -6,6 +6,7 @@ use super::records::{checked_rows, print_dry_run, print_import, resolve_in, show
 use super::{CliError, HubCommand, HubListCommand, ImportCommand, ServeArgs, today};
 use crate::domain::{OpPayload, WorkerId};
 use crate::store::StoreError;
+use std::collections::BTreeSet;
 use std::path::{Path, PathBuf};
 
 /// Runs one hub command.
@@ -19,9 +20,23 @@ pub(super) fn run(cx: &Ctx, command: HubCommand) -> Result<(), CliError> {
         HubCommand::Assign {
             people,
             to,
+            only,
             data,
             admin,
-        } => assign(people, to, data, admin),
+        } => {
+            let change = if only {
+                Assignment::MoveTo(to)
+            } else {
+                Assignment::Add(to)
+            };
+            assign(people, change, data, admin)
+        }
+        HubCommand::Unassign {
+            people,
+            from,
+            data,
+            admin,
+        } => assign(people, Assignment::Remove(from), data, admin),
         HubCommand::List(HubListCommand::Create {
             name,
             filter,
@@ -80,13 +95,64 @@ fn import_cohort(
     Ok(())
 }
 
-/// `hub assign`: young people to an officer.
-fn assign(people: Vec<String>, to: String, data: PathBuf, admin: String) -> Result<(), CliError> {
+/// A change to who young people are assigned to.
+enum Assignment {
+    /// The officer is added (others stay).
+    Add(String),
+    /// The officer becomes the only one.
+    MoveTo(String),
+    /// The officer is taken off.
+    Remove(String),
+}
+
+impl Assignment {
+    fn officer(&self) -> &str {
+        match self {
+            Assignment::Add(o) | Assignment::MoveTo(o) | Assignment::Remove(o) => o,
+        }
+    }
+
+    /// Changes `workers`; false if nothing changes.
+    fn apply(&self, workers: &mut BTreeSet<WorkerId>) -> bool {
+        let officer = WorkerId::new(self.officer());
+        match self {
+            Assignment::Add(_) => workers.insert(officer),
+            Assignment::MoveTo(_) => {
+                let only = BTreeSet::from([officer]);
+                let changed = *workers != only;
+                *workers = only;
+                changed
+            }
+            Assignment::Remove(_) => workers.remove(&officer),
+        }
+    }
+
+    /// The security log's action, then the words for the report: "assigned
+    /// N young people to x (M already were)" and the like.
+    fn words(&self) -> [&'static str; 4] {
+        match self {
+            Assignment::Add(_) => ["assign", "assigned", "to", "already were"],
+            Assignment::MoveTo(_) => ["move", "moved", "to", "already were only theirs"],
+            Assignment::Remove(_) => ["unassign", "unassigned", "from", "were not theirs"],
+        }
+    }
+}
+
+/// `hub assign` and `hub unassign`: who young people are assigned to.
+fn assign(
+    people: Vec<String>,
+    change: Assignment,
+    data: PathBuf,
+    admin: String,
+) -> Result<(), CliError> {
     use crate::domain::FieldValue;
     use crate::domain::ops::FieldSet;
+    use crate::store::OpTarget;
     let hub = open_hub(&data)?;
     require_role(hub.as_ref(), &admin, crate::hub::Role::Admin)?;
-    require_role(hub.as_ref(), &to, crate::hub::Role::Officer)?;
+    if !matches!(change, Assignment::Remove(_)) {
+        require_role(hub.as_ref(), change.officer(), crate::hub::Role::Officer)?;
+    }
     let summaries = hub.summaries()?;
     let mut writer = crate::hub::writer::HubWriter::new(
         hub.as_ref(),
@@ -103,14 +169,13 @@ fn assign(people: Vec<String>, to: String, data: PathBuf, admin: String) -> Resu
             .young_person()
             .map(|p| p.assigned_workers)
             .unwrap_or_default();
-        if !workers.insert(WorkerId::new(to.clone())) {
+        if !change.apply(&mut workers) {
             continue;
         }
         let supersedes = state
             .register(crate::domain::ops::FieldKey::AssignedWorkers)
             .map(|r| r.heads())
             .unwrap_or_default();
-        use crate::store::OpTarget;
         ops.push(writer.new_op(
             id,
             OpPayload::SetFields(vec![FieldSet {
@@ -119,15 +184,19 @@ fn assign(people: Vec<String>, to: String, data: PathBuf, admin: String) -> Resu
             }]),
         ));
     }
-    use crate::store::OpTarget;
     writer.commit(&ops)?;
+    let [action, done, preposition, unchanged] = change.words();
+    let officer = change.officer();
     admin_event(
         &data,
-        "assign",
-        &format!("{} young people to {to} (by {admin})", ops.len()),
+        action,
+        &format!(
+            "{} young people {preposition} {officer} (by {admin})",
+            ops.len()
+        ),
     );
     outln!(
-        "assigned {} young people to {to} ({} already were)",
+        "{done} {} young people {preposition} {officer} ({} {unchanged})",
         ops.len(),
         people.len() - ops.len()
     );

@@ -229,6 +229,24 @@ pub enum HubCommand {
         /// The officer's login name
         #[arg(long)]
         to: String,
+        /// Move them: the officer becomes the only one assigned (whoever was
+        /// assigned before is not any more)
+        #[arg(long = "move")]
+        only: bool,
+        #[arg(long, value_name = "DIR")]
+        data: PathBuf,
+        /// The hub admin recorded as the author
+        #[arg(long = "as", value_name = "ADMIN")]
+        admin: String,
+    },
+    /// Take young people off an officer's caseload
+    Unassign {
+        /// Person ids, or unique prefixes of 8+ characters
+        #[arg(required = true)]
+        people: Vec<String>,
+        /// The officer's login name
+        #[arg(long)]
+        from: String,
         #[arg(long, value_name = "DIR")]
         data: PathBuf,
         /// The hub admin recorded as the author
