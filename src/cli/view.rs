@@ -111,10 +111,12 @@ pub fn person_text(
     };
     line(format!("{}  ({})", p.name.display(), p.id));
     line(format!(
-        "Born {} · academic age {} · Year {} · {} · {} ({} area)",
+        "Born {} · academic age {}{} · {} · {} ({} area)",
         uk(p.date_of_birth),
         p.academic_age(today),
-        p.year_group(today),
+        crate::domain::academic::year_label(p.date_of_birth, today)
+            .map(|y| format!(" · {y}"))
+            .unwrap_or_default(),
         p.gender,
         p.district,
         p.area()

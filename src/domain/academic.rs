@@ -41,6 +41,15 @@ pub fn year_group(date_of_birth: NaiveDate, on: NaiveDate) -> i32 {
     academic_age(date_of_birth, on) - 4
 }
 
+/// The year group as shown ("Year 12"), up to Year 14. Past it (young people
+/// with SEND, tracked to 25) there is no year group to speak of: their
+/// academic age says it, shown as "age 23" (or "23y" in a list), never
+/// "Year 19".
+pub fn year_label(date_of_birth: NaiveDate, on: NaiveDate) -> Option<String> {
+    let year = year_group(date_of_birth, on);
+    (year <= 14).then(|| format!("Year {year}"))
+}
+
 /// Whether a young person is in the statutory tracking cohort on `on`: academic
 /// years 12–14 (academic ages 16–18), or with an EHC plan up to `send_upper_age`
 /// (inclusive, academic age; 24 in Kent's documents, 25 in the Code of Practice).
@@ -57,6 +66,18 @@ pub fn in_statutory_cohort(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn past_year_14_the_age_is_shown_not_a_year_group() {
+        let on = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let dob = |y, m, d| NaiveDate::from_ymd_opt(y, m, d).expect("date");
+        assert_eq!(
+            year_label(dob(2009, 11, 30), on).as_deref(),
+            Some("Year 12")
+        );
+        assert_eq!(year_label(dob(2007, 9, 1), on).as_deref(), Some("Year 14"));
+        assert_eq!(year_label(dob(2003, 5, 1), on), None);
+    }
 
     fn d(y: i32, m: u32, day: u32) -> NaiveDate {
         NaiveDate::from_ymd_opt(y, m, day).unwrap()

@@ -2,6 +2,7 @@
 //! its history, RAG, offers and destinations, follow-ups, contacts and notes.
 
 use super::{contact_line, styled};
+use crate::domain::academic;
 use crate::domain::dates::uk;
 use crate::domain::risk;
 use crate::tui::action::Action;
@@ -27,10 +28,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         styled(p.name.display(), t.title),
         styled(
             format!(
-                "   born {} · age {} · Year {} · {}",
+                "   born {} · age {}{} · {}",
                 uk(p.date_of_birth),
                 p.academic_age(today),
-                p.year_group(today),
+                academic::year_label(p.date_of_birth, today)
+                    .map(|y| format!(" · {y}"))
+                    .unwrap_or_default(),
                 p.gender
             ),
             t.text,

@@ -54,7 +54,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             let p = &pane.person;
             lines.push(Line::from(vec![
                 styled(p.name.display(), t.title),
-                styled(format!("  Year {} · {} · {}", p.year_group(app.today()), p.district, p.id.short()), t.text),
+                styled(format!(
+                    "  {} · {} · {}",
+                    crate::domain::academic::year_label(p.date_of_birth, app.today())
+                        .unwrap_or_else(|| format!("age {}", p.academic_age(app.today()))),
+                    p.district,
+                    p.id.short()
+                ), t.text),
             ]));
             lines.push(Line::default());
             if p.phones.is_empty() {
