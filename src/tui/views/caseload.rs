@@ -338,7 +338,8 @@ pub fn draw_agenda(frame: &mut Frame, app: &App, area: Rect) {
     let widths = [
         Constraint::Length(2),
         Constraint::Length(23),
-        Constraint::Length(if wide { 30 } else { 22 }),
+        // At 80 columns: the name in 21, so "Activity" and "430 EET" fit.
+        Constraint::Length(if wide { 30 } else { 21 }),
         Constraint::Length(10),
         Constraint::Length(if wide { 21 } else { 11 }),
         Constraint::Fill(1),

@@ -84,7 +84,8 @@ pub fn draw_palette(frame: &mut Frame, app: &App, area: Rect, p: &Palette) {
         .take(list.height as usize)
         .map(|(i, a)| {
             let line = Line::from(vec![
-                Span::raw(format!(" {:<40}", a.help())),
+                // Always a space before the key, however long the words.
+                Span::raw(format!(" {:<40} ", fit(a.help(), 40))),
                 Span::styled(app.keymap.hint(&ctx, *a), t.key),
             ]);
             selectable(line, i == p.selected, app)
@@ -417,4 +418,14 @@ fn form_footer(
 ) {
     error_line(frame, app, err, error);
     frame.render_widget(Paragraph::new(styled(hint, app.theme.dim)), help);
+}
+
+/// `text` in at most `width` columns, cut with "…" when longer.
+fn fit(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_string();
+    }
+    let mut cut: String = text.chars().take(width.saturating_sub(1)).collect();
+    cut.push('…');
+    cut
 }
