@@ -891,7 +891,7 @@ impl App {
         let Some(overlay) = self.overlay.as_mut() else {
             return;
         };
-        match overlay.handle(action, &cx, &palette_actions()) {
+        match overlay.handle(action, &cx, palette_actions()) {
             FormStep::Stay => {}
             FormStep::Close => self.overlay = None,
             FormStep::Run(chosen) => {
@@ -957,23 +957,27 @@ fn undoable(payload: &OpPayload) -> Option<String> {
 }
 
 /// The actions the palette offers (those that make sense outside a form).
-pub fn palette_actions() -> Vec<Action> {
-    Action::ALL
-        .iter()
-        .copied()
-        .filter(|a| {
-            a.channel().is_none()
-                && a.outcome().is_none()
-                && a.rag().is_none()
-                && !matches!(
-                    a,
-                    Action::Submit
-                        | Action::NextField
-                        | Action::PrevField
-                        | Action::Up
-                        | Action::Down
-                        | Action::Palette
-                )
-        })
-        .collect()
+pub fn palette_actions() -> &'static [Action] {
+    // Worked out once: every key in an open form or the palette asks for it.
+    static ACTIONS: std::sync::OnceLock<Vec<Action>> = std::sync::OnceLock::new();
+    ACTIONS.get_or_init(|| {
+        Action::ALL
+            .iter()
+            .copied()
+            .filter(|a| {
+                a.channel().is_none()
+                    && a.outcome().is_none()
+                    && a.rag().is_none()
+                    && !matches!(
+                        a,
+                        Action::Submit
+                            | Action::NextField
+                            | Action::PrevField
+                            | Action::Up
+                            | Action::Down
+                            | Action::Palette
+                    )
+            })
+            .collect()
+    })
 }

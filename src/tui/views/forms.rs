@@ -70,7 +70,7 @@ pub fn draw_palette(frame: &mut Frame, app: &App, area: Rect, p: &Palette) {
     let inner = popup(frame, app, rect, "Find an action · Enter runs it");
     let [field, list] = Layout::vertical([Constraint::Length(1), Constraint::Min(1)]).areas(inner);
     input_line(frame, app, field, ">", &p.input, true, false);
-    let matches = p.matches(&palette_actions());
+    let matches = p.matches(palette_actions());
     let ctx = [
         Context::Caseload,
         Context::List,
