@@ -318,6 +318,10 @@ impl HubStore for RemoteHubStore {
             r => Err(unexpected(r)),
         }
     }
+    fn each_summary(&self, visit: &mut dyn FnMut(&CaseSummary)) -> Result<()> {
+        self.summaries()?.iter().for_each(visit);
+        Ok(())
+    }
     fn summaries(&self) -> Result<Vec<CaseSummary>> {
         match self.call(Call::Summaries)? {
             Reply::Summaries(s) => Ok(s),

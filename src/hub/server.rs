@@ -283,13 +283,12 @@ impl Hub {
     ) -> Result<PullResponse, Refusal> {
         let mut delivery = self.store.delivery(device)?.unwrap_or_default();
         let lists = self.store.lists()?;
-        let visible: BTreeSet<PersonId> = self
-            .store
-            .summaries()?
-            .iter()
-            .filter(|s| can_see(user, s, &lists))
-            .map(|s| s.id)
-            .collect();
+        let mut visible = BTreeSet::new();
+        self.store.each_summary(&mut |s| {
+            if can_see(user, s, &lists) {
+                visible.insert(s.id);
+            }
+        })?;
         let going_on = req.page.filter(|t| {
             delivery
                 .pending

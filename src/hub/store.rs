@@ -116,8 +116,15 @@ pub trait HubStore {
     fn remove_credential(&self, token_hash: [u8; 32]) -> Result<bool>;
     /// A young person's record as the hub has folded it.
     fn person(&self, id: PersonId) -> Result<Option<PersonState>>;
-    /// Every young person's summary: what scope and the figures are computed from.
-    fn summaries(&self) -> Result<Vec<CaseSummary>>;
+    /// Shows `visit` every young person's summary in place: what scope is
+    /// decided from on every pull, so no copy of everyone is made per pull.
+    fn each_summary(&self, visit: &mut dyn FnMut(&CaseSummary)) -> Result<()>;
+    /// Every young person's summary, copied: what the figures are computed from.
+    fn summaries(&self) -> Result<Vec<CaseSummary>> {
+        let mut all = Vec::new();
+        self.each_summary(&mut |s| all.push(s.clone()))?;
+        Ok(all)
+    }
     fn put_list(&self, list: &TrackingList) -> Result<()>;
     fn lists(&self) -> Result<Vec<TrackingList>>;
     fn delivery(&self, device: DeviceId) -> Result<Option<Delivery>>;
@@ -693,8 +700,8 @@ impl HubStore for SledHubStore {
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
         self.current.with(|d| d.person(id))
     }
-    fn summaries(&self) -> Result<Vec<CaseSummary>> {
-        self.current.with(|d| d.summaries())
+    fn each_summary(&self, visit: &mut dyn FnMut(&CaseSummary)) -> Result<()> {
+        self.current.with(|d| d.each_summary(visit))
     }
     fn put_list(&self, list: &TrackingList) -> Result<()> {
         self.current.with(|d| d.put_list(list))
@@ -793,34 +800,32 @@ impl HubData {
             .transpose()
     }
 
-    fn summaries(&self) -> Result<Vec<CaseSummary>> {
-        // Every pull computes scope over everyone: decrypt the summaries once,
-        // then serve them from memory (the writer keeps them current).
-        if let Some(index) = self
-            .summary_index
-            .read()
-            .unwrap_or_else(|p| p.into_inner())
-            .as_ref()
-        {
-            return Ok(index.values().cloned().collect());
-        }
-        let mut guard = self
-            .summary_index
-            .write()
-            .unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            let mut index = BTreeMap::new();
-            for item in self.summaries.iter() {
-                let (k, v) = item?;
-                let s: CaseSummary = self.unseal("summaries", &k, &v)?;
-                index.insert(s.id, s);
+    fn each_summary(&self, visit: &mut dyn FnMut(&CaseSummary)) -> Result<()> {
+        // Every pull decides scope over everyone: decrypt the summaries once,
+        // then visit them in memory under the read lock (the writer keeps
+        // them current), never copying them.
+        loop {
+            {
+                let index = self.summary_index.read().unwrap_or_else(|p| p.into_inner());
+                if let Some(index) = index.as_ref() {
+                    index.values().for_each(visit);
+                    return Ok(());
+                }
             }
-            *guard = Some(index);
+            let mut guard = self
+                .summary_index
+                .write()
+                .unwrap_or_else(|p| p.into_inner());
+            if guard.is_none() {
+                let mut index = BTreeMap::new();
+                for item in self.summaries.iter() {
+                    let (k, v) = item?;
+                    let s: CaseSummary = self.unseal("summaries", &k, &v)?;
+                    index.insert(s.id, s);
+                }
+                *guard = Some(index);
+            }
         }
-        Ok(guard
-            .as_ref()
-            .map(|i| i.values().cloned().collect())
-            .unwrap_or_default())
     }
 
     fn put_list(&self, list: &TrackingList) -> Result<()> {
