@@ -41,7 +41,7 @@ fn store() -> (tempfile::TempDir, Replica) {
 
 fn run(r: &mut Replica, csv: &str) -> Result<import::ImportReport, ImportError> {
     let rows = import::parse(csv.as_bytes(), today())?;
-    import::apply(r, &rows, today())
+    import::apply(r, rows.into_iter(), today())
 }
 
 #[test]
@@ -354,4 +354,57 @@ fn namesakes_born_the_same_day_are_told_apart_by_upn() {
         districts.contains(&"Thanet") && districts.contains(&"Dover"),
         "{districts:?}"
     );
+}
+
+/// Rows enough for several parts of the streamed import.
+fn many(rows: usize) -> String {
+    let mut csv =
+        String::from("given_name,family_name,date_of_birth,district,school_or_provider\n");
+    for i in 0..rows {
+        csv.push_str(&format!(
+            "Pat{i},Rowe{i},{:02}/{:02}/2009,Thanet,Hartsdown Academy\n",
+            1 + i % 28,
+            1 + i % 12
+        ));
+    }
+    csv
+}
+
+#[test]
+fn a_file_read_part_by_part_is_imported_whole_or_not_at_all() {
+    let (tmp, mut r) = store();
+    run(&mut r, &good()).unwrap();
+    let outbox = r.outbox().unwrap().len();
+    let path = tmp.path().join("cohort.csv");
+    std::fs::write(&path, many(5_000)).unwrap();
+    let checked = import::CohortFile::check(&path, today()).unwrap();
+
+    // Changed after its check: the last row now differs. Every part before it
+    // was written by the time the second reading sees the change.
+    let mut changed = many(5_000);
+    changed.push_str("Late,Row,01/01/2009,Dover,\n");
+    std::fs::write(&path, &changed).unwrap();
+    let err = import::apply(&mut r, checked.read(today()).unwrap(), today()).unwrap_err();
+    assert!(matches!(err, ImportError::Changed), "{err}");
+    assert_eq!(r.index().len(), 3, "the index as before");
+    assert_eq!(r.outbox().unwrap().len(), outbox, "nothing queued");
+    assert!(r.store().doctor().unwrap().is_healthy());
+    drop(r);
+    let r = Replica::open(
+        caseload::store::EncryptedStore::open(&tmp.path().join("s"), PASS.as_bytes()).unwrap(),
+    )
+    .unwrap();
+    assert_eq!(r.index().len(), 3, "the store as before, reopened");
+
+    // The same file checked again imports whole, and a dry run says so first.
+    let mut r = r;
+    let checked = import::CohortFile::check(&path, today()).unwrap();
+    let dry = import::plan(&mut r, checked.read(today()).unwrap(), today()).unwrap();
+    assert_eq!((dry.rows, dry.new_people), (5_001, 5_001));
+    assert_eq!(r.index().len(), 3, "a dry run writes nothing");
+    let report = import::apply(&mut r, checked.read(today()).unwrap(), today()).unwrap();
+    assert_eq!(report, dry, "the dry run reports what the import does");
+    assert_eq!(r.index().len(), 5_004);
+    assert_eq!(r.outbox().unwrap().len(), outbox + 5_001);
+    assert!(r.store().doctor().unwrap().is_healthy());
 }

@@ -2,7 +2,7 @@
 //! (directly, or through a running hub's admin socket).
 
 use super::commands::Ctx;
-use super::records::{checked_rows, print_dry_run, print_import, resolve_in, show_row_errors};
+use super::records::{checked_file, print_dry_run, print_import, resolve_in, show_row_errors};
 use super::{CliError, HubCommand, HubListCommand, ImportCommand, ServeArgs, today};
 use crate::domain::{OpPayload, WorkerId};
 use crate::store::StoreError;
@@ -67,7 +67,7 @@ fn import_cohort(
     dry_run: bool,
 ) -> Result<(), CliError> {
     let today = today()?;
-    let rows = checked_rows(&file, today)?;
+    let checked = checked_file(&file, today)?;
     let hub = open_hub(&data)?;
     require_role(hub.as_ref(), &admin, crate::hub::Role::Admin)?;
     let mut target = crate::hub::writer::HubWriter::new(
@@ -75,14 +75,15 @@ fn import_cohort(
         WorkerId::new(admin.clone()),
         super::clock()?,
     )?;
+    let rows = checked.read(today).map_err(|e| show_row_errors(&file, e))?;
     if dry_run {
-        let (report, _) = crate::import::plan(&mut target, &rows, today)
-            .map_err(|e| show_row_errors(&file, e))?;
+        let report =
+            crate::import::plan(&mut target, rows, today).map_err(|e| show_row_errors(&file, e))?;
         print_dry_run(&report);
         return Ok(());
     }
     let report =
-        crate::import::apply(&mut target, &rows, today).map_err(|e| show_row_errors(&file, e))?;
+        crate::import::apply(&mut target, rows, today).map_err(|e| show_row_errors(&file, e))?;
     admin_event(
         &data,
         "import",

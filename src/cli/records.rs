@@ -173,16 +173,17 @@ pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
 /// `import cohort`: a cohort file into this store, all or nothing.
 pub(super) fn import_cohort(cx: &Ctx, file: PathBuf, dry_run: bool) -> Result<(), CliError> {
     let today = today()?;
-    let rows = checked_rows(&file, today)?;
+    let checked = checked_file(&file, today)?;
     let mut replica = cx.unlock()?;
+    let rows = checked.read(today).map_err(|e| show_row_errors(&file, e))?;
     if dry_run {
-        let (report, _) = crate::import::plan(&mut replica, &rows, today)
+        let report = crate::import::plan(&mut replica, rows, today)
             .map_err(|e| show_row_errors(&file, e))?;
         print_dry_run(&report);
         return Ok(());
     }
     print_import(
-        &crate::import::apply(&mut replica, &rows, today).map_err(|e| show_row_errors(&file, e))?,
+        &crate::import::apply(&mut replica, rows, today).map_err(|e| show_row_errors(&file, e))?,
     );
     Ok(())
 }
@@ -257,16 +258,13 @@ pub(super) fn fmt_hlc(millis: u64) -> String {
         .unwrap_or_default()
 }
 
-/// Reads and checks a cohort file (before any store is opened: a bad file
-/// is told without a passphrase).
-pub(super) fn checked_rows(
+/// Reads and checks a cohort file on its own (before any store is opened:
+/// a bad file is told without a passphrase), holding none of its rows.
+pub(super) fn checked_file(
     file: &Path,
     today: chrono::NaiveDate,
-) -> Result<Vec<crate::import::CohortRow>, CliError> {
-    let reader = std::fs::File::open(file)
-        .map_err(|e| CliError::Io(format!("cannot read {}: {e}", file.display())))?;
-    crate::import::parse(std::io::BufReader::new(reader), today)
-        .map_err(|e| show_row_errors(file, e))
+) -> Result<crate::import::CohortFile, CliError> {
+    crate::import::CohortFile::check(file, today).map_err(|e| show_row_errors(file, e))
 }
 
 /// The most problems printed one by one; the rest are counted.

@@ -24,6 +24,9 @@ use chrono::NaiveDate;
 use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 
+mod source;
+pub use source::{CohortFile, CohortReader, FileRows, RowSource};
+
 /// The columns caseload reads; `*` marks the required ones.
 pub const COLUMNS: &[&str] = &[
     "upn",
@@ -114,6 +117,10 @@ pub enum ImportError {
     Invalid(Vec<RowError>),
     #[error("the file could not be read as CSV: {0}")]
     Csv(String),
+    #[error("cannot read {0}")]
+    Read(String),
+    #[error("the file changed while it was being imported; nothing was imported")]
+    Changed,
     #[error("{0}")]
     Store(#[from] StoreError),
 }
@@ -173,171 +180,16 @@ fn key(name: &str) -> String {
     name.trim_end_matches('*').to_string()
 }
 
-/// Reads and checks a whole file. Returns every problem, not just the first.
+/// Reads and checks a whole file into memory. Returns every problem, not
+/// just the first. (An import reads its file part by part: `CohortFile`.)
 pub fn parse(input: impl Read, today: NaiveDate) -> Result<Vec<CohortRow>, ImportError> {
-    let mut reader = csv::ReaderBuilder::new()
-        .trim(csv::Trim::All)
-        .flexible(false)
-        .from_reader(input);
-    let headers: Vec<String> = reader
-        .headers()
-        .map_err(|e| ImportError::Csv(e.to_string()))?
-        .iter()
-        .map(|h| h.trim().to_lowercase().replace([' ', '-'], "_"))
-        .collect();
-    let known: Vec<String> = COLUMNS.iter().map(|c| key(c)).collect();
-    let mut errors = Vec::new();
-    let mut unknown = 0;
-    for (i, h) in headers.iter().enumerate() {
-        if let Some(first) = headers[..i].iter().position(|earlier| earlier == h) {
-            errors.push(RowError {
-                line: 1,
-                column: column_label(h),
-                reason: format!(
-                    "column {} names the same column as column {}: give each column once",
-                    i + 1,
-                    first + 1
-                ),
-            });
-        } else if !known.contains(h) {
-            unknown += 1;
-            if unknown <= MAX_UNKNOWN_COLUMNS_SHOWN {
-                errors.push(RowError {
-                    line: 1,
-                    column: column_label(h),
-                    reason: format!("unknown column (columns are: {})", known.join(", ")),
-                });
-            }
-        }
-    }
-    if unknown > MAX_UNKNOWN_COLUMNS_SHOWN {
-        errors.push(RowError {
-            line: 1,
-            column: "-".into(),
-            reason: format!(
-                "and {} more unknown columns",
-                unknown - MAX_UNKNOWN_COLUMNS_SHOWN
-            ),
-        });
-    }
-    for required in COLUMNS.iter().filter(|c| c.ends_with('*')) {
-        if !headers.contains(&key(required)) {
-            errors.push(RowError {
-                line: 1,
-                column: key(required),
-                reason: "required column is missing".into(),
-            });
-        }
-    }
-    if !errors.is_empty() {
-        return Err(ImportError::Invalid(errors));
-    }
+    let mut reader = CohortReader::new(input, today)?;
     let mut rows = Vec::new();
-    let mut seen_upn: HashMap<String, usize> = HashMap::new();
-    let mut seen_uln: HashMap<String, usize> = HashMap::new();
-    let mut seen_name: HashMap<NameKey, Vec<(usize, Ids)>> = HashMap::new();
-    for (n, record) in reader.records().enumerate() {
-        let line = n + 2;
-        let record = match record {
-            Ok(r) => r,
-            Err(e) => {
-                errors.push(RowError {
-                    line,
-                    column: "-".into(),
-                    reason: format!("not a valid CSV row: {e}"),
-                });
-                continue;
-            }
-        };
-        let cell = |name: &str| -> Option<String> {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
-        let mut row_errors = Vec::new();
-        let mut err = |column: &str, reason: String| {
-            row_errors.push(RowError {
-                line,
-                column: column.into(),
-                reason,
-            })
-        };
-        // Every cell passes the one rule for stored text before anything reads it.
-        let mut clean = true;
-        for (i, value) in record.iter().enumerate() {
-            if let Err(e) = text::check_text("this cell", value, false, text::MAX_LINE) {
-                let column = headers.get(i).map_or("-".into(), |h| column_label(h));
-                err(&column, e.to_string());
-                clean = false;
-            }
-        }
-        let parsed = if clean {
-            parse_row(line, &cell, today, &mut err)
-        } else {
-            None
-        };
-        // The same check every change gets when it is written, so a dry run
-        // finds whatever the real import would refuse.
-        let parsed = parsed.filter(|row| {
-            match OpPayload::SetFields(row.as_new_person()).validate(None, today) {
-                Ok(()) => true,
-                Err(e) => {
-                    err(&column_of(&e), e.to_string());
-                    false
-                }
-            }
-        });
-        if let Some(row) = parsed {
-            let mut dup = |map: &mut HashMap<_, usize>, k, what: &str| {
-                if let Some(first) = map.insert(k, line) {
-                    err(
-                        what,
-                        format!("the same as line {first}: the file lists this young person twice"),
-                    );
-                }
-            };
-            if let Some(u) = &row.upn {
-                dup(&mut seen_upn, u.as_str().to_string(), "upn");
-            }
-            if let Some(u) = &row.uln {
-                dup(&mut seen_uln, u.as_str().to_string(), "uln");
-            }
-            // Same name and birthday is a duplicate only if no UPN or ULN
-            // tells the two apart: in a county, namesakes share birthdays.
-            let who = (
-                row.name.given.to_lowercase(),
-                row.name.family.to_lowercase(),
-                row.date_of_birth,
-            );
-            let ids = (row.upn.clone(), row.uln.clone());
-            let earlier = seen_name.entry(who).or_default();
-            if let Some((first, _)) = earlier
-                .iter()
-                .find(|(_, other)| !distinguishable(other, &ids))
-            {
-                err(
-                    "family_name",
-                    format!(
-                        "same name and date of birth as line {first}, and no UPN or ULN to tell them apart: the file lists this young person twice"
-                    ),
-                );
-            }
-            earlier.push((line, ids));
-            if row_errors.is_empty() {
-                rows.push(row);
-            }
-        }
-        errors.extend(row_errors);
+    while let Some(row) = reader.next_row() {
+        rows.push(row);
     }
-    if errors.is_empty() {
-        Ok(rows)
-    } else {
-        Err(ImportError::Invalid(errors))
-    }
+    reader.finish()?;
+    Ok(rows)
 }
 
 fn parse_row(
@@ -703,6 +555,7 @@ fn changes(state: &PersonState, row: &CohortRow) -> Vec<FieldSet> {
         .collect()
 }
 
+use crate::domain::Op;
 use crate::store::OpTarget;
 
 impl OpTarget for Replica {
@@ -718,71 +571,142 @@ impl OpTarget for Replica {
     fn commit(&mut self, ops: &[crate::domain::Op]) -> Result<(), StoreError> {
         Replica::commit(self, ops, Origin::Local).map(|_| ())
     }
+    fn commit_in_parts<E: From<StoreError>>(
+        &mut self,
+        next: &mut crate::store::NextPart<'_, Self, E>,
+    ) -> Result<(), E> {
+        Replica::commit_in_parts(self, next).map(drop)
+    }
 }
 
+/// Rows worked out and written a part at a time: what bounds an import's
+/// memory, whatever the size of the file.
+const ROWS_A_PART: usize = 2_000;
+
 /// Writes the checked rows: new people registered, existing ones changed where
-/// the file differs. All or nothing: every change is worked out and checked
-/// against the record as it stands before anything is written, and then all of
-/// them are committed together, so a refusal, an error or a killed process
-/// leaves the store as it was.
+/// the file differs. All or nothing: each change is worked out and checked
+/// against the record as it stands, part by part, and the parts are committed
+/// together (`OpTarget::commit_in_parts`), so a refusal, an error, a changed
+/// file or a killed process leaves the store as it was.
 pub fn apply(
-    replica: &mut impl OpTarget,
-    rows: &[CohortRow],
+    target: &mut impl OpTarget,
+    rows: impl RowSource,
     today: NaiveDate,
 ) -> Result<ImportReport, ImportError> {
-    let (report, ops) = plan(replica, rows, today)?;
-    replica.commit(&ops)?;
-    Ok(report)
+    run(target, rows, today, true)
 }
 
 /// Works out and checks every change an import would make, writing nothing:
-/// what `apply` commits, and what `--dry-run` reports.
+/// what `--dry-run` reports, by exactly the steps `apply` takes.
 pub fn plan(
-    replica: &mut impl OpTarget,
-    rows: &[CohortRow],
+    target: &mut impl OpTarget,
+    rows: impl RowSource,
     today: NaiveDate,
-) -> Result<(ImportReport, Vec<crate::domain::Op>), ImportError> {
-    let mut report = ImportReport {
-        rows: rows.len(),
-        ..ImportReport::default()
+) -> Result<ImportReport, ImportError> {
+    run(target, rows, today, false)
+}
+
+fn run<T: OpTarget>(
+    target: &mut T,
+    source: impl RowSource,
+    today: NaiveDate,
+    write: bool,
+) -> Result<ImportReport, ImportError> {
+    let people = target.people();
+    let mut planner = Planner {
+        matcher: Matcher::new(&people),
+        today,
+        report: ImportReport::default(),
+        errors: Vec::new(),
     };
-    let matched: Vec<Option<PersonId>> = {
-        let people = replica.people();
-        let m = Matcher::new(&people);
-        rows.iter().map(|r| m.find(r)).collect()
-    };
-    let mut ops = Vec::new();
-    let mut errors = Vec::new();
-    for (row, found) in rows.iter().zip(matched) {
-        let state = found.map(|id| replica.person(id)).transpose()?.flatten();
-        let (id, sets) = match (found, &state) {
-            (Some(id), Some(state)) => (id, changes(state, row)),
-            (Some(id), None) => (id, changes(&PersonState::new(id), row)),
-            (None, _) => (PersonId::random(), row.as_new_person()),
+    let mut source = Some(source);
+    let mut next = |target: &mut T| -> Result<Option<Vec<Op>>, ImportError> {
+        let Some(rows_left) = source.as_mut() else {
+            return Ok(None);
         };
-        if sets.is_empty() {
-            report.unchanged += 1;
-            continue;
+        let rows: Vec<CohortRow> = std::iter::from_fn(|| rows_left.next_row())
+            .take(ROWS_A_PART)
+            .collect();
+        if rows.is_empty() {
+            let read = source.take().map_or(Ok(()), RowSource::finish);
+            return planner.finish(read).map(|()| None);
         }
-        if found.is_some() {
-            report.updated_people += 1;
-            report.changed_fields += sets.len();
+        let ops = planner.ops_for(target, &rows)?;
+        // After a problem every row is still checked (all are told), but
+        // nothing more is handed over to write.
+        Ok(Some(if planner.errors.is_empty() {
+            ops
         } else {
-            report.new_people += 1;
-        }
-        let payload = OpPayload::SetFields(sets);
-        // Checked against the record as it stands, like any other change.
-        match payload.validate(state.as_ref(), today) {
-            Ok(()) => ops.push(replica.new_op(id, payload)),
-            Err(e) => errors.push(RowError {
-                line: row.line,
-                column: column_of(&e),
-                reason: e.to_string(),
-            }),
-        }
+            Vec::new()
+        }))
+    };
+    if write {
+        target.commit_in_parts(&mut next)?;
+    } else {
+        while next(target)?.is_some() {}
     }
-    if !errors.is_empty() {
-        return Err(ImportError::Invalid(errors));
+    Ok(planner.report)
+}
+
+/// Works out each row's change against the records as they stood before the
+/// import, and checks it like any other change.
+struct Planner<'a> {
+    matcher: Matcher<'a>,
+    today: NaiveDate,
+    report: ImportReport,
+    errors: Vec<RowError>,
+}
+
+impl Planner<'_> {
+    fn ops_for(
+        &mut self,
+        target: &mut impl OpTarget,
+        rows: &[CohortRow],
+    ) -> Result<Vec<Op>, StoreError> {
+        let mut ops = Vec::new();
+        for row in rows {
+            self.report.rows += 1;
+            let found = self.matcher.find(row);
+            let state = found.map(|id| target.person(id)).transpose()?.flatten();
+            let (id, sets) = match (found, &state) {
+                (Some(id), Some(state)) => (id, changes(state, row)),
+                (Some(id), None) => (id, changes(&PersonState::new(id), row)),
+                (None, _) => (PersonId::random(), row.as_new_person()),
+            };
+            if sets.is_empty() {
+                self.report.unchanged += 1;
+                continue;
+            }
+            if found.is_some() {
+                self.report.updated_people += 1;
+                self.report.changed_fields += sets.len();
+            } else {
+                self.report.new_people += 1;
+            }
+            let payload = OpPayload::SetFields(sets);
+            // Checked against the record as it stands, like any other change.
+            match payload.validate(state.as_ref(), self.today) {
+                Ok(()) => ops.push(target.new_op(id, payload)),
+                Err(e) => self.errors.push(RowError {
+                    line: row.line,
+                    column: column_of(&e),
+                    reason: e.to_string(),
+                }),
+            }
+        }
+        Ok(ops)
     }
-    Ok((report, ops))
+
+    /// Every problem, the file's and the changes', in line order.
+    fn finish(&mut self, read: Result<(), ImportError>) -> Result<(), ImportError> {
+        let mut errors = std::mem::take(&mut self.errors);
+        match read {
+            Ok(()) if errors.is_empty() => return Ok(()),
+            Ok(()) => {}
+            Err(ImportError::Invalid(more)) => errors.extend(more),
+            Err(other) => return Err(other),
+        }
+        errors.sort_by_key(|e| e.line);
+        Err(ImportError::Invalid(errors))
+    }
 }

@@ -176,6 +176,42 @@ impl Replica {
         Ok(changed_count)
     }
 
+    /// Commits, all or nothing, the parts `next` makes one at a time (given
+    /// this replica, to read records and stamp ops) until it returns None: a
+    /// change too large to hold at once, such as an import read from its file
+    /// part by part. If `next` fails, everything written is put back.
+    /// Returns how many people changed.
+    pub fn commit_in_parts<E: From<StoreError>>(
+        &mut self,
+        next: &mut crate::store::NextPart<'_, Self, E>,
+    ) -> std::result::Result<usize, E> {
+        let mut commit = self.store.begin_in_parts(Origin::Local)?;
+        let written = loop {
+            match next(self) {
+                Ok(Some(ops)) => {
+                    for op in &ops {
+                        self.clock.observe(op.at);
+                    }
+                    if let Err(e) = self.store.write_part(&mut commit, &ops) {
+                        break Err(e.into());
+                    }
+                }
+                Ok(None) => break Ok(()),
+                Err(e) => break Err(e),
+            }
+        };
+        if let Err(e) = written {
+            self.store.abandon_in_parts(commit);
+            return Err(e);
+        }
+        let changed = self.store.finish_in_parts(commit)?;
+        let changed_count = changed.len();
+        for (id, summary) in changed {
+            self.index.set(id, summary);
+        }
+        Ok(changed_count)
+    }
+
     /// From now on, ops made here are written by `worker` (the hub user logged in).
     pub fn set_worker(&mut self, worker: WorkerId) -> Result<()> {
         self.identity.worker = worker;

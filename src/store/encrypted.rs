@@ -24,6 +24,7 @@ use std::sync::Mutex;
 use zeroize::Zeroizing;
 
 mod journal;
+pub use journal::CommitInParts;
 
 const T_META: &str = "meta";
 const T_OPS: &str = "ops";

@@ -8,7 +8,7 @@ pub mod group_commit;
 pub mod header;
 pub mod undo;
 
-pub use encrypted::{Damaged, DoctorReport, EncryptedStore};
+pub use encrypted::{CommitInParts, Damaged, DoctorReport, EncryptedStore};
 
 use crate::domain::{CaseSummary, DomainError, Op, PersonId, PersonState};
 use header::HeaderError;
@@ -199,6 +199,10 @@ pub enum Origin {
     Remote,
 }
 
+/// Makes the next part of a commit in parts (given the target, to read
+/// records and make ops), None once there is no more.
+pub type NextPart<'a, T, E> = dyn FnMut(&mut T) -> std::result::Result<Option<Vec<Op>>, E> + 'a;
+
 /// Anything that takes new ops made in bulk (an import, an assignment): a
 /// device's replica, or the hub's own writer. Ops are made against the records
 /// as they stand and committed together.
@@ -207,6 +211,23 @@ pub trait OpTarget {
     fn person(&self, id: PersonId) -> Result<Option<PersonState>>;
     fn new_op(&mut self, person: PersonId, payload: crate::domain::OpPayload) -> Op;
     fn commit(&mut self, ops: &[Op]) -> Result<()>;
+    /// Commits, all or nothing, the parts `next` makes (given the target, to
+    /// read records and make ops) until it returns None or fails. By default
+    /// the parts are gathered and committed together; a target that can
+    /// write in parts holds one part at a time.
+    fn commit_in_parts<E: From<StoreError>>(
+        &mut self,
+        next: &mut NextPart<'_, Self, E>,
+    ) -> std::result::Result<(), E>
+    where
+        Self: Sized,
+    {
+        let mut all = Vec::new();
+        while let Some(mut part) = next(self)? {
+            all.append(&mut part);
+        }
+        Ok(self.commit(&all)?)
+    }
 }
 
 /// A person a commit changed, and their summary now.

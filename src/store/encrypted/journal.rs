@@ -38,61 +38,113 @@ struct Before {
     at: Hlc,
 }
 
+/// A commit in parts under way (see the module's comment). It borrows
+/// nothing, so the caller can make each part between writes (an import reads
+/// its file part by part); `finish` is the commit point and `abandon` puts
+/// everything back. One at a time: the store's lock is held by one process,
+/// and a new one clears what a finished one left.
+#[must_use = "finish or abandon a commit in parts"]
+pub struct CommitInParts {
+    origin: Origin,
+    undo: Undo,
+    /// Summaries, not whole states: what the caller's index needs, in a
+    /// fraction of the memory.
+    changed: BTreeMap<crate::domain::PersonId, Option<crate::domain::CaseSummary>>,
+    last: Option<(Hlc, u64)>,
+    /// Each summary page is sealed and written once, at the end, however
+    /// many parts change it (pages hold everyone: rewriting all of them for
+    /// each part made memory and time grow with the store).
+    pages: Pages,
+}
+
+impl EncryptedStore {
+    /// Writes and flushes the marker: from here until `finish`, a kill, a
+    /// full disk or an error leaves the store as it is now.
+    pub fn begin_in_parts(&self, origin: Origin) -> Result<CommitInParts> {
+        let undo = Undo::open(&self.db, T_UNDO)?;
+        // A journal left by a finished commit (cleared after its commit point).
+        undo.clear()?;
+        let before = Before {
+            ops: self.op_count()?,
+            at: self.last_hlc(),
+        };
+        self.meta.insert(
+            META_UNFINISHED.as_bytes(),
+            self.seal(T_META, META_UNFINISHED.as_bytes(), &before)?,
+        )?;
+        self.flush()?;
+        Ok(CommitInParts {
+            origin,
+            undo,
+            changed: BTreeMap::new(),
+            last: None,
+            pages: Pages::new(),
+        })
+    }
+
+    /// Writes one part (any number of ops, written [`PART`] at a time). On an
+    /// error the caller abandons the commit.
+    pub fn write_part(&self, commit: &mut CommitInParts, ops: &[Op]) -> Result<()> {
+        for part in ops.chunks(PART) {
+            let written =
+                self.commit_part(part, commit.origin, Some((&commit.undo, &mut commit.pages)))?;
+            if let Some(written) = written {
+                commit.changed.extend(written.changed);
+                commit.last = Some((written.at, written.op_count));
+            }
+        }
+        Ok(())
+    }
+
+    /// The commit point: once this returns Ok every part is durable together.
+    /// Returns the new summary of everyone the parts changed. On an error
+    /// everything is put back (now, or at the next open if the disk is full).
+    pub fn finish_in_parts(&self, commit: CommitInParts) -> Result<Vec<Changed>> {
+        let CommitInParts {
+            undo,
+            changed,
+            last,
+            pages,
+            ..
+        } = commit;
+        let committed = (|| {
+            self.write_pages(&pages, &undo)?;
+            self.flush()?;
+            self.meta.remove(META_UNFINISHED.as_bytes())?;
+            self.flush()
+        })();
+        if let Err(e) = committed {
+            let _ = roll_back_unfinished(self);
+            return Err(e);
+        }
+        if let Some((at, count)) = last {
+            self.seal_commit(at, count)?;
+        }
+        // Not needed any more; a later commit or open clears what is left.
+        let _ = undo.clear();
+        Ok(changed.into_iter().collect())
+    }
+
+    /// Puts back everything the parts wrote (if the disk allows now;
+    /// otherwise the next open does).
+    pub fn abandon_in_parts(&self, commit: CommitInParts) {
+        drop(commit);
+        let _ = roll_back_unfinished(self);
+    }
+}
+
 /// Commits `ops` in parts, all or nothing (see the module's comment).
 pub(super) fn commit_in_parts(
     store: &EncryptedStore,
     ops: &[Op],
     origin: Origin,
 ) -> Result<Vec<Changed>> {
-    let undo = Undo::open(&store.db, T_UNDO)?;
-    // A journal left by a finished commit (cleared after its commit point).
-    undo.clear()?;
-    let before = Before {
-        ops: store.op_count()?,
-        at: store.last_hlc(),
-    };
-    store.meta.insert(
-        META_UNFINISHED.as_bytes(),
-        store.seal(T_META, META_UNFINISHED.as_bytes(), &before)?,
-    )?;
-    store.flush()?;
-    let applied = (|| {
-        // Summaries, not whole states: what the caller's index needs, in a
-        // fraction of the memory.
-        let mut changed = BTreeMap::new();
-        let mut last = None;
-        // Each summary page is sealed and written once, at the end, however
-        // many parts change it (pages hold everyone: rewriting all of them
-        // for each part made memory and time grow with the store).
-        let mut pages = Pages::new();
-        for part in ops.chunks(PART) {
-            if let Some(written) = store.commit_part(part, origin, Some((&undo, &mut pages)))? {
-                changed.extend(written.changed);
-                last = Some((written.at, written.op_count));
-            }
-        }
-        store.write_pages(&pages, &undo)?;
-        store.flush()?;
-        // The commit point.
-        store.meta.remove(META_UNFINISHED.as_bytes())?;
-        store.flush()?;
-        Ok((changed, last))
-    })();
-    match applied {
-        Ok((changed, last)) => {
-            if let Some((at, count)) = last {
-                store.seal_commit(at, count)?;
-            }
-            // Not needed any more; a later commit or open clears what is left.
-            let _ = undo.clear();
-            Ok(changed.into_iter().collect())
-        }
-        Err(e) => {
-            // Put back now if the disk allows; otherwise the next open does.
-            let _ = roll_back_unfinished(store);
-            Err(e)
-        }
+    let mut commit = store.begin_in_parts(origin)?;
+    if let Err(e) = store.write_part(&mut commit, ops) {
+        store.abandon_in_parts(commit);
+        return Err(e);
     }
+    store.finish_in_parts(commit)
 }
 
 /// Puts back a commit that did not reach its commit point. True if there was one.

@@ -1,0 +1,335 @@
+//! Where an import's rows come from: a cohort file read row by row, never
+//! held whole (a whole council's file is 52,500 rows), or rows in memory.
+//!
+//! Every row passes every check here — the one rule for stored text, the
+//! columns' own rules, the check any new record gets, duplicates within the
+//! file — and rows with problems are kept back and reported together at the
+//! end, each with its line, column and reason.
+
+use super::{
+    COLUMNS, CohortRow, Ids, ImportError, MAX_UNKNOWN_COLUMNS_SHOWN, NameKey, RowError,
+    column_label, column_of, distinguishable, key, parse_row,
+};
+use crate::domain::{OpPayload, text};
+use chrono::NaiveDate;
+use std::collections::HashMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+
+/// Rows handed over one at a time; problems are told by `finish`.
+pub trait RowSource {
+    /// The next row without problems (rows with problems are kept for `finish`).
+    fn next_row(&mut self) -> Option<CohortRow>;
+    /// Every problem found, once the rows have all been read.
+    fn finish(self) -> Result<(), ImportError>;
+}
+
+/// Rows already read and checked.
+impl RowSource for std::vec::IntoIter<CohortRow> {
+    fn next_row(&mut self) -> Option<CohortRow> {
+        self.next()
+    }
+    fn finish(self) -> Result<(), ImportError> {
+        Ok(())
+    }
+}
+
+/// A cohort file read and checked row by row.
+pub struct CohortReader<R> {
+    csv: csv::Reader<R>,
+    headers: Vec<String>,
+    today: NaiveDate,
+    record: csv::StringRecord,
+    /// Records read so far (a line number is this plus the header's line).
+    records: usize,
+    errors: Vec<RowError>,
+    seen_upn: HashMap<String, usize>,
+    seen_uln: HashMap<String, usize>,
+    seen_name: HashMap<NameKey, Vec<(usize, Ids)>>,
+}
+
+impl<R: Read> CohortReader<R> {
+    /// Reads the header line and checks the columns: unknown, missing and
+    /// repeated columns refuse the whole file before any row is read.
+    pub fn new(input: R, today: NaiveDate) -> Result<Self, ImportError> {
+        let mut csv = csv::ReaderBuilder::new()
+            .trim(csv::Trim::All)
+            .flexible(false)
+            .from_reader(input);
+        let headers: Vec<String> = csv
+            .headers()
+            .map_err(|e| ImportError::Csv(e.to_string()))?
+            .iter()
+            .map(|h| h.trim().to_lowercase().replace([' ', '-'], "_"))
+            .collect();
+        check_headers(&headers)?;
+        Ok(Self {
+            csv,
+            headers,
+            today,
+            record: csv::StringRecord::new(),
+            records: 0,
+            errors: Vec::new(),
+            seen_upn: HashMap::new(),
+            seen_uln: HashMap::new(),
+            seen_name: HashMap::new(),
+        })
+    }
+
+    /// The reader the file came from, once every row is read.
+    pub fn finish_into_inner(self) -> Result<R, ImportError> {
+        if self.errors.is_empty() {
+            Ok(self.csv.into_inner())
+        } else {
+            Err(ImportError::Invalid(self.errors))
+        }
+    }
+
+    /// Checks the record just read: the row if it has no problem.
+    fn checked(&mut self, line: usize) -> Option<CohortRow> {
+        let record = &self.record;
+        let headers = &self.headers;
+        let cell = |name: &str| -> Option<String> {
+            headers
+                .iter()
+                .position(|h| h == name)
+                .and_then(|i| record.get(i))
+                .map(str::trim)
+                .filter(|v| !v.is_empty())
+                .map(str::to_string)
+        };
+        let mut row_errors = Vec::new();
+        let mut err = |column: &str, reason: String| {
+            row_errors.push(RowError {
+                line,
+                column: column.into(),
+                reason,
+            })
+        };
+        // Every cell passes the one rule for stored text before anything reads it.
+        let mut clean = true;
+        for (i, value) in record.iter().enumerate() {
+            if let Err(e) = text::check_text("this cell", value, false, text::MAX_LINE) {
+                let column = headers.get(i).map_or("-".into(), |h| column_label(h));
+                err(&column, e.to_string());
+                clean = false;
+            }
+        }
+        let parsed = if clean {
+            parse_row(line, &cell, self.today, &mut err)
+        } else {
+            None
+        };
+        // The same check every change gets when it is written, so a dry run
+        // finds whatever the real import would refuse.
+        let parsed = parsed.filter(|row| {
+            match OpPayload::SetFields(row.as_new_person()).validate(None, self.today) {
+                Ok(()) => true,
+                Err(e) => {
+                    err(&column_of(&e), e.to_string());
+                    false
+                }
+            }
+        });
+        if let Some(row) = &parsed {
+            let mut dup = |map: &mut HashMap<_, usize>, k, what: &str| {
+                if let Some(first) = map.insert(k, line) {
+                    err(
+                        what,
+                        format!("the same as line {first}: the file lists this young person twice"),
+                    );
+                }
+            };
+            if let Some(u) = &row.upn {
+                dup(&mut self.seen_upn, u.as_str().to_string(), "upn");
+            }
+            if let Some(u) = &row.uln {
+                dup(&mut self.seen_uln, u.as_str().to_string(), "uln");
+            }
+            // Same name and birthday is a duplicate only if no UPN or ULN
+            // tells the two apart: in a county, namesakes share birthdays.
+            let who = (
+                row.name.given.to_lowercase(),
+                row.name.family.to_lowercase(),
+                row.date_of_birth,
+            );
+            let ids = (row.upn.clone(), row.uln.clone());
+            let earlier = self.seen_name.entry(who).or_default();
+            if let Some((first, _)) = earlier
+                .iter()
+                .find(|(_, other)| !distinguishable(other, &ids))
+            {
+                err(
+                    "family_name",
+                    format!(
+                        "same name and date of birth as line {first}, and no UPN or ULN to tell them apart: the file lists this young person twice"
+                    ),
+                );
+            }
+            earlier.push((line, ids));
+        }
+        let fine = row_errors.is_empty();
+        self.errors.extend(row_errors);
+        parsed.filter(|_| fine)
+    }
+}
+
+impl<R: Read> RowSource for CohortReader<R> {
+    fn next_row(&mut self) -> Option<CohortRow> {
+        loop {
+            let read = self.csv.read_record(&mut self.record);
+            self.records += 1;
+            let line = self.records + 1;
+            match read {
+                Ok(false) => return None,
+                Ok(true) => {
+                    if let Some(row) = self.checked(line) {
+                        return Some(row);
+                    }
+                }
+                Err(e) => self.errors.push(RowError {
+                    line,
+                    column: "-".into(),
+                    reason: format!("not a valid CSV row: {e}"),
+                }),
+            }
+        }
+    }
+
+    fn finish(self) -> Result<(), ImportError> {
+        self.finish_into_inner().map(drop)
+    }
+}
+
+fn check_headers(headers: &[String]) -> Result<(), ImportError> {
+    let known: Vec<String> = COLUMNS.iter().map(|c| key(c)).collect();
+    let mut errors = Vec::new();
+    let mut unknown = 0;
+    for (i, h) in headers.iter().enumerate() {
+        if let Some(first) = headers[..i].iter().position(|earlier| earlier == h) {
+            errors.push(RowError {
+                line: 1,
+                column: column_label(h),
+                reason: format!(
+                    "column {} names the same column as column {}: give each column once",
+                    i + 1,
+                    first + 1
+                ),
+            });
+        } else if !known.contains(h) {
+            unknown += 1;
+            if unknown <= MAX_UNKNOWN_COLUMNS_SHOWN {
+                errors.push(RowError {
+                    line: 1,
+                    column: column_label(h),
+                    reason: format!("unknown column (columns are: {})", known.join(", ")),
+                });
+            }
+        }
+    }
+    if unknown > MAX_UNKNOWN_COLUMNS_SHOWN {
+        errors.push(RowError {
+            line: 1,
+            column: "-".into(),
+            reason: format!(
+                "and {} more unknown columns",
+                unknown - MAX_UNKNOWN_COLUMNS_SHOWN
+            ),
+        });
+    }
+    for required in COLUMNS.iter().filter(|c| c.ends_with('*')) {
+        if !headers.contains(&key(required)) {
+            errors.push(RowError {
+                line: 1,
+                column: key(required),
+                reason: "required column is missing".into(),
+            });
+        }
+    }
+    if errors.is_empty() {
+        Ok(())
+    } else {
+        Err(ImportError::Invalid(errors))
+    }
+}
+
+/// A reader that digests what passes through it.
+pub struct Digesting<R> {
+    inner: R,
+    digest: blake3::Hasher,
+}
+
+impl<R: Read> Read for Digesting<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.digest.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
+/// A cohort file on disk, read once to check it (before the store is even
+/// unlocked) and again, row by row, to import it. Its digest is taken on the
+/// first reading; a second reading that differs (the file was changed in
+/// between) fails at `finish`, so an import never writes a file it did not
+/// check.
+pub struct CohortFile {
+    path: PathBuf,
+    digest: blake3::Hash,
+}
+
+impl CohortFile {
+    /// Reads the whole file once, checking every row on its own (columns,
+    /// values, duplicates), holding none of them.
+    pub fn check(path: &Path, today: NaiveDate) -> Result<Self, ImportError> {
+        let mut reader = Self::reader(path, today)?;
+        while reader.next_row().is_some() {}
+        let read = reader.finish_into_inner()?;
+        Ok(Self {
+            path: path.to_path_buf(),
+            digest: read.digest.finalize(),
+        })
+    }
+
+    /// The file again, row by row, for an import.
+    pub fn read(&self, today: NaiveDate) -> Result<FileRows, ImportError> {
+        Ok(FileRows {
+            reader: Self::reader(&self.path, today)?,
+            expected: self.digest,
+        })
+    }
+
+    fn reader(
+        path: &Path,
+        today: NaiveDate,
+    ) -> Result<CohortReader<Digesting<std::io::BufReader<std::fs::File>>>, ImportError> {
+        let file = std::fs::File::open(path)
+            .map_err(|e| ImportError::Read(format!("{}: {e}", path.display())))?;
+        CohortReader::new(
+            Digesting {
+                inner: std::io::BufReader::new(file),
+                digest: blake3::Hasher::new(),
+            },
+            today,
+        )
+    }
+}
+
+/// A checked file's rows, read again.
+pub struct FileRows {
+    reader: CohortReader<Digesting<std::io::BufReader<std::fs::File>>>,
+    expected: blake3::Hash,
+}
+
+impl RowSource for FileRows {
+    fn next_row(&mut self) -> Option<CohortRow> {
+        self.reader.next_row()
+    }
+    fn finish(self) -> Result<(), ImportError> {
+        let read = self.reader.finish_into_inner()?;
+        if read.digest.finalize() == self.expected {
+            Ok(())
+        } else {
+            Err(ImportError::Changed)
+        }
+    }
+}
