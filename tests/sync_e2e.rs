@@ -932,6 +932,13 @@ fn admin_commands_work_while_the_hub_runs_and_while_it_is_stopped() {
     ]);
     assert!(out.status.success(), "{}", text(&out));
     assert!(text(&out).contains("2 new young people"), "{}", text(&out));
+    // Its parts went through a sealed spool in the data directory, gone now.
+    let spools: Vec<_> = std::fs::read_dir(&data)
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".spool"))
+        .collect();
+    assert!(spools.is_empty(), "{spools:?}");
     let out = caseload(&["hub", "report", "--data", d, "headline", "--format", "csv"]);
     assert!(out.status.success(), "{}", text(&out));
     let out = caseload(&[

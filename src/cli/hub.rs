@@ -72,6 +72,7 @@ fn import_cohort(
     require_role(hub.as_ref(), &admin, crate::hub::Role::Admin)?;
     let mut target = crate::hub::writer::HubWriter::new(
         hub.as_ref(),
+        &data,
         WorkerId::new(admin.clone()),
         super::clock()?,
     )?;
@@ -157,6 +158,7 @@ fn assign(
     let summaries = hub.summaries()?;
     let mut writer = crate::hub::writer::HubWriter::new(
         hub.as_ref(),
+        &data,
         WorkerId::new(admin.clone()),
         super::clock()?,
     )?;

@@ -31,6 +31,11 @@ enum Call {
         pushed_by: String,
         now_millis: u64,
     },
+    AppendSpooled {
+        spool: super::spool::SpoolRef,
+        pushed_by: String,
+        now_millis: u64,
+    },
     Since {
         after: u64,
         limit: u64,
@@ -78,6 +83,14 @@ fn execute(store: &SledHubStore, call: Call) -> Reply {
                 pushed_by,
                 now_millis,
             } => Reply::Seqs(store.append(&ops, &pushed_by, now_millis)?),
+            Call::AppendSpooled {
+                spool,
+                pushed_by,
+                now_millis,
+            } => {
+                store.append_spooled(&spool, &pushed_by, now_millis)?;
+                Reply::Done
+            }
             Call::Since { after, limit } => {
                 Reply::Received(store.since(after, usize::try_from(limit).unwrap_or(usize::MAX))?)
             }
@@ -252,6 +265,21 @@ impl HubStore for RemoteHubStore {
             now_millis,
         })? {
             Reply::Seqs(s) => Ok(s),
+            r => Err(unexpected(r)),
+        }
+    }
+    fn append_spooled(
+        &self,
+        spool: &super::spool::SpoolRef,
+        pushed_by: &str,
+        now_millis: u64,
+    ) -> Result<()> {
+        match self.call(Call::AppendSpooled {
+            spool: spool.clone(),
+            pushed_by: pushed_by.to_string(),
+            now_millis,
+        })? {
+            Reply::Done => Ok(()),
             r => Err(unexpected(r)),
         }
     }

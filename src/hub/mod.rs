@@ -9,6 +9,7 @@ pub mod audit;
 pub mod conn;
 pub mod scope;
 pub mod server;
+pub mod spool;
 pub mod store;
 pub mod tls;
 pub mod users;

@@ -23,6 +23,7 @@
 //! load no push waits much longer than the others.
 
 use super::scope::TrackingList;
+pub use super::spool::SpoolRef;
 use super::users::User;
 use crate::domain::{CaseSummary, DeviceId, Op, PersonId, PersonState};
 use crate::store::crypto::{self, SecretKey};
@@ -99,6 +100,9 @@ pub trait HubStore {
     /// sequence number (its existing one for an op already held): pushing the
     /// same batch twice changes nothing.
     fn append(&self, ops: &[Op], pushed_by: &str, now_millis: u64) -> Result<Vec<u64>>;
+    /// Appends, all or nothing, the ops of a spool (`spool.rs`) written in the
+    /// hub's data directory: a write too large to hold in memory.
+    fn append_spooled(&self, spool: &SpoolRef, pushed_by: &str, now_millis: u64) -> Result<()>;
     /// Ops after `after`, oldest first, at most `limit`.
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>>;
     /// Every op about one young person, oldest first.
@@ -262,6 +266,8 @@ struct HubData {
 /// One push waiting for the writer.
 struct AppendJob {
     ops: Vec<Op>,
+    /// A write too large for memory comes as a spool, read part by part.
+    spooled: Option<super::spool::SpoolReader>,
     pushed_by: String,
     now_millis: u64,
     done: mpsc::SyncSender<Result<Vec<u64>>>,
@@ -294,6 +300,7 @@ impl SledHubStore {
     pub fn open(dir: &Path, key_file: Option<&Path>) -> Result<Self> {
         files::create_private_dir(dir)?;
         let lock = StoreLock::acquire_named(dir, LOCK_FILE)?;
+        super::spool::remove_leftovers(dir);
         let key =
             load_or_create_key(&key_file.map_or_else(|| dir.join(KEY_FILE), Path::to_path_buf))?;
         let data = HubData::open(&dir.join("db"), key)?;
@@ -325,6 +332,40 @@ impl SledHubStore {
 pub const DEFAULT_MIN_FREE_BYTES: u64 = 256 * 1024 * 1024;
 
 impl SledHubStore {
+    /// Hands a write to the writer thread and waits until it is durable.
+    fn write_job(
+        &self,
+        ops: Vec<Op>,
+        spooled: Option<super::spool::SpoolReader>,
+        pushed_by: &str,
+        now_millis: u64,
+    ) -> Result<Vec<u64>> {
+        let stopped = || StoreError::Database("the hub's writer has stopped".into());
+        if self.current.failed() {
+            return Err(StoreError::DiskFull);
+        }
+        self.current.check_room()?;
+        let (done, answer) = mpsc::sync_channel(1);
+        self.appends
+            .as_ref()
+            .ok_or_else(stopped)?
+            .send(AppendJob {
+                ops,
+                spooled,
+                pushed_by: pushed_by.to_string(),
+                now_millis,
+                done,
+            })
+            .map_err(|_| stopped())?;
+        let seqs = answer.recv().map_err(|_| stopped())??;
+        // Acknowledged only once on disk (an op held already may have been
+        // written only just now by a concurrent push); appends waiting
+        // together share one flush.
+        self.current
+            .with(|data| data.wait_durable(seqs.iter().copied().max().unwrap_or(0)))?;
+        Ok(seqs)
+    }
+
     /// Pushes are refused while the data directory has less free space.
     pub fn set_min_free_bytes(&self, bytes: u64) {
         self.current
@@ -454,10 +495,11 @@ fn write_appends(current: &Current, queue: mpsc::Receiver<AppendJob>) {
     let mut next = None;
     while let Some(first) = next.take().or_else(|| queue.recv().ok()) {
         if whole::is_large(&first) {
+            let mut first = first;
             let result = if current.failed() {
                 Err(StoreError::DiskFull)
             } else {
-                current.data.write_whole_safely(&first)
+                current.data.write_whole_safely(&mut first)
             };
             let _ = first.done.send(result);
             continue;
@@ -644,29 +686,13 @@ impl HubData {
 
 impl HubStore for SledHubStore {
     fn append(&self, ops: &[Op], pushed_by: &str, now_millis: u64) -> Result<Vec<u64>> {
-        let stopped = || StoreError::Database("the hub's writer has stopped".into());
-        if self.current.failed() {
-            return Err(StoreError::DiskFull);
-        }
-        self.current.check_room()?;
-        let (done, answer) = mpsc::sync_channel(1);
-        self.appends
-            .as_ref()
-            .ok_or_else(stopped)?
-            .send(AppendJob {
-                ops: ops.to_vec(),
-                pushed_by: pushed_by.to_string(),
-                now_millis,
-                done,
-            })
-            .map_err(|_| stopped())?;
-        let seqs = answer.recv().map_err(|_| stopped())??;
-        // Acknowledged only once on disk (an op held already may have been
-        // written only just now by a concurrent push); appends waiting
-        // together share one flush.
-        self.current
-            .with(|data| data.wait_durable(seqs.iter().copied().max().unwrap_or(0)))?;
-        Ok(seqs)
+        self.write_job(ops.to_vec(), None, pushed_by, now_millis)
+    }
+
+    fn append_spooled(&self, spool: &SpoolRef, pushed_by: &str, now_millis: u64) -> Result<()> {
+        let reader = super::spool::SpoolReader::open(spool, &self.current.dir)?;
+        self.write_job(Vec::new(), Some(reader), pushed_by, now_millis)
+            .map(drop)
     }
 
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>> {
@@ -894,6 +920,7 @@ mod tests {
         let (done, _) = mpsc::sync_channel(1);
         AppendJob {
             ops,
+            spooled: None,
             pushed_by: "j.smith".into(),
             now_millis: 5,
             done,

@@ -12,6 +12,8 @@ use crate::sync::HlcClock;
 
 pub struct HubWriter<'a> {
     store: &'a dyn HubStore,
+    /// The hub's data directory, where a large write is spooled.
+    data_dir: std::path::PathBuf,
     people: Vec<CaseSummary>,
     admin: WorkerId,
     device: DeviceId,
@@ -20,7 +22,12 @@ pub struct HubWriter<'a> {
 }
 
 impl<'a> HubWriter<'a> {
-    pub fn new(store: &'a dyn HubStore, admin: WorkerId, wall: Clock) -> Result<Self, StoreError> {
+    pub fn new(
+        store: &'a dyn HubStore,
+        data_dir: &std::path::Path,
+        admin: WorkerId,
+        wall: Clock,
+    ) -> Result<Self, StoreError> {
         let mut clock = HlcClock::default();
         if let Some(last) = store.since(store.last_seq()?.saturating_sub(1), 1)?.first() {
             clock.observe(last.op.at);
@@ -28,6 +35,7 @@ impl<'a> HubWriter<'a> {
         Ok(Self {
             people: store.summaries()?,
             store,
+            data_dir: data_dir.to_path_buf(),
             admin,
             device: DeviceId::random(),
             clock,
@@ -57,5 +65,23 @@ impl OpTarget for HubWriter<'_> {
         self.store
             .append(ops, self.admin.as_str(), self.wall.now_millis())
             .map(|_| ())
+    }
+    /// Each part goes to a spool in the hub's data directory as it is made;
+    /// the hub writes them all or nothing from there, so neither process
+    /// holds the whole (a council's import).
+    fn commit_in_parts<E: From<StoreError>>(
+        &mut self,
+        next: &mut crate::store::NextPart<'_, Self, E>,
+    ) -> Result<(), E> {
+        let mut spool = super::spool::SpoolWriter::create(&self.data_dir)?;
+        while let Some(part) = next(self)? {
+            spool.push(&part)?;
+        }
+        let written = spool.finish()?;
+        self.store
+            .append_spooled(&written, self.admin.as_str(), self.wall.now_millis())?;
+        // The spool is removed with its writer, here or on any error above.
+        drop(spool);
+        Ok(())
     }
 }

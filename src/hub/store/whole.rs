@@ -34,7 +34,7 @@ const UNFINISHED: &[u8] = b"unfinished-write";
 
 /// Written in parts rather than in one transaction.
 pub(super) fn is_large(job: &AppendJob) -> bool {
-    job.ops.len() > PART
+    job.spooled.is_some() || job.ops.len() > PART
 }
 
 /// Where a tree's record keeps the sequence number it belongs to (key, value).
@@ -43,7 +43,7 @@ type SeqOf = for<'a> fn(&'a [u8], &'a [u8]) -> &'a [u8];
 impl HubData {
     /// [`Self::write_whole`], where a bug does not stop the writer thread, and
     /// a full disk marks the database to be reopened (which puts it back).
-    pub(super) fn write_whole_safely(&self, job: &AppendJob) -> Result<Vec<u64>> {
+    pub(super) fn write_whole_safely(&self, job: &mut AppendJob) -> Result<Vec<u64>> {
         let result =
             std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.write_whole(job)))
                 .unwrap_or_else(|_| {
@@ -59,21 +59,47 @@ impl HubData {
 
     /// Writes `job` in parts, all or nothing; returns its sequence numbers.
     /// Durable (flushed at the commit point) when it returns.
-    fn write_whole(&self, job: &AppendJob) -> Result<Vec<u64>> {
+    fn write_whole(&self, job: &mut AppendJob) -> Result<Vec<u64>> {
         let _alone = self.gate.write().unwrap_or_else(|p| p.into_inner());
         self.undo.clear()?;
         let before = super::written_seq(&self.ops)?;
         self.db.insert(UNFINISHED, &before.to_be_bytes()[..])?;
         self.db.flush()?;
         let written = (|| {
-            let mut seqs = Vec::with_capacity(job.ops.len());
-            for part in job.ops.chunks(PART) {
-                let push = Push {
-                    ops: part,
-                    ..job.push()
+            let AppendJob {
+                ops,
+                spooled,
+                pushed_by,
+                now_millis,
+                ..
+            } = job;
+            let mut seqs = Vec::with_capacity(ops.len());
+            let mut held = ops.chunks(PART);
+            loop {
+                // A spool's parts are read one at a time; nothing else is held.
+                let read;
+                let ops: &[crate::domain::Op] = match spooled.as_mut() {
+                    Some(spool) => match spool.next_part()? {
+                        Some(part) => {
+                            read = part;
+                            &read
+                        }
+                        None => break,
+                    },
+                    None => match held.next() {
+                        Some(part) => part,
+                        None => break,
+                    },
                 };
-                let mut part_seqs = self.write(&[push], Some(&self.undo))?;
-                seqs.append(&mut part_seqs.pop().unwrap_or_default());
+                for part in ops.chunks(PART) {
+                    let push = Push {
+                        ops: part,
+                        pushed_by,
+                        now_millis: *now_millis,
+                    };
+                    let mut part_seqs = self.write(&[push], Some(&self.undo))?;
+                    seqs.append(&mut part_seqs.pop().unwrap_or_default());
+                }
             }
             self.db.flush()?;
             // The commit point.
