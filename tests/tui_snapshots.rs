@@ -230,6 +230,27 @@ fn person() {
 }
 
 #[test]
+fn paging_down_a_record_stops_at_its_end() {
+    let (mut a, _tmp, dir) = with(
+        &[Action::FilterStatus, Action::FilterStatus, Action::Open],
+        "",
+    )(Theme::mono());
+    let top = render(&a, 80, 24, false, &dir);
+    for _ in 0..10 {
+        a.apply(Action::PageDown);
+        render(&a, 80, 24, false, &dir);
+    }
+    let end = render(&a, 80, 24, false, &dir);
+    assert_ne!(end, top, "the record is longer than a screen");
+    assert!(end.contains("Notes ("), "its last section shows:\n{end}");
+    a.apply(Action::PageDown);
+    assert_eq!(render(&a, 80, 24, false, &dir), end, "no further");
+    // One page back up from the end, not from beyond it.
+    a.apply(Action::PageUp);
+    assert_ne!(render(&a, 80, 24, false, &dir), end);
+}
+
+#[test]
 fn contact_form() {
     snap(
         "contact_form",

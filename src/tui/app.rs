@@ -76,6 +76,9 @@ pub struct PersonPane {
     pub state: PersonState,
     pub person: YoungPerson,
     pub scroll: u16,
+    /// How far the record can scroll at the size it was last drawn: the
+    /// view sets it, so paging down stops at the end of the record.
+    pub last_scroll: std::cell::Cell<u16>,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -281,6 +284,7 @@ impl App {
                     state,
                     person,
                     scroll: 0,
+                    last_scroll: std::cell::Cell::new(u16::MAX),
                 })
             }
             Ok(None) => None,
@@ -804,7 +808,8 @@ impl App {
             Screen::Agenda => self.agenda.move_by(delta),
             Screen::Person => {
                 if let Some(p) = &mut self.person {
-                    p.scroll = (p.scroll as isize + delta).clamp(0, 2000) as u16;
+                    let last = p.last_scroll.get() as isize;
+                    p.scroll = (p.scroll as isize + delta).clamp(0, last) as u16;
                 }
             }
             _ => {}

@@ -318,11 +318,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         .border_style(t.border)
         .title(Span::styled(hints, t.dim));
     let [body] = Layout::vertical([Constraint::Min(1)]).areas(area);
-    frame.render_widget(
-        Paragraph::new(lines)
-            .block(block)
-            .wrap(Wrap { trim: false })
-            .scroll((pane.scroll, 0)),
-        body,
-    );
+    let record = Paragraph::new(lines)
+        .block(block)
+        .wrap(Wrap { trim: false });
+    // Scrolled no further than its last line at the bottom of the pane.
+    let rows = u16::try_from(record.line_count(body.width)).unwrap_or(u16::MAX);
+    let last = rows.saturating_sub(body.height);
+    pane.last_scroll.set(last);
+    frame.render_widget(record.scroll((pane.scroll.min(last), 0)), body);
 }
