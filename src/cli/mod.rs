@@ -31,7 +31,7 @@ use crate::clock::Clock;
 use crate::domain::DomainError;
 use crate::store::StoreError;
 use chrono::NaiveDate;
-use clap::{Parser, Subcommand};
+use clap::{CommandFactory, FromArgMatches, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -473,6 +473,21 @@ fn install_panic_hook() {
     }));
 }
 
+/// The command line as clap reads it. `--store` and `--passphrase-file` are
+/// the device's and mean nothing to the hub's commands (a data directory, no
+/// passphrase), so their help leaves them out; given anyway, they are ignored.
+pub fn command() -> clap::Command {
+    let cli = Cli::command();
+    let hidden: Vec<clap::Arg> = cli
+        .get_arguments()
+        .filter(|a| ["store", "passphrase_file"].contains(&a.get_id().as_str()))
+        .map(|a| a.clone().hide(true))
+        .collect();
+    // clap hands a global option down only to subcommands without one of the
+    // same name, so the hub's hidden copies are the ones its commands get.
+    cli.mut_subcommand("hub", |hub| hub.args(hidden))
+}
+
 pub fn default_store_dir() -> PathBuf {
     data_dir().join("store")
 }
@@ -489,12 +504,61 @@ fn data_dir() -> PathBuf {
 
 pub fn main() -> ExitCode {
     install_panic_hook();
-    let cli = Cli::parse();
+    let cli = match Cli::from_arg_matches(&command().get_matches()) {
+        Ok(cli) => cli,
+        Err(e) => e.exit(),
+    };
     match commands::run(cli) {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             errln!("caseload: {e}");
             ExitCode::from(e.exit_code())
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn help(path: &[&str]) -> String {
+        let mut cmd = command();
+        cmd.build();
+        let mut sub = &mut cmd;
+        for name in path {
+            sub = sub.find_subcommand_mut(name).expect("a subcommand");
+        }
+        sub.render_long_help().to_string()
+    }
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        command().debug_assert();
+    }
+
+    #[test]
+    fn hub_commands_list_only_their_own_options() {
+        for path in [&["hub"][..], &["hub", "serve"], &["hub", "user", "add"]] {
+            let text = help(path);
+            assert!(!text.contains("--store"), "{path:?}:\n{text}");
+            assert!(!text.contains("--passphrase-file"), "{path:?}:\n{text}");
+        }
+        assert!(help(&["hub", "serve"]).contains("--config"));
+        assert!(help(&["contact"]).contains("--store"));
+        assert!(help(&["contact"]).contains("--passphrase-file"));
+    }
+
+    #[test]
+    fn device_options_are_still_read_wherever_they_are_given() {
+        let parse = |args: &[&str]| {
+            let m = command().try_get_matches_from(args).expect("parses");
+            Cli::from_arg_matches(&m).expect("reads")
+        };
+        let cli = parse(&["caseload", "--store", "s", "hub", "audit", "--data", "d"]);
+        assert_eq!(cli.store, Some(PathBuf::from("s")));
+        let cli = parse(&["caseload", "hub", "audit", "--data", "d", "--store", "s"]);
+        assert_eq!(cli.store, Some(PathBuf::from("s")));
+        let cli = parse(&["caseload", "sync", "--passphrase-file", "p"]);
+        assert_eq!(cli.passphrase_file, Some(PathBuf::from("p")));
     }
 }
