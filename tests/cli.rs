@@ -361,6 +361,24 @@ fn bad_contact_input_is_refused_and_nothing_is_written() {
         text(&backwards.stderr)
     );
 
+    let letter_unanswered = env.run(
+        &[
+            "contact",
+            &person,
+            "--channel",
+            "letter",
+            "--outcome",
+            "no-answer",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert_eq!(code(&letter_unanswered), 2);
+    let err = text(&letter_unanswered.stderr);
+    assert!(
+        err.contains("“No answer” does not go with Letter") && err.contains("Post returned"),
+        "{err}"
+    );
+
     let bad_date = env.run(
         &[
             "contact",

@@ -125,7 +125,7 @@ fn spoke_to_young_person_now_in_fe_takes_eight_keys() {
 fn a_note_and_follow_up_can_be_added_before_saving() {
     let (mut app, _t) = setup(Keymap::builtin_default());
     let id = app.target_person().unwrap();
-    press(&mut app, &["c", "t", "v"]);
+    press(&mut app, &["c", "t", "x"]);
     type_text(&mut app, "Texted about the open day");
     press(&mut app, &["Tab"]);
     type_text(&mut app, "+2w");
@@ -135,6 +135,35 @@ fn a_note_and_follow_up_can_be_added_before_saving() {
     assert_eq!(last.value.note, "Texted about the open day");
     assert_eq!(last.value.follow_up, NaiveDate::from_ymd_opt(2026, 12, 7));
     assert_eq!(last.value.channel, caseload::domain::Channel::Text);
+    assert_eq!(last.value.outcome, Outcome::SentNoReply);
+}
+
+#[test]
+fn a_text_cannot_leave_a_voicemail() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    let before = app
+        .replica()
+        .unwrap()
+        .person(id)
+        .unwrap()
+        .unwrap()
+        .contacts
+        .len();
+    press(&mut app, &["c", "t", "v"]);
+    match &app.overlay {
+        Some(Overlay::Contact(f)) => assert!(
+            f.error
+                .as_deref()
+                .is_some_and(|e| e.contains("does not go with Text message")),
+            "{:?}",
+            f.error
+        ),
+        other => panic!("the form stays open and says why: {other:?}"),
+    }
+    press(&mut app, &["Enter"]);
+    let state = app.replica().unwrap().person(id).unwrap().unwrap();
+    assert_eq!(state.contacts.len(), before, "nothing saved");
 }
 
 #[test]

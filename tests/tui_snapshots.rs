@@ -261,9 +261,9 @@ fn contact_form() {
                 Action::Open,
                 Action::LogContact,
                 Action::ChannelText,
-                Action::OutcomeVoicemail,
+                Action::OutcomeSentNoReply,
             ],
-            "Left a message",
+            "Sent the open day dates",
         ),
     );
 }

@@ -128,6 +128,9 @@ fn pick<'a, T>(rng: &mut ChaCha8Rng, items: &'a [T]) -> &'a T {
     &items[rng.gen_range(0..items.len())]
 }
 
+/// Choices and how often each is drawn.
+type Weights<T> = &'static [(T, u32)];
+
 fn pick_weighted<T: Copy>(rng: &mut ChaCha8Rng, items: &[(T, u32)]) -> T {
     let total: u32 = items.iter().map(|(_, w)| w).sum();
     let mut roll = rng.gen_range(0..total);
@@ -570,71 +573,64 @@ impl DemoCohort {
         days.sort();
         for (i, day) in days.iter().enumerate() {
             let last = i + 1 == days.len();
-            let (channel, outcome) = match status {
+            let (channels, outcomes): (Weights<Channel>, Weights<Outcome>) = match status {
                 StatusGroup::NotKnown => (
-                    pick_weighted(
-                        &mut self.rng,
-                        &[
-                            (Channel::Phone, 6),
-                            (Channel::Text, 2),
-                            (Channel::Letter, 2),
-                            (Channel::SocialMedia, 2),
-                            (Channel::Email, 1),
-                            (Channel::HomeVisit, 1),
-                        ],
-                    ),
-                    pick_weighted(
-                        &mut self.rng,
-                        &[
-                            (Outcome::NoAnswer, 6),
-                            (Outcome::VoicemailLeft, 3),
-                            (Outcome::WrongNumber, 2),
-                            (Outcome::SentNoReply, 2),
-                            (Outcome::PostReturned, 1),
-                            (Outcome::SpokeToParentCarer, 1),
-                        ],
-                    ),
+                    &[
+                        (Channel::Phone, 6),
+                        (Channel::Text, 2),
+                        (Channel::Letter, 2),
+                        (Channel::SocialMedia, 2),
+                        (Channel::Email, 1),
+                        (Channel::HomeVisit, 1),
+                    ],
+                    &[
+                        (Outcome::NoAnswer, 6),
+                        (Outcome::VoicemailLeft, 3),
+                        (Outcome::WrongNumber, 2),
+                        (Outcome::SentNoReply, 2),
+                        (Outcome::PostReturned, 1),
+                        (Outcome::SpokeToParentCarer, 1),
+                    ],
                 ),
                 StatusGroup::Neet => (
-                    pick_weighted(
-                        &mut self.rng,
-                        &[
-                            (Channel::Phone, 6),
-                            (Channel::Text, 2),
-                            (Channel::FaceToFace, 2),
-                            (Channel::HomeVisit, 1),
-                        ],
-                    ),
-                    pick_weighted(
-                        &mut self.rng,
-                        &[
-                            (Outcome::SpokeToYoungPerson, 5),
-                            (Outcome::NoAnswer, 3),
-                            (Outcome::VoicemailLeft, 2),
-                            (Outcome::SpokeToParentCarer, 1),
-                            (Outcome::Refused, 1),
-                        ],
-                    ),
+                    &[
+                        (Channel::Phone, 6),
+                        (Channel::Text, 2),
+                        (Channel::FaceToFace, 2),
+                        (Channel::HomeVisit, 1),
+                    ],
+                    &[
+                        (Outcome::SpokeToYoungPerson, 5),
+                        (Outcome::NoAnswer, 3),
+                        (Outcome::VoicemailLeft, 2),
+                        (Outcome::SpokeToParentCarer, 1),
+                        (Outcome::Refused, 1),
+                    ],
                 ),
                 _ => (
-                    pick_weighted(
-                        &mut self.rng,
-                        &[
-                            (Channel::Phone, 4),
-                            (Channel::ViaSchool, 2),
-                            (Channel::ViaCollege, 2),
-                            (Channel::Email, 1),
-                        ],
-                    ),
-                    pick_weighted(
-                        &mut self.rng,
-                        &[
-                            (Outcome::SpokeToYoungPerson, 5),
-                            (Outcome::SpokeToThirdParty, 3),
-                            (Outcome::NoAnswer, 2),
-                        ],
-                    ),
+                    &[
+                        (Channel::Phone, 4),
+                        (Channel::ViaSchool, 2),
+                        (Channel::ViaCollege, 2),
+                        (Channel::Email, 1),
+                    ],
+                    &[
+                        (Outcome::SpokeToYoungPerson, 5),
+                        (Outcome::SpokeToThirdParty, 3),
+                        (Outcome::NoAnswer, 2),
+                    ],
                 ),
+            };
+            let channel = pick_weighted(&mut self.rng, channels);
+            // Only outcomes that go with the channel (a letter is never "no answer").
+            let fitting: Vec<(Outcome, u32)> = outcomes
+                .iter()
+                .filter(|(o, _)| channel.allows(*o))
+                .copied()
+                .collect();
+            let outcome = match fitting.as_slice() {
+                [] => channel.outcomes()[0],
+                fitting => pick_weighted(&mut self.rng, fitting),
             };
             let follow_up =
                 (last && struggling).then(|| *day + Days::new(self.rng.gen_range(5..21)));

@@ -32,6 +32,100 @@ named_enum!(Outcome {
     Refused => "Refused to engage",
 });
 
+impl Channel {
+    /// The outcomes an attempt by this channel can have: a letter is not
+    /// "no answer", a text leaves no voicemail. The one table of which go
+    /// together (docs/domain.md shows it).
+    pub fn outcomes(self) -> &'static [Outcome] {
+        use Outcome::*;
+        match self {
+            Channel::Phone => &[
+                NoAnswer,
+                VoicemailLeft,
+                WrongNumber,
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                SpokeToThirdParty,
+                Refused,
+            ],
+            Channel::Text => &[
+                SentNoReply,
+                WrongNumber,
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                Refused,
+            ],
+            Channel::Email => &[SentNoReply, SpokeToYoungPerson, SpokeToParentCarer, Refused],
+            Channel::Letter => &[
+                SentNoReply,
+                PostReturned,
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                Refused,
+            ],
+            Channel::SocialMedia => &[
+                SentNoReply,
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                SpokeToThirdParty,
+                Refused,
+            ],
+            Channel::HomeVisit => &[
+                NoAnswer,
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                SpokeToThirdParty,
+                Refused,
+            ],
+            Channel::FaceToFace => &[
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                SpokeToThirdParty,
+                Refused,
+            ],
+            Channel::ViaSchool | Channel::ViaCollege | Channel::ViaOtherProfessional => &[
+                NoAnswer,
+                VoicemailLeft,
+                SentNoReply,
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                SpokeToThirdParty,
+                Refused,
+            ],
+            Channel::ViaParentCarer => &[
+                NoAnswer,
+                VoicemailLeft,
+                WrongNumber,
+                SentNoReply,
+                SpokeToYoungPerson,
+                SpokeToParentCarer,
+                Refused,
+            ],
+        }
+    }
+
+    pub fn allows(self, outcome: Outcome) -> bool {
+        self.outcomes().contains(&outcome)
+    }
+
+    /// Why `outcome` cannot be recorded for this channel, if it cannot.
+    pub fn check_outcome(self, outcome: Outcome) -> Result<(), DomainError> {
+        if self.allows(outcome) {
+            return Ok(());
+        }
+        Err(DomainError::OutcomeDoesNotFit {
+            channel: self.label(),
+            outcome: outcome.label(),
+            expected: self
+                .outcomes()
+                .iter()
+                .map(|o| o.label())
+                .collect::<Vec<_>>()
+                .join(", "),
+        })
+    }
+}
+
 /// One attempt to reach a young person. Its author and the moment it was recorded
 /// come from the op that carries it.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -49,6 +143,7 @@ pub struct ContactAttempt {
 
 impl ContactAttempt {
     pub fn validate(&self, date_of_birth: NaiveDate, today: NaiveDate) -> Result<(), DomainError> {
+        self.channel.check_outcome(self.outcome)?;
         let on = self.at.date();
         if on < date_of_birth {
             return Err(DomainError::BeforeBirth {
@@ -91,6 +186,37 @@ mod tests {
             note: String::new(),
             follow_up: None,
         }
+    }
+
+    #[test]
+    fn every_channel_has_outcomes_and_odd_pairs_are_refused() {
+        for c in Channel::ALL {
+            assert!(!c.outcomes().is_empty(), "{c:?}");
+        }
+        for o in Outcome::ALL {
+            assert!(
+                Channel::ALL.iter().any(|c| c.allows(*o)),
+                "{o:?} fits nothing"
+            );
+        }
+        let dob = d(2010, 5, 1);
+        let today = d(2026, 11, 23);
+        for (channel, outcome) in [
+            (Channel::Letter, Outcome::NoAnswer),
+            (Channel::Text, Outcome::VoicemailLeft),
+            (Channel::HomeVisit, Outcome::VoicemailLeft),
+            (Channel::Email, Outcome::PostReturned),
+        ] {
+            let mut a = attempt(today);
+            (a.channel, a.outcome) = (channel, outcome);
+            let refused = a.validate(dob, today).unwrap_err();
+            assert!(matches!(refused, DomainError::OutcomeDoesNotFit { .. }));
+            let words = refused.to_string();
+            assert!(words.contains(outcome.label()) && words.contains(channel.label()));
+        }
+        let mut a = attempt(today);
+        (a.channel, a.outcome) = (Channel::Letter, Outcome::PostReturned);
+        assert_eq!(a.validate(dob, today), Ok(()));
     }
 
     #[test]

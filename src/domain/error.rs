@@ -56,6 +56,12 @@ pub enum DomainError {
         field: &'static str,
         reason: &'static str,
     },
+    #[error("“{outcome}” does not go with {channel}; {channel} can be: {expected}")]
+    OutcomeDoesNotFit {
+        channel: &'static str,
+        outcome: &'static str,
+        expected: String,
+    },
     #[error(
         "unparseable date {0:?}: use DD/MM/YYYY, YYYY-MM-DD, today, tomorrow, +3d, +2w, +1m or a weekday"
     )]
@@ -71,6 +77,7 @@ impl DomainError {
             | DomainError::BadCharacter { field, .. }
             | DomainError::Invalid { field, .. } => Some(field),
             DomainError::Empty(field) => Some(field),
+            DomainError::OutcomeDoesNotFit { .. } => Some("outcome"),
             DomainError::BeforeBirth { what, .. } | DomainError::InFuture { what, .. } => {
                 Some(what)
             }

@@ -102,10 +102,19 @@ impl ContactForm {
     fn handle(&mut self, action: Action, cx: &FormContext) -> FormStep {
         if let Some(c) = action.channel() {
             self.channel = c;
+            // An outcome that does not go with the new channel is dropped.
+            if self.outcome.is_some_and(|o| !c.allows(o)) {
+                self.outcome = None;
+            }
         } else if let Some(o) = action.outcome() {
-            self.outcome = Some(o);
-            self.focus = ContactFocus::Note;
-            self.error = None;
+            match self.channel.check_outcome(o) {
+                Ok(()) => {
+                    self.outcome = Some(o);
+                    self.focus = ContactFocus::Note;
+                    self.error = None;
+                }
+                Err(e) => self.error = Some(e.to_string()),
+            }
         } else {
             match action {
                 Action::NextField => self.next_focus(false),
@@ -574,6 +583,30 @@ mod tests {
         };
         assert_eq!((a.at, a.outcome), (cx(&risk).now, Outcome::NoAnswer));
         assert_eq!(a.follow_up, NaiveDate::from_ymd_opt(2026, 12, 1));
+    }
+
+    #[test]
+    fn the_contact_form_takes_only_outcomes_that_go_with_the_channel() {
+        let risk = RiskConfig::default();
+        let mut form = ContactForm::new(PersonId::random(), Channel::Letter);
+        form.handle(Action::OutcomeNoAnswer, &cx(&risk));
+        assert_eq!(form.outcome, None);
+        assert!(
+            form.error
+                .as_deref()
+                .is_some_and(|e| e.contains("No answer") && e.contains("Post returned")),
+            "{:?}",
+            form.error
+        );
+        form.handle(Action::OutcomePostReturned, &cx(&risk));
+        assert_eq!(form.outcome, Some(Outcome::PostReturned));
+        assert_eq!(form.error, None);
+        // A phone call is never "post returned": the outcome is dropped.
+        form.handle(Action::ChannelPhone, &cx(&risk));
+        assert_eq!(form.outcome, None);
+        form.handle(Action::OutcomeVoicemail, &cx(&risk));
+        form.handle(Action::ChannelHomeVisit, &cx(&risk));
+        assert_eq!(form.outcome, None, "a visit leaves no voicemail");
     }
 
     #[test]

@@ -147,15 +147,23 @@ pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
         .filter_map(|a| a.outcome().map(|o| (o, *a, outcome_choice(o))))
         .collect();
     let (c1, c2) = channels.split_at(6);
+    // Only the outcomes that go with the chosen channel are offered.
     let (o1, o2) = outcomes.split_at(5);
+    let fits = |o: &[(Outcome, Action, &'static str)]| -> Vec<(Outcome, Action, &'static str)> {
+        o.iter()
+            .filter(|(o, ..)| f.channel.allows(*o))
+            .copied()
+            .collect()
+    };
+    let (o1, o2) = (fits(o1), fits(o2));
     let mut l1 = vec![styled("Channel ", t.header)];
     l1.extend(choices(app, c1, Some(f.channel)));
     let mut l2 = vec![styled("        ", t.header)];
     l2.extend(choices(app, c2, Some(f.channel)));
     let mut l3 = vec![styled("Outcome ", t.header)];
-    l3.extend(choices(app, o1, f.outcome));
+    l3.extend(choices(app, &o1, f.outcome));
     let mut l4 = vec![styled("  spoke:", t.header)];
-    l4.extend(choices(app, o2, f.outcome));
+    l4.extend(choices(app, &o2, f.outcome));
     for (line, area) in [(l1, ch1), (l2, ch2), (l3, out1), (l4, out2)] {
         frame.render_widget(Paragraph::new(Line::from(line)), area);
     }
