@@ -62,6 +62,7 @@ fn press(app: &mut App, keys: &[&str]) -> usize {
             "Down" => (KeyCode::Down, KeyModifiers::NONE),
             "C-l" => (KeyCode::Char('l'), KeyModifiers::CONTROL),
             "C-p" => (KeyCode::Char('p'), KeyModifiers::CONTROL),
+            "C-g" => (KeyCode::Char('g'), KeyModifiers::CONTROL),
             s if s.chars().count() == 1 => {
                 (KeyCode::Char(s.chars().next().unwrap()), KeyModifiers::NONE)
             }
@@ -245,6 +246,24 @@ fn ctrl_l_locks_at_once_and_a_wrong_passphrase_is_refused() {
     type_text(&mut app, PASS);
     press(&mut app, &["Enter"]);
     assert!(app.is_unlocked());
+}
+
+#[test]
+fn recent_messages_are_read_in_full_and_forgotten_on_lock() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    press(&mut app, &["c", "n", "Enter"]);
+    press(&mut app, &["C-g"]);
+    assert!(matches!(app.overlay, Some(Overlay::Messages { .. })));
+    let saved = &app.messages.front().unwrap().1.text;
+    assert!(
+        saved.starts_with("Saved: Phone — No answer for "),
+        "{saved}"
+    );
+    press(&mut app, &["Esc"]);
+    assert!(app.overlay.is_none());
+    // They name young people: a lock forgets them with the records.
+    press(&mut app, &["C-l"]);
+    assert!(app.messages.is_empty());
 }
 
 #[test]

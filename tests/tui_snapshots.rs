@@ -251,6 +251,31 @@ fn paging_down_a_record_stops_at_its_end() {
 }
 
 #[test]
+fn messages() {
+    // Two messages: "not linked" (too long for 80 columns beside the keys)
+    // and a save; the overlay shows both whole, newest first.
+    snap(
+        "messages",
+        &with(
+            &[
+                Action::Sync,
+                Action::Open,
+                Action::LogContact,
+                Action::OutcomeNoAnswer,
+                Action::Submit,
+                Action::Messages,
+            ],
+            "",
+        ),
+    );
+}
+
+#[test]
+fn a_long_message_comes_before_the_key_hints() {
+    snap("long_message", &with(&[Action::Sync], ""));
+}
+
+#[test]
 fn contact_form() {
     snap(
         "contact_form",

@@ -28,6 +28,7 @@ macro_rules! actions {
 actions! {
     Quit => "quit", "Quit caseload";
     Help => "help", "Show the keys for this screen";
+    Messages => "messages", "Recent messages, in full";
     Palette => "palette", "Find any action by name";
     Lock => "lock", "Lock now: clear the screen and forget the key";
     Sync => "sync", "Sync with the hub now";

@@ -23,8 +23,9 @@ use crate::domain::risk;
 use crate::domain::{Channel, ContactAttempt, OpPayload, PersonId, PersonState, YoungPerson};
 use crate::logfile::Log;
 use crate::replica::Replica;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveTime};
 use ratatui::crossterm::event::{Event, KeyEvent, KeyEventKind};
+use std::collections::VecDeque;
 use std::time::{Duration, Instant};
 use tui_input::Input;
 
@@ -93,6 +94,9 @@ pub struct StatusMessage {
     pub text: String,
 }
 
+/// How many recent messages `messages` shows.
+const MESSAGES_KEPT: usize = 30;
+
 pub struct App {
     pub config: Config,
     pub keymap: Keymap,
@@ -116,6 +120,9 @@ pub struct App {
     pub queue: QueueState,
     pub dashboard: Option<DashboardData>,
     pub status: Option<StatusMessage>,
+    /// The last messages, newest first, to read in full (`messages`); they can
+    /// name young people, so a lock forgets them.
+    pub messages: VecDeque<(NaiveTime, StatusMessage)>,
     /// Background sync with the hub, and what the status bar says of it.
     pub sync: SyncState,
     /// The sync in flight was asked for with the sync key (so say how it went).
@@ -155,6 +162,7 @@ impl App {
             queue: QueueState::default(),
             dashboard: None,
             status: None,
+            messages: VecDeque::new(),
             sync: SyncState::new(config_sync_minutes),
             sync_requested: false,
             startup_problems: Vec::new(),
@@ -186,10 +194,14 @@ impl App {
     }
 
     fn set_status(&mut self, kind: StatusKind, text: impl Into<String>) {
-        self.status = Some(StatusMessage {
+        let message = StatusMessage {
             kind,
             text: text.into(),
-        });
+        };
+        self.messages
+            .push_front((self.clock.now().time(), message.clone()));
+        self.messages.truncate(MESSAGES_KEPT);
+        self.status = Some(message);
     }
 
     fn filter_refresh(&mut self) {
@@ -335,7 +347,9 @@ impl App {
                 vec![Context::Contact, Context::Form]
             }
             Some(Overlay::Rating(f)) if f.rag.is_none() => vec![Context::Rating, Context::Form],
-            Some(Overlay::Help { .. }) => vec![Context::Form, Context::List, Context::Global],
+            Some(Overlay::Help { .. } | Overlay::Messages { .. }) => {
+                vec![Context::Form, Context::List, Context::Global]
+            }
             Some(_) => vec![Context::Form],
             None if self.screen == Screen::Caseload && self.caseload.searching => {
                 vec![Context::List, Context::Form]
@@ -381,7 +395,17 @@ impl App {
 
     pub fn handle_key(&mut self, key: KeyEvent) {
         self.last_input = Instant::now();
-        self.startup_problems.clear();
+        // Shown until the first key, then kept with the other messages.
+        let now = self.clock.now().time();
+        for problem in std::mem::take(&mut self.startup_problems) {
+            self.messages.push_front((
+                now,
+                StatusMessage {
+                    kind: StatusKind::Error,
+                    text: problem,
+                },
+            ));
+        }
         if !self.is_unlocked() {
             let step = self.session.handle_key(key);
             self.after_lock_step(step);
@@ -460,7 +484,10 @@ impl App {
         self.agenda.clear();
         self.needs = NeedsUpdate::all();
         self.status = None;
-        if let Some(Overlay::Help { .. } | Overlay::Palette(_)) = self.overlay {
+        self.messages.clear();
+        if let Some(Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_)) =
+            self.overlay
+        {
             self.overlay = None;
         }
         self.log.event(why);
@@ -620,6 +647,7 @@ impl App {
         match action {
             Action::Quit => self.quit = true,
             Action::Help => self.overlay = Some(Overlay::Help { scroll: 0 }),
+            Action::Messages => self.overlay = Some(Overlay::Messages { scroll: 0 }),
             Action::Palette => self.overlay = Some(Overlay::Palette(Palette::default())),
             Action::Lock => self.lock("locked by the user"),
             Action::Sync => self.start_sync(true),

@@ -464,7 +464,13 @@ impl Palette {
 
 #[derive(Debug)]
 pub enum Overlay {
-    Help { scroll: u16 },
+    Help {
+        scroll: u16,
+    },
+    /// The recent messages in full (the status line may have cut one short).
+    Messages {
+        scroll: u16,
+    },
     Palette(Palette),
     Contact(ContactForm),
     Activity(ActivityPicker),
@@ -478,7 +484,7 @@ impl Overlay {
     /// actions the palette offers.
     pub fn handle(&mut self, action: Action, cx: &FormContext, palette: &[Action]) -> FormStep {
         match self {
-            Overlay::Help { scroll } => {
+            Overlay::Help { scroll } | Overlay::Messages { scroll } => {
                 match action {
                     Action::Down | Action::Up => {
                         *scroll = step(*scroll, action == Action::Down, 1);
@@ -486,7 +492,11 @@ impl Overlay {
                     Action::PageDown | Action::PageUp => {
                         *scroll = step(*scroll, action == Action::PageDown, 10);
                     }
-                    Action::Help | Action::Submit | Action::Quit | Action::Open => {
+                    Action::Help
+                    | Action::Messages
+                    | Action::Submit
+                    | Action::Quit
+                    | Action::Open => {
                         return FormStep::Close;
                     }
                     _ => {}
@@ -510,7 +520,7 @@ impl Overlay {
             Overlay::Rating(f) => Some(f.person),
             Overlay::Note(f) => Some(f.person),
             Overlay::Retract(f) => Some(f.person),
-            Overlay::Help { .. } | Overlay::Palette(_) => None,
+            Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_) => None,
         }
     }
 
@@ -522,7 +532,7 @@ impl Overlay {
             Overlay::Rating(f) => f.error = why,
             Overlay::Note(f) => f.error = why,
             Overlay::Retract(f) => f.error = why,
-            Overlay::Help { .. } | Overlay::Palette(_) => {}
+            Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_) => {}
         }
     }
 }

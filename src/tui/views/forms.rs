@@ -6,7 +6,7 @@ use super::{
 use crate::domain::records::Rag;
 use crate::domain::{Channel, Outcome};
 use crate::tui::action::Action;
-use crate::tui::app::{App, palette_actions};
+use crate::tui::app::{App, StatusKind, palette_actions};
 use crate::tui::forms::{
     ActivityPicker, ContactFocus, ContactForm, NoteForm, Palette, PickerFocus, RatingForm,
     RetractForm,
@@ -16,6 +16,48 @@ use ratatui::Frame;
 use ratatui::layout::{Constraint, Layout, Rect};
 use ratatui::text::{Line, Span};
 use ratatui::widgets::{Paragraph, Wrap};
+
+/// The recent messages in full, newest first, wrapped to the popup's width.
+pub fn draw_messages(frame: &mut Frame, app: &App, area: Rect, scroll: u16) {
+    let t = &app.theme;
+    let rect = centred(
+        area,
+        area.width.saturating_sub(4).min(100),
+        area.height.saturating_sub(2),
+    );
+    let inner = popup(
+        frame,
+        app,
+        rect,
+        "Recent messages, newest first · Esc closes",
+    );
+    let lines: Vec<Line> = if app.messages.is_empty() {
+        vec![Line::from(styled(
+            "No messages since the workbench was unlocked.",
+            t.dim,
+        ))]
+    } else {
+        app.messages
+            .iter()
+            .map(|(at, m)| {
+                let (label, style) = match m.kind {
+                    StatusKind::Error => ("Error: ", t.error),
+                    StatusKind::Info => ("", t.text),
+                };
+                Line::from(vec![
+                    styled(at.format("%H:%M ").to_string(), t.dim),
+                    styled(format!("{label}{}", m.text), style),
+                ])
+            })
+            .collect()
+    };
+    frame.render_widget(
+        Paragraph::new(lines)
+            .wrap(Wrap { trim: false })
+            .scroll((scroll, 0)),
+        inner,
+    );
+}
 
 pub fn draw_help(frame: &mut Frame, app: &App, area: Rect, scroll: u16) {
     let t = &app.theme;

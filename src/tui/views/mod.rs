@@ -57,6 +57,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
     match &app.overlay {
         None => {}
         Some(Overlay::Help { scroll }) => forms::draw_help(frame, app, area, *scroll),
+        Some(Overlay::Messages { scroll }) => forms::draw_messages(frame, app, area, *scroll),
         Some(Overlay::Palette(p)) => forms::draw_palette(frame, app, area, p),
         Some(Overlay::Contact(f)) => forms::draw_contact(frame, app, area, f),
         Some(Overlay::Activity(p)) => forms::draw_activity(frame, app, area, p),
@@ -148,22 +149,49 @@ fn draw_status(frame: &mut Frame, app: &App, area: Rect) {
             None => (String::new(), t.status_bar),
         }
     };
-    // Sync state sits just left of the key hints, in words.
-    let hint = match app.sync.summary(app.today()) {
-        Some(words) => format!(" {words} │{hint}"),
-        None => hint,
-    };
-    let width = area.width as usize;
-    let hint_w = hint.chars().count();
-    let room = width.saturating_sub(hint_w);
-    let shown: String = truncate(&text, room);
-    let pad = room.saturating_sub(shown.chars().count());
+    let (shown, right) = status_by_priority(
+        &text,
+        app.sync.summary(app.today()).as_deref(),
+        &hint,
+        &app.keymap.hint(&global, super::action::Action::Messages),
+        area.width as usize,
+    );
+    let pad = (area.width as usize).saturating_sub(shown.chars().count() + right.chars().count());
     let line = Line::from(vec![
         Span::styled(shown, style),
         Span::styled(" ".repeat(pad), t.status_bar),
-        Span::styled(hint, t.status_bar),
+        Span::styled(right, t.status_bar),
     ]);
     frame.render_widget(Paragraph::new(line).style(t.status_bar), area);
+}
+
+/// What the status line shows, by priority: the message whole, then the sync
+/// state (just left of the keys, in words), then the key hints. A message too
+/// long even alone is cut with "…" and the key that shows it in full.
+fn status_by_priority(
+    message: &str,
+    sync: Option<&str>,
+    hints: &str,
+    messages_key: &str,
+    width: usize,
+) -> (String, String) {
+    let fits = |right: &str| message.chars().count() + right.chars().count() <= width;
+    let mut right = vec![];
+    if let Some(words) = sync {
+        right.push(format!(" {words} │{hints}"));
+        right.push(format!(" {words} "));
+    } else {
+        right.push(hints.to_string());
+    }
+    right.push(String::new());
+    match right.into_iter().find(|r| fits(r)) {
+        Some(r) => (message.to_string(), r),
+        None => {
+            let more = format!(" {messages_key} more ");
+            let room = width.saturating_sub(more.chars().count());
+            (truncate(message, room), more)
+        }
+    }
 }
 
 /// Cuts `s` to `width` characters, marking the cut with "…".
@@ -340,4 +368,35 @@ pub fn input_line(
 
 pub fn styled(text: impl Into<String>, style: Style) -> Span<'static> {
     Span::styled(text.into(), style)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::status_by_priority;
+
+    const KEYS: &str = " F1 help · Ctrl-L lock ";
+
+    #[test]
+    fn the_status_line_gives_up_hints_before_the_sync_state_before_the_message() {
+        let all = status_by_priority(" Saved", Some("offline"), KEYS, "Ctrl-G", 80);
+        assert_eq!(all, (" Saved".into(), format!(" offline │{KEYS}")));
+        let message = format!(" {}", "x".repeat(60));
+        let (shown, right) = status_by_priority(&message, Some("offline"), KEYS, "Ctrl-G", 80);
+        assert_eq!(
+            (shown.as_str(), right.as_str()),
+            (message.as_str(), " offline ")
+        );
+        let message = format!(" {}", "x".repeat(75));
+        let (shown, right) = status_by_priority(&message, Some("offline"), KEYS, "Ctrl-G", 80);
+        assert_eq!((shown.as_str(), right.as_str()), (message.as_str(), ""));
+    }
+
+    #[test]
+    fn a_message_too_long_for_the_line_says_which_key_shows_it_whole() {
+        let message = format!(" {}", "word ".repeat(30));
+        let (shown, right) = status_by_priority(&message, None, KEYS, "Ctrl-G", 80);
+        assert_eq!(right, " Ctrl-G more ");
+        assert_eq!(shown.chars().count() + right.chars().count(), 80);
+        assert!(shown.ends_with('…'));
+    }
 }
