@@ -317,6 +317,45 @@ fn history_len(env: &Env, person: &str) -> usize {
 }
 
 #[test]
+fn your_follow_up_is_answered_by_your_attempt_or_marked_done() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let contact = |follow_up: &[&str]| {
+        let mut args = vec![
+            "contact",
+            person.as_str(),
+            "--channel",
+            "phone",
+            "--outcome",
+            "no-answer",
+        ];
+        args.extend_from_slice(follow_up);
+        let out = env.run(&args, Some(DEMO_PASS));
+        assert!(out.status.success(), "{}", text(&out.stderr));
+        text(&out.stdout)
+    };
+    let said = contact(&["--follow-up", "today"]);
+    assert!(!said.contains("answered"), "{said}");
+    let said = contact(&[]);
+    assert!(
+        said.contains("answered your follow-up due 23/11/2026"),
+        "{said}"
+    );
+    contact(&["--follow-up", "today"]);
+    let done = env.run(&["follow-up-done", &person], Some(DEMO_PASS));
+    assert!(done.status.success(), "{}", text(&done.stderr));
+    assert!(text(&done.stdout).contains("marked done your follow-up due 23/11/2026"));
+    let again = env.run(&["follow-up-done", &person], Some(DEMO_PASS));
+    assert_eq!(code(&again), 2);
+    assert!(
+        text(&again.stderr).contains("no open follow-up"),
+        "{}",
+        text(&again.stderr)
+    );
+}
+
+#[test]
 fn bad_contact_input_is_refused_and_nothing_is_written() {
     let env = Env::new();
     env.demo(20);

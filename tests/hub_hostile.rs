@@ -6,7 +6,9 @@
 
 mod common;
 
-use caseload::domain::{DeviceId, FieldValue, Note, OpPayload, PersonId, WorkerId};
+use caseload::domain::{
+    Channel, ContactAttempt, DeviceId, FieldValue, Note, OpPayload, Outcome, PersonId, WorkerId,
+};
 use caseload::replica::Replica;
 use caseload::store::Origin;
 use caseload::store::crypto::KdfParams;
@@ -320,6 +322,44 @@ fn a_device_may_push_only_its_own_ops_and_only_fields_within_their_limits() {
         &protocol::encode(&PushRequest { ops: many }),
     );
     assert_eq!(code, 413, "{why}");
+    // Closing a colleague's follow-up: it is theirs to close.
+    let khans_follow_up = {
+        let mut a = open(&k);
+        let today = a.clock().today();
+        let attempt = ContactAttempt {
+            at: a.clock().now(),
+            channel: Channel::Phone,
+            outcome: Outcome::NoAnswer,
+            note: String::new(),
+            follow_up: Some(today + chrono::Days::new(7)),
+        };
+        a.record(shared, OpPayload::LogContact(attempt), today)
+            .unwrap()
+            .id
+    };
+    for dir in [&k, &s] {
+        let out = caseload(&["--store", dir.to_str().unwrap(), "sync"]);
+        assert!(out.status.success(), "{}", text(&out));
+    }
+    let closing = {
+        let mut a = open(&s);
+        let on = a.clock().today();
+        a.new_op(
+            shared,
+            OpPayload::CompleteFollowUp {
+                follow_up: khans_follow_up,
+                on,
+            },
+        )
+    };
+    let (code, why) = post(
+        &hub.url,
+        "/v1/push",
+        Some(&token),
+        &protocol::encode(&PushRequest { ops: vec![closing] }),
+    );
+    assert_eq!(code, 422, "{why}");
+    assert!(why.contains("only they can mark it done"), "{why}");
     // Honest work still flows, both ways.
     {
         let mut a = open(&s);

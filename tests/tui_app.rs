@@ -249,6 +249,61 @@ fn ctrl_l_locks_at_once_and_a_wrong_passphrase_is_refused() {
 }
 
 #[test]
+fn a_colleagues_follow_up_stays_open_and_f_closes_your_own() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let me = WorkerId::new("demo.officer");
+    let id = {
+        let r = app.replica().unwrap();
+        r.index()
+            .all()
+            .iter()
+            .find_map(|s| {
+                let state = r.person(s.id).unwrap()?;
+                let open = state.open_follow_ups();
+                (!open.is_empty() && open.iter().all(|f| f.owner != me)).then_some(s.id)
+            })
+            .expect("the demo has colleagues' follow-ups")
+    };
+    press(&mut app, &["/"]);
+    type_text(&mut app, &id.short());
+    press(&mut app, &["Enter"]);
+    assert_eq!(app.screen, Screen::Person);
+    assert_eq!(app.target_person(), Some(id));
+    let open = |app: &App| {
+        let state = app.replica().unwrap().person(id).unwrap().unwrap();
+        state.open_follow_ups()
+    };
+    let theirs = open(&app).len();
+    // My attempt does not close a colleague's follow-up…
+    press(&mut app, &["c", "n", "Enter"]);
+    assert_eq!(open(&app).len(), theirs);
+    // …and neither can I.
+    press(&mut app, &["f"]);
+    let said = &app.status.as_ref().unwrap().text;
+    assert!(said.contains("stays until they close it"), "{said}");
+    assert_eq!(open(&app).len(), theirs);
+    // A follow-up of my own, due today: the next attempt form says it answers it.
+    press(&mut app, &["c", "n", "Tab"]);
+    type_text(&mut app, "today");
+    press(&mut app, &["Enter"]);
+    assert_eq!(open(&app).len(), theirs + 1);
+    press(&mut app, &["c"]);
+    match &app.overlay {
+        Some(Overlay::Contact(f)) => assert_eq!(f.answers, vec![today()]),
+        other => panic!("the contact form: {other:?}"),
+    }
+    press(&mut app, &["Esc"]);
+    // One key marks it done.
+    assert_eq!(press(&mut app, &["f"]), 1);
+    assert_eq!(open(&app).len(), theirs);
+    let said = &app.status.as_ref().unwrap().text;
+    assert!(
+        said.starts_with("Done: your follow-up due 23/11/2026"),
+        "{said}"
+    );
+}
+
+#[test]
 fn recent_messages_are_read_in_full_and_forgotten_on_lock() {
     let (mut app, _t) = setup(Keymap::builtin_default());
     press(&mut app, &["c", "n", "Enter"]);

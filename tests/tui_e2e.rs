@@ -452,3 +452,43 @@ fn a_note_added_in_the_workbench_at_80x24_is_kept_on_the_record() {
         "{shown}"
     );
 }
+
+#[test]
+fn fitting_outcomes_your_follow_ups_and_recent_messages_at_80x24() {
+    let env = Env::new();
+    env.demo();
+    let t = env.open(80, 24);
+    t.wait_for("caseload is locked");
+    t.type_text(PASS);
+    t.keys(&["Enter"]);
+    t.wait_for("200 of 200 young people");
+    t.keys(&["Enter"]);
+    t.wait_for("f follow-up done");
+    // A letter is never "no answer": the form says so and keeps waiting.
+    t.keys(&["c"]);
+    t.wait_for("press an outcome key");
+    t.keys(&["l", "n"]);
+    t.wait_for("does not go with Letter");
+    t.keys(&["r", "Tab"]);
+    t.type_text("today");
+    t.keys(&["Enter"]);
+    t.wait_for("Saved: Letter — Post returned");
+    // The follow-up just set is yours: the next attempt says it answers it,
+    // and one key marks it done.
+    t.keys(&["c"]);
+    t.wait_for("Saving this answers your follow-up due");
+    t.keys(&["Escape", "f"]);
+    t.wait_for("Done: your follow-up due");
+    // Every message, whole, newest first.
+    t.keys(&["C-g"]);
+    let shown = t.wait_for("Recent messages");
+    assert!(shown.contains("Saved: Letter — Post returned"), "{shown}");
+    t.keys(&["Escape", "q"]);
+    env.wait_until_quit();
+    drop(t);
+    let outbox = text(&env.cli(&["outbox"]));
+    assert!(
+        outbox.contains("log-contact") && outbox.contains("complete-follow-up"),
+        "{outbox}"
+    );
+}

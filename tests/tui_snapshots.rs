@@ -294,6 +294,25 @@ fn contact_form() {
 }
 
 #[test]
+fn contact_form_answering_your_follow_up() {
+    snap("contact_form_answering", &|theme| {
+        let (mut a, tmp, dir) = unlocked(theme);
+        for act in [
+            Action::Open,
+            Action::LogContact,
+            Action::OutcomeNoAnswer,
+            Action::NextField,
+        ] {
+            a.apply(act);
+        }
+        typed(&mut a, "today");
+        a.apply(Action::Submit);
+        a.apply(Action::LogContact);
+        (a, tmp, dir)
+    });
+}
+
+#[test]
 fn contact_form_error() {
     snap(
         "contact_form_error",

@@ -83,6 +83,7 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             provider,
         } => records::activity(&cx, person, code, [start, ends], provider),
         Command::Note { person, text } => records::note(&cx, person, text),
+        Command::FollowUpDone { person } => records::follow_up_done(&cx, person),
         Command::Retract {
             person,
             entry,

@@ -134,6 +134,12 @@ pub enum Command {
         #[arg(long)]
         reason: String,
     },
+    /// Mark your soonest open follow-up for a young person done (a
+    /// colleague's follow-up is theirs to close)
+    FollowUpDone {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
+        person: String,
+    },
     /// Add a note to a young person's record
     Note {
         /// Person id, or its first 4 or more characters (from `caseload people`)

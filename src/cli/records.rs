@@ -3,7 +3,7 @@
 
 use super::commands::Ctx;
 use super::{CliError, ReportCommand, today, view};
-use crate::domain::dates::parse_date;
+use crate::domain::dates::{parse_date, uk};
 use crate::domain::{
     CaseSummary, Channel, ContactAttempt, CurrentActivity, FieldValue, OpPayload, Outcome, PersonId,
 };
@@ -71,8 +71,49 @@ pub(super) fn contact(
         note,
         follow_up: follow_up.map(|f| parse_date(&f, today)).transpose()?,
     };
+    let answers = replica
+        .person(id)?
+        .map(|s| s.follow_ups_answered_by(&replica.identity().worker, today))
+        .unwrap_or_default();
     let op = replica.record(id, OpPayload::LogContact(attempt), today)?;
     outln!("recorded contact attempt {} for {}", op.id, id.short());
+    for f in answers {
+        outln!("answered your follow-up due {}", uk(f.due));
+    }
+    Ok(())
+}
+
+/// `follow-up-done`: closes the caseworker's own soonest open follow-up.
+pub(super) fn follow_up_done(cx: &Ctx, person: String) -> Result<(), CliError> {
+    let mut replica = cx.unlock()?;
+    let today = today()?;
+    let id = resolve(&replica, &person)?;
+    let open = replica
+        .person(id)?
+        .map(|s| s.open_follow_ups())
+        .unwrap_or_default();
+    let me = replica.identity().worker.clone();
+    let Some(mine) = open.iter().find(|f| f.owner == me) else {
+        return Err(CliError::Usage(match open.first() {
+            Some(theirs) => format!(
+                "no open follow-up of yours for {}; {}'s stays open until they close it",
+                id.short(),
+                theirs.owner
+            ),
+            None => format!("no open follow-up for {}", id.short()),
+        }));
+    };
+    let payload = OpPayload::CompleteFollowUp {
+        follow_up: mine.source,
+        on: today,
+    };
+    let op = replica.record(id, payload, today)?;
+    outln!(
+        "marked done your follow-up due {} for {} ({})",
+        uk(mine.due),
+        id.short(),
+        op.id
+    );
     Ok(())
 }
 

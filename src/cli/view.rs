@@ -220,7 +220,12 @@ pub fn person_text(
         ));
     }
     for f in state.open_follow_ups() {
-        line(format!("Follow-up due {}: {}", uk(f.due), f.reason));
+        line(format!(
+            "Follow-up due {}: {} (set by {})",
+            uk(f.due),
+            f.reason,
+            f.owner
+        ));
     }
     for n in &state.notes {
         let struck = if state.is_retracted(n.stamp.op) {

@@ -363,6 +363,27 @@ impl FieldValue {
 }
 
 impl OpPayload {
+    /// [`validate`](Self::validate), and the rule that depends on who makes
+    /// the change: a follow-up is marked done only by whoever set it. Checked
+    /// where ops are made and again by the hub on every push.
+    pub fn validate_by(
+        &self,
+        author: &WorkerId,
+        state: Option<&PersonState>,
+        today: NaiveDate,
+    ) -> Result<(), DomainError> {
+        self.validate(state, today)?;
+        if let OpPayload::CompleteFollowUp { follow_up, .. } = self
+            && state.and_then(|s| s.follow_up_owner(*follow_up)) != Some(author)
+        {
+            return Err(DomainError::Invalid {
+                field: "follow-up",
+                reason: "it belongs to whoever set it, and only they can mark it done",
+            });
+        }
+        Ok(())
+    }
+
     /// Checks a payload before it is written: codes, dates against birth and today,
     /// lengths, and that it refers to a person (and entries) that exist. Ops from
     /// elsewhere are checked the same way before they are applied.

@@ -113,13 +113,14 @@ pub struct Conflict<'a> {
     pub losers: &'a [Logged<FieldValue>],
 }
 
-/// An open follow-up: explicitly scheduled, or the follow-up date of the latest
-/// contact attempt.
+/// An open follow-up: explicitly scheduled, or the follow-up date of a contact
+/// attempt. It belongs to whoever set it.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct OpenFollowUp {
     pub source: OpId,
     pub due: NaiveDate,
     pub reason: String,
+    pub owner: WorkerId,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -398,9 +399,10 @@ impl PersonState {
         self.live(&self.notes)
     }
 
-    /// Open follow-ups, soonest first. A contact attempt's follow-up date stays
-    /// open until a later attempt is logged or it is completed; a scheduled
-    /// follow-up stays open until completed.
+    /// Open follow-ups, soonest first. Each belongs to its author and stays
+    /// open until they mark it done or, for a contact attempt's follow-up
+    /// date, they log the attempt it asked for: a later attempt of theirs on or
+    /// after the date. Nobody else's attempt closes it (docs/domain.md).
     pub fn open_follow_ups(&self) -> Vec<OpenFollowUp> {
         let done = |op: OpId| self.completions.iter().any(|c| c.value.follow_up == op);
         let mut open: Vec<OpenFollowUp> = self
@@ -410,20 +412,62 @@ impl PersonState {
                 source: f.stamp.op,
                 due: f.value.due,
                 reason: f.value.reason.clone(),
+                owner: f.author.clone(),
             })
             .collect();
-        if let Some(last) = self.last_contact()
-            && let Some(due) = last.value.follow_up
-            && !done(last.stamp.op)
-        {
+        for c in self.live(&self.contacts) {
+            let Some(due) = c.value.follow_up else {
+                continue;
+            };
+            if done(c.stamp.op) || self.answers(c, due).is_some() {
+                continue;
+            }
             open.push(OpenFollowUp {
-                source: last.stamp.op,
+                source: c.stamp.op,
                 due,
-                reason: format!("follow up {}", last.value.channel.label().to_lowercase()),
+                reason: format!("follow up {}", c.value.channel.label().to_lowercase()),
+                owner: c.author.clone(),
             });
         }
         open.sort_by_key(|f| (f.due, f.source));
         open
+    }
+
+    /// The attempt that answered the follow-up `due` set by `set`: the first
+    /// later attempt by the same author made on or after the date.
+    fn answers(
+        &self,
+        set: &Logged<ContactAttempt>,
+        due: NaiveDate,
+    ) -> Option<&Logged<ContactAttempt>> {
+        self.live(&self.contacts).find(|later| {
+            later.stamp > set.stamp && later.author == set.author && later.value.at.date() >= due
+        })
+    }
+
+    /// Which of `author`'s open follow-ups an attempt of theirs made on `on`
+    /// would answer (what the contact form says it closes).
+    pub fn follow_ups_answered_by(&self, author: &WorkerId, on: NaiveDate) -> Vec<OpenFollowUp> {
+        self.open_follow_ups()
+            .into_iter()
+            .filter(|f| &f.owner == author && f.due <= on && self.has_contact(f.source))
+            .collect()
+    }
+
+    /// Who set the follow-up carried by `op` (scheduled, or a contact's date).
+    pub fn follow_up_owner(&self, op: OpId) -> Option<&WorkerId> {
+        let scheduled = self.follow_ups.iter().find(|f| f.stamp.op == op);
+        let contact = self
+            .contacts
+            .iter()
+            .find(|c| c.stamp.op == op && c.value.follow_up.is_some());
+        scheduled
+            .map(|f| &f.author)
+            .or_else(|| contact.map(|c| &c.author))
+    }
+
+    fn has_contact(&self, op: OpId) -> bool {
+        self.contacts.iter().any(|c| c.stamp.op == op)
     }
 
     /// Whether the young person has ever had a NEET activity recorded.
@@ -514,28 +558,87 @@ mod tests {
     }
 
     #[test]
-    fn contact_follow_up_closes_when_a_later_attempt_is_logged() {
+    fn a_follow_up_belongs_to_its_author_and_closes_only_by_them() {
         let p = PersonId(Uuid::from_u128(1));
         let day = |d| NaiveDate::from_ymd_opt(2026, 11, d).unwrap();
-        let attempt = |d, follow| {
-            OpPayload::LogContact(ContactAttempt {
-                at: day(d).and_hms_opt(9, 0, 0).unwrap(),
-                channel: Channel::Phone,
-                outcome: Outcome::NoAnswer,
-                note: String::new(),
-                follow_up: follow,
-            })
+        let attempt = |n, d, by: &str, follow| {
+            let mut o = op(
+                n,
+                n as u64 * 100,
+                p,
+                OpPayload::LogContact(ContactAttempt {
+                    at: day(d).and_hms_opt(9, 0, 0).unwrap(),
+                    channel: Channel::Phone,
+                    outcome: Outcome::NoAnswer,
+                    note: String::new(),
+                    follow_up: follow,
+                }),
+            );
+            o.author = WorkerId::new(by);
+            o
         };
-        let first = op(20, 100, p, attempt(2, Some(day(9))));
+        let first = attempt(20, 2, "a.khan", Some(day(9)));
         let s = PersonState::fold(p, [&first]);
         assert_eq!(s.open_follow_ups().len(), 1);
         assert_eq!(s.open_follow_ups()[0].due, day(9));
-        let second = op(21, 200, p, attempt(5, None));
-        let s = PersonState::fold(p, [&second, &first]);
-        assert!(s.open_follow_ups().is_empty());
+        assert_eq!(s.open_follow_ups()[0].owner, WorkerId::new("a.khan"));
+        // A colleague's attempt, even after the date, leaves it open.
+        let colleague = attempt(21, 10, "d.nowak", None);
+        // The author's own attempt before the date is not the one it asked for.
+        let early = attempt(22, 5, "a.khan", None);
+        let s = PersonState::fold(p, [&first, &colleague, &early]);
+        assert_eq!(s.open_follow_ups().len(), 1, "still open");
         assert_eq!(
-            s.last_contact().map(|c| c.op()),
-            Some(OpId(Uuid::from_u128(21)))
+            s.follow_ups_answered_by(&WorkerId::new("a.khan"), day(10))
+                .len(),
+            1
+        );
+        assert!(
+            s.follow_ups_answered_by(&WorkerId::new("d.nowak"), day(10))
+                .is_empty()
+        );
+        // The author's attempt on or after the date answers it…
+        let answer = attempt(23, 9, "a.khan", None);
+        let s = PersonState::fold(p, [&first, &colleague, &early, &answer]);
+        assert!(s.open_follow_ups().is_empty());
+        // …and correcting that attempt opens it again.
+        let mut undo = op(
+            24,
+            2400,
+            p,
+            OpPayload::Retract {
+                target: answer.id,
+                reason: "wrong person".into(),
+            },
+        );
+        undo.author = WorkerId::new("a.khan");
+        let born = op(
+            19,
+            1,
+            p,
+            set(
+                FieldValue::DateOfBirth(day(1) - chrono::Days::new(6000)),
+                &[],
+            ),
+        );
+        let s = PersonState::fold(p, [&born, &first, &colleague, &early, &answer, &undo]);
+        assert_eq!(s.open_follow_ups().len(), 1);
+        // Marked done: only by its author.
+        let done = OpPayload::CompleteFollowUp {
+            follow_up: first.id,
+            on: day(10),
+        };
+        let today = day(23);
+        assert!(matches!(
+            done.validate_by(&WorkerId::new("d.nowak"), Some(&s), today),
+            Err(crate::domain::DomainError::Invalid {
+                field: "follow-up",
+                ..
+            })
+        ));
+        assert_eq!(
+            done.validate_by(&WorkerId::new("a.khan"), Some(&s), today),
+            Ok(())
         );
     }
 

@@ -238,10 +238,11 @@ impl Hub {
             let (state, before) = self.summary(*person)?;
             let mut after = state.unwrap_or_else(|| PersonState::new(*person));
             for op in ops {
-                if let Err(e) = op
-                    .payload
-                    .validate(Some(&after).filter(|s| s.young_person().is_some()), today)
-                {
+                if let Err(e) = op.payload.validate_by(
+                    &op.author,
+                    Some(&after).filter(|s| s.young_person().is_some()),
+                    today,
+                ) {
                     return Err(Refusal::new(
                         StatusCode::UNPROCESSABLE_ENTITY,
                         format!(

@@ -123,7 +123,7 @@ impl Replica {
         if state.is_none() && !matches!(payload, OpPayload::SetFields(_)) {
             return Err(StoreError::UnknownPerson(person.short()));
         }
-        payload.validate(state.as_ref(), today)?;
+        payload.validate_by(&self.identity.worker, state.as_ref(), today)?;
         let op = self.new_op(person, payload);
         self.commit(std::slice::from_ref(&op), Origin::Local)?;
         Ok(op)

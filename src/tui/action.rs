@@ -59,6 +59,7 @@ actions! {
     SetActivity => "set-activity", "Set the current activity";
     RateRisk => "rate-risk", "Rate the risk of NEET";
     AddNote => "add-note", "Add a note to the record";
+    FollowUpDone => "follow-up-done", "Mark your next follow-up for this young person done";
     Undo => "undo", "Correct what you just saved (kept, marked as entered in error)";
     Submit => "submit", "Save the form";
     NextField => "next-field", "Next field";

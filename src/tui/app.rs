@@ -19,6 +19,7 @@ use super::sync::{SyncHealth, SyncOutcome, SyncState};
 use super::theme::Theme;
 use crate::clock::Clock;
 use crate::config::Config;
+use crate::domain::dates::uk;
 use crate::domain::risk;
 use crate::domain::{Channel, ContactAttempt, OpPayload, PersonId, PersonState, YoungPerson};
 use crate::logfile::Log;
@@ -716,16 +717,26 @@ impl App {
                 self.start_queue(title, ids);
             }
             Action::LogContact => {
-                if let Some(id) = self.target_person() {
-                    let channel = self
-                        .replica()
-                        .and_then(|r| r.person(id).ok().flatten())
+                if let Some(id) = self.target_person()
+                    && let Some(replica) = self.replica()
+                {
+                    let state = replica.person(id).ok().flatten();
+                    let channel = state
+                        .as_ref()
                         .and_then(|s| s.young_person())
                         .and_then(|p| p.contact_preferences.preferred)
                         .unwrap_or(Channel::Phone);
-                    self.overlay = Some(Overlay::Contact(ContactForm::new(id, channel)));
+                    let mut form = ContactForm::new(id, channel);
+                    form.answers = state
+                        .map(|s| s.follow_ups_answered_by(&replica.identity().worker, self.today()))
+                        .unwrap_or_default()
+                        .into_iter()
+                        .map(|f| f.due)
+                        .collect();
+                    self.overlay = Some(Overlay::Contact(form));
                 }
             }
+            Action::FollowUpDone => self.mark_follow_up_done(),
             Action::Undo => match self.last_saved.clone() {
                 Some(last) => {
                     self.overlay = Some(Overlay::Retract(RetractForm::new(
@@ -932,6 +943,51 @@ impl App {
                 self.apply(chosen);
             }
             FormStep::Save(submission) => self.save_submission(submission),
+        }
+    }
+
+    /// Marks the caseworker's own soonest open follow-up for the person done;
+    /// a colleague's is theirs to close, and the message says so.
+    fn mark_follow_up_done(&mut self) {
+        let today = self.today();
+        let Some(id) = self.target_person() else {
+            return;
+        };
+        let Some(replica) = self.replica() else {
+            return;
+        };
+        let me = replica.identity().worker.clone();
+        let open = replica
+            .person(id)
+            .ok()
+            .flatten()
+            .map(|s| s.open_follow_ups())
+            .unwrap_or_default();
+        let name = self.person_name(id);
+        match open.iter().find(|f| f.owner == me) {
+            Some(f) => {
+                let due = f.due;
+                let payload = OpPayload::CompleteFollowUp {
+                    follow_up: f.source,
+                    on: today,
+                };
+                if self.save(id, payload) {
+                    self.set_status(
+                        StatusKind::Info,
+                        format!("Done: your follow-up due {} for {name}", uk(due)),
+                    );
+                }
+            }
+            None => match open.first() {
+                Some(theirs) => self.set_status(
+                    StatusKind::Info,
+                    format!(
+                        "No open follow-up of yours for {name}; {}'s stays until they close it",
+                        theirs.owner
+                    ),
+                ),
+                None => self.set_status(StatusKind::Info, format!("No open follow-up for {name}")),
+            },
         }
     }
 

@@ -63,6 +63,9 @@ pub struct ContactForm {
     pub focus: ContactFocus,
     pub note: Input,
     pub follow_up: Input,
+    /// The due dates of the caseworker's own follow-ups this attempt answers
+    /// (on or after their date): shown, so closing them is never a surprise.
+    pub answers: Vec<NaiveDate>,
     pub error: Option<String>,
 }
 
@@ -75,6 +78,7 @@ impl ContactForm {
             focus: ContactFocus::Choice,
             note: Input::default(),
             follow_up: Input::default(),
+            answers: Vec::new(),
             error: None,
         }
     }
@@ -155,12 +159,29 @@ impl ContactForm {
                 follow_up,
             }),
             saved: format!(
-                "Saved: {} — {} for {}",
+                "Saved: {} — {} for {}{}",
                 self.channel.label(),
                 outcome.label(),
-                cx.name
+                cx.name,
+                answered(&self.answers)
+                    .map(|w| format!("; answers {w}"))
+                    .unwrap_or_default()
             ),
         })
+    }
+}
+
+/// The caseworker's follow-ups a contact answers, in words ("your follow-up
+/// due 20/11/2026"); None if it answers none.
+pub fn answered(dues: &[NaiveDate]) -> Option<String> {
+    match dues {
+        [] => None,
+        [due] => Some(format!("your follow-up due {}", uk(*due))),
+        [.., last] => Some(format!(
+            "your {} follow-ups due by {}",
+            dues.len(),
+            uk(*last)
+        )),
     }
 }
 

@@ -166,7 +166,7 @@ pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
     let rect = centred(area, 78, 14);
     let title = format!("Log a contact attempt: {}", app.person_name(f.person));
     let inner = popup(frame, app, rect, &title);
-    let [ch1, ch2, out1, out2, _, note, follow, err, help] = Layout::vertical([
+    let [ch1, ch2, out1, out2, answers, note, follow, err, help] = Layout::vertical([
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -208,6 +208,12 @@ pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
     l4.extend(choices(app, &o2, f.outcome));
     for (line, area) in [(l1, ch1), (l2, ch2), (l3, out1), (l4, out2)] {
         frame.render_widget(Paragraph::new(Line::from(line)), area);
+    }
+    if let Some(words) = crate::tui::forms::answered(&f.answers) {
+        frame.render_widget(
+            Paragraph::new(styled(format!("Saving this answers {words}."), t.text)),
+            answers,
+        );
     }
     input_line(
         frame,

@@ -270,10 +270,17 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let follow_ups = state.open_follow_ups();
     lines.push(Line::default());
     lines.push(head(&format!("Follow-ups ({} open)", follow_ups.len())));
+    let me = app.replica().map(|r| r.identity().worker.clone());
     for f in &follow_ups {
         let late = if f.due < today { " — OVERDUE" } else { "" };
+        // Each belongs to whoever set it: only they close it.
+        let whose = if Some(&f.owner) == me.as_ref() {
+            "yours".to_string()
+        } else {
+            f.owner.to_string()
+        };
         lines.push(Line::from(Span::styled(
-            format!("{}: {}{late}", uk(f.due), f.reason),
+            format!("{}: {} ({whose}){late}", uk(f.due), f.reason),
             if f.due < today { t.error } else { t.text },
         )));
     }
@@ -306,11 +313,12 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
 
     let hints = format!(
-        " {} log contact · {} activity · {} rate · {} note · {} back ",
+        " {} log contact · {} activity · {} rate · {} note · {} follow-up done · {} back ",
         app.keymap.hint(&[Context::Person], Action::LogContact),
         app.keymap.hint(&[Context::Person], Action::SetActivity),
         app.keymap.hint(&[Context::Person], Action::RateRisk),
         app.keymap.hint(&[Context::Person], Action::AddNote),
+        app.keymap.hint(&[Context::Person], Action::FollowUpDone),
         app.keymap.hint(&[Context::Global], Action::Back),
     );
     let block = Block::default()
