@@ -137,6 +137,32 @@ impl Action {
     }
 }
 
+/// The actions the palette offers (those that make sense outside a form).
+pub fn palette_actions() -> &'static [Action] {
+    // Worked out once: every key in an open form or the palette asks for it.
+    static ACTIONS: std::sync::OnceLock<Vec<Action>> = std::sync::OnceLock::new();
+    ACTIONS.get_or_init(|| {
+        Action::ALL
+            .iter()
+            .copied()
+            .filter(|a| {
+                a.channel().is_none()
+                    && a.outcome().is_none()
+                    && a.rag().is_none()
+                    && !matches!(
+                        a,
+                        Action::Submit
+                            | Action::NextField
+                            | Action::PrevField
+                            | Action::Up
+                            | Action::Down
+                            | Action::Palette
+                    )
+            })
+            .collect()
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -6,7 +6,8 @@ use super::{
 use crate::domain::records::Rag;
 use crate::domain::{Channel, Outcome};
 use crate::tui::action::Action;
-use crate::tui::app::{App, StatusKind, palette_actions};
+use crate::tui::action::palette_actions;
+use crate::tui::app::{App, StatusKind};
 use crate::tui::forms::{
     ActivityPicker, ContactFocus, ContactForm, NoteForm, Palette, PickerFocus, RatingForm,
     RetractForm,

@@ -1,0 +1,151 @@
+//! The session over time: unlocking, locking (by key or when idle), and the
+//! background sync's results.
+
+use super::*;
+
+impl App {
+    /// Unlocks with a passphrase given some other way (CASELOAD_PASSPHRASE).
+    pub fn unlock_with(&mut self, passphrase: &str) {
+        let step = self.session.unlock_with(passphrase);
+        self.after_lock_step(step);
+    }
+
+    pub(super) fn after_lock_step(&mut self, step: LockStep) {
+        match step {
+            LockStep::Stay => {}
+            LockStep::Quit => self.quit = true,
+            LockStep::Refused(event) => self.log.event(event),
+            LockStep::Unlocked {
+                replica,
+                problems,
+                event,
+            } => {
+                self.startup_problems.extend(problems);
+                self.session = Session::Unlocked(replica);
+                self.log.event(event);
+                self.on_unlocked();
+            }
+        }
+    }
+
+    /// Locks: the data key and every decrypted record leave memory; an unsaved
+    /// form stays, to be finished after unlocking.
+    pub fn lock(&mut self, why: &str) {
+        let Session::Unlocked(replica) = std::mem::replace(&mut self.session, Session::Switching)
+        else {
+            return;
+        };
+        let store = replica.into_store().relock();
+        self.session = Session::Locked {
+            store,
+            input: Input::default(),
+            error: None,
+        };
+        self.sync.abandon();
+        self.person = None;
+        self.queue.pane = None;
+        self.dashboard = None;
+        self.agenda.clear();
+        self.needs = NeedsUpdate::all();
+        self.status = None;
+        self.messages.clear();
+        if let Some(Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_)) =
+            self.overlay
+        {
+            self.overlay = None;
+        }
+        self.log.event(why);
+    }
+
+    /// Auto-lock after the configured idle time; start and collect syncs.
+    pub fn tick(&mut self, now: Instant) {
+        if let Some(deadline) = self.lock_deadline()
+            && now >= deadline
+        {
+            self.lock("locked after idle time");
+        }
+        self.tick_sync(now);
+    }
+
+    pub(super) fn tick_sync(&mut self, now: Instant) {
+        let Session::Unlocked(replica) = &mut self.session else {
+            return;
+        };
+        if let Some(outcome) = self.sync.collect(replica, now) {
+            let asked = std::mem::take(&mut self.sync_requested);
+            match outcome {
+                SyncOutcome::Done(r) => {
+                    self.log.event(&format!(
+                        "sync: {} sent, {} received, {} left scope",
+                        r.pushed, r.pulled, r.removed
+                    ));
+                    if r.pulled > 0 || r.removed > 0 {
+                        self.after_sync();
+                    }
+                    if asked || r.removed > 0 {
+                        self.set_status(
+                            StatusKind::Info,
+                            format!(
+                                "Synced: {} sent, {} received{}",
+                                r.pushed,
+                                r.pulled,
+                                match r.removed {
+                                    0 => String::new(),
+                                    n => format!(", {n} no longer in your caseload"),
+                                }
+                            ),
+                        );
+                    }
+                }
+                SyncOutcome::Offline => {
+                    self.log.event("sync: hub not reachable");
+                    if asked {
+                        self.set_status(
+                            StatusKind::Info,
+                            // Short: at 80 columns it shares the line with the sync state.
+                            "Hub not reachable; changes kept",
+                        );
+                    }
+                }
+                SyncOutcome::Failed(words) => {
+                    self.log.event("sync: failed");
+                    self.set_status(StatusKind::Error, format!("Sync: {words}"));
+                }
+            }
+        } else if self.sync.is_due(now) {
+            self.start_sync(false);
+        }
+    }
+
+    pub(super) fn start_sync(&mut self, asked: bool) {
+        let Session::Unlocked(replica) = &self.session else {
+            return;
+        };
+        if self.sync.health == SyncHealth::NotLinked {
+            self.set_status(
+                StatusKind::Info,
+                "Not linked to a hub: run `caseload login HUB_URL` once to sync",
+            );
+            return;
+        }
+        let started = self.sync.start(replica);
+        match started {
+            Ok(()) => self.sync_requested = asked,
+            Err(why) if asked => self.set_status(StatusKind::Info, why),
+            Err(_) => {}
+        }
+    }
+
+    /// Ops from the hub changed what the screens show.
+    pub(super) fn after_sync(&mut self) {
+        self.needs |= NeedsUpdate::RECORDS | NeedsUpdate::QUEUE_PANE;
+        self.refresh_screen();
+    }
+
+    /// When auto-lock will fire, if it will.
+    pub fn lock_deadline(&self) -> Option<Instant> {
+        let minutes = self.config.ui.idle_lock_minutes;
+        (self.is_unlocked() && minutes > 0)
+            .then(|| self.last_input + Duration::from_secs(u64::from(minutes) * 60))
+    }
+}
