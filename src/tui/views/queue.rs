@@ -81,49 +81,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     }
     frame.render_widget(Paragraph::new(lines).wrap(Wrap { trim: false }), body);
     let k = |a: Action| app.keymap.hint(&[Context::Queue], a);
-    let help = if keys.width < 100 {
-        // Two lines of at most 80 columns: every key shows at 80×24.
-        vec![
-            Line::from(format!(
-                "{} no answer · {} voicemail · {} wrong number · {} young person · {} parent/carer",
-                k(Action::OutcomeNoAnswer),
-                k(Action::OutcomeVoicemail),
-                k(Action::OutcomeWrongNumber),
-                k(Action::OutcomeSpokeYoungPerson),
-                k(Action::OutcomeSpokeParent),
-            )),
-            Line::from(format!(
-                "{} 3rd party · {} refused · {} skip · {} back · {} undo · {} record · {} form",
-                k(Action::OutcomeSpokeThirdParty),
-                k(Action::OutcomeRefused),
-                k(Action::QueueSkip),
-                k(Action::QueuePrevious),
-                k(Action::Undo),
-                k(Action::Open),
-                k(Action::LogContact),
-            )),
-        ]
-    } else {
-        vec![
-            Line::from(format!(
-                "{} no answer · {} voicemail · {} wrong number · {} spoke to young person · {} spoke to parent/carer",
-                k(Action::OutcomeNoAnswer),
-                k(Action::OutcomeVoicemail),
-                k(Action::OutcomeWrongNumber),
-                k(Action::OutcomeSpokeYoungPerson),
-                k(Action::OutcomeSpokeParent)
-            )),
-            Line::from(format!(
-                "{} third party · {} refused · {} skip · {} back · {} open record · {} other channel or note",
-                k(Action::OutcomeSpokeThirdParty),
-                k(Action::OutcomeRefused),
-                k(Action::QueueSkip),
-                k(Action::QueuePrevious),
-                k(Action::Open),
-                k(Action::LogContact)
-            )),
-        ]
-    };
+    // At 80 columns every key shows in two lines; wider, in more words.
+    let wide = keys.width >= 100;
+    let help: Vec<Line> = QUEUE_KEYS
+        .iter()
+        .map(|row| {
+            let words: Vec<String> = row
+                .iter()
+                .map(|(a, short, long)| format!("{} {}", k(*a), if wide { long } else { short }))
+                .collect();
+            Line::from(words.join(" · "))
+        })
+        .collect();
     frame.render_widget(
         Paragraph::new(help)
             .style(t.dim)
@@ -136,3 +105,31 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         keys,
     );
 }
+
+/// The queue's keys and what they do, in few words and in more: two lines.
+const QUEUE_KEYS: [&[(Action, &str, &str)]; 2] = [
+    &[
+        (Action::OutcomeNoAnswer, "no answer", "no answer"),
+        (Action::OutcomeVoicemail, "voicemail", "voicemail"),
+        (Action::OutcomeWrongNumber, "wrong number", "wrong number"),
+        (
+            Action::OutcomeSpokeYoungPerson,
+            "young person",
+            "spoke to young person",
+        ),
+        (
+            Action::OutcomeSpokeParent,
+            "parent/carer",
+            "spoke to parent/carer",
+        ),
+    ],
+    &[
+        (Action::OutcomeSpokeThirdParty, "3rd party", "third party"),
+        (Action::OutcomeRefused, "refused", "refused"),
+        (Action::QueueSkip, "skip", "skip"),
+        (Action::QueuePrevious, "back", "back"),
+        (Action::Undo, "undo", "undo"),
+        (Action::Open, "record", "open record"),
+        (Action::LogContact, "form", "other channel or note"),
+    ],
+];
