@@ -356,6 +356,67 @@ fn your_follow_up_is_answered_by_your_attempt_or_marked_done() {
 }
 
 #[test]
+fn offers_and_intended_destinations_are_recorded_from_the_command_line() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let offer = env.run(
+        &[
+            "offer",
+            &person,
+            "--year",
+            "11",
+            "--status",
+            "accepted",
+            "--kind",
+            "apprenticeship",
+            "--provider",
+            "Kent Training",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(offer.status.success(), "{}", text(&offer.stderr));
+    assert!(text(&offer.stdout).contains("recorded Year 11 offer (offer accepted)"));
+    let destination = env.run(
+        &["destination", &person, "full-time-education"],
+        Some(DEMO_PASS),
+    );
+    assert!(
+        destination.status.success(),
+        "{}",
+        text(&destination.stderr)
+    );
+    let shown = env.shown(&person);
+    let offers = shown["offers"].as_array().unwrap();
+    assert!(
+        offers
+            .iter()
+            .any(|o| o["value"]["provider"] == "Kent Training"
+                && o["value"]["status"] == "OfferAccepted"),
+        "{shown}"
+    );
+    let destinations = shown["destinations"].as_array().unwrap();
+    assert!(
+        destinations
+            .iter()
+            .any(|d| d["value"]["kind"] == "FullTimeEducation"),
+        "{shown}"
+    );
+    let bad = env.run(
+        &["offer", &person, "--year", "13", "--status", "made"],
+        Some(DEMO_PASS),
+    );
+    assert_eq!(code(&bad), 2, "{}", text(&bad.stderr));
+    let bad = env.run(&["destination", &person, "astronaut"], Some(DEMO_PASS));
+    assert_eq!(code(&bad), 2);
+    assert!(
+        text(&bad.stderr).contains("Apprenticeship"),
+        "{}",
+        text(&bad.stderr)
+    );
+}
+
+#[test]
 fn bad_contact_input_is_refused_and_nothing_is_written() {
     let env = Env::new();
     env.demo(20);

@@ -304,6 +304,36 @@ fn a_colleagues_follow_up_stays_open_and_f_closes_your_own() {
 }
 
 #[test]
+fn an_offer_takes_five_keys_and_the_provider_and_a_destination_three() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    press(&mut app, &["Enter"]);
+    // o, status stays "offer made", Tab to the place, ↓ full-time education,
+    // Tab to the provider, type it, Enter.
+    let mut keys = press(&mut app, &["o", "Tab", "Down", "Tab"]);
+    type_text(&mut app, "East Kent College");
+    keys += press(&mut app, &["Enter"]);
+    assert_eq!(keys, 5);
+    let state = app.replica().unwrap().person(id).unwrap().unwrap();
+    let offer = &state.latest_offer().unwrap().value;
+    assert_eq!(
+        offer.status,
+        caseload::domain::records::OfferStatus::OfferMade
+    );
+    assert_eq!(
+        offer.kind,
+        Some(caseload::domain::records::DestinationKind::FullTimeEducation)
+    );
+    assert_eq!(offer.provider.as_deref(), Some("East Kent College"));
+    assert_eq!(press(&mut app, &["d", "Down", "Enter"]), 3);
+    let state = app.replica().unwrap().person(id).unwrap().unwrap();
+    assert_eq!(
+        state.latest_destination().unwrap().value.kind,
+        caseload::domain::records::DestinationKind::Apprenticeship
+    );
+}
+
+#[test]
 fn recent_messages_are_read_in_full_and_forgotten_on_lock() {
     let (mut app, _t) = setup(Keymap::builtin_default());
     press(&mut app, &["c", "n", "Enter"]);

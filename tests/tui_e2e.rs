@@ -463,7 +463,7 @@ fn fitting_outcomes_your_follow_ups_and_recent_messages_at_80x24() {
     t.keys(&["Enter"]);
     t.wait_for("200 of 200 young people");
     t.keys(&["Enter"]);
-    t.wait_for("f follow-up done");
+    t.wait_for("f done");
     // A letter is never "no answer": the form says so and keeps waiting.
     t.keys(&["c"]);
     t.wait_for("press an outcome key");
@@ -483,12 +483,29 @@ fn fitting_outcomes_your_follow_ups_and_recent_messages_at_80x24() {
     t.keys(&["C-g"]);
     let shown = t.wait_for("Recent messages");
     assert!(shown.contains("Saved: Letter — Post returned"), "{shown}");
-    t.keys(&["Escape", "q"]);
+    t.keys(&["Escape"]);
+    // A September Guarantee offer: an apprenticeship at a named provider.
+    t.keys(&["o"]);
+    t.wait_for("September Guarantee offer:");
+    t.keys(&["Tab", "Down", "Down", "Tab"]);
+    t.type_text("Kent Training");
+    t.keys(&["Enter"]);
+    t.wait_for("offer made for");
+    // The intended destination: one key, a choice, Enter.
+    t.keys(&["d"]);
+    t.wait_for("Intended destination:");
+    t.keys(&["Down", "Enter"]);
+    t.wait_for("Saved: intends apprenticeship");
+    t.keys(&["q"]);
     env.wait_until_quit();
     drop(t);
     let outbox = text(&env.cli(&["outbox"]));
-    assert!(
-        outbox.contains("log-contact") && outbox.contains("complete-follow-up"),
-        "{outbox}"
-    );
+    for kind in [
+        "log-contact",
+        "complete-follow-up",
+        "record-offer",
+        "record-destination",
+    ] {
+        assert!(outbox.contains(kind), "{kind}: {outbox}");
+    }
 }

@@ -313,6 +313,31 @@ fn contact_form_answering_your_follow_up() {
 }
 
 #[test]
+fn offer_form() {
+    snap(
+        "offer_form",
+        &with(
+            &[
+                Action::Open,
+                Action::RecordOffer,
+                Action::NextField,
+                Action::Down,
+                Action::NextField,
+            ],
+            "East Kent College",
+        ),
+    );
+}
+
+#[test]
+fn destination_form() {
+    snap(
+        "destination_form",
+        &with(&[Action::Open, Action::RecordDestination], ""),
+    );
+}
+
+#[test]
 fn contact_form_error() {
     snap(
         "contact_form_error",

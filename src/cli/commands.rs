@@ -84,6 +84,18 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => records::activity(&cx, person, code, [start, ends], provider),
         Command::Note { person, text } => records::note(&cx, person, text),
         Command::FollowUpDone { person } => records::follow_up_done(&cx, person),
+        Command::Offer {
+            person,
+            year,
+            status,
+            kind,
+            provider,
+        } => records::offer(&cx, person, [year, status], kind, provider),
+        Command::Destination {
+            person,
+            kind,
+            provider,
+        } => records::destination(&cx, person, kind, provider),
         Command::Retract {
             person,
             entry,

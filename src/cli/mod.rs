@@ -140,6 +140,36 @@ pub enum Command {
         /// Person id, or its first 4 or more characters (from `caseload people`)
         person: String,
     },
+    /// Record a September Guarantee offer (Year 11 or Year 12), recorded today
+    Offer {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
+        person: String,
+        /// 11 or 12
+        #[arg(long)]
+        year: String,
+        /// made, accepted, none (no offer yet) or declined
+        #[arg(long)]
+        status: String,
+        /// The kind of place: full-time-education, apprenticeship,
+        /// employment-with-training, traineeship, supported-internship,
+        /// employment, undecided
+        #[arg(long)]
+        kind: Option<String>,
+        /// The provider or employer
+        #[arg(long)]
+        provider: Option<String>,
+    },
+    /// Record a Year 11 pupil's intended destination, recorded today
+    Destination {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
+        person: String,
+        /// full-time-education, apprenticeship, employment-with-training,
+        /// traineeship, supported-internship, employment or undecided
+        kind: String,
+        /// The provider or employer
+        #[arg(long)]
+        provider: Option<String>,
+    },
     /// Add a note to a young person's record
     Note {
         /// Person id, or its first 4 or more characters (from `caseload people`)

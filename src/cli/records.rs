@@ -83,6 +83,88 @@ pub(super) fn contact(
     Ok(())
 }
 
+/// `offer`: a September Guarantee offer, recorded today.
+/// The year (11 or 12) and the status are as typed.
+pub(super) fn offer(
+    cx: &Ctx,
+    person: String,
+    [year, status]: [String; 2],
+    kind: Option<String>,
+    provider: Option<String>,
+) -> Result<(), CliError> {
+    use crate::domain::records::{OfferStatus, OfferYear};
+    let year = match year.trim() {
+        "11" => OfferYear::Year11,
+        "12" => OfferYear::Year12,
+        other => OfferYear::parse(other)?,
+    };
+    let status = match status.trim().to_ascii_lowercase().as_str() {
+        "made" => OfferStatus::OfferMade,
+        "accepted" => OfferStatus::OfferAccepted,
+        "none" => OfferStatus::NoOffer,
+        "declined" => OfferStatus::OfferDeclined,
+        other => OfferStatus::parse(other)?,
+    };
+    let mut replica = cx.unlock()?;
+    let today = today()?;
+    let id = resolve(&replica, &person)?;
+    let offer = crate::domain::SeptemberGuaranteeOffer {
+        year,
+        status,
+        kind: kind.as_deref().map(destination_kind).transpose()?,
+        provider: provider.filter(|p| !p.trim().is_empty()),
+        recorded_on: today,
+    };
+    let op = replica.record(id, OpPayload::RecordOffer(offer), today)?;
+    outln!(
+        "recorded {} offer ({}) for {} ({})",
+        year.label(),
+        status.label().to_lowercase(),
+        id.short(),
+        op.id
+    );
+    Ok(())
+}
+
+/// `destination`: a Year 11 pupil's intended destination, recorded today.
+pub(super) fn destination(
+    cx: &Ctx,
+    person: String,
+    kind: String,
+    provider: Option<String>,
+) -> Result<(), CliError> {
+    let kind = destination_kind(&kind)?;
+    let mut replica = cx.unlock()?;
+    let today = today()?;
+    let id = resolve(&replica, &person)?;
+    let destination = crate::domain::IntendedDestination {
+        kind,
+        provider: provider.filter(|p| !p.trim().is_empty()),
+        recorded_on: today,
+    };
+    let op = replica.record(id, OpPayload::RecordDestination(destination), today)?;
+    outln!(
+        "recorded intended destination ({}) for {} ({})",
+        kind.label().to_lowercase(),
+        id.short(),
+        op.id
+    );
+    Ok(())
+}
+
+/// A destination kind by its name or a short form ("training" for a
+/// traineeship, "employment" for employment without training).
+fn destination_kind(
+    typed: &str,
+) -> Result<crate::domain::records::DestinationKind, crate::domain::DomainError> {
+    use crate::domain::records::DestinationKind;
+    match typed.trim().to_ascii_lowercase().as_str() {
+        "traineeship" | "training" => Ok(DestinationKind::Traineeship),
+        "employment" => Ok(DestinationKind::Employment),
+        other => DestinationKind::parse(other),
+    }
+}
+
 /// `follow-up-done`: closes the caseworker's own soonest open follow-up.
 pub(super) fn follow_up_done(cx: &Ctx, person: String) -> Result<(), CliError> {
     let mut replica = cx.unlock()?;

@@ -60,6 +60,8 @@ actions! {
     RateRisk => "rate-risk", "Rate the risk of NEET";
     AddNote => "add-note", "Add a note to the record";
     FollowUpDone => "follow-up-done", "Mark your next follow-up for this young person done";
+    RecordOffer => "record-offer", "Record a September Guarantee offer";
+    RecordDestination => "record-destination", "Record the intended destination";
     Undo => "undo", "Correct what you just saved (kept, marked as entered in error)";
     Submit => "submit", "Save the form";
     NextField => "next-field", "Next field";

@@ -8,6 +8,7 @@
 
 use super::action::Action;
 use super::caseload::move_selection;
+use super::guarantee::{DestinationForm, OfferForm};
 use crate::domain::dates::{parse_date, uk};
 use crate::domain::records::{Note, Rag};
 use crate::domain::risk::{RiskConfig, RiskSuggestion};
@@ -498,6 +499,8 @@ pub enum Overlay {
     Rating(RatingForm),
     Note(NoteForm),
     Retract(RetractForm),
+    Offer(OfferForm),
+    Destination(DestinationForm),
 }
 
 impl Overlay {
@@ -530,6 +533,8 @@ impl Overlay {
             Overlay::Rating(f) => f.handle(action, cx),
             Overlay::Note(f) => f.handle(action, cx),
             Overlay::Retract(f) => f.handle(action),
+            Overlay::Offer(f) => f.handle(action, cx),
+            Overlay::Destination(f) => f.handle(action, cx),
         }
     }
 
@@ -541,6 +546,8 @@ impl Overlay {
             Overlay::Rating(f) => Some(f.person),
             Overlay::Note(f) => Some(f.person),
             Overlay::Retract(f) => Some(f.person),
+            Overlay::Offer(f) => Some(f.person),
+            Overlay::Destination(f) => Some(f.person),
             Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_) => None,
         }
     }
@@ -553,6 +560,8 @@ impl Overlay {
             Overlay::Rating(f) => f.error = why,
             Overlay::Note(f) => f.error = why,
             Overlay::Retract(f) => f.error = why,
+            Overlay::Offer(f) => f.error = why,
+            Overlay::Destination(f) => f.error = why,
             Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_) => {}
         }
     }

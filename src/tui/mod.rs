@@ -13,6 +13,7 @@ pub mod app;
 pub mod caseload;
 pub mod dashboard;
 pub mod forms;
+pub mod guarantee;
 pub mod keymap;
 pub mod queue;
 pub mod session;

@@ -40,6 +40,8 @@ impl App {
             Some(Overlay::Rating(f)) if f.rag.is_some() => Some(&mut f.reason),
             Some(Overlay::Note(f)) => Some(&mut f.text),
             Some(Overlay::Retract(f)) => Some(&mut f.reason),
+            Some(Overlay::Offer(f)) => f.text_field(),
+            Some(Overlay::Destination(f)) => f.text_field(),
             Some(Overlay::Palette(p)) => Some(&mut p.input),
             Some(_) => None,
             None if self.screen == Screen::Caseload && self.caseload.searching => {

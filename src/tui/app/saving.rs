@@ -4,6 +4,7 @@
 use super::*;
 use crate::domain::Outcome;
 use crate::tui::action::palette_actions;
+use crate::tui::guarantee::{DestinationForm, OfferForm};
 
 impl App {
     /// Commits through the replica; true once it is on disk. Refusals become the
@@ -191,6 +192,25 @@ impl App {
         {
             let suggestion = risk::suggest(&state, self.today(), &self.config.risk);
             self.overlay = Some(Overlay::Rating(RatingForm::new(id, suggestion)));
+        }
+    }
+
+    pub(super) fn open_offer_form(&mut self) {
+        let today = self.today();
+        if let Some(id) = self.target_person()
+            && let Some(p) = self.replica().and_then(|r| r.index().get(id))
+        {
+            let year = crate::domain::academic::year_group(p.date_of_birth, today);
+            self.overlay = Some(Overlay::Offer(OfferForm::new(id, year)));
+        }
+    }
+
+    pub(super) fn open_destination_form(&mut self) {
+        if let Some(id) = self.target_person()
+            && let Some(state) = self.replica().and_then(|r| r.person(id).ok().flatten())
+        {
+            let last = state.latest_destination().map(|d| &d.value);
+            self.overlay = Some(Overlay::Destination(DestinationForm::new(id, last)));
         }
     }
 

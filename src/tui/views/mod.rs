@@ -4,6 +4,7 @@
 mod caseload;
 mod dashboard;
 mod forms;
+mod guarantee;
 mod lock;
 mod person;
 mod queue;
@@ -64,6 +65,8 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::Rating(f)) => forms::draw_rating(frame, app, area, f),
         Some(Overlay::Note(f)) => forms::draw_note(frame, app, area, f),
         Some(Overlay::Retract(f)) => forms::draw_retract(frame, app, area, f),
+        Some(Overlay::Offer(f)) => guarantee::draw_offer(frame, app, area, f),
+        Some(Overlay::Destination(f)) => guarantee::draw_destination(frame, app, area, f),
     }
     show_refused_characters(frame.buffer_mut());
 }

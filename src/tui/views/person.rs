@@ -312,15 +312,22 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         )));
     }
 
-    let hints = format!(
-        " {} log contact · {} activity · {} rate · {} note · {} follow-up done · {} back ",
-        app.keymap.hint(&[Context::Person], Action::LogContact),
-        app.keymap.hint(&[Context::Person], Action::SetActivity),
-        app.keymap.hint(&[Context::Person], Action::RateRisk),
-        app.keymap.hint(&[Context::Person], Action::AddNote),
-        app.keymap.hint(&[Context::Person], Action::FollowUpDone),
-        app.keymap.hint(&[Context::Global], Action::Back),
-    );
+    // What can be recorded here, in few words at 80 columns (Esc is in help).
+    let wide = area.width >= 100;
+    let mut hints: Vec<String> = RECORD_KEYS
+        .iter()
+        .map(|(a, short, long)| {
+            let key = app.keymap.hint(&[Context::Person], *a);
+            format!("{key} {}", if wide { long } else { short })
+        })
+        .collect();
+    if wide {
+        hints.push(format!(
+            "{} back",
+            app.keymap.hint(&[Context::Global], Action::Back)
+        ));
+    }
+    let hints = format!(" {} ", hints.join(" · "));
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(t.border)
@@ -335,3 +342,18 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     pane.last_scroll.set(last);
     frame.render_widget(record.scroll((pane.scroll.min(last), 0)), body);
 }
+
+/// The record's keys and what they do, in few words and in more.
+const RECORD_KEYS: [(Action, &str, &str); 7] = [
+    (Action::LogContact, "contact", "log contact"),
+    (Action::SetActivity, "activity", "activity"),
+    (Action::RateRisk, "rate", "rate"),
+    (Action::AddNote, "note", "note"),
+    (Action::FollowUpDone, "done", "follow-up done"),
+    (Action::RecordOffer, "offer", "September Guarantee offer"),
+    (
+        Action::RecordDestination,
+        "destination",
+        "intended destination",
+    ),
+];
