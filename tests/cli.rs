@@ -417,6 +417,59 @@ fn offers_and_intended_destinations_are_recorded_from_the_command_line() {
 }
 
 #[test]
+fn contact_details_and_consent_are_changed_and_a_dead_number_is_kept() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let run = |args: &[&str]| {
+        let mut all = vec!["details", person.as_str()];
+        all.extend_from_slice(args);
+        env.run(&all, Some(DEMO_PASS))
+    };
+    let out = run(&[
+        "--mobile",
+        "07700 900111",
+        "--email",
+        "",
+        "--preferred",
+        "text",
+        "--consent",
+        "refused",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let said = text(&out.stdout);
+    assert!(
+        said.contains("phone numbers") && said.contains("consent"),
+        "{said}"
+    );
+    let out = run(&["--mobile", "07700 900222", "--not-working", "wrong-number"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = run(&["--postcode", "CT16 1AA", "--address", "7 Mill Lane, Dover"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let shown = text(&env.run(&["show", &person], Some(DEMO_PASS)).stdout);
+    assert!(shown.contains("07700 900222"), "{shown}");
+    assert!(shown.contains("Consent refused"), "{shown}");
+    let record = env.shown(&person);
+    let json = record.to_string();
+    assert!(
+        json.contains("07700 900111") && json.contains("WrongNumber"),
+        "{json}"
+    );
+    assert!(json.contains("CT16 1AA"), "{json}");
+    // Refused whole, with the reason: nothing written.
+    let bad = run(&["--mobile", "12", "--email", "x@example.org"]);
+    assert_eq!(code(&bad), 2);
+    assert!(
+        text(&bad.stderr).contains("phone number"),
+        "{}",
+        text(&bad.stderr)
+    );
+    assert!(!env.shown(&person).to_string().contains("x@example.org"));
+    let same = run(&["--mobile", "07700 900222"]);
+    assert!(text(&same.stdout).contains("nothing changed"));
+}
+
+#[test]
 fn bad_contact_input_is_refused_and_nothing_is_written() {
     let env = Env::new();
     env.demo(20);

@@ -63,6 +63,7 @@ fn press(app: &mut App, keys: &[&str]) -> usize {
             "C-l" => (KeyCode::Char('l'), KeyModifiers::CONTROL),
             "C-p" => (KeyCode::Char('p'), KeyModifiers::CONTROL),
             "C-g" => (KeyCode::Char('g'), KeyModifiers::CONTROL),
+            "C-u" => (KeyCode::Char('u'), KeyModifiers::CONTROL),
             s if s.chars().count() == 1 => {
                 (KeyCode::Char(s.chars().next().unwrap()), KeyModifiers::NONE)
             }
@@ -331,6 +332,67 @@ fn an_offer_takes_five_keys_and_the_provider_and_a_destination_three() {
         state.latest_destination().unwrap().value.kind,
         caseload::domain::records::DestinationKind::Apprenticeship
     );
+}
+
+#[test]
+fn a_phone_is_edited_in_three_keys_and_a_wrong_number_is_kept_as_not_working() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    press(&mut app, &["Enter"]);
+    let person = |app: &App| {
+        let state = app.replica().unwrap().person(id).unwrap().unwrap();
+        state.young_person().unwrap()
+    };
+    // e, clear the mobile, type the new one, Enter.
+    let mut keys = press(&mut app, &["e", "C-u"]);
+    type_text(&mut app, "07700 900111");
+    keys += press(&mut app, &["Enter"]);
+    assert_eq!(keys, 3);
+    let mobile = |app: &App| {
+        person(app)
+            .phones
+            .iter()
+            .find(|p| p.label == caseload::domain::person::PhoneLabel::Mobile)
+            .map(|p| p.number.clone())
+    };
+    assert_eq!(mobile(&app).as_deref(), Some("07700 900111"));
+    assert!(
+        person(&app).not_working.is_empty(),
+        "an edit is not a failure"
+    );
+    // "Wrong number" offers the form at once; the number replaced is kept.
+    press(&mut app, &["c", "w", "Enter"]);
+    match &app.overlay {
+        Some(Overlay::Details(f)) => assert_eq!(f.not_working, Some(Outcome::WrongNumber)),
+        other => panic!("the details form is offered: {other:?}"),
+    }
+    press(&mut app, &["C-u"]);
+    type_text(&mut app, "07700 900222");
+    press(&mut app, &["Enter"]);
+    assert_eq!(mobile(&app).as_deref(), Some("07700 900222"));
+    let dead = person(&app).not_working;
+    assert_eq!(dead.len(), 1);
+    assert_eq!(
+        (dead[0].detail.as_str(), dead[0].how),
+        ("07700 900111", Outcome::WrongNumber)
+    );
+    // A bad number is refused in the form, which stays open and says why.
+    press(&mut app, &["e", "C-u"]);
+    type_text(&mut app, "12");
+    press(&mut app, &["Enter"]);
+    match &app.overlay {
+        Some(Overlay::Details(f)) => {
+            assert!(
+                f.error.as_deref().unwrap().contains("phone number"),
+                "{:?}",
+                f.error
+            )
+        }
+        other => panic!("still open: {other:?}"),
+    }
+    // It holds the record's details: a lock closes it.
+    press(&mut app, &["C-l"]);
+    assert!(app.overlay.is_none());
 }
 
 #[test]

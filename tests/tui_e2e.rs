@@ -473,6 +473,9 @@ fn fitting_outcomes_your_follow_ups_and_recent_messages_at_80x24() {
     t.type_text("today");
     t.keys(&["Enter"]);
     t.wait_for("Saved: Letter — Post returned");
+    // Post returned: the contact details are offered at once (declined here).
+    t.wait_for("Post returned: change or clear it");
+    t.keys(&["Escape"]);
     // The follow-up just set is yours: the next attempt says it answers it,
     // and one key marks it done.
     t.keys(&["c"]);
@@ -496,6 +499,13 @@ fn fitting_outcomes_your_follow_ups_and_recent_messages_at_80x24() {
     t.wait_for("Intended destination:");
     t.keys(&["Down", "Enter"]);
     t.wait_for("Saved: intends apprenticeship");
+    // A new mobile: e, clear the field, type it, Enter.
+    t.keys(&["e"]);
+    t.wait_for("Contact details:");
+    t.keys(&["C-u"]);
+    t.type_text("07700 900444");
+    t.keys(&["Enter"]);
+    t.wait_for("Saved: contact details for");
     t.keys(&["q"]);
     env.wait_until_quit();
     drop(t);
@@ -505,6 +515,7 @@ fn fitting_outcomes_your_follow_ups_and_recent_messages_at_80x24() {
         "complete-follow-up",
         "record-offer",
         "record-destination",
+        "set-fields",
     ] {
         assert!(outbox.contains(kind), "{kind}: {outbox}");
     }

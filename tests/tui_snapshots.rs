@@ -330,6 +330,40 @@ fn offer_form() {
 }
 
 #[test]
+fn details_form() {
+    snap(
+        "details_form",
+        &with(
+            &[
+                Action::Open,
+                Action::EditDetails,
+                Action::Down,
+                Action::Down,
+            ],
+            "",
+        ),
+    );
+}
+
+#[test]
+fn details_form_after_a_wrong_number() {
+    snap(
+        "details_form_wrong_number",
+        &with(
+            &[
+                Action::Open,
+                Action::LogContact,
+                Action::ChannelPhone,
+                Action::OutcomeWrongNumber,
+                Action::Submit,
+                Action::ClearField,
+            ],
+            "07700 900999",
+        ),
+    );
+}
+
+#[test]
 fn destination_form() {
     snap(
         "destination_form",

@@ -84,6 +84,31 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
         } => records::activity(&cx, person, code, [start, ends], provider),
         Command::Note { person, text } => records::note(&cx, person, text),
         Command::FollowUpDone { person } => records::follow_up_done(&cx, person),
+        Command::Details {
+            person,
+            mobile,
+            home_phone,
+            parent_phone,
+            email,
+            address,
+            postcode,
+            preferred,
+            consent,
+            not_working,
+        } => {
+            let edit = crate::domain::details::DetailsEdit {
+                phones: [mobile, home_phone, parent_phone],
+                email,
+                address,
+                postcode,
+                preferred,
+                consent,
+                not_working: not_working
+                    .map(|o| crate::domain::Outcome::parse(&o))
+                    .transpose()?,
+            };
+            records::details(&cx, person, edit)
+        }
         Command::Offer {
             person,
             year,

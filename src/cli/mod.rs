@@ -140,6 +140,35 @@ pub enum Command {
         /// Person id, or its first 4 or more characters (from `caseload people`)
         person: String,
     },
+    /// Change contact details, the preferred channel or consent; "" clears a
+    /// detail, what is not given stays as it is
+    Details {
+        /// Person id, or its first 4 or more characters (from `caseload people`)
+        person: String,
+        #[arg(long)]
+        mobile: Option<String>,
+        #[arg(long)]
+        home_phone: Option<String>,
+        #[arg(long)]
+        parent_phone: Option<String>,
+        #[arg(long)]
+        email: Option<String>,
+        /// Lines and town, comma-separated: "7 Mill Lane, Dover"
+        #[arg(long)]
+        address: Option<String>,
+        #[arg(long)]
+        postcode: Option<String>,
+        /// The channel they prefer (phone, text, email, …), or "" for none
+        #[arg(long)]
+        preferred: Option<String>,
+        /// given, refused or not-asked (dated today)
+        #[arg(long)]
+        consent: Option<String>,
+        /// wrong-number or post-returned: what this replaces or clears is
+        /// kept on the record as not working
+        #[arg(long, value_name = "OUTCOME")]
+        not_working: Option<String>,
+    },
     /// Record a September Guarantee offer (Year 11 or Year 12), recorded today
     Offer {
         /// Person id, or its first 4 or more characters (from `caseload people`)

@@ -83,6 +83,35 @@ pub(super) fn contact(
     Ok(())
 }
 
+/// `details`: contact details, preferred channel and consent.
+pub(super) fn details(
+    cx: &Ctx,
+    person: String,
+    edit: crate::domain::details::DetailsEdit,
+) -> Result<(), CliError> {
+    let mut replica = cx.unlock()?;
+    let today = today()?;
+    let id = resolve(&replica, &person)?;
+    let current = replica
+        .person(id)?
+        .and_then(|s| s.young_person())
+        .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
+    let changes = edit.changes(&current, today)?;
+    if changes.is_empty() {
+        outln!("nothing changed for {}", id.short());
+        return Ok(());
+    }
+    let what: Vec<String> = changes.iter().map(|c| c.key().label()).collect();
+    let op = replica.set_fields(id, changes, today)?;
+    outln!(
+        "recorded {} for {} ({})",
+        what.join(", "),
+        id.short(),
+        op.id
+    );
+    Ok(())
+}
+
 /// `offer`: a September Guarantee offer, recorded today.
 /// The year (11 or 12) and the status are as typed.
 pub(super) fn offer(

@@ -135,6 +135,21 @@ pub fn person_text(
     if let Some(e) = &p.email {
         line(format!("Email: {e}"));
     }
+    for n in &p.not_working {
+        line(format!(
+            "Not working: {} ({}, {})",
+            n.detail,
+            n.how.label().to_lowercase(),
+            uk(n.found_on)
+        ));
+    }
+    if let Some(c) = p.contact_preferences.preferred {
+        line(format!("Prefers: {}", c.label()));
+    }
+    line(match p.consent.recorded_on {
+        Some(on) => format!("{} ({})", p.consent.status.label(), uk(on)),
+        None => p.consent.status.label().to_string(),
+    });
     line(format!(
         "SEND: {} · level of need: {}",
         p.send,

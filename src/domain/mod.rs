@@ -40,6 +40,7 @@ pub mod codes;
 pub mod contact;
 pub mod currency;
 pub mod dates;
+pub mod details;
 pub mod district;
 pub mod error;
 pub mod groups;

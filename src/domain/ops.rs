@@ -150,6 +150,9 @@ pub enum FieldValue {
     RiskIndicators(RiskIndicators),
     AssignedWorkers(BTreeSet<WorkerId>),
     CurrentActivity(CurrentActivity),
+    /// Numbers and addresses found not to work (added last: older stores
+    /// never hold it).
+    NotWorking(Vec<super::details::NotWorking>),
 }
 
 impl FieldValue {
@@ -224,6 +227,7 @@ impl FieldValue {
                 list(on)
             }
             FieldValue::AssignedWorkers(w) => list(w.iter().map(|w| w.to_string()).collect()),
+            FieldValue::NotWorking(v) => list(v.iter().map(|n| n.detail.clone()).collect()),
             FieldValue::CurrentActivity(a) => format!("{} from {}", a.code, uk(&a.start)),
         }
     }
@@ -251,6 +255,7 @@ pub enum FieldKey {
     RiskIndicators,
     AssignedWorkers,
     CurrentActivity,
+    NotWorking,
 }
 
 impl FieldKey {
@@ -275,6 +280,7 @@ impl FieldKey {
             FieldKey::LevelOfNeed => "level of need".into(),
             FieldKey::RiskIndicators => "risk indicators".into(),
             FieldKey::AssignedWorkers => "assigned workers".into(),
+            FieldKey::NotWorking => "numbers and addresses not working".into(),
             FieldKey::CurrentActivity => "current activity".into(),
         }
     }
@@ -301,6 +307,7 @@ impl FieldValue {
             FieldValue::LevelOfNeed(_) => FieldKey::LevelOfNeed,
             FieldValue::RiskIndicators(_) => FieldKey::RiskIndicators,
             FieldValue::AssignedWorkers(_) => FieldKey::AssignedWorkers,
+            FieldValue::NotWorking(_) => FieldKey::NotWorking,
             FieldValue::CurrentActivity(_) => FieldKey::CurrentActivity,
         }
     }
@@ -319,6 +326,13 @@ impl FieldValue {
             FieldValue::ContactPreferences(p) => {
                 check_len("contact preferences", &p.notes, MAX_TEXT)
             }
+            FieldValue::NotWorking(v) => match v.iter().find(|n| n.found_on > today) {
+                Some(n) => Err(DomainError::InFuture {
+                    what: "number or address found not working",
+                    date: n.found_on,
+                }),
+                None => Ok(()),
+            },
             FieldValue::Consent(c) => {
                 if let Some(on) = c.recorded_on
                     && on > today

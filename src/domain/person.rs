@@ -367,6 +367,8 @@ pub struct YoungPerson {
     pub level_of_need: Option<LevelOfNeed>,
     pub risk_indicators: RiskIndicators,
     pub assigned_workers: BTreeSet<WorkerId>,
+    /// Numbers and addresses found not to work, kept so nobody tries them again.
+    pub not_working: Vec<super::details::NotWorking>,
 }
 
 impl YoungPerson {

@@ -290,6 +290,7 @@ impl PersonState {
             level_of_need: None,
             risk_indicators: RiskIndicators::default(),
             assigned_workers: Default::default(),
+            not_working: Vec::new(),
         };
         let (mut named, mut districted) = (false, false);
         for register in self.fields.values() {
@@ -322,6 +323,7 @@ impl PersonState {
                 FieldValue::LevelOfNeed(v) => p.level_of_need = v,
                 FieldValue::RiskIndicators(v) => p.risk_indicators = v,
                 FieldValue::AssignedWorkers(v) => p.assigned_workers = v,
+                FieldValue::NotWorking(v) => p.not_working = v,
             }
         }
         (named && districted).then_some(p)

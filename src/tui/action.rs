@@ -60,6 +60,8 @@ actions! {
     RateRisk => "rate-risk", "Rate the risk of NEET";
     AddNote => "add-note", "Add a note to the record";
     FollowUpDone => "follow-up-done", "Mark your next follow-up for this young person done";
+    EditDetails => "edit-details", "Edit phones, email, address, preferred channel and consent";
+    ClearField => "clear-field", "Clear the field being typed in";
     RecordOffer => "record-offer", "Record a September Guarantee offer";
     RecordDestination => "record-destination", "Record the intended destination";
     Undo => "undo", "Correct what you just saved (kept, marked as entered in error)";

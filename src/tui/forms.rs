@@ -8,6 +8,7 @@
 
 use super::action::Action;
 use super::caseload::move_selection;
+use super::details::DetailsForm;
 use super::guarantee::{DestinationForm, OfferForm};
 use crate::domain::dates::{parse_date, uk};
 use crate::domain::records::{Note, Rag};
@@ -501,6 +502,7 @@ pub enum Overlay {
     Retract(RetractForm),
     Offer(OfferForm),
     Destination(DestinationForm),
+    Details(Box<DetailsForm>),
 }
 
 impl Overlay {
@@ -535,6 +537,7 @@ impl Overlay {
             Overlay::Retract(f) => f.handle(action),
             Overlay::Offer(f) => f.handle(action, cx),
             Overlay::Destination(f) => f.handle(action, cx),
+            Overlay::Details(f) => f.handle(action, cx),
         }
     }
 
@@ -548,6 +551,7 @@ impl Overlay {
             Overlay::Retract(f) => Some(f.person),
             Overlay::Offer(f) => Some(f.person),
             Overlay::Destination(f) => Some(f.person),
+            Overlay::Details(f) => Some(f.person),
             Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_) => None,
         }
     }
@@ -562,6 +566,7 @@ impl Overlay {
             Overlay::Retract(f) => f.error = why,
             Overlay::Offer(f) => f.error = why,
             Overlay::Destination(f) => f.error = why,
+            Overlay::Details(f) => f.error = why,
             Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_) => {}
         }
     }

@@ -12,6 +12,7 @@ pub mod agenda;
 pub mod app;
 pub mod caseload;
 pub mod dashboard;
+pub mod details;
 pub mod forms;
 pub mod guarantee;
 pub mod keymap;

@@ -42,6 +42,7 @@ impl App {
             Some(Overlay::Retract(f)) => Some(&mut f.reason),
             Some(Overlay::Offer(f)) => f.text_field(),
             Some(Overlay::Destination(f)) => f.text_field(),
+            Some(Overlay::Details(f)) => Some(f.text_field()),
             Some(Overlay::Palette(p)) => Some(&mut p.input),
             Some(_) => None,
             None if self.screen == Screen::Caseload && self.caseload.searching => {

@@ -49,8 +49,13 @@ impl App {
         self.needs = NeedsUpdate::all();
         self.status = None;
         self.messages.clear();
-        if let Some(Overlay::Help { .. } | Overlay::Messages { .. } | Overlay::Palette(_)) =
-            self.overlay
+        // The details form holds the record's own details, not just what was typed.
+        if let Some(
+            Overlay::Help { .. }
+            | Overlay::Messages { .. }
+            | Overlay::Palette(_)
+            | Overlay::Details(_),
+        ) = self.overlay
         {
             self.overlay = None;
         }

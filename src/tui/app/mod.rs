@@ -290,6 +290,7 @@ impl App {
             }
             Action::RateRisk => self.open_rating_form(),
             Action::RecordOffer => self.open_offer_form(),
+            Action::EditDetails => self.open_details_form(None),
             Action::RecordDestination => self.open_destination_form(),
             Action::QueuePrevious if self.screen == Screen::Queue => self.queue_step(-1),
             Action::QueueSkip if self.screen == Screen::Queue => self.queue_step(1),

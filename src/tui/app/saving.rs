@@ -4,6 +4,7 @@
 use super::*;
 use crate::domain::Outcome;
 use crate::tui::action::palette_actions;
+use crate::tui::details::DetailsForm;
 use crate::tui::guarantee::{DestinationForm, OfferForm};
 
 impl App {
@@ -68,6 +69,13 @@ impl App {
             }
             Action::Lock => {
                 self.lock("locked by the user");
+                return;
+            }
+            Action::ClearField => {
+                if let Some(field) = self.focused_text() {
+                    field.reset();
+                    self.after_edit();
+                }
                 return;
             }
             _ => {}
@@ -151,6 +159,7 @@ impl App {
             saved,
         } = submission;
         let contact = matches!(payload, OpPayload::LogContact(_));
+        let found_not_working = not_working(&payload);
         if !self.save(person, payload) {
             let why = self.error_text();
             if let Some(overlay) = self.overlay.as_mut() {
@@ -162,6 +171,9 @@ impl App {
         self.set_status(StatusKind::Info, saved);
         if contact && self.screen == Screen::Queue && self.queue.current() == Some(person) {
             self.queue_logged();
+        }
+        if let Some(how) = found_not_working {
+            self.open_details_for(person, Some(how));
         }
     }
 
@@ -192,6 +204,27 @@ impl App {
         {
             let suggestion = risk::suggest(&state, self.today(), &self.config.risk);
             self.overlay = Some(Overlay::Rating(RatingForm::new(id, suggestion)));
+        }
+    }
+
+    /// `not_working`: offered after an attempt that found a number or address
+    /// not working (what is then changed or cleared is kept as such).
+    pub(super) fn open_details_form(&mut self, not_working: Option<Outcome>) {
+        if let Some(id) = self.target_person() {
+            self.open_details_for(id, not_working);
+        }
+    }
+
+    pub(super) fn open_details_for(&mut self, id: PersonId, not_working: Option<Outcome>) {
+        if let Some(person) = self
+            .replica()
+            .and_then(|r| r.person(id).ok().flatten())
+            .and_then(|s| s.young_person())
+        {
+            self.overlay = Some(Overlay::Details(Box::new(DetailsForm::new(
+                person,
+                not_working,
+            ))));
         }
     }
 
@@ -243,12 +276,16 @@ impl App {
             note: String::new(),
             follow_up: None,
         };
+        let found_not_working = matches!(outcome, Outcome::WrongNumber).then_some(outcome);
         if self.save(id, OpPayload::LogContact(attempt)) {
             self.set_status(
                 StatusKind::Info,
                 format!("Saved: Phone — {}", outcome.label()),
             );
             self.queue_logged();
+            if let Some(how) = found_not_working {
+                self.open_details_for(id, Some(how));
+            }
         }
     }
 }
@@ -268,6 +305,19 @@ fn undoable(payload: &OpPayload) -> Option<String> {
         OpPayload::LogContact(c) => Some(format!("{} — {}", c.channel.label(), c.outcome.label())),
         OpPayload::AddNote(_) => Some("note".into()),
         OpPayload::RateRisk(r) => Some(format!("rating {}", r.rag.label())),
+        _ => None,
+    }
+}
+
+/// The outcome of an attempt that found a number or address not working:
+/// the contact details form is offered next, to change or clear it.
+fn not_working(payload: &OpPayload) -> Option<Outcome> {
+    match payload {
+        OpPayload::LogContact(c)
+            if matches!(c.outcome, Outcome::WrongNumber | Outcome::PostReturned) =>
+        {
+            Some(c.outcome)
+        }
         _ => None,
     }
 }

@@ -3,6 +3,7 @@
 
 mod caseload;
 mod dashboard;
+mod details;
 mod forms;
 mod guarantee;
 mod lock;
@@ -66,6 +67,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Some(Overlay::Note(f)) => forms::draw_note(frame, app, area, f),
         Some(Overlay::Retract(f)) => forms::draw_retract(frame, app, area, f),
         Some(Overlay::Offer(f)) => guarantee::draw_offer(frame, app, area, f),
+        Some(Overlay::Details(f)) => details::draw_details(frame, app, area, f),
         Some(Overlay::Destination(f)) => guarantee::draw_destination(frame, app, area, f),
     }
     show_refused_characters(frame.buffer_mut());

@@ -74,6 +74,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         contact.push(format!("{} {}", s.platform, s.handle));
     }
     lines.push(Line::from(contact.join(" · ")));
+    if !p.not_working.is_empty() {
+        let dead: Vec<String> = p
+            .not_working
+            .iter()
+            .map(|n| {
+                format!(
+                    "{} ({}, {})",
+                    n.detail,
+                    n.how.label().to_lowercase(),
+                    uk(n.found_on)
+                )
+            })
+            .collect();
+        lines.push(Line::from(vec![
+            styled("Not working: ", t.header),
+            styled(dead.join("; "), t.text),
+        ]));
+    }
     if !p.address.town.is_empty() || p.address.postcode.is_some() {
         lines.push(Line::from(format!(
             "{}, {} {}",
@@ -327,7 +345,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             app.keymap.hint(&[Context::Global], Action::Back)
         ));
     }
-    let hints = format!(" {} ", hints.join(" · "));
+    let hints = format!(" {} ", hints.join(if wide { " · " } else { "  " }));
     let block = Block::default()
         .borders(Borders::TOP)
         .border_style(t.border)
@@ -344,16 +362,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
 }
 
 /// The record's keys and what they do, in few words and in more.
-const RECORD_KEYS: [(Action, &str, &str); 7] = [
+const RECORD_KEYS: [(Action, &str, &str); 8] = [
     (Action::LogContact, "contact", "log contact"),
     (Action::SetActivity, "activity", "activity"),
     (Action::RateRisk, "rate", "rate"),
     (Action::AddNote, "note", "note"),
+    (Action::EditDetails, "details", "contact details"),
     (Action::FollowUpDone, "done", "follow-up done"),
     (Action::RecordOffer, "offer", "September Guarantee offer"),
-    (
-        Action::RecordDestination,
-        "destination",
-        "intended destination",
-    ),
+    (Action::RecordDestination, "dest.", "intended destination"),
 ];
