@@ -93,7 +93,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             address,
             postcode,
             preferred,
+            social,
             consent,
+            consent_note,
             not_working,
         } => {
             let edit = crate::domain::details::DetailsEdit {
@@ -102,7 +104,9 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 address,
                 postcode,
                 preferred,
+                social,
                 consent,
+                consent_note,
                 not_working: not_working
                     .map(|o| crate::domain::Outcome::parse(&o))
                     .transpose()?,

@@ -161,9 +161,15 @@ pub enum Command {
         /// The channel they prefer (phone, text, email, …), or "" for none
         #[arg(long)]
         preferred: Option<String>,
+        /// Social media as "Platform handle", several separated by ";"
+        #[arg(long)]
+        social: Option<String>,
         /// given, refused or not-asked (dated today)
         #[arg(long)]
         consent: Option<String>,
+        /// How consent was given or refused, and to whom
+        #[arg(long)]
+        consent_note: Option<String>,
         /// wrong-number or post-returned: what this replaces or clears is
         /// kept on the record as not working
         #[arg(long, value_name = "OUTCOME")]

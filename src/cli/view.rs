@@ -146,10 +146,7 @@ pub fn person_text(
     if let Some(c) = p.contact_preferences.preferred {
         line(format!("Prefers: {}", c.label()));
     }
-    line(match p.consent.recorded_on {
-        Some(on) => format!("{} ({})", p.consent.status.label(), uk(on)),
-        None => p.consent.status.label().to_string(),
-    });
+    line(p.consent.describe());
     line(format!(
         "SEND: {} · level of need: {}",
         p.send,

@@ -7,7 +7,7 @@ use super::contact::{Channel, Outcome};
 use super::error::DomainError;
 use super::ops::FieldValue;
 use super::person::{
-    Address, Consent, ConsentStatus, PhoneLabel, PhoneNumber, Postcode, YoungPerson,
+    Address, Consent, ConsentStatus, PhoneLabel, PhoneNumber, Postcode, SocialHandle, YoungPerson,
 };
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -42,8 +42,12 @@ pub struct DetailsEdit {
     pub postcode: Option<String>,
     /// A channel's name, or "" for no preference.
     pub preferred: Option<String>,
+    /// Handles as "Platform handle", separated by ";" ("Instagram pat.r").
+    pub social: Option<String>,
     /// "given", "refused" or "not asked".
     pub consent: Option<String>,
+    /// Who gave or refused it, how ("by phone to a.khan").
+    pub consent_note: Option<String>,
     /// Set when the edit follows an attempt that showed a number or address
     /// does not work: what it replaces or clears is kept as not working.
     pub not_working: Option<Outcome>,
@@ -71,8 +75,34 @@ pub fn shown(person: &YoungPerson) -> DetailsText {
             .contact_preferences
             .preferred
             .map_or_else(String::new, |c| c.label().to_string()),
+        social: person
+            .social
+            .iter()
+            .map(|s| format!("{} {}", s.platform, s.handle))
+            .collect::<Vec<_>>()
+            .join("; "),
         consent: person.consent.status.label().to_string(),
+        consent_note: person.consent.note.clone(),
     }
+}
+
+/// "Instagram pat.r; Facebook pat" as handles: the first word names the platform.
+fn social_handles(typed: &str) -> Result<Vec<SocialHandle>, DomainError> {
+    typed
+        .split(';')
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(|s| match s.split_once(char::is_whitespace) {
+            Some((platform, handle)) if !handle.trim().is_empty() => Ok(SocialHandle {
+                platform: platform.to_string(),
+                handle: handle.trim().to_string(),
+            }),
+            _ => Err(DomainError::Invalid {
+                field: "social media",
+                reason: "give each as the platform then the handle, e.g. \"Instagram pat.r\"",
+            }),
+        })
+        .collect()
 }
 
 /// The text of each edited detail.
@@ -83,7 +113,9 @@ pub struct DetailsText {
     pub address: String,
     pub postcode: String,
     pub preferred: String,
+    pub social: String,
     pub consent: String,
+    pub consent_note: String,
 }
 
 fn address_text(a: &Address) -> String {
@@ -197,13 +229,27 @@ impl DetailsEdit {
                 changes.push(FieldValue::ContactPreferences(prefs));
             }
         }
-        if let Some(typed) = &self.consent {
-            let status = consent_status(typed)?;
-            if status != person.consent.status {
+        if let Some(typed) = &self.social {
+            let social = social_handles(typed)?;
+            if social != person.social {
+                changes.push(FieldValue::Social(social));
+            }
+        }
+        if self.consent.is_some() || self.consent_note.is_some() {
+            let status = match &self.consent {
+                Some(typed) => consent_status(typed)?,
+                None => person.consent.status,
+            };
+            let note = match &self.consent_note {
+                Some(typed) => typed.trim().to_string(),
+                None => person.consent.note.clone(),
+            };
+            if status != person.consent.status || note != person.consent.note {
+                // Dated when it was given, refused or changed: today.
                 changes.push(FieldValue::Consent(Consent {
                     status,
                     recorded_on: (status != ConsentStatus::NotAsked).then_some(today),
-                    note: person.consent.note.clone(),
+                    note,
                 }));
             }
         }
@@ -274,7 +320,9 @@ mod tests {
             address: Some(t.address.clone()),
             postcode: Some(t.postcode.clone()),
             preferred: Some(t.preferred.clone()),
+            social: Some(t.social.clone()),
             consent: Some(t.consent.clone()),
+            consent_note: Some(t.consent_note.clone()),
             not_working: None,
         };
         assert_eq!(same.changes(&p, day(23)), Ok(vec![]));
@@ -317,6 +365,8 @@ mod tests {
             postcode: Some("ct17 9bt".into()),
             preferred: Some("text".into()),
             consent: Some("given".into()),
+            consent_note: Some("by phone, to a.khan".into()),
+            social: Some("Instagram pat.r; Snapchat patr".into()),
             ..Default::default()
         };
         let changes = edit.changes(&p, day(23)).expect("valid");
@@ -331,7 +381,13 @@ mod tests {
         )));
         assert!(changes.iter().any(|c| matches!(
             c,
-            FieldValue::Consent(c) if c.status == ConsentStatus::Given && c.recorded_on == Some(day(23))
+            FieldValue::Consent(c) if c.status == ConsentStatus::Given
+                && c.recorded_on == Some(day(23))
+                && c.note == "by phone, to a.khan"
+        )));
+        assert!(changes.iter().any(|c| matches!(
+            c,
+            FieldValue::Social(s) if s.len() == 2 && s[1].platform == "Snapchat"
         )));
         for bad in [
             DetailsEdit {
@@ -348,6 +404,10 @@ mod tests {
             },
             DetailsEdit {
                 email: Some("no at sign".into()),
+                ..Default::default()
+            },
+            DetailsEdit {
+                social: Some("justonething".into()),
                 ..Default::default()
             },
         ] {

@@ -323,6 +323,20 @@ pub struct Consent {
     pub note: String,
 }
 
+impl Consent {
+    /// "Consent given (23/11/2026): by phone, to a.khan".
+    pub fn describe(&self) -> String {
+        let mut words = self.status.label().to_string();
+        if let Some(on) = self.recorded_on {
+            words.push_str(&format!(" ({})", super::dates::uk(on)));
+        }
+        if !self.note.is_empty() {
+            words.push_str(&format!(": {}", self.note));
+        }
+        words
+    }
+}
+
 impl Default for Consent {
     fn default() -> Self {
         Self {

@@ -10,22 +10,24 @@ use crate::domain::{FieldSet, OpPayload, Outcome, PersonId, YoungPerson};
 use tui_input::Input;
 
 /// The form's lines, in order: label and what it holds.
-pub const FIELDS: [&str; 8] = [
+pub const FIELDS: [&str; 10] = [
     "Mobile:",
     "Home phone:",
     "Parent/carer:",
     "Email:",
     "Address:",
     "Postcode:",
+    "Social media:",
     "Prefers:",
     "Consent:",
+    "  source:",
 ];
 const ADDRESS: usize = 4;
 
 #[derive(Debug)]
 pub struct DetailsForm {
     pub person: PersonId,
-    pub inputs: [Input; 8],
+    pub inputs: [Input; 10],
     pub focus: usize,
     /// Set when offered after a wrong number or returned post.
     pub not_working: Option<Outcome>,
@@ -46,8 +48,10 @@ impl DetailsForm {
             shown.email.clone(),
             shown.address.clone(),
             shown.postcode.clone(),
+            shown.social.clone(),
             shown.preferred.clone(),
             shown.consent.clone(),
+            shown.consent_note.clone(),
         ];
         Self {
             person: person.id,
@@ -95,8 +99,10 @@ impl DetailsForm {
             email: typed(3, &s.email),
             address: typed(4, &s.address),
             postcode: typed(5, &s.postcode),
-            preferred: typed(6, &s.preferred),
-            consent: typed(7, &s.consent),
+            social: typed(6, &s.social),
+            preferred: typed(7, &s.preferred),
+            consent: typed(8, &s.consent),
+            consent_note: typed(9, &s.consent_note),
             not_working: self.not_working,
         }
     }

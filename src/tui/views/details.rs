@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 
 pub fn draw_details(frame: &mut Frame, app: &App, area: ratatui::layout::Rect, f: &DetailsForm) {
     let t = &app.theme;
-    let rect = centred(area, 78, 15);
+    let rect = centred(area, 78, 17);
     let title = format!("Contact details: {}", app.person_name(f.person));
     let inner = popup(frame, app, rect, &title);
     let mut rows = vec![Constraint::Length(1)];

@@ -59,8 +59,13 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     if let Some(l) = p.level_of_need {
         ids.push(format!("Need: {}", l.label()));
     }
-    ids.push(p.consent.status.label().to_string());
+    if p.consent.recorded_on.is_none() && p.consent.note.is_empty() {
+        ids.push(p.consent.status.label().to_string());
+    }
     lines.push(Line::from(ids.join(" · ")));
+    if p.consent.recorded_on.is_some() || !p.consent.note.is_empty() {
+        lines.push(Line::from(p.consent.describe()));
+    }
 
     // Contact details.
     let mut contact = Vec::new();

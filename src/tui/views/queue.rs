@@ -63,6 +63,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 ), t.text),
             ]));
             lines.push(Line::default());
+            // Refused consent matters before ringing: said first, in words.
+            if p.consent.status == crate::domain::person::ConsentStatus::Refused {
+                lines.push(Line::from(Span::styled(p.consent.describe(), t.error)));
+            }
             if p.phones.is_empty() {
                 lines.push(Line::from(Span::styled("No phone number on record", t.error)));
             }
