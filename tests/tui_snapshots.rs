@@ -21,7 +21,7 @@ use ratatui::Terminal;
 use ratatui::backend::TestBackend;
 use ratatui::buffer::Buffer;
 use ratatui::crossterm::event::{KeyCode, KeyEvent, KeyModifiers};
-use ratatui::style::Style;
+use ratatui::style::{Modifier, Style};
 use std::path::Path;
 
 const FAST: KdfParams = KdfParams::LEAST;
@@ -485,4 +485,104 @@ fn caseload_offline_with_changes_waiting() {
         );
         (a, tmp, dir)
     });
+}
+
+/// The colour a terminal emulator reports for one of ratatui's.
+fn emulated(c: ratatui::style::Color) -> vt100::Color {
+    use ratatui::style::Color as C;
+    let named = [
+        C::Black,
+        C::Red,
+        C::Green,
+        C::Yellow,
+        C::Blue,
+        C::Magenta,
+        C::Cyan,
+        C::Gray,
+        C::DarkGray,
+        C::LightRed,
+        C::LightGreen,
+        C::LightYellow,
+        C::LightBlue,
+        C::LightMagenta,
+        C::LightCyan,
+        C::White,
+    ];
+    match c {
+        C::Reset => vt100::Color::Default,
+        C::Indexed(i) => vt100::Color::Idx(i),
+        C::Rgb(r, g, b) => vt100::Color::Rgb(r, g, b),
+        named_colour => {
+            vt100::Color::Idx(named.iter().position(|n| *n == named_colour).unwrap() as u8)
+        }
+    }
+}
+
+#[test]
+fn the_compact_backend_draws_exactly_the_buffer_frame_after_frame() {
+    use caseload::tui::backend::CompactBackend;
+    for theme in [Theme::sixteen(), Theme::mono(), Theme::high_contrast()] {
+        let (mut a, _tmp, _dir) = unlocked(theme);
+        let mut terminal = Terminal::new(CompactBackend::with_size(Vec::new(), 80, 24)).unwrap();
+        let size = |n| std::num::NonZeroU16::new(n).unwrap();
+        let mut screen = vt100::Parser::new(size(24), size(80), 0);
+        let steps: &[Option<Action>] = &[
+            None,
+            Some(Action::Down),
+            Some(Action::Down),
+            Some(Action::FilterStatus),
+            Some(Action::Open),
+            Some(Action::PageDown),
+            Some(Action::LogContact),
+            Some(Action::OutcomeNoAnswer),
+            Some(Action::Back),
+            Some(Action::Back),
+            Some(Action::GoDashboard),
+            Some(Action::GoAgenda),
+            Some(Action::GoQueue),
+            Some(Action::Help),
+            Some(Action::Back),
+            Some(Action::GoCaseload),
+        ];
+        for (i, step) in steps.iter().enumerate() {
+            if let Some(act) = step {
+                a.apply(*act);
+            }
+            let frame = terminal.draw(|f| views::draw(f, &a)).unwrap();
+            let buffer = frame.buffer.clone();
+            let bytes = std::mem::take(terminal.backend_mut().writer_mut());
+            screen.process(&bytes);
+            let shown = screen.screen();
+            for y in 0..24u16 {
+                for x in 0..80u16 {
+                    let want = &buffer[(x, y)];
+                    let got = shown.cell(y, x).unwrap();
+                    if got.is_wide_continuation() {
+                        continue;
+                    }
+                    let text = if got.contents().is_empty() {
+                        " ".to_string()
+                    } else {
+                        got.contents().to_string()
+                    };
+                    let at = format!("step {i} ({step:?}), cell {x},{y}");
+                    assert_eq!(text, want.symbol(), "{at}");
+                    assert_eq!(got.fgcolor(), emulated(want.fg), "{at} fg");
+                    assert_eq!(got.bgcolor(), emulated(want.bg), "{at} bg");
+                    let m = want.modifier;
+                    assert_eq!(got.bold(), m.contains(Modifier::BOLD), "{at} bold");
+                    assert_eq!(
+                        got.underline(),
+                        m.contains(Modifier::UNDERLINED),
+                        "{at} underline"
+                    );
+                    assert_eq!(
+                        got.inverse(),
+                        m.contains(Modifier::REVERSED),
+                        "{at} reversed"
+                    );
+                }
+            }
+        }
+    }
 }

@@ -10,6 +10,7 @@
 pub mod action;
 pub mod agenda;
 pub mod app;
+pub mod backend;
 pub mod caseload;
 pub mod dashboard;
 pub mod details;
@@ -23,8 +24,8 @@ pub mod theme;
 pub mod views;
 
 use app::App;
+use backend::CompactBackend;
 use ratatui::Terminal;
-use ratatui::backend::CrosstermBackend;
 use ratatui::crossterm::event::{self, Event};
 use ratatui::crossterm::terminal::{self, EnterAlternateScreen, LeaveAlternateScreen};
 use ratatui::crossterm::{cursor, execute};
@@ -111,8 +112,8 @@ pub fn run(app: &mut App) -> io::Result<()> {
     terminal::enable_raw_mode()?;
     let _guard = TerminalGuard;
     execute!(io::stdout(), EnterAlternateScreen)?;
-    let mut terminal: Terminal<CrosstermBackend<Stdout>> =
-        Terminal::new(CrosstermBackend::new(io::stdout()))?;
+    let mut terminal: Terminal<CompactBackend<Stdout>> =
+        Terminal::new(CompactBackend::new(io::stdout()))?;
     clear_all(&mut terminal)?;
     let (tx, wakes) = mpsc::channel();
     read_input(tx.clone())?;
@@ -163,7 +164,7 @@ pub fn run(app: &mut App) -> io::Result<()> {
 /// Clears the screen and forgets what was drawn, so the next frame is drawn
 /// whole. (Not `Terminal::clear`: it asks the terminal where the cursor is, and
 /// the answer would go to the input thread instead.)
-fn clear_all(terminal: &mut Terminal<CrosstermBackend<Stdout>>) -> io::Result<()> {
+fn clear_all(terminal: &mut Terminal<CompactBackend<Stdout>>) -> io::Result<()> {
     let area = terminal.size()?.into();
     terminal.resize(area)
 }
