@@ -152,6 +152,18 @@ impl Env {
         }
     }
 
+    /// The demo store opened at 80×24, unlocked, on its first young person's record.
+    fn first_record_at_80x24(&self) -> Tmux {
+        self.demo();
+        let t = self.open(80, 24);
+        t.wait_for("caseload is locked");
+        t.type_text(PASS);
+        t.keys(&["Enter"]);
+        t.wait_for("200 of 200 young people");
+        t.keys(&["Enter"]);
+        t
+    }
+
     /// The app in tmux; after it exits, the terminal settings are saved to a file.
     fn open(&self, w: u16, h: u16) -> Tmux {
         let cmd = format!(
@@ -411,13 +423,7 @@ fn the_workbench_syncs_in_the_background_and_on_the_sync_key_and_offline_is_calm
 #[test]
 fn a_note_added_in_the_workbench_at_80x24_is_kept_on_the_record() {
     let env = Env::new();
-    env.demo();
-    let t = env.open(80, 24);
-    t.wait_for("caseload is locked");
-    t.type_text(PASS);
-    t.keys(&["Enter"]);
-    t.wait_for("200 of 200 young people");
-    t.keys(&["Enter"]);
+    let t = env.first_record_at_80x24();
     t.wait_for("n note");
     t.keys(&["n"]);
     t.wait_for("Enter saves");
@@ -456,13 +462,7 @@ fn a_note_added_in_the_workbench_at_80x24_is_kept_on_the_record() {
 #[test]
 fn fitting_outcomes_your_follow_ups_and_recent_messages_at_80x24() {
     let env = Env::new();
-    env.demo();
-    let t = env.open(80, 24);
-    t.wait_for("caseload is locked");
-    t.type_text(PASS);
-    t.keys(&["Enter"]);
-    t.wait_for("200 of 200 young people");
-    t.keys(&["Enter"]);
+    let t = env.first_record_at_80x24();
     t.wait_for("f done");
     // A letter is never "no answer": the form says so and keeps waiting.
     t.keys(&["c"]);

@@ -152,6 +152,18 @@ fn millis(at: NaiveDateTime) -> u64 {
 }
 
 impl DemoCohort {
+    /// Every op of `people` demo young people as of 23/11/2026, for tests.
+    #[cfg(test)]
+    pub(crate) fn test_ops(people: usize, seed: u64) -> Vec<crate::domain::Op> {
+        DemoCohort::new(DemoSpec {
+            people,
+            seed,
+            today: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+        })
+        .flatten()
+        .collect()
+    }
+
     pub fn new(spec: DemoSpec) -> Self {
         let mut rng = ChaCha8Rng::seed_from_u64(spec.seed);
         let mut dev = [0u8; 16];

@@ -189,13 +189,7 @@ mod tests {
     use super::*;
 
     fn ops(n: usize, seed: u64) -> Vec<Op> {
-        crate::demo::DemoCohort::new(crate::demo::DemoSpec {
-            people: n,
-            seed,
-            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
-        })
-        .flatten()
-        .collect()
+        crate::demo::DemoCohort::test_ops(n, seed)
     }
 
     #[test]

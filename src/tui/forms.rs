@@ -581,7 +581,7 @@ fn step(scroll: u16, down: bool, by: u16) -> u16 {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
 
     fn pick(q: &str) -> Vec<u16> {
@@ -591,7 +591,8 @@ mod tests {
         p.matches.iter().map(|c| c.code()).collect()
     }
 
-    fn cx(risk: &RiskConfig) -> FormContext<'_> {
+    /// What every form test gets: 23/11/2026 at 10:30, about Pat Rowe.
+    pub(crate) fn cx(risk: &RiskConfig) -> FormContext<'_> {
         let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
         FormContext {
             today,

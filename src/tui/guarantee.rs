@@ -196,17 +196,7 @@ impl DestinationForm {
 mod tests {
     use super::*;
     use crate::domain::risk::RiskConfig;
-    use chrono::NaiveDate;
-
-    fn cx(risk: &RiskConfig) -> FormContext<'_> {
-        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
-        FormContext {
-            today,
-            now: today.and_hms_opt(10, 30, 0).expect("time"),
-            risk,
-            name: "Pat Rowe".into(),
-        }
-    }
+    use crate::tui::forms::tests::cx;
 
     #[test]
     fn an_offer_is_chosen_with_arrows_and_typed_provider() {

@@ -190,13 +190,7 @@ mod tests {
     const FAST: KdfParams = KdfParams::LEAST;
 
     fn people(n: usize, seed: u64) -> Vec<Op> {
-        crate::demo::DemoCohort::new(crate::demo::DemoSpec {
-            people: n,
-            seed,
-            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
-        })
-        .flatten()
-        .collect()
+        crate::demo::DemoCohort::test_ops(n, seed)
     }
 
     /// Everything a commit can change: the records as raw bytes; the counters

@@ -26,7 +26,15 @@ fn choice_line(frame: &mut Frame, app: &App, area: Rect, label: &str, value: &st
     frame.render_widget(Paragraph::new(Line::from(spans)), area);
 }
 
-fn footer(frame: &mut Frame, app: &App, [err, help]: [Rect; 2], error: Option<&str>) {
+/// The provider line, then the error and the keys, as both forms end.
+fn provider_and_footer(
+    frame: &mut Frame,
+    app: &App,
+    [provider, err, help]: [Rect; 3],
+    (input, typing): (&tui_input::Input, bool),
+    error: Option<&str>,
+) {
+    input_line(frame, app, provider, "Provider:  ", input, typing, false);
     error_line(frame, app, err, error);
     frame.render_widget(
         Paragraph::new(styled(
@@ -58,16 +66,14 @@ pub fn draw_offer(frame: &mut Frame, app: &App, area: Rect, f: &OfferForm) {
     ] {
         choice_line(frame, app, area, label, value, f.focus == field);
     }
-    input_line(
+    let typing = f.focus == OfferField::Provider;
+    provider_and_footer(
         frame,
         app,
-        provider,
-        "Provider:  ",
-        &f.provider,
-        f.focus == OfferField::Provider,
-        false,
+        [provider, err, help],
+        (&f.provider, typing),
+        f.error.as_deref(),
     );
-    footer(frame, app, [err, help], f.error.as_deref());
 }
 
 pub fn draw_destination(frame: &mut Frame, app: &App, area: Rect, f: &DestinationForm) {
@@ -89,14 +95,12 @@ pub fn draw_destination(frame: &mut Frame, app: &App, area: Rect, f: &Destinatio
         f.kind.label(),
         f.focus == DestinationField::Kind,
     );
-    input_line(
+    let typing = f.focus == DestinationField::Provider;
+    provider_and_footer(
         frame,
         app,
-        provider,
-        "Provider:  ",
-        &f.provider,
-        f.focus == DestinationField::Provider,
-        false,
+        [provider, err, help],
+        (&f.provider, typing),
+        f.error.as_deref(),
     );
-    footer(frame, app, [err, help], f.error.as_deref());
 }
