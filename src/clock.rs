@@ -80,9 +80,7 @@ impl Clock {
 
     /// A moment this clock stamped (milliseconds), in local time.
     pub fn local(&self, millis: u64) -> NaiveDateTime {
-        let utc = chrono::DateTime::from_timestamp_millis(millis.min(i64::MAX as u64) as i64)
-            .unwrap_or_default();
-        utc.with_timezone(&Local).naive_local()
+        crate::domain::dates::local_time(millis)
     }
 }
 

@@ -509,7 +509,8 @@ fn bad_contact_input_is_refused_and_nothing_is_written() {
     );
     assert_eq!(code(&backwards), 2);
     assert!(
-        text(&backwards.stderr).contains("is after"),
+        text(&backwards.stderr)
+            .contains("the follow-up (01/01/2026) is before the contact attempt"),
         "{}",
         text(&backwards.stderr)
     );

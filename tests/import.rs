@@ -192,6 +192,8 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         ",,Sta,Rt,,01/01/2010,,,,,,,Thanet,,,,,01/09/2026,", // 14: start without a code
         ",,Lev,El,,01/01/2010,,,,,,,Thanet,,7,,,,",  // 15: level of need
         ",,Act,Ivity,,01/01/2010,,,,,,,Thanet,,,,230,01/09/2009,", // 16: activity before birth
+        ",,Con,Firmed,,01/01/2010,,,,,,,Thanet,,,,230,01/09/2026,01/12/2026", // 17: confirmed in the future
+        ",,Old,Er,,22/11/1996,,,,,,,Thanet,,,,,,", // 18: more than 30 years ago
     ]
     .map(String::from)
     .into_iter()
@@ -199,11 +201,11 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         format!(
             ",,Tow,N,,01/01/2010,,1 High St,{},,,,Thanet,,,,,,",
             "t".repeat(101)
-        ), // 17: town
+        ), // 19: town
         format!(
             ",,Add,Ress,,01/01/2010,,{},Deal,,,,Thanet,,,,,,",
             "a".repeat(101)
-        ), // 18: line
+        ), // 20: line
     ])
     .collect::<Vec<_>>()
     .join("\n");
@@ -231,8 +233,10 @@ fn every_bad_row_is_reported_and_nothing_is_written() {
         (14, "activity_code", "needs an activity code"),
         (15, "level_of_need", "not 1, 2 or 3"),
         (16, "activity_start", "before the young person was born"),
-        (17, "town", "town is too long"),
-        (18, "address_line_1", "address line is too long"),
+        (17, "activity_confirmed", "on 01/12/2026 is in the future"),
+        (18, "date_of_birth", "22/11/1996 is implausible"),
+        (19, "town", "town is too long"),
+        (20, "address_line_1", "address line is too long"),
     ] {
         let e = at(line, column)
             .unwrap_or_else(|| panic!("no error for line {line} {column}: {errors:#?}"));

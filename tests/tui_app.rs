@@ -193,7 +193,10 @@ fn a_bad_follow_up_date_is_explained_and_nothing_is_saved() {
     press(&mut app, &["Enter"]);
     match &app.overlay {
         Some(Overlay::Contact(f)) => assert!(
-            f.error.as_deref().unwrap().contains("is after"),
+            f.error
+                .as_deref()
+                .unwrap()
+                .contains("is before the contact attempt"),
             "{:?}",
             f.error
         ),

@@ -25,7 +25,7 @@ pub(super) fn people(cx: &Ctx, search: Option<String>, json: bool) -> Result<(),
         super::output::json(&found).map_err(|e| CliError::Usage(e.to_string()))?;
     } else {
         for s in &found {
-            outln!("{}", view::summary_line(s, today));
+            outln!("{}", view::summary_line(s, today, &cx.config.currency));
         }
         errln!("{} of {} young people", found.len(), index.len());
     }
@@ -353,9 +353,7 @@ pub(super) fn history(cx: &Ctx, person: String) -> Result<(), CliError> {
     let mut ops = replica.ops_for(id)?;
     ops.sort_by_key(|o| o.stamp());
     for op in ops {
-        let when = chrono::DateTime::from_timestamp_millis(op.at.millis as i64)
-            .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
-            .unwrap_or_default();
+        let when = fmt_hlc(op.at.millis);
         outln!(
             "{when}  {:<20} {:<12} {}",
             op.payload.kind(),
@@ -405,9 +403,9 @@ pub(super) fn resolve_in(people: &[CaseSummary], given: &str) -> Result<PersonId
 }
 
 pub(super) fn fmt_hlc(millis: u64) -> String {
-    chrono::DateTime::from_timestamp_millis(millis as i64)
-        .map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
-        .unwrap_or_default()
+    crate::domain::dates::local_time(millis)
+        .format("%d/%m/%Y %H:%M:%S")
+        .to_string()
 }
 
 /// Reads and checks a cohort file on its own (before any store is opened:

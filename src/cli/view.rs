@@ -11,12 +11,21 @@ use chrono::NaiveDate;
 use serde::Serialize;
 
 /// One line per person: id, name, year, district, activity, RAG, last contact.
-pub fn summary_line(s: &CaseSummary, today: NaiveDate) -> String {
+/// One line of `people`. The group is the one reports count: an activity
+/// whose currency has expired is Not Known, as it is in the figures.
+pub fn summary_line(
+    s: &CaseSummary,
+    today: NaiveDate,
+    currency: &crate::domain::currency::CurrencyConfig,
+) -> String {
     let year = crate::domain::academic::year_group(s.date_of_birth, today);
     let activity = s
         .activity
         .as_ref()
-        .map(|a| format!("{} {}", a.code, a.code.group()))
+        .map(|a| {
+            let group = currency.effective_group(Some(a), today);
+            format!("{} {}", a.code, group)
+        })
         .unwrap_or_else(|| "— none".into());
     let rag = s
         .rating
@@ -248,4 +257,31 @@ pub fn person_text(
         line(format!("Note by {}: {}{struck}", n.author, n.value.text));
     }
     out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::activity::ActivitySource;
+    use crate::domain::currency::CurrencyConfig;
+
+    #[test]
+    fn people_lists_an_expired_activity_as_not_known_as_the_figures_do() {
+        let on = |m, d| NaiveDate::from_ymd_opt(2026, m, d).expect("date");
+        let ops: Vec<_> = crate::demo::DemoCohort::test_ops(1, 3);
+        let state = crate::domain::PersonState::fold(ops[0].person, &ops);
+        let mut s = CaseSummary::of(&state).expect("a summary");
+        s.activity = Some(CurrentActivity {
+            code: "619".parse().expect("code"),
+            start: on(1, 5),
+            confirmed: on(1, 5),
+            source: ActivitySource::YoungPerson,
+            expected_end: None,
+            provider: None,
+        });
+        let currency = CurrencyConfig::default();
+        assert!(summary_line(&s, on(1, 20), &currency).contains("619 NEET"));
+        let later = summary_line(&s, on(11, 23), &currency);
+        assert!(later.contains("619 Not Known"), "{later}");
+    }
 }

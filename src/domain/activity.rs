@@ -69,7 +69,8 @@ impl CurrentActivity {
             && end < self.start
         {
             return Err(DomainError::DatesOutOfOrder {
-                what: "activity start then expected end",
+                earlier: "activity start",
+                later: "expected end",
                 first: self.start,
                 second: end,
             });

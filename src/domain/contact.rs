@@ -161,7 +161,8 @@ impl ContactAttempt {
             && due < on
         {
             return Err(DomainError::DatesOutOfOrder {
-                what: "contact attempt then its follow-up",
+                earlier: "contact attempt",
+                later: "follow-up",
                 first: on,
                 second: due,
             });

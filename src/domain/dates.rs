@@ -58,6 +58,20 @@ pub fn uk(date: NaiveDate) -> String {
     date.format("%d/%m/%Y").to_string()
 }
 
+/// A stamp (milliseconds since the epoch) as local date and time: the zone
+/// "today" is read in, so a change made at 00:30 in British Summer Time falls
+/// on that day, not the one before.
+pub fn local_time(millis: u64) -> chrono::NaiveDateTime {
+    let utc = chrono::DateTime::from_timestamp_millis(millis.min(i64::MAX as u64) as i64)
+        .unwrap_or_default();
+    utc.with_timezone(&chrono::Local).naive_local()
+}
+
+/// The local day of a stamp (see [`local_time`]).
+pub fn local_day(millis: u64) -> NaiveDate {
+    local_time(millis).date()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -1,6 +1,7 @@
 //! Why a piece of domain input was refused. Messages name the problem, never the
 //! person: they may end up in logs.
 
+use super::dates::uk;
 use chrono::NaiveDate;
 use thiserror::Error;
 
@@ -14,17 +15,25 @@ pub enum DomainError {
         value: String,
         expected: String,
     },
-    #[error("date of birth {0} is in the future")]
+    #[error("date of birth {} is in the future", uk(*.0))]
     BirthInFuture(NaiveDate),
-    #[error("date of birth {0} is implausible for the post-16 cohort (more than 30 years ago)")]
+    #[error(
+        "date of birth {} is implausible for the post-16 cohort (more than 30 years ago)",
+        uk(*.0)
+    )]
     BirthTooEarly(NaiveDate),
-    #[error("{what} on {date} is before the young person was born")]
+    #[error("{what} on {} is before the young person was born", uk(*date))]
     BeforeBirth { what: &'static str, date: NaiveDate },
-    #[error("{what} on {date} is in the future")]
+    #[error("{what} on {} is in the future", uk(*date))]
     InFuture { what: &'static str, date: NaiveDate },
-    #[error("{what} {first} is after {second}")]
+    #[error(
+        "the {later} ({}) is before the {earlier} ({}): it cannot come first",
+        uk(*second),
+        uk(*first)
+    )]
     DatesOutOfOrder {
-        what: &'static str,
+        earlier: &'static str,
+        later: &'static str,
         first: NaiveDate,
         second: NaiveDate,
     },

@@ -358,7 +358,8 @@ impl FieldValue {
                 }
                 match span.end {
                     Some(end) if end < span.start => Err(DomainError::DatesOutOfOrder {
-                        what: "characteristic start then end",
+                        earlier: "characteristic start",
+                        later: "characteristic end",
                         first: span.start,
                         second: end,
                     }),

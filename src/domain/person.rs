@@ -415,7 +415,11 @@ pub fn validate_date_of_birth(dob: NaiveDate, today: NaiveDate) -> Result<(), Do
     if dob > today {
         return Err(DomainError::BirthInFuture(dob));
     }
-    if academic::age_on(dob, today) > 30 {
+    // "More than 30 years ago" to the day: 30 years and a month is refused.
+    if today
+        .checked_sub_months(chrono::Months::new(12 * 30))
+        .is_some_and(|limit| dob < limit)
+    {
         return Err(DomainError::BirthTooEarly(dob));
     }
     Ok(())
@@ -490,6 +494,19 @@ mod tests {
         assert!(validate_date_of_birth(old, today).is_err());
         let ok = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
         assert!(validate_date_of_birth(ok, today).is_ok());
+        // Thirty years to the day is the limit; 30 years and a day is over it.
+        let thirty = NaiveDate::from_ymd_opt(1996, 11, 23).unwrap();
+        assert!(validate_date_of_birth(thirty, today).is_ok());
+        let over = thirty.pred_opt().unwrap();
+        assert_eq!(
+            validate_date_of_birth(over, today),
+            Err(DomainError::BirthTooEarly(over))
+        );
+        assert!(
+            DomainError::BirthTooEarly(over)
+                .to_string()
+                .contains("22/11/1996")
+        );
     }
 
     #[test]

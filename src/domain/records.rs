@@ -53,7 +53,8 @@ impl RiskRating {
         }
         if self.review_due < self.rated_on {
             return Err(DomainError::DatesOutOfOrder {
-                what: "rating then its review",
+                earlier: "rating",
+                later: "review date",
                 first: self.rated_on,
                 second: self.review_due,
             });

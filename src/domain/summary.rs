@@ -43,10 +43,9 @@ pub struct ActivityChange {
 }
 
 impl ActivityChange {
-    /// The (UTC) day it was recorded.
+    /// The local day it was recorded (the zone "today" is read in).
     pub fn recorded_on(&self) -> NaiveDate {
-        chrono::DateTime::from_timestamp_millis(self.recorded_millis as i64)
-            .map_or(NaiveDate::MIN, |t| t.date_naive())
+        super::dates::local_day(self.recorded_millis)
     }
 }
 
@@ -149,8 +148,7 @@ impl CaseSummary {
 
     /// Whether the record existed by the end of `on`.
     pub fn known_on(&self, on: NaiveDate) -> bool {
-        chrono::DateTime::from_timestamp_millis(self.first_change_millis as i64)
-            .is_some_and(|t| t.date_naive() <= on)
+        super::dates::local_day(self.first_change_millis) <= on
     }
 
     pub fn has_characteristic(&self, c: Characteristic, on: NaiveDate) -> bool {

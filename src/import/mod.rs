@@ -163,6 +163,18 @@ fn column_of(e: &DomainError) -> String {
     }
 }
 
+/// The activity column a refusal of the activity is about.
+fn activity_column(e: &DomainError) -> &'static str {
+    match e {
+        DomainError::DatesOutOfOrder { .. } => "activity_expected_end",
+        _ => match e.field() {
+            Some("activity confirmation") => "activity_confirmed",
+            Some("provider") => "activity_provider",
+            _ => "activity_start",
+        },
+    }
+}
+
 fn count(n: usize, what: &str) -> String {
     if n == 1 {
         format!("1 {what}")
@@ -407,7 +419,7 @@ fn parse_row(
                     provider: cell("activity_provider"),
                 };
                 match dob.map(|d| a.validate(d, today)) {
-                    Some(Err(e)) => fail("activity_start", e.to_string(), &mut ok),
+                    Some(Err(e)) => fail(activity_column(&e), e.to_string(), &mut ok),
                     _ => values.push(FieldValue::CurrentActivity(a)),
                 }
             }

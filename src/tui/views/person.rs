@@ -132,9 +132,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     // Conflicts: changed in two places at once; both values are kept.
     for c in state.conflicts() {
         for l in c.losers {
-            let when = chrono::DateTime::from_timestamp_millis(l.stamp.at.millis as i64)
-                .map(|d| d.format("%d/%m/%Y %H:%M").to_string())
-                .unwrap_or_default();
+            let when = crate::domain::dates::local_time(l.stamp.at.millis)
+                .format("%d/%m/%Y %H:%M")
+                .to_string();
             lines.push(Line::from(Span::styled(
                 format!(
                     "! {} changed elsewhere by {} on {when}; {}'s later change is shown",
@@ -321,9 +321,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     lines.push(head(&format!("Notes ({})", state.live_notes().count())));
     // Corrected notes stay, marked, as corrected contacts do.
     for n in state.notes.iter().rev() {
-        let when = chrono::DateTime::from_timestamp_millis(n.stamp.at.millis as i64)
-            .map(|d| d.format("%d/%m/%Y").to_string())
-            .unwrap_or_default();
+        let when = uk(crate::domain::dates::local_day(n.stamp.at.millis));
         let corrected = if state.is_retracted(n.stamp.op) {
             " [corrected]"
         } else {
