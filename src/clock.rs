@@ -80,7 +80,10 @@ impl Clock {
 
     /// A moment this clock stamped (milliseconds), in local time.
     pub fn local(&self, millis: u64) -> NaiveDateTime {
-        crate::domain::dates::local_time(millis)
+        // The same as `domain::dates::local_time`, which the clock may not use.
+        let utc = chrono::DateTime::from_timestamp_millis(millis.min(i64::MAX as u64) as i64)
+            .unwrap_or_default();
+        utc.with_timezone(&Local).naive_local()
     }
 }
 
