@@ -165,7 +165,7 @@ impl DetailsEdit {
                     None => phones.extend(old.cloned()),
                     Some(new) => {
                         if let Some(old) = old
-                            && old.digits() != digits(new)
+                            && old.digits() != super::person::digits(new)
                         {
                             lost(old.number.clone());
                         }
@@ -263,10 +263,6 @@ impl DetailsEdit {
         }
         Ok(changes)
     }
-}
-
-fn digits(s: &str) -> String {
-    s.chars().filter(char::is_ascii_digit).collect()
 }
 
 #[cfg(test)]

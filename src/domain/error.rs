@@ -87,6 +87,7 @@ impl DomainError {
             | DomainError::Invalid { field, .. } => Some(field),
             DomainError::Empty(field) => Some(field),
             DomainError::OutcomeDoesNotFit { .. } => Some("outcome"),
+            DomainError::DatesOutOfOrder { later, .. } => Some(later),
             DomainError::BeforeBirth { what, .. } | DomainError::InFuture { what, .. } => {
                 Some(what)
             }

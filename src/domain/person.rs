@@ -298,7 +298,7 @@ impl PhoneNumber {
 
     /// Digits only: what search matches against, so "07700 900" finds "07700900…".
     pub fn digits(&self) -> String {
-        self.number.chars().filter(char::is_ascii_digit).collect()
+        digits(&self.number)
     }
 }
 
@@ -423,6 +423,11 @@ pub fn validate_date_of_birth(dob: NaiveDate, today: NaiveDate) -> Result<(), Do
         return Err(DomainError::BirthTooEarly(dob));
     }
     Ok(())
+}
+
+/// The digits of a typed number, for comparing numbers however they are spaced.
+pub fn digits(typed: &str) -> String {
+    typed.chars().filter(char::is_ascii_digit).collect()
 }
 
 pub fn validate_email(email: &str) -> Result<(), DomainError> {

@@ -158,20 +158,10 @@ fn column_of(e: &DomainError) -> String {
         Some(c) if known(&c) => c,
         Some(c) if c == "current_activity" => "activity_code".into(),
         Some(c) if c == "provider" => "activity_provider".into(),
+        Some(c) if c == "activity_confirmation" => "activity_confirmed".into(),
+        Some(c) if c == "expected_end" => "activity_expected_end".into(),
         Some(c) if c == "assigned_workers" => "assigned_worker".into(),
         _ => "-".into(),
-    }
-}
-
-/// The activity column a refusal of the activity is about.
-fn activity_column(e: &DomainError) -> &'static str {
-    match e {
-        DomainError::DatesOutOfOrder { .. } => "activity_expected_end",
-        _ => match e.field() {
-            Some("activity confirmation") => "activity_confirmed",
-            Some("provider") => "activity_provider",
-            _ => "activity_start",
-        },
     }
 }
 
@@ -419,7 +409,12 @@ fn parse_row(
                     provider: cell("activity_provider"),
                 };
                 match dob.map(|d| a.validate(d, today)) {
-                    Some(Err(e)) => fail(activity_column(&e), e.to_string(), &mut ok),
+                    Some(Err(e)) => {
+                        // Refusals naming no column of their own are the start's.
+                        let column = Some(column_of(&e)).filter(|c| c != "-");
+                        let column = column.as_deref().unwrap_or("activity_start");
+                        fail(column, e.to_string(), &mut ok)
+                    }
                     _ => values.push(FieldValue::CurrentActivity(a)),
                 }
             }

@@ -38,6 +38,9 @@ pub struct CompactBackend<W: Write> {
     cursor_hidden: Option<bool>,
     /// The size to report when not on a terminal (tests and benchmarks).
     fixed_size: Option<Size>,
+    /// The width last reported: ratatui asks for the size before each frame,
+    /// so drawing need not ask the terminal again.
+    width: std::cell::Cell<u16>,
 }
 
 impl<W: Write> CompactBackend<W> {
@@ -48,6 +51,7 @@ impl<W: Write> CompactBackend<W> {
             pen: PLAIN,
             cursor_hidden: None,
             fixed_size: None,
+            width: std::cell::Cell::new(0),
         }
     }
 
@@ -98,26 +102,31 @@ impl<W: Write> CompactBackend<W> {
         if to == self.pen {
             return;
         }
-        let mut codes: Vec<String> = Vec::new();
+        // Written straight into the frame: this runs for every style change.
+        let start = out.len();
+        let code = |out: &mut String, c: std::fmt::Arguments| {
+            out.push_str(if out.len() == start { "\x1b[" } else { ";" });
+            let _ = out.write_fmt(c);
+        };
         let mut from = self.pen;
         if !(from.modifier - to.modifier).is_empty() {
             // An attribute cannot be turned off alone everywhere: start plain.
-            codes.push("0".into());
+            code(out, format_args!("0"));
             from = PLAIN;
         }
-        for (flag, code) in MODIFIER_CODES {
+        for (flag, n) in MODIFIER_CODES {
             if to.modifier.contains(flag) && !from.modifier.contains(flag) {
-                codes.push(code.to_string());
+                code(out, format_args!("{n}"));
             }
         }
         if to.fg != from.fg {
-            codes.push(colour(to.fg, false));
+            code(out, format_args!("{}", Sgr(to.fg, false)));
         }
         if to.bg != from.bg {
-            codes.push(colour(to.bg, true));
+            code(out, format_args!("{}", Sgr(to.bg, true)));
         }
-        if !codes.is_empty() {
-            let _ = write!(out, "\x1b[{}m", codes.join(";"));
+        if out.len() > start {
+            out.push('m');
         }
         self.pen = to;
     }
@@ -135,30 +144,36 @@ const MODIFIER_CODES: [(Modifier, u8); 9] = [
     (Modifier::CROSSED_OUT, 9),
 ];
 
-/// The SGR parameter for a colour: the 16 named ones as 16-colour codes.
-fn colour(c: Color, background: bool) -> String {
-    let base: u8 = if background { 10 } else { 0 };
-    let named = |n: u8| (n + base).to_string();
-    match c {
-        Color::Reset => named(39),
-        Color::Black => named(30),
-        Color::Red => named(31),
-        Color::Green => named(32),
-        Color::Yellow => named(33),
-        Color::Blue => named(34),
-        Color::Magenta => named(35),
-        Color::Cyan => named(36),
-        Color::Gray => named(37),
-        Color::DarkGray => named(90),
-        Color::LightRed => named(91),
-        Color::LightGreen => named(92),
-        Color::LightYellow => named(93),
-        Color::LightBlue => named(94),
-        Color::LightMagenta => named(95),
-        Color::LightCyan => named(96),
-        Color::White => named(97),
-        Color::Indexed(i) => format!("{};5;{i}", 38 + base),
-        Color::Rgb(r, g, b) => format!("{};2;{r};{g};{b}", 38 + base),
+/// The SGR parameter for a colour (background when `.1`): the 16 named ones
+/// as 16-colour codes.
+struct Sgr(Color, bool);
+
+impl std::fmt::Display for Sgr {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let base: u8 = if self.1 { 10 } else { 0 };
+        let named = |n: u8| n + base;
+        let n = match self.0 {
+            Color::Reset => named(39),
+            Color::Black => named(30),
+            Color::Red => named(31),
+            Color::Green => named(32),
+            Color::Yellow => named(33),
+            Color::Blue => named(34),
+            Color::Magenta => named(35),
+            Color::Cyan => named(36),
+            Color::Gray => named(37),
+            Color::DarkGray => named(90),
+            Color::LightRed => named(91),
+            Color::LightGreen => named(92),
+            Color::LightYellow => named(93),
+            Color::LightBlue => named(94),
+            Color::LightMagenta => named(95),
+            Color::LightCyan => named(96),
+            Color::White => named(97),
+            Color::Indexed(i) => return write!(f, "{};5;{i}", 38 + base),
+            Color::Rgb(r, g, b) => return write!(f, "{};2;{r};{g};{b}", 38 + base),
+        };
+        write!(f, "{n}")
     }
 }
 
@@ -169,7 +184,10 @@ impl<W: Write> Backend for CompactBackend<W> {
     where
         I: Iterator<Item = (u16, u16, &'a Cell)>,
     {
-        let width = self.size()?.width;
+        let width = match self.width.get() {
+            0 => self.size()?.width,
+            known => known,
+        };
         let mut out = String::new();
         for (x, y, cell) in content {
             self.move_to(&mut out, Position { x, y });
@@ -245,13 +263,15 @@ impl<W: Write> Backend for CompactBackend<W> {
     }
 
     fn size(&self) -> io::Result<Size> {
-        match self.fixed_size {
-            Some(s) => Ok(s),
+        let size = match self.fixed_size {
+            Some(s) => s,
             None => {
                 let (w, h) = ratatui::crossterm::terminal::size()?;
-                Ok(Size::new(w, h))
+                Size::new(w, h)
             }
-        }
+        };
+        self.width.set(size.width);
+        Ok(size)
     }
 
     fn window_size(&mut self) -> io::Result<WindowSize> {

@@ -5,7 +5,7 @@
 
 use super::action::Action;
 use super::forms::{FormContext, FormStep, Submission};
-use crate::domain::details::{DetailsEdit, DetailsText, shown};
+use crate::domain::details::{DetailsEdit, shown};
 use crate::domain::{FieldSet, OpPayload, Outcome, PersonId, YoungPerson};
 use tui_input::Input;
 
@@ -35,7 +35,6 @@ pub struct DetailsForm {
     /// The record as it was when the form opened. It is the record's own
     /// data, so the form is closed when the workbench locks.
     before: YoungPerson,
-    shown: DetailsText,
 }
 
 impl DetailsForm {
@@ -64,7 +63,6 @@ impl DetailsForm {
             not_working,
             error: None,
             before: person,
-            shown,
         }
     }
 
@@ -89,7 +87,7 @@ impl DetailsForm {
             let now = self.inputs[i].value();
             (now.trim() != was.trim()).then(|| now.to_string())
         };
-        let s = &self.shown;
+        let s = shown(&self.before);
         DetailsEdit {
             phones: [
                 typed(0, &s.phones[0]),
