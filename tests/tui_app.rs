@@ -64,6 +64,7 @@ fn press(app: &mut App, keys: &[&str]) -> usize {
             "C-p" => (KeyCode::Char('p'), KeyModifiers::CONTROL),
             "C-g" => (KeyCode::Char('g'), KeyModifiers::CONTROL),
             "C-u" => (KeyCode::Char('u'), KeyModifiers::CONTROL),
+            "M-o" => (KeyCode::Char('o'), KeyModifiers::ALT),
             s if s.chars().count() == 1 => {
                 (KeyCode::Char(s.chars().next().unwrap()), KeyModifiers::NONE)
             }
@@ -411,6 +412,14 @@ fn recent_messages_are_read_in_full_and_forgotten_on_lock() {
     );
     press(&mut app, &["Esc"]);
     assert!(app.overlay.is_none());
+    // Esc and the next key in one packet arrive as Alt and that key: still
+    // read as the two keys typed.
+    press(&mut app, &["Enter", "C-g", "M-o"]);
+    assert!(
+        matches!(app.overlay, Some(Overlay::Offer(_))),
+        "Esc+o closed the messages and opened an offer"
+    );
+    press(&mut app, &["Esc"]);
     // They name young people: a lock forgets them with the records.
     press(&mut app, &["C-l"]);
     assert!(app.messages.is_empty());

@@ -2,6 +2,7 @@
 //! text goes, and the passphrase while locked.
 
 use super::*;
+use ratatui::crossterm::event::{KeyCode, KeyModifiers};
 
 impl App {
     /// The keymap contexts in force, most specific first.
@@ -61,6 +62,11 @@ impl App {
     }
 
     pub fn handle_key(&mut self, key: KeyEvent) {
+        if let Some(plain) = self.escape_then_key(&key) {
+            self.handle_key(KeyEvent::new(KeyCode::Esc, KeyModifiers::NONE));
+            self.handle_key(plain);
+            return;
+        }
         self.last_input = Instant::now();
         // Shown until the first key, then kept with the other messages.
         let now = self.clock.now().time();
@@ -92,6 +98,33 @@ impl App {
         {
             self.apply(action);
         }
+    }
+
+    /// Esc and the next key arriving together (a fast typist, or an SSH link
+    /// that sends both in one packet) reach us as Alt and that key. Unless the
+    /// keymap binds that Alt chord, they are taken as the two keys typed, so
+    /// "Esc then o" never depends on how the bytes travelled.
+    fn escape_then_key(&self, key: &KeyEvent) -> Option<KeyEvent> {
+        let KeyCode::Char(c) = key.code else {
+            return None;
+        };
+        if key.modifiers != KeyModifiers::ALT
+            && key.modifiers != KeyModifiers::ALT | KeyModifiers::SHIFT
+        {
+            return None;
+        }
+        if self.is_unlocked()
+            && self
+                .keymap
+                .lookup(&self.contexts(), KeyChord::from_event(key))
+                .is_some()
+        {
+            return None;
+        }
+        Some(KeyEvent::new(
+            KeyCode::Char(c),
+            key.modifiers - KeyModifiers::ALT,
+        ))
     }
 
     pub(super) fn after_edit(&mut self) {
