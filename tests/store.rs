@@ -227,6 +227,66 @@ fn a_deleted_watermark_is_noticed() {
     assert!(err.to_string().contains("missing"), "{err}");
 }
 
+/// Spoils the sealed bytes of the newest watermark slot (or every slot), as a
+/// write torn by a power cut would.
+fn spoil_watermark(dir: &Path, every_slot: bool) {
+    use caseload::store::watermark::{self, Saved};
+    let path = dir.join("store.watermark");
+    let Saved::Slots(slots) = watermark::read(&path).unwrap() else {
+        panic!("the watermark has slots after a commit");
+    };
+    let mut bytes = std::fs::read(&path).unwrap();
+    for (generation, _) in slots.iter().take(if every_slot { 2 } else { 1 }) {
+        let at = (generation % 2) as usize * 4096 + 30;
+        bytes[at] ^= 0x55;
+    }
+    std::fs::write(&path, &bytes).unwrap();
+}
+
+#[test]
+fn a_torn_watermark_slot_leaves_the_one_before_and_both_torn_is_refused() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    for _ in 0..3 {
+        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        r.record(a, contact(today()), today()).unwrap();
+    }
+    let size = std::fs::metadata(dir.join("store.watermark"))
+        .unwrap()
+        .len();
+    assert_eq!(size, 8192, "written in place: two slots of a block each");
+    // The newest slot torn: the one before vouches (one commit behind, which
+    // the database is ahead of), so the store opens and goes on.
+    spoil_watermark(&dir, false);
+    {
+        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        r.record(a, contact(today()), today()).unwrap();
+    }
+    assert!(EncryptedStore::open(&dir, PASS).is_ok());
+    // Both torn: nothing vouches for the database, so it is not passed off as whole.
+    spoil_watermark(&dir, true);
+    let err = EncryptedStore::open(&dir, PASS).err().unwrap();
+    assert!(err.to_string().contains("damaged"), "{err}");
+}
+
+#[test]
+fn an_older_database_is_refused_after_many_watermarks_written_in_place() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let backup = dir.parent().unwrap().join("old-db");
+    copy_dir(&dir.join("db"), &backup);
+    {
+        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        for _ in 0..5 {
+            r.record(a, contact(today()), today()).unwrap();
+        }
+    }
+    std::fs::remove_dir_all(dir.join("db")).unwrap();
+    copy_dir(&backup, &dir.join("db"));
+    let err = EncryptedStore::open(&dir, PASS).err().unwrap();
+    assert!(err.to_string().contains("lost changes"), "{err}");
+}
+
 fn copy_dir(from: &Path, to: &Path) {
     std::fs::create_dir_all(to).unwrap();
     for e in std::fs::read_dir(from).unwrap() {

@@ -15,6 +15,7 @@
 use super::crypto::{self, SecretKey};
 use super::files::{self, DB_DIR, HEADER_FILE, StoreLock, WATERMARK_FILE};
 use super::header::{Header, HeaderError};
+use super::watermark::{self, Saved, WatermarkWriter};
 use super::{CaseStore, Changed, Origin, Result, StoreError};
 use crate::domain::{CaseSummary, Hlc, Op, PersonId, PersonState};
 use serde::{Serialize, de::DeserializeOwned};
@@ -221,6 +222,7 @@ pub struct EncryptedStore {
     summaries: sled::Tree,
     outbox: sled::Tree,
     clock: Mutex<Hlc>,
+    watermark: WatermarkWriter,
     // Last, so the database is closed before the lock is released.
     lock: StoreLock,
 }
@@ -282,6 +284,7 @@ impl EncryptedStore {
             outbox: db.open_tree(T_OUTBOX)?,
             db,
             clock: Mutex::new(Hlc::default()),
+            watermark: WatermarkWriter::new(dir.join(WATERMARK_FILE)),
             lock,
         };
         // A large commit cut short (killed, a full disk) is put back first.
@@ -299,21 +302,47 @@ impl EncryptedStore {
     /// Records, outside the database, the clock of the last durable commit. sled
     /// recovers a truncated or damaged log to its last intact state, which may be
     /// far older (even empty); without this, lost changes would look like a
-    /// healthy store.
+    /// healthy store. Written in place (`watermark.rs`), the generation bound in.
     fn write_watermark(&self, at: Hlc, ops: u64) -> Result<()> {
-        let sealed = self.seal("watermark", b"", &Watermark { at, ops })?;
-        files::write_atomic(&self.dir.join(WATERMARK_FILE), &sealed)
+        self.watermark.write(|generation| {
+            self.seal(
+                "watermark",
+                &generation.to_le_bytes(),
+                &Watermark { at, ops },
+            )
+        })
     }
 
-    /// The watermark as saved; one from before op counts vouches for its clock only.
-    fn read_watermark(&self, sealed: &[u8]) -> std::result::Result<(Hlc, Option<u64>), Damaged> {
-        self.unseal::<Watermark>("watermark", b"", sealed)
-            .map(|w| (w.at, Some(w.ops)))
-            .or_else(|e| {
-                self.unseal::<Hlc>("watermark", b"", sealed)
-                    .map(|at| (at, None))
-                    .map_err(|_| e)
-            })
+    /// The newest readable watermark: its generation (none for one from before
+    /// slots), clock and, unless it is older than op counts, op count.
+    fn saved_watermark(
+        &self,
+        saved: &Saved,
+    ) -> std::result::Result<(Option<u64>, Hlc, Option<u64>), Damaged> {
+        match saved {
+            Saved::Whole(sealed) => self
+                .unseal::<Watermark>("watermark", b"", sealed)
+                .map(|w| (None, w.at, Some(w.ops)))
+                .or_else(|e| {
+                    self.unseal::<Hlc>("watermark", b"", sealed)
+                        .map(|at| (None, at, None))
+                        .map_err(|_| e)
+                }),
+            Saved::Slots(slots) => {
+                let mut first_error = None;
+                for (generation, sealed) in slots {
+                    match self.unseal::<Watermark>("watermark", &generation.to_le_bytes(), sealed) {
+                        Ok(w) => return Ok((Some(*generation), w.at, Some(w.ops))),
+                        Err(e) => first_error = first_error.or(Some(e)),
+                    }
+                }
+                Err(first_error.unwrap_or_else(|| Damaged {
+                    tree: "watermark",
+                    record: "watermark".into(),
+                    reason: "neither of its slots can be read".into(),
+                }))
+            }
+        }
     }
 
     /// How many ops the store holds (as kept beside them).
@@ -328,8 +357,8 @@ impl EncryptedStore {
                 "{reason}; restore the store from a backup, or re-sync it from the hub"
             ))
         };
-        let sealed = match std::fs::read(&path) {
-            Ok(b) => b,
+        let saved = match watermark::read(&path) {
+            Ok(saved) => saved,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 return Err(lost(format!(
                     "{} is missing, so the store cannot be shown to be complete",
@@ -344,9 +373,12 @@ impl EncryptedStore {
                 });
             }
         };
-        let (saved, saved_ops) = self
-            .read_watermark(&sealed)
+        let (generation, saved, saved_ops) = self
+            .saved_watermark(&saved)
             .map_err(|d| lost(format!("{} is damaged ({})", path.display(), d.reason)))?;
+        if let Some(generation) = generation {
+            self.watermark.resume_after(generation)?;
+        }
         if let Some(saved_ops) = saved_ops {
             // Ahead of the watermark is the moment between a commit and its
             // watermark (a kill there loses nothing); behind it is a loss.
@@ -735,8 +767,8 @@ impl EncryptedStore {
         }
         // Records put back to an older copy (with sled alone, no key needed)
         // are fewer ops than the watermark vouches for.
-        if let Ok(sealed) = std::fs::read(self.dir.join(WATERMARK_FILE))
-            && let Ok((_, Some(saved))) = self.read_watermark(&sealed)
+        if let Ok(saved) = watermark::read(&self.dir.join(WATERMARK_FILE))
+            && let Ok((_, _, Some(saved))) = self.saved_watermark(&saved)
             && (ops_found as u64) < saved
         {
             report.rolled_back = Some((saved, ops_found));
@@ -1056,5 +1088,39 @@ impl CaseStore for EncryptedStore {
         self.meta
             .insert(name.as_bytes(), self.seal(T_META, name.as_bytes(), value)?)?;
         self.flush()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::crypto::KdfParams;
+
+    #[test]
+    fn a_watermark_from_before_slots_is_read_then_written_in_slots() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("s");
+        let store = EncryptedStore::create(&dir, b"pass", KdfParams::LEAST).expect("create");
+        store
+            .commit(&crate::demo::DemoCohort::test_ops(3, 1), Origin::Local)
+            .expect("commit");
+        let (at, ops) = (store.last_hlc(), store.op_count().expect("count"));
+        // As stores wrote it before slots: one sealed value, the whole file.
+        let whole = store
+            .seal("watermark", b"", &Watermark { at, ops })
+            .expect("seal");
+        std::fs::write(dir.join(WATERMARK_FILE), &whole).expect("write");
+        drop(store);
+        let store = EncryptedStore::open(&dir, b"pass").expect("a whole watermark still vouches");
+        store
+            .commit(&crate::demo::DemoCohort::test_ops(2, 2), Origin::Local)
+            .expect("commit");
+        drop(store);
+        let saved = watermark::read(&dir.join(WATERMARK_FILE)).expect("read");
+        assert!(
+            matches!(saved, Saved::Slots(ref s) if s.len() == 1),
+            "{saved:?}"
+        );
+        EncryptedStore::open(&dir, b"pass").expect("slots vouch");
     }
 }

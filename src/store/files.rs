@@ -11,7 +11,7 @@ pub const LOCK_FILE: &str = "store.lock";
 pub const DB_DIR: &str = "db";
 pub const WATERMARK_FILE: &str = "store.watermark";
 
-fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
+pub(super) fn io(action: &'static str, path: &Path) -> impl FnOnce(std::io::Error) -> StoreError {
     let path = path.to_path_buf();
     move |source| {
         if super::is_disk_full(&source) {

@@ -7,6 +7,7 @@ pub mod files;
 pub mod group_commit;
 pub mod header;
 pub mod undo;
+pub mod watermark;
 
 pub use encrypted::{CommitInParts, Damaged, DoctorReport, EncryptedStore};
 
