@@ -216,7 +216,7 @@ fn main() {
         .collect();
     link::sync(&mut a).expect("sync a");
     link::sync(&mut b).expect("sync b");
-    let mut together = Vec::new();
+    let (mut together, mut push_alone) = (Vec::new(), Vec::new());
     for _ in 0..7 {
         let ops: Vec<Op> = (0..1000)
             .map(|i| a.new_op(people[i % 100], contact()))
@@ -225,8 +225,10 @@ fn main() {
             .expect("commit");
         let t = Instant::now();
         let pushed = link::sync(&mut a).expect("push");
+        let half = t.elapsed();
         let pulled = link::sync(&mut b).expect("pull");
         together.push(t.elapsed());
+        push_alone.push(half);
         assert_eq!((pushed.pushed, pulled.pulled), (1000, 1000));
     }
 
@@ -235,8 +237,11 @@ fn main() {
     let body = protocol::encode(&PushRequest { ops: vec![one] }).len();
 
     kill(&mut hub);
+    // `cargo bench --bench sync -- push-pull`: without the ingest runs.
+    let only_push_pull = std::env::args().any(|a| a == "push-pull");
     let rates: Vec<String> = INGEST_RUNS
         .into_iter()
+        .filter(|_| !only_push_pull)
         .map(|(name, batch, pushes, load)| {
             concurrent(&tmp.path().join(name), tmp.path(), batch, pushes, load)
         })
@@ -251,6 +256,10 @@ fn main() {
         "push 1,000 ops + pull 1,000 ops: median {:.2?} over {} runs (goal <= 300 ms)",
         median(together.clone()),
         together.len()
+    );
+    println!(
+        "  of which the push (the device's sync that sends them): median {:.2?}",
+        median(push_alone)
     );
     println!(
         "bytes on the wire per contact attempt: {body} B request body (DEFLATE'd postcard) + HTTP headers"

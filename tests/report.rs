@@ -345,19 +345,23 @@ fn the_cli_prints_the_same_figures_as_csv_json_and_nccis_rows() {
     assert_eq!(
         lines.next().unwrap(),
         "population,cohort,eet,neet,not_known,participating,eet_percent,neet_percent,not_known_percent,participation_percent,\
-         neet_target,neet_gap,not_known_target,not_known_gap,participation_target,participation_gap"
+         neet_target,neet_gap,not_known_target,not_known_gap,participation_target,participation_gap,\
+         custody,denominator,neet_or_not_known,neet_or_not_known_percent,in_education_training,\
+         in_education_training_percent,full_time_education,part_time_education,apprenticeship,\
+         work_based_learning,employment_with_training,other_training"
     );
     // Targets 1 / 4 / 90 %; the gaps worked out by hand: 14.3−1, 28.6−4, 42.9−90.
     assert_eq!(
         lines.next().unwrap(),
-        "All (academic ages 16–17),7,4,1,2,3,57.1,14.3,28.6,42.9,1.0,13.3,4.0,24.6,90.0,-47.1"
+        "All (academic ages 16–17),7,4,1,2,3,57.1,14.3,28.6,42.9,1.0,13.3,4.0,24.6,90.0,-47.1,\
+         0,7,3,42.9,3,42.9,2,0,1,0,0,0"
     );
     assert!(
-        csv.contains("\nThanet,3,2,1,0,2,66.7,33.3,0.0,66.7,1.0,32.3,4.0,-4.0,90.0,-23.3\n"),
+        csv.contains("\nThanet,3,2,1,0,2,66.7,33.3,0.0,66.7,1.0,32.3,4.0,-4.0,90.0,-23.3,0,3,1,33.3,2,66.7,2,0,0,0,0,0\n"),
         "{csv}"
     );
     assert!(
-        csv.contains("\nDover,2,1,0,1,1,50.0,0.0,50.0,50.0,1.0,-1.0,4.0,46.0,90.0,-40.0\n"),
+        csv.contains("\nDover,2,1,0,1,1,50.0,0.0,50.0,50.0,1.0,-1.0,4.0,46.0,90.0,-40.0,0,2,1,50.0,1,50.0,0,0,1,0,0,0\n"),
         "{csv}"
     );
 
@@ -413,4 +417,128 @@ fn the_cli_prints_the_same_figures_as_csv_json_and_nccis_rows() {
         "csv",
     ]);
     assert!(groups.contains("SEND 19+,1,1,8,-7,100.0,0"), "{groups}");
+}
+
+/// The DfE's definitions, worked out by hand on nine young people of academic
+/// age 16–17, as of 15 March 2027, all known since 1 September 2026.
+fn build_dfe(dir: &std::path::Path) -> Replica {
+    let mut f = Fixture { ops: vec![], n: 0 };
+    let dob = d(2010, 3, 1); // academic age 16 throughout
+    let one = |f: &mut Fixture, n: u128, name: &str, code: Option<(u16, NaiveDate)>| {
+        let p = f.person(100 + n, name, dob, District::Thanet, vec![]);
+        if let Some((code, on)) = code {
+            f.activity(p, code, on, None);
+        }
+    };
+    let sept = d(2026, 9, 10);
+    one(&mut f, 1, "Ada", Some((230, sept))); // full-time education: duty, learning
+    one(&mut f, 2, "Bo", Some((250, sept))); // part-time education: learning only
+    one(&mut f, 3, "Cy", Some((530, sept))); // re-engagement: duty only
+    one(&mut f, 4, "Di", Some((260, sept))); // gap year: EET, neither
+    one(&mut f, 5, "Ed", Some((710, d(2027, 1, 15)))); // custody: out of the denominator
+    one(&mut f, 6, "Fi", Some((720, d(2027, 1, 15)))); // asylum: neither EET nor NEET
+    one(&mut f, 7, "Gus", Some((619, d(2027, 1, 20)))); // NEET from 20 January
+    one(&mut f, 8, "Hen", None); // never heard of: Not Known
+    one(&mut f, 9, "Ian", Some((330, d(2026, 10, 1)))); // employment without training
+    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
+    r.commit(&f.ops, Origin::Remote).unwrap();
+    r
+}
+
+#[test]
+fn the_dfe_headline_custody_asylum_both_participations_and_the_winter_average() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    drop(build_dfe(&dir));
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["--store", dir.to_str().unwrap()])
+            .args(args)
+            .env("CASELOAD_PASSPHRASE", PASS)
+            .env("CASELOAD_TODAY", "2027-03-15")
+            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // Cohort 9, less Ed in custody: 8. EET Ada, Bo, Cy, Di, Ian (5); NEET Gus;
+    // Not Known Hen; neither Ed nor Fi. In education and training: Ada
+    // (full-time), Bo (part-time). Meeting the duty: Ada, Cy.
+    let (code, json, err) = run(&["report", "headline", "--format", "json"]);
+    assert_eq!(code, Some(0), "{err}");
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let all = &v["rows"][0];
+    let field = |k: &str| all[k].clone();
+    assert_eq!(
+        [
+            "cohort",
+            "custody",
+            "denominator",
+            "eet",
+            "neet",
+            "not_known",
+            "in_education_training",
+            "full_time_education",
+            "part_time_education",
+            "participating"
+        ]
+        .map(field),
+        [9, 1, 8, 5, 1, 1, 2, 1, 1, 2].map(serde_json::Value::from)
+    );
+    assert_eq!(
+        [
+            "eet_percent",
+            "neet_percent",
+            "not_known_percent",
+            "neet_or_not_known_percent",
+            "in_education_training_percent",
+            "participation_percent"
+        ]
+        .map(field),
+        [62.5, 12.5, 12.5, 25.0, 25.0, 25.0].map(serde_json::Value::from)
+    );
+
+    // December–February: on 31 December Ed and Fi had nothing recorded (Not
+    // Known) and Gus was not yet NEET: 9 over, NEET 0, Not Known 4. On 31
+    // January and 28 February: 8 over (Ed in custody), NEET 1, Not Known 1.
+    // Averages: 25/3 over, NEET 2/3, Not Known 6/3: 8.0 %, 24.0 %, 32.0 %.
+    let (code, table, err) = run(&["report", "headline", "--average", "dec-feb"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        table.contains(
+            "December 2026 to February 2027 (month-ends 31/12/2026 31/01/2027 28/02/2027):"
+        ),
+        "{table}"
+    );
+    assert!(
+        table.contains("NEET 8.0% · Not Known 24.0% · NEET or Not Known 32.0% (of 8.3 on average)"),
+        "{table}"
+    );
+    assert!(table.contains("NEET or NK      25.0%"), "{table}");
+    assert!(
+        table.contains("Percentages of 8 (the cohort 9 less 1 in custody)"),
+        "{table}"
+    );
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    let (code, csv, _) = run(&[
+        "report",
+        "headline",
+        "--average",
+        "dec-feb-2026",
+        "--format",
+        "csv",
+    ]);
+    assert_eq!(code, Some(0));
+    assert!(csv.contains(",8.33,0.67,2.0,8.0,24.0,32.0"), "{csv}");
+    // A winter not over yet, and a period of no known shape, are refused.
+    let (code, _, err) = run(&["report", "headline", "--average", "dec-feb-2027"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("has not ended by 15/03/2027"), "{err}");
+    let (code, _, err) = run(&["report", "headline", "--average", "summer"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("use dec-feb or dec-feb-YYYY"), "{err}");
 }

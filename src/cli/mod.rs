@@ -445,6 +445,10 @@ pub enum ReportCommand {
         /// Break down by district, area, year or group
         #[arg(long, value_name = "BY")]
         by: Option<String>,
+        /// Also the DfE's annual figure: `dec-feb` (the latest December–February
+        /// ended by --as-of) or `dec-feb-YYYY` (from December YYYY)
+        #[arg(long, value_name = "PERIOD")]
+        average: Option<String>,
         /// table, csv or json
         #[arg(long, default_value = "table")]
         format: String,

@@ -2,6 +2,7 @@
 
 use super::{CliError, ReportCommand, today};
 use crate::config::Config;
+use crate::domain::codes::Learning;
 use crate::domain::dates::{parse_date, uk};
 use crate::domain::{CaseSummary, academic};
 use crate::report::{self, Breakdown, Figures};
@@ -26,6 +27,18 @@ struct Row {
     not_known_gap: f64,
     participation_target: f64,
     participation_gap: f64,
+    custody: usize,
+    denominator: usize,
+    neet_or_not_known: usize,
+    neet_or_not_known_percent: f64,
+    in_education_training: usize,
+    in_education_training_percent: f64,
+    full_time_education: usize,
+    part_time_education: usize,
+    apprenticeship: usize,
+    work_based_learning: usize,
+    employment_with_training: usize,
+    other_training: usize,
 }
 
 fn round1(x: f64) -> f64 {
@@ -52,6 +65,85 @@ impl Row {
             neet_percent: round1(f.neet_pct()),
             not_known_percent: round1(f.not_known_pct()),
             participation_percent: round1(f.participation_pct()),
+            custody: f.custody,
+            denominator: f.denominator(),
+            neet_or_not_known: f.neet_or_not_known(),
+            neet_or_not_known_percent: round1(f.neet_or_not_known_pct()),
+            in_education_training: f.learning.total(),
+            in_education_training_percent: round1(f.learning_pct()),
+            full_time_education: f.learning.get(Learning::FullTimeEducation),
+            part_time_education: f.learning.get(Learning::PartTimeEducation),
+            apprenticeship: f.learning.get(Learning::Apprenticeship),
+            work_based_learning: f.learning.get(Learning::WorkBasedLearning),
+            employment_with_training: f.learning.get(Learning::EmploymentWithTraining),
+            other_training: f.learning.get(Learning::OtherTraining),
+        }
+    }
+}
+
+/// `--average dec-feb` or `dec-feb-YYYY`: the December the period starts in.
+fn winter(period: &str, on: NaiveDate) -> Result<i32, CliError> {
+    let period = period.trim().to_lowercase();
+    let december = match period.strip_prefix("dec-feb") {
+        Some("") => report::latest_winter(on),
+        Some(year) => year
+            .strip_prefix('-')
+            .and_then(|y| y.parse::<i32>().ok())
+            .filter(|y| (2000..=2100).contains(y))
+            .ok_or_else(|| {
+                CliError::Usage(format!(
+                    "--average {period:?}: use dec-feb or dec-feb-YYYY (the December's year)"
+                ))
+            })?,
+        None => {
+            return Err(CliError::Usage(format!(
+                "--average {period:?}: use dec-feb or dec-feb-YYYY (the December's year)"
+            )));
+        }
+    };
+    if december > report::latest_winter(on) {
+        return Err(CliError::Usage(format!(
+            "--average {period}: December {december} to February {} has not ended by {}",
+            december + 1,
+            uk(on)
+        )));
+    }
+    Ok(december)
+}
+
+#[derive(Serialize)]
+struct AverageRow {
+    period: String,
+    month_ends: String,
+    denominator: f64,
+    neet: f64,
+    not_known: f64,
+    neet_percent: f64,
+    not_known_percent: f64,
+    neet_or_not_known_percent: f64,
+}
+
+impl AverageRow {
+    fn of(a: &report::Average) -> AverageRow {
+        let round2 = |x: f64| (x * 100.0).round() / 100.0;
+        AverageRow {
+            period: format!(
+                "December {} to February {}",
+                a.month_ends[0].format("%Y"),
+                a.month_ends[2].format("%Y")
+            ),
+            month_ends: a
+                .month_ends
+                .iter()
+                .map(|d| uk(*d))
+                .collect::<Vec<_>>()
+                .join(" "),
+            denominator: round2(a.denominator),
+            neet: round2(a.neet),
+            not_known: round2(a.not_known),
+            neet_percent: round1(a.neet_pct()),
+            not_known_percent: round1(a.not_known_pct()),
+            neet_or_not_known_percent: round1(a.neet_or_not_known_pct()),
         }
     }
 }
@@ -82,6 +174,61 @@ fn json_out<T: Serialize>(value: &T) -> Result<(), CliError> {
     Ok(())
 }
 
+/// The DfE's own figures under the table: the combined headline, both
+/// participation figures labelled, what the percentages are taken over, and
+/// the December–February average when asked for.
+fn print_dfe_lines(total: &Figures, average: Option<&AverageRow>) {
+    if total.denominator() > 0 {
+        outln!(
+            "{:<14} {:>5.1}%  the DfE headline since 2016",
+            "NEET or NK",
+            total.neet_or_not_known_pct()
+        );
+        outln!(
+            "In education and training {:.1}% (DfE: part-time education in; gap year,",
+            total.learning_pct()
+        );
+        outln!("  re-engagement and employment without training out)");
+        let types: Vec<String> = Learning::ALL
+            .iter()
+            .map(|l| format!("{} {}", l.label(), total.learning.get(*l)))
+            .collect();
+        // Wrapped to fit 80 columns.
+        let mut line = String::from(" ");
+        for t in types {
+            if line.chars().count() + t.chars().count() + 3 > 78 {
+                outln!("{line}");
+                line = String::from(" ");
+            }
+            line.push_str(if line.trim().is_empty() { " " } else { " · " });
+            line.push_str(&t);
+        }
+        outln!("{line}");
+        outln!(
+            "Meeting the duty to participate {:.1}% (ESA 2008 s.2: re-engagement in)",
+            total.participation_pct()
+        );
+    }
+    outln!(
+        "Percentages of {} (the cohort {} less {} in custody); custody and asylum",
+        total.denominator(),
+        total.cohort,
+        total.custody
+    );
+    outln!("  seekers not yet able to participate count as neither EET nor NEET.");
+    if let Some(a) = average {
+        outln!();
+        outln!("{} (month-ends {}):", a.period, a.month_ends);
+        outln!(
+            "  NEET {:.1}% · Not Known {:.1}% · NEET or Not Known {:.1}% (of {:.1} on average)",
+            a.neet_percent,
+            a.not_known_percent,
+            a.neet_or_not_known_percent,
+            a.denominator
+        );
+    }
+}
+
 /// Prints a report over `people`: a device's index, or everyone on the hub.
 pub fn run(
     people: &[CaseSummary],
@@ -93,9 +240,17 @@ pub fn run(
         ReportCommand::Headline {
             as_of: date,
             by,
+            average,
             format,
         } => {
             let on = as_of(date)?;
+            let average = match average {
+                Some(period) => {
+                    let december = winter(&period, on)?;
+                    report::winter_average(people, december, currency).map(|a| AverageRow::of(&a))
+                }
+                None => None,
+            };
             let total = report::headline(people, on, currency);
             let t = &config.targets;
             let mut rows = vec![Row::of("All (academic ages 16–17)".into(), &total, t)];
@@ -118,11 +273,17 @@ pub fn run(
                 );
             }
             match format.as_str() {
-                "csv" => csv_out(&rows),
+                // One header a file: with --average, the average alone.
+                "csv" => match &average {
+                    Some(a) => csv_out(std::slice::from_ref(a)),
+                    None => csv_out(&rows),
+                },
                 "json" => json_out(&serde_json::json!({
                     "as_of": on,
+                    "definition": "DfE: percentages of the cohort less young adult offenders in custody (710); custody and refugees / asylum seekers (720) neither EET nor NEET",
                     "targets": { "neet_percent": t.neet_percent, "not_known_percent": t.not_known_percent, "participation_percent": t.participation_percent },
                     "rows": rows,
+                    "average": average,
                 })),
                 "table" => {
                     outln!(
@@ -136,7 +297,7 @@ pub fn run(
                         "EET %",
                         "NEET %",
                         "NK %",
-                        "Partic. %"
+                        "Duty %"
                     );
                     for r in &rows {
                         // No percentage of nobody: an empty row reads "–".
@@ -184,11 +345,12 @@ pub fn run(
                         true,
                     );
                     gap(
-                        "Participation",
+                        "Meeting duty",
                         total.participation_pct(),
                         t.participation_percent,
                         false,
                     );
+                    print_dfe_lines(&total, average.as_ref());
                     Ok(())
                 }
                 other => Err(CliError::Usage(format!(

@@ -90,6 +90,59 @@ impl SubGroup {
     }
 }
 
+/// The types of the DfE's "participation in education and training" figure.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Learning {
+    FullTimeEducation,
+    PartTimeEducation,
+    Apprenticeship,
+    WorkBasedLearning,
+    EmploymentWithTraining,
+    OtherTraining,
+}
+
+impl Learning {
+    pub const ALL: [Learning; 6] = [
+        Learning::FullTimeEducation,
+        Learning::PartTimeEducation,
+        Learning::Apprenticeship,
+        Learning::WorkBasedLearning,
+        Learning::EmploymentWithTraining,
+        Learning::OtherTraining,
+    ];
+
+    pub fn label(self) -> &'static str {
+        match self {
+            Learning::FullTimeEducation => "full-time education",
+            Learning::PartTimeEducation => "part-time education",
+            Learning::Apprenticeship => "apprenticeship",
+            Learning::WorkBasedLearning => "work-based learning",
+            Learning::EmploymentWithTraining => "employment with training",
+            Learning::OtherTraining => "other training",
+        }
+    }
+
+    fn index(self) -> usize {
+        self as usize
+    }
+}
+
+/// Counts by [`Learning`] type.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct ByLearning([usize; 6]);
+
+impl ByLearning {
+    pub fn add(&mut self, l: Learning) {
+        self.0[l.index()] += 1;
+    }
+    pub fn get(&self, l: Learning) -> usize {
+        self.0[l.index()]
+    }
+    pub fn total(&self) -> usize {
+        self.0.iter().sum()
+    }
+}
+
 /// One row of the NCCIS activity table.
 #[derive(Debug, PartialEq, Eq)]
 pub struct ActivityInfo {
@@ -204,6 +257,26 @@ impl ActivityCode {
     pub fn meets_duty(self) -> bool {
         self.info().meets_duty
     }
+    /// Where the DfE's "in education and training" figure counts this
+    /// activity, or `None` when it does not: part-time education is in; gap
+    /// years, re-engagement, employment without training, volunteering alone,
+    /// agreed start dates and everything NEET are out.
+    pub fn learning(self) -> Option<Learning> {
+        Some(match self.0 {
+            210 | 220 | 230 | 240 | 270 | 280 | 290 => Learning::FullTimeEducation,
+            250 => Learning::PartTimeEducation,
+            310 => Learning::Apprenticeship,
+            410 | 450 | 460 => Learning::WorkBasedLearning,
+            320 | 340 | 381 | 550 => Learning::EmploymentWithTraining,
+            430 | 440 => Learning::OtherTraining,
+            _ => return None,
+        })
+    }
+    /// Young adult offenders in custody (710): in the cohort, but left out of
+    /// the denominator of the DfE's percentages.
+    pub fn is_custody(self) -> bool {
+        self.0 == 710
+    }
     pub fn all() -> impl Iterator<Item = ActivityCode> {
         ACTIVITIES.iter().map(|a| ActivityCode(a.code))
     }
@@ -253,6 +326,25 @@ mod tests {
     fn table_is_sorted_and_unique_so_binary_search_is_sound() {
         assert!(ACTIVITIES.windows(2).all(|w| w[0].code < w[1].code));
         assert_eq!(ACTIVITIES.len(), 46);
+    }
+
+    #[test]
+    fn education_and_training_counts_part_time_but_not_gap_years_or_re_engagement() {
+        let l = |c| ActivityCode::new(c).unwrap().learning();
+        assert_eq!(l(250), Some(Learning::PartTimeEducation));
+        assert_eq!(l(310), Some(Learning::Apprenticeship));
+        for out in [
+            260, 330, 350, 360, 380, 530, 540, 615, 616, 619, 710, 720, 810,
+        ] {
+            assert_eq!(l(out), None, "{out}");
+        }
+        // Every EET activity that meets the duty is education or training,
+        // except re-engagement (which meets the duty but is not learning).
+        for c in ActivityCode::all().filter(|c| c.meets_duty() && c.code() != 530) {
+            assert!(c.learning().is_some(), "{}", c.code());
+        }
+        assert!(ActivityCode::new(710).unwrap().is_custody());
+        assert!(!ActivityCode::new(720).unwrap().is_custody());
     }
 
     #[test]

@@ -9,12 +9,16 @@
 //! computed from the op history this way, never stored.
 
 use crate::domain::academic;
-use crate::domain::codes::StatusGroup;
+use crate::domain::codes::{ByLearning, StatusGroup};
 use crate::domain::currency::CurrencyConfig;
 use crate::domain::{CaseSummary, District};
 use chrono::NaiveDate;
 
 /// Counts for one population.
+///
+/// Percentages follow the DfE: taken over the cohort less young adult
+/// offenders in custody (710); custody and refugees or asylum seekers not yet
+/// able to participate (720) count as neither EET nor NEET (`other`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub struct Figures {
     pub cohort: usize,
@@ -22,7 +26,12 @@ pub struct Figures {
     pub neet: usize,
     pub not_known: usize,
     pub other: usize,
+    /// Meeting the duty to participate (ESA 2008 s.2).
     pub participating: usize,
+    /// In custody (710): counted in the cohort, not in the denominator.
+    pub custody: usize,
+    /// In education and training as the DfE publishes it, by type.
+    pub learning: ByLearning,
 }
 
 impl Figures {
@@ -36,17 +45,33 @@ impl Figures {
             StatusGroup::NotKnown => self.not_known += 1,
             StatusGroup::Other | StatusGroup::Pre16 => self.other += 1,
         }
-        if group == StatusGroup::Eet && activity.is_some_and(|a| a.code.meets_duty()) {
-            self.participating += 1;
+        let code = activity.map(|a| a.code);
+        if group == StatusGroup::Other && code.is_some_and(|c| c.is_custody()) {
+            self.custody += 1;
+        }
+        if group == StatusGroup::Eet
+            && let Some(code) = code
+        {
+            if code.meets_duty() {
+                self.participating += 1;
+            }
+            if let Some(l) = code.learning() {
+                self.learning.add(l);
+            }
         }
     }
 
+    /// What the DfE's percentages are taken over: the cohort less custody.
+    pub fn denominator(&self) -> usize {
+        self.cohort - self.custody
+    }
+
+    pub fn neet_or_not_known(&self) -> usize {
+        self.neet + self.not_known
+    }
+
     fn pct(&self, n: usize) -> f64 {
-        if self.cohort == 0 {
-            0.0
-        } else {
-            n as f64 * 100.0 / self.cohort as f64
-        }
+        percent(n as f64, self.denominator() as f64)
     }
     pub fn neet_pct(&self) -> f64 {
         self.pct(self.neet)
@@ -54,12 +79,83 @@ impl Figures {
     pub fn not_known_pct(&self) -> f64 {
         self.pct(self.not_known)
     }
+    pub fn neet_or_not_known_pct(&self) -> f64 {
+        self.pct(self.neet_or_not_known())
+    }
     pub fn eet_pct(&self) -> f64 {
         self.pct(self.eet)
     }
+    /// Meeting the duty to participate.
     pub fn participation_pct(&self) -> f64 {
         self.pct(self.participating)
     }
+    /// In education and training (the DfE's published participation).
+    pub fn learning_pct(&self) -> f64 {
+        self.pct(self.learning.total())
+    }
+}
+
+fn percent(n: f64, of: f64) -> f64 {
+    if of == 0.0 { 0.0 } else { n * 100.0 / of }
+}
+
+/// The DfE's annual figure: the average of the December, January and February
+/// month-ends, counts averaged and percentages taken of the averages.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Average {
+    pub month_ends: Vec<NaiveDate>,
+    pub denominator: f64,
+    pub neet: f64,
+    pub not_known: f64,
+}
+
+impl Average {
+    pub fn neet_pct(&self) -> f64 {
+        percent(self.neet, self.denominator)
+    }
+    pub fn not_known_pct(&self) -> f64 {
+        percent(self.not_known, self.denominator)
+    }
+    pub fn neet_or_not_known_pct(&self) -> f64 {
+        percent(self.neet + self.not_known, self.denominator)
+    }
+}
+
+/// The December of the latest December–February wholly ended by `on`.
+pub fn latest_winter(on: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    // February ends before March begins: from March on, this winter's is over.
+    if on.month() >= 3 {
+        on.year() - 1
+    } else {
+        on.year() - 2
+    }
+}
+
+/// The headline averaged over 31 December of `december` and the January and
+/// February month-ends after it, each as recorded by then.
+pub fn winter_average<'a>(
+    people: impl IntoIterator<Item = &'a CaseSummary> + Clone,
+    december: i32,
+    currency: &CurrencyConfig,
+) -> Option<Average> {
+    let month_ends = vec![
+        NaiveDate::from_ymd_opt(december, 12, 31)?,
+        NaiveDate::from_ymd_opt(december + 1, 1, 31)?,
+        // The day before 1 March: 28 or 29 February.
+        NaiveDate::from_ymd_opt(december + 1, 3, 1)?.pred_opt()?,
+    ];
+    let all: Vec<Figures> = month_ends
+        .iter()
+        .map(|on| headline(people.clone(), *on, currency))
+        .collect();
+    let mean = |f: fn(&Figures) -> usize| all.iter().map(f).sum::<usize>() as f64 / 3.0;
+    Some(Average {
+        denominator: mean(Figures::denominator),
+        neet: mean(|f| f.neet),
+        not_known: mean(|f| f.not_known),
+        month_ends,
+    })
 }
 
 /// The DfE headline population: academic ages 16 and 17, known by `on`.

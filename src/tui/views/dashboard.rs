@@ -133,19 +133,31 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                     style_for(h.not_known_pct() <= targets.not_known_percent),
                 ),
             ]),
-            Line::from(styled(
-                format!(
-                    " {}",
-                    tile(
-                        "Participation",
-                        h.participation_pct(),
-                        targets.participation_percent,
-                        false,
-                        h.cohort == 0
-                    )
+            Line::from(vec![
+                styled(
+                    format!(
+                        " {}",
+                        tile(
+                            "Meeting the duty",
+                            h.participation_pct(),
+                            targets.participation_percent,
+                            false,
+                            h.cohort == 0
+                        )
+                    ),
+                    style_for(h.participation_pct() >= targets.participation_percent),
                 ),
-                style_for(h.participation_pct() >= targets.participation_percent),
-            )),
+                styled(" · ", t.dim),
+                // The DfE's headline since 2016 (no target of its own).
+                styled(
+                    if h.cohort == 0 {
+                        "NEET or NK –".to_string()
+                    } else {
+                        format!("NEET or NK {:.1}%", h.neet_or_not_known_pct())
+                    },
+                    t.text,
+                ),
+            ]),
         ]),
         tiles,
     );
