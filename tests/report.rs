@@ -542,3 +542,155 @@ fn the_dfe_headline_custody_asylum_both_participations_and_the_winter_average() 
     assert_eq!(code, Some(2));
     assert!(err.contains("use dec-feb or dec-feb-YYYY"), "{err}");
 }
+
+/// Two young people whose January was recorded only in February.
+fn build_late(dir: &std::path::Path) -> Replica {
+    let mut f = Fixture { ops: vec![], n: 0 };
+    let in_education_since = |start: NaiveDate| {
+        FieldValue::CurrentActivity(CurrentActivity {
+            code: ActivityCode::new(230).unwrap(),
+            start,
+            confirmed: d(2027, 2, 20),
+            source: ActivitySource::YoungPerson,
+            expected_end: None,
+            provider: None,
+        })
+    };
+    // Kay: first heard of on 20 February, in college since September.
+    let kay = PersonId(uuid::Uuid::from_u128(0xF201));
+    f.set(
+        kay,
+        d(2027, 2, 20),
+        vec![
+            FieldValue::Name(PersonName {
+                given: "Kay".into(),
+                family: "Fixture".into(),
+                preferred: None,
+            }),
+            FieldValue::DateOfBirth(d(2010, 3, 1)),
+            FieldValue::District(District::Dover),
+            in_education_since(d(2026, 9, 5)),
+        ],
+    );
+    // Lou: NEET in September (lapsed in December); on 20 February we learn
+    // of college from 10 January.
+    let lou = f.person(202, "Lou", d(2010, 3, 1), District::Dover, vec![]);
+    f.activity(lou, 619, d(2026, 9, 10), None);
+    f.set(
+        lou,
+        d(2027, 2, 20),
+        vec![in_education_since(d(2027, 1, 10))],
+    );
+    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
+    r.commit(&f.ops, Origin::Remote).unwrap();
+    r
+}
+
+#[test]
+fn a_past_month_as_known_then_or_as_known_now() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    drop(build_late(&dir));
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["--store", dir.to_str().unwrap()])
+            .args(args)
+            .env("CASELOAD_PASSPHRASE", PASS)
+            .env("CASELOAD_TODAY", "2027-03-15")
+            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    let january = |extra: &[&str]| {
+        let mut args = vec![
+            "report",
+            "headline",
+            "--as-of",
+            "31/01/2027",
+            "--format",
+            "json",
+        ];
+        args.extend_from_slice(extra);
+        let (code, json, err) = run(&args);
+        assert_eq!(code, Some(0), "{err}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        let all = v["rows"][0].clone();
+        (
+            all["cohort"].as_u64().unwrap(),
+            all["eet"].as_u64().unwrap(),
+            all["not_known"].as_u64().unwrap(),
+            v["known_as_of"].as_str().unwrap().to_string(),
+        )
+    };
+    // Known then: Kay unknown, Lou's NEET lapsed.
+    assert_eq!(january(&[]), (1, 0, 1, "2027-01-31".into()));
+    // Known on 10 February: nothing new yet.
+    assert_eq!(
+        january(&["--known-as-of", "10/02/2027"]),
+        (1, 0, 1, "2027-02-10".into())
+    );
+    // Known now: both were in college on 31 January.
+    assert_eq!(
+        january(&["--known-as-of", "today"]),
+        (2, 2, 0, "2027-03-15".into())
+    );
+    let (_, table, _) = run(&[
+        "report",
+        "headline",
+        "--as-of",
+        "31/01/2027",
+        "--known-as-of",
+        "today",
+    ]);
+    assert!(
+        table.contains("in effect on 31/01/2027 (activities from their start), as known at the end of 15/03/2027"),
+        "{table}"
+    );
+    // The monthly file and the groups count the same way.
+    let (code, nccis, err) = run(&[
+        "report",
+        "nccis",
+        "--month",
+        "2027-01",
+        "--known-as-of",
+        "today",
+    ]);
+    assert_eq!(code, Some(0), "{err}");
+    assert_eq!(nccis.lines().count(), 1 + 2, "{nccis}");
+    let (code, _, _) = run(&[
+        "report",
+        "groups",
+        "--as-of",
+        "31/01/2027",
+        "--known-as-of",
+        "today",
+    ]);
+    assert_eq!(code, Some(0));
+    // Known before the day counted, or in the future: refused.
+    let (code, _, err) = run(&[
+        "report",
+        "headline",
+        "--as-of",
+        "31/01/2027",
+        "--known-as-of",
+        "01/01/2027",
+    ]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is before the date counted"), "{err}");
+    let (code, _, err) = run(&["report", "headline", "--known-as-of", "tomorrow"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("is in the future"), "{err}");
+    // The month in progress is counted as at today, and says so.
+    let (code, _, err) = run(&["report", "nccis", "--month", "2027-03"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(
+        err.contains("as recorded at the end of 15/03/2027"),
+        "{err}"
+    );
+    assert!(err.contains("March 2027 has not ended"), "{err}");
+}

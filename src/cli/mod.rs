@@ -445,6 +445,11 @@ pub enum ReportCommand {
         /// Break down by district, area, year or group
         #[arg(long, value_name = "BY")]
         by: Option<String>,
+        /// Count what was in effect on the date (activities by their start), as
+        /// known at the end of this day (`today`: as known now) [default: as
+        /// recorded by the end of the date itself]
+        #[arg(long, value_name = "DATE")]
+        known_as_of: Option<String>,
         /// Also the DfE's annual figure: `dec-feb` (the latest December–February
         /// ended by --as-of) or `dec-feb-YYYY` (from December YYYY)
         #[arg(long, value_name = "PERIOD")]
@@ -457,14 +462,24 @@ pub enum ReportCommand {
     Groups {
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
+        /// Count what was in effect on the date (activities by their start), as
+        /// known at the end of this day (`today`: as known now) [default: as
+        /// recorded by the end of the date itself]
+        #[arg(long, value_name = "DATE")]
+        known_as_of: Option<String>,
         #[arg(long, default_value = "table")]
         format: String,
     },
     /// One CSV row per young person in the cohort with the NCCIS fields, for the monthly return
     Nccis {
-        /// The month, YYYY-MM: figures as at its last day
+        /// The month, YYYY-MM: figures as at its last day (the month in progress: as at today, so far)
         #[arg(long)]
         month: String,
+        /// Count what was in effect on the date (activities by their start), as
+        /// known at the end of this day (`today`: as known now) [default: as
+        /// recorded by the end of the date itself]
+        #[arg(long, value_name = "DATE")]
+        known_as_of: Option<String>,
     },
 }
 

@@ -165,6 +165,50 @@ fn as_of(given: Option<String>) -> Result<NaiveDate, CliError> {
     }
 }
 
+/// `--known-as-of`: the records as known at the end of that day, each
+/// activity dated from its start; `None` when not given (as recorded by `on`).
+fn as_known(
+    people: &[CaseSummary],
+    on: NaiveDate,
+    known: Option<String>,
+) -> Result<Option<(NaiveDate, Vec<CaseSummary>)>, CliError> {
+    let Some(given) = known else {
+        return Ok(None);
+    };
+    let today = today()?;
+    let known = parse_date(&given, today)?;
+    if known > today {
+        return Err(CliError::Usage(format!(
+            "--known-as-of {} is in the future: only what is known can be counted",
+            uk(known)
+        )));
+    }
+    if known < on {
+        return Err(CliError::Usage(format!(
+            "--known-as-of {} is before the date counted ({}): what was known then is the default",
+            uk(known),
+            uk(on)
+        )));
+    }
+    let view = people
+        .iter()
+        .filter_map(|s| s.in_effect_as_known(known))
+        .collect();
+    Ok(Some((known, view)))
+}
+
+/// The first line of a report: which day, and as known when.
+fn counted(on: NaiveDate, known: Option<NaiveDate>) -> String {
+    match known {
+        None => format!("as recorded at the end of {}", uk(on)),
+        Some(k) => format!(
+            "in effect on {} (activities from their start), as known at the end of {}",
+            uk(on),
+            uk(k)
+        ),
+    }
+}
+
 fn csv_out<T: Serialize>(rows: &[T]) -> Result<(), CliError> {
     super::output::csv_rows(rows).map_err(|e| CliError::Usage(e.to_string()))
 }
@@ -240,10 +284,16 @@ pub fn run(
         ReportCommand::Headline {
             as_of: date,
             by,
+            known_as_of,
             average,
             format,
         } => {
             let on = as_of(date)?;
+            let known = as_known(people, on, known_as_of)?;
+            let (known, people) = match &known {
+                Some((k, view)) => (Some(*k), view.as_slice()),
+                None => (None, people),
+            };
             let average = match average {
                 Some(period) => {
                     let december = winter(&period, on)?;
@@ -280,16 +330,15 @@ pub fn run(
                 },
                 "json" => json_out(&serde_json::json!({
                     "as_of": on,
+                    "known_as_of": known.unwrap_or(on),
+                    "activities_dated_by": if known.is_some() { "start" } else { "recording" },
                     "definition": "DfE: percentages of the cohort less young adult offenders in custody (710); custody and refugees / asylum seekers (720) neither EET nor NEET",
                     "targets": { "neet_percent": t.neet_percent, "not_known_percent": t.not_known_percent, "participation_percent": t.participation_percent },
                     "rows": rows,
                     "average": average,
                 })),
                 "table" => {
-                    outln!(
-                        "Figures as recorded at the end of {} (currency applied)",
-                        uk(on)
-                    );
+                    outln!("Figures {} (currency applied)", counted(on, known));
                     outln!(
                         "{:<34} {:>7} {:>7} {:>7} {:>7} {:>10}",
                         "",
@@ -360,9 +409,15 @@ pub fn run(
         }
         ReportCommand::Groups {
             as_of: date,
+            known_as_of,
             format,
         } => {
             let on = as_of(date)?;
+            let known = as_known(people, on, known_as_of)?;
+            let (known, people) = match &known {
+                Some((k, view)) => (Some(*k), view.as_slice()),
+                None => (None, people),
+            };
             #[derive(Serialize)]
             struct GroupRow {
                 group: &'static str,
@@ -391,8 +446,8 @@ pub fn run(
                 "json" => json_out(&rows),
                 "table" => {
                     outln!(
-                        "NEET by vulnerable group, as recorded at the end of {} (16–18, SEND to {})",
-                        uk(on),
+                        "NEET by vulnerable group, {} (16–18, SEND to {})",
+                        counted(on, known),
                         config.cohort.send_upper_age
                     );
                     outln!(
@@ -424,7 +479,7 @@ pub fn run(
                 ))),
             }
         }
-        ReportCommand::Nccis { month } => {
+        ReportCommand::Nccis { month, known_as_of } => {
             let first =
                 NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
                     CliError::Usage(format!(
@@ -435,12 +490,30 @@ pub fn run(
                 .checked_add_months(chrono::Months::new(1))
                 .and_then(|d| d.pred_opt())
                 .unwrap_or(first);
-            if first > today()? {
+            let today = today()?;
+            if first > today {
                 return Err(CliError::Usage(format!("--month {month} is in the future")));
             }
-            let rows = nccis_rows(people, last, config);
+            // Never a day not yet lived: the month in progress is as at today.
+            let on = last.min(today);
+            let known = as_known(people, on, known_as_of)?;
+            let (known, people) = match &known {
+                Some((k, view)) => (Some(*k), view.as_slice()),
+                None => (None, people),
+            };
+            let rows = nccis_rows(people, on, config);
             csv_out(&rows)?;
-            errln!("{} young people in the cohort at {}", rows.len(), uk(last));
+            errln!(
+                "{} young people in the cohort, {}",
+                rows.len(),
+                counted(on, known)
+            );
+            if on < last {
+                errln!(
+                    "{} has not ended: these are its figures so far, not its return",
+                    first.format("%B %Y")
+                );
+            }
             Ok(())
         }
     }

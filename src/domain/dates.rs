@@ -72,6 +72,17 @@ pub fn local_day(millis: u64) -> NaiveDate {
     local_time(millis).date()
 }
 
+/// A stamp on `day`: its local noon (clear of any clock change), for dating
+/// things by the day they took effect.
+pub fn local_noon_millis(day: NaiveDate) -> u64 {
+    use chrono::TimeZone;
+    let noon = day.and_hms_opt(12, 0, 0).unwrap_or_default();
+    chrono::Local
+        .from_local_datetime(&noon)
+        .earliest()
+        .map_or(0, |t| t.timestamp_millis().max(0) as u64)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -146,6 +146,38 @@ impl CaseSummary {
             .map(|c| &c.activity)
     }
 
+    /// The record as everything recorded by the end of `known` shows it, each
+    /// activity dated from its start rather than from when it was recorded:
+    /// figures "as of" a day over it count what was in effect that day, as
+    /// known at `known` (a young person recorded later, in an activity they
+    /// had started before, counts). `None` when nothing was recorded by then.
+    pub fn in_effect_as_known(&self, known: NaiveDate) -> Option<CaseSummary> {
+        if !self.known_on(known) {
+            return None;
+        }
+        let mut changes: Vec<ActivityChange> = self
+            .activity_changes
+            .iter()
+            .filter(|c| c.recorded_on() <= known)
+            .cloned()
+            .collect();
+        // By start; a correction of the same start after what it corrects.
+        changes.sort_by_key(|c| (c.activity.start, c.recorded_millis));
+        for (order, c) in changes.iter_mut().enumerate() {
+            // Noon of the start, plus the order: still that day, never a tie.
+            c.recorded_millis = super::dates::local_noon_millis(c.activity.start) + order as u64;
+        }
+        let first_change_millis = changes
+            .iter()
+            .map(|c| c.recorded_millis)
+            .fold(self.first_change_millis, u64::min);
+        Some(CaseSummary {
+            activity_changes: changes,
+            first_change_millis,
+            ..self.clone()
+        })
+    }
+
     /// Whether the record existed by the end of `on`.
     pub fn known_on(&self, on: NaiveDate) -> bool {
         super::dates::local_day(self.first_change_millis) <= on
