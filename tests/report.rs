@@ -440,6 +440,29 @@ fn build_dfe(dir: &std::path::Path) -> Replica {
     one(&mut f, 7, "Gus", Some((619, d(2027, 1, 20)))); // NEET from 20 January
     one(&mut f, 8, "Hen", None); // never heard of: Not Known
     one(&mut f, 9, "Ian", Some((330, d(2026, 10, 1)))); // employment without training
+    // The groups: care split by the authority responsible, SEN support and EHC plans.
+    let id = |n: u128| PersonId(uuid::Uuid::from_u128(0xF000 + 100 + n));
+    f.set(
+        id(1),
+        sept,
+        vec![since(Characteristic::LookedAfterThisLa, sept)],
+    );
+    f.set(
+        id(2),
+        sept,
+        vec![
+            since(Characteristic::LookedAfterOtherLa, sept),
+            FieldValue::Send(SendStatus::SenSupport),
+        ],
+    );
+    f.set(
+        id(7),
+        sept,
+        vec![
+            since(Characteristic::CareLeaverOtherLa, sept),
+            FieldValue::Send(SendStatus::EhcPlan),
+        ],
+    );
     let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
     r.commit(&f.ops, Origin::Remote).unwrap();
     r
@@ -534,6 +557,37 @@ fn the_dfe_headline_custody_asylum_both_participations_and_the_winter_average() 
     ]);
     assert_eq!(code, Some(0));
     assert!(csv.contains(",8.33,0.67,2.0,8.0,24.0,32.0"), "{csv}");
+    // Groups: in care Ada (this LA) and Bo (another LA); Gus, NEET, a care
+    // leaver of another LA with an EHC plan; Bo on SEN support. The splits
+    // have no target of Kent's: "–" in the table, empty in CSV.
+    let (code, groups, _) = run(&["report", "groups", "--format", "csv"]);
+    assert_eq!(code, Some(0));
+    for row in [
+        "\nChildren in care,2,0,3,-3,0.0,0\n",
+        "\nChildren in care: this LA,1,0,,,0.0,0\n",
+        "\nChildren in care: other LA,1,0,,,0.0,0\n",
+        "\nCare leaver,1,1,0,1,100.0,0\n",
+        "\nCare leaver: this LA,0,0,,,0.0,0\n",
+        "\nCare leaver: other LA,1,1,,,100.0,0\n",
+        "\nSEND 16–18,2,1,2,-1,50.0,0\n",
+        "\nSEND with EHC plan 16–18,1,1,,,100.0,0\n",
+    ] {
+        assert!(groups.contains(row), "{row:?} in {groups}");
+    }
+    let (_, table, _) = run(&["report", "groups"]);
+    assert!(
+        table.contains(
+            "Care leaver: other LA                    1      1       –     –   100.0          0"
+        ),
+        "{table}"
+    );
+    // The 16–17 headline by group has no SEND 19+ row (always nobody there).
+    let (_, by_group, _) = run(&["report", "headline", "--by", "group", "--format", "csv"]);
+    assert!(
+        by_group.contains("\nSEND with EHC plan 16–18,1,"),
+        "{by_group}"
+    );
+    assert!(!by_group.contains("SEND 19+"), "{by_group}");
     // A winter not over yet, and a period of no known shape, are refused.
     let (code, _, err) = run(&["report", "headline", "--average", "dec-feb-2027"]);
     assert_eq!(code, Some(2));

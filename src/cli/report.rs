@@ -423,8 +423,8 @@ pub fn run(
                 group: &'static str,
                 cohort: usize,
                 neet: usize,
-                neet_target: u32,
-                neet_gap: i64,
+                neet_target: Option<u32>,
+                neet_gap: Option<i64>,
                 neet_percent: f64,
                 not_known: usize,
             }
@@ -436,7 +436,10 @@ pub fn run(
                         cohort: f.cohort,
                         neet: f.neet,
                         neet_target: config.targets.group_neet(g),
-                        neet_gap: f.neet as i64 - i64::from(config.targets.group_neet(g)),
+                        neet_gap: config
+                            .targets
+                            .group_neet(g)
+                            .map(|t| f.neet as i64 - i64::from(t)),
                         neet_percent: round1(f.neet_pct()),
                         not_known: f.not_known,
                     })
@@ -461,13 +464,16 @@ pub fn run(
                         "Not Known"
                     );
                     for r in &rows {
+                        // A group without a target shows "–" for it and its gap.
+                        let target = r.neet_target.map_or("–".into(), |t| t.to_string());
+                        let gap = r.neet_gap.map_or("–".into(), |g| format!("{g:+}"));
                         outln!(
-                            "{:<34} {:>7} {:>6} {:>7} {:>+5} {:>7.1} {:>10}",
+                            "{:<34} {:>7} {:>6} {:>7} {:>5} {:>7.1} {:>10}",
                             r.group,
                             r.cohort,
                             r.neet,
-                            r.neet_target,
-                            r.neet_gap,
+                            target,
+                            gap,
                             r.neet_percent,
                             r.not_known
                         );

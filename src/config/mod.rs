@@ -32,11 +32,10 @@ pub struct Targets {
 }
 
 impl Targets {
-    pub fn group_neet(&self, g: crate::domain::groups::VulnerableGroup) -> u32 {
-        self.group_neet
-            .get(g.key())
-            .copied()
-            .unwrap_or_else(|| g.kent_target())
+    /// The group's NEET target: the config's, else Kent's; none for a group
+    /// with neither.
+    pub fn group_neet(&self, g: crate::domain::groups::VulnerableGroup) -> Option<u32> {
+        self.group_neet.get(g.key()).copied().or(g.kent_target())
     }
 }
 
@@ -383,8 +382,9 @@ mod tests {
     fn group_targets_default_to_kent_and_can_be_set() {
         use crate::domain::groups::VulnerableGroup as G;
         let c = Config::parse("[targets.group_neet]\nchildren_in_care = 5\n").unwrap();
-        assert_eq!(c.targets.group_neet(G::ChildrenInCare), 5);
-        assert_eq!(c.targets.group_neet(G::Send19Plus), 8);
+        assert_eq!(c.targets.group_neet(G::ChildrenInCare), Some(5));
+        assert_eq!(c.targets.group_neet(G::Send19Plus), Some(8));
+        assert_eq!(c.targets.group_neet(G::CareLeaverOtherLa), None);
         let bad = Config::parse("[targets.group_neet]\nwizards = 1\n").unwrap_err();
         assert!(bad.contains("wizards"), "{bad}");
     }

@@ -211,8 +211,10 @@ pub fn headline_by<'a>(
                 (format!("Year {y}"), f)
             })
             .collect(),
+        // SEND 19+ is never of academic age 16–17: no row of zeros.
         Breakdown::Group => VulnerableGroup::ALL
             .iter()
+            .filter(|g| **g != VulnerableGroup::Send19Plus)
             .map(|g| {
                 let mut f = Figures::default();
                 for s in people

@@ -239,19 +239,24 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             Cell::from(percent(f, f.participation_pct())),
         ])
     };
-    let groups: Vec<Row> = d
-        .groups
-        .iter()
-        .map(|(g, f)| {
-            Row::new(vec![
-                Cell::from(g.label()),
-                Cell::from(format!("{}", f.cohort)),
-                Cell::from(format!("{}", f.neet)),
-                Cell::from(percent(f, f.neet_pct())),
-                Cell::from(format!("{}", f.not_known)),
-            ])
-        })
-        .collect();
+    // The care splits by responsible authority only when every row fits;
+    // otherwise Kent's table rows, which they add up to.
+    let groups = |area: Rect| -> Vec<Row> {
+        let room = usize::from(area.height).saturating_sub(1);
+        d.groups
+            .iter()
+            .filter(|(g, _)| room >= d.groups.len() || !g.is_split())
+            .map(|(g, f)| {
+                Row::new(vec![
+                    Cell::from(g.label()),
+                    Cell::from(format!("{}", f.cohort)),
+                    Cell::from(format!("{}", f.neet)),
+                    Cell::from(percent(f, f.neet_pct())),
+                    Cell::from(format!("{}", f.not_known)),
+                ])
+            })
+            .collect()
+    };
     let gheader = Row::new(
         [
             "Vulnerable group (16–18, SEND to 24)",
@@ -274,7 +279,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
         let [left, right] =
             Layout::horizontal([Constraint::Percentage(45), Constraint::Percentage(55)])
                 .areas(tables);
-        let header = Row::new(["District", "Cohort", "NEET%", "NK%", "Part%"].map(Cell::from))
+        let header = Row::new(["District", "Cohort", "NEET%", "NK%", "Duty%"].map(Cell::from))
             .style(t.header);
         let widths = [
             Constraint::Length(22),
@@ -289,9 +294,9 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .map(|(dist, f)| row(dist.label().to_string(), f))
             .collect();
         frame.render_widget(Table::new(districts, widths).header(header), left);
-        frame.render_widget(Table::new(groups, gwidths).header(gheader), right);
+        frame.render_widget(Table::new(groups(right), gwidths).header(gheader), right);
     } else {
         // At 80×24 the district figures are on the bars; the group table fills the rest.
-        frame.render_widget(Table::new(groups, gwidths).header(gheader), tables);
+        frame.render_widget(Table::new(groups(tables), gwidths).header(gheader), tables);
     }
 }
