@@ -748,3 +748,125 @@ fn a_past_month_as_known_then_or_as_known_now() {
     );
     assert!(err.contains("March 2027 has not ended"), "{err}");
 }
+
+/// Six young people of academic age 16 whose risk was suggested on 31 October
+/// 2026 and whose next year is known.
+fn build_roni(dir: &std::path::Path) -> Replica {
+    let mut f = Fixture { ops: vec![], n: 0 };
+    let (sept, dob) = (d(2026, 9, 1), d(2010, 3, 1));
+    let in_college = |f: &mut Fixture, p: PersonId, again: bool| {
+        f.activity(p, 230, d(2026, 9, 10), None);
+        if again {
+            // Confirmed again for the next year, so currency never lapses.
+            f.activity(p, 230, d(2027, 9, 5), None);
+        }
+    };
+    // Red (looked after 2, pregnant 2, YOT 2, no offer 1): NEET in February.
+    let red = f.person(
+        301,
+        "Rae",
+        dob,
+        District::Dover,
+        vec![
+            since(Characteristic::LookedAfterThisLa, sept),
+            since(Characteristic::Pregnant, sept),
+            since(Characteristic::SupervisedByYot, sept),
+        ],
+    );
+    in_college(&mut f, red, false);
+    f.activity(red, 619, d(2027, 2, 10), None);
+    // Amber (SEN support 1, free school meals 1, no offer 1): stays in college.
+    let amber = f.person(
+        302,
+        "Amy",
+        dob,
+        District::Dover,
+        vec![
+            FieldValue::Send(SendStatus::SenSupport),
+            since(Characteristic::FreeSchoolMeals, sept),
+        ],
+    );
+    in_college(&mut f, amber, true);
+    // Amber on 31 October (looked after 2, pregnant 2, no offer 1): the YOT
+    // order recorded in January was not known then.
+    let late = f.person(
+        306,
+        "Lia",
+        dob,
+        District::Dover,
+        vec![
+            since(Characteristic::LookedAfterOtherLa, sept),
+            since(Characteristic::Pregnant, sept),
+        ],
+    );
+    in_college(&mut f, late, true);
+    f.set(
+        late,
+        d(2027, 1, 5),
+        vec![since(Characteristic::SupervisedByYot, sept)],
+    );
+    // Green (no offer 1): one stays, one is never confirmed again (Not Known
+    // from September 2027, within 12 months but not 6).
+    let stays = f.person(303, "Gil", dob, District::Dover, vec![]);
+    in_college(&mut f, stays, true);
+    let lapses = f.person(304, "Gus", dob, District::Dover, vec![]);
+    in_college(&mut f, lapses, false);
+    // Already NEET on 31 October: left out.
+    let neet = f.person(305, "Ned", dob, District::Dover, vec![]);
+    f.activity(neet, 619, d(2026, 10, 1), None);
+    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
+    r.commit(&f.ops, Origin::Remote).unwrap();
+    r
+}
+
+#[test]
+fn the_risk_bands_are_back_tested_against_what_happened_and_the_weights_move_them() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    drop(build_roni(&dir));
+    let config_home = tmp.path().join("config");
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["--store", dir.to_str().unwrap()])
+            .args(args)
+            .env("CASELOAD_PASSPHRASE", PASS)
+            .env("CASELOAD_TODAY", "2027-11-15")
+            .env("XDG_CONFIG_HOME", &config_home)
+            .output()
+            .unwrap();
+        (
+            out.status.code(),
+            String::from_utf8_lossy(&out.stdout).into_owned(),
+            String::from_utf8_lossy(&out.stderr).into_owned(),
+        )
+    };
+    // By default, a year back: 31 October 2026, both windows over by 15/11/2027.
+    let (code, csv, err) = run(&["report", "roni", "--format", "csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    let expected = "band,people,neet_or_not_known_within_6_months,percent_within_6_months,\
+                    neet_or_not_known_within_12_months,percent_within_12_months\n\
+                    Red,1,1,100.0,1,100.0\n\
+                    Amber,2,0,0.0,0,0.0\n\
+                    Green,2,0,0.0,1,50.0\n\
+                    All,5,1,20.0,2,40.0\n";
+    assert_eq!(csv, expected);
+    let (_, json, _) = run(&["report", "roni", "--format", "json"]);
+    let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+    assert_eq!(v["as_of"], "2026-10-31");
+    assert_eq!(v["already_neet_or_not_known"], 1);
+    // A window not over yet is said to be so.
+    let (_, table, _) = run(&["report", "roni", "--as-of", "2027-06-30"]);
+    assert!(table.contains("not over yet"), "{table}");
+    assert!(table.lines().all(|l| l.chars().count() <= 80), "{table}");
+    // Weighing care at 0: Rae falls to Amber (5), Lia to Amber (3).
+    std::fs::create_dir_all(config_home.join("caseload")).unwrap();
+    std::fs::write(
+        config_home.join("caseload/config.toml"),
+        "[risk.weights]\nLookedAfterOrCareLeaver = 0\n",
+    )
+    .unwrap();
+    let (code, csv, err) = run(&["report", "roni", "--format", "csv"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(csv.contains("\nRed,0,0,,0,\n"), "{csv}");
+    assert!(csv.contains("\nAmber,3,1,33.3,1,33.3\n"), "{csv}");
+}

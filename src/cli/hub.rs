@@ -46,7 +46,9 @@ pub(super) fn run(cx: &Ctx, command: HubCommand) -> Result<(), CliError> {
         HubCommand::List(HubListCommand::Show { data }) => list_show(data),
         HubCommand::Report { data, report } => {
             let hub = open_hub(&data)?;
-            super::report::run(&hub.summaries()?, &cx.config, report)
+            super::report::run(&hub.summaries()?, &cx.config, report, &|id| {
+                Ok(hub.history(id)?.into_iter().map(|r| r.op).collect())
+            })
         }
         HubCommand::User(command) => hub_user(command),
         HubCommand::Audit {

@@ -470,6 +470,16 @@ pub enum ReportCommand {
         #[arg(long, default_value = "table")]
         format: String,
     },
+    /// How the risk suggestion's bands foretold NEET or Not Known within 6 and 12 months, to tune the weights
+    Roni {
+        /// The day the suggestions are made on, from what was recorded by then
+        /// [default: a year before today, so both windows are over]
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
+        /// table, csv or json
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
     /// One CSV row per young person in the cohort with the NCCIS fields, for the monthly return
     Nccis {
         /// The month, YYYY-MM: figures as at its last day (the month in progress: as at today, so far)

@@ -343,7 +343,9 @@ pub(super) fn import_cohort(cx: &Ctx, file: PathBuf, dry_run: bool) -> Result<()
 /// `report`: the statutory figures over this store.
 pub(super) fn report(cx: &Ctx, report: ReportCommand) -> Result<(), CliError> {
     let replica = cx.unlock()?;
-    super::report::run(replica.index().all(), &cx.config, report)
+    super::report::run(replica.index().all(), &cx.config, report, &|id| {
+        Ok(replica.ops_for(id)?)
+    })
 }
 
 /// `history`: every change to one record, oldest first.

@@ -118,6 +118,14 @@ fn risk_over_defaults<'de, D: Deserializer<'de>>(d: D) -> Result<RiskConfig, D::
         review_days_green: Option<u32>,
     }
     let p = Partial::deserialize(d)?;
+    if p.weights
+        .as_ref()
+        .is_some_and(|w| w.contains_key(&RiskFactor::Send))
+    {
+        return Err(serde::de::Error::custom(
+            "risk.weights.Send is weighed as two factors now: name EhcPlan and SenSupport instead",
+        ));
+    }
     let mut c = RiskConfig::default();
     c.weights.extend(p.weights.unwrap_or_default());
     c.red_at = p.red_at.unwrap_or(c.red_at);
@@ -368,6 +376,15 @@ mod tests {
     #[test]
     fn empty_config_is_the_defaults() {
         assert_eq!(Config::parse("").unwrap(), Config::default());
+    }
+
+    #[test]
+    fn send_is_weighed_as_ehc_plan_and_sen_support_apart() {
+        let c = Config::parse("[risk]\nweights = { EhcPlan = 0, SenSupport = 2 }\n").unwrap();
+        assert_eq!(c.risk.weight(RiskFactor::EhcPlan), 0);
+        assert_eq!(c.risk.weight(RiskFactor::SenSupport), 2);
+        let err = Config::parse("[risk]\nweights = { Send = 2 }\n").unwrap_err();
+        assert!(err.contains("name EhcPlan and SenSupport"), "{err}");
     }
 
     #[test]

@@ -14,7 +14,9 @@ named_enum!(RiskFactor {
     Exclusions => "Fixed-term or permanent exclusions",
     EducatedAwayFromSchool => "Educated away from school (PRU, AP or EHE)",
     LookedAfterOrCareLeaver => "Looked after or care leaver",
-    Send => "SEND (EHC plan or SEN support)",
+    // Send: as weighed before EHC plans and SEN support were apart; kept so
+    // ratings made then still read.
+    Send => "SEND (as rated before EHC plan and SEN support were weighed apart)",
     EnglishAdditionalLanguage => "English as an additional language",
     PregnantOrParent => "Pregnant or young parent",
     YoungCarer => "Young carer",
@@ -24,6 +26,9 @@ named_enum!(RiskFactor {
     NotOnTrackLevel2 => "Not on track for level 2 English and maths",
     NoSeptemberGuarantee => "No September Guarantee offer",
     NoIntendedDestination => "No intended destination",
+    // New factors go last: ratings store a factor by its position.
+    EhcPlan => "EHC plan (or statement or LDA)",
+    SenSupport => "SEN support",
 });
 
 /// Weights and bands, from the `[risk]` table of the config file
@@ -50,7 +55,8 @@ impl Default for RiskConfig {
             (Exclusions, 2),
             (EducatedAwayFromSchool, 2),
             (LookedAfterOrCareLeaver, 2),
-            (Send, 1),
+            (EhcPlan, 1),
+            (SenSupport, 1),
             (EnglishAdditionalLanguage, 1),
             (PregnantOrParent, 2),
             (YoungCarer, 1),
@@ -157,9 +163,10 @@ pub fn present_factors(state: &PersonState, on: NaiveDate) -> Vec<RiskFactor> {
                 C::CareLeaverOtherLa,
             ]),
         ),
+        (RiskFactor::EhcPlan, person.send.has_ehc_plan()),
         (
-            RiskFactor::Send,
-            person.send != super::person::SendStatus::NoSend,
+            RiskFactor::SenSupport,
+            person.send == super::person::SendStatus::SenSupport,
         ),
         (
             RiskFactor::EnglishAdditionalLanguage,

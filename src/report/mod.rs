@@ -14,6 +14,8 @@ use crate::domain::currency::CurrencyConfig;
 use crate::domain::{CaseSummary, District};
 use chrono::NaiveDate;
 
+pub mod roni;
+
 /// Counts for one population.
 ///
 /// Percentages follow the DfE: taken over the cohort less young adult
@@ -257,6 +259,15 @@ pub fn by_district<'a>(
         }
     }
     rows
+}
+
+/// The last day of the month `day` is in.
+pub fn month_end(day: NaiveDate) -> NaiveDate {
+    use chrono::Datelike;
+    NaiveDate::from_ymd_opt(day.year(), day.month(), 1)
+        .and_then(|first| first.checked_add_months(chrono::Months::new(1)))
+        .and_then(|next| next.pred_opt())
+        .unwrap_or(day)
 }
 
 /// The last day of each of the `months` months ending with the month of `today`
