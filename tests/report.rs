@@ -7,6 +7,9 @@ use caseload::domain::ops::{FieldSet, Hlc};
 use caseload::domain::person::{
     Characteristic, CharacteristicSpan, Gender, PersonName, SendStatus,
 };
+use caseload::domain::records::{
+    DestinationKind, IntendedDestination, OfferStatus, OfferYear, SeptemberGuaranteeOffer,
+};
 use caseload::domain::{
     ActivityCode, CurrentActivity, DeviceId, District, FieldValue, Op, OpId, OpPayload, PersonId,
     WorkerId,
@@ -869,4 +872,214 @@ fn the_risk_bands_are_back_tested_against_what_happened_and_the_weights_move_the
     assert_eq!(code, Some(0), "{err}");
     assert!(csv.contains("\nRed,0,0,,0,\n"), "{csv}");
     assert!(csv.contains("\nAmber,3,1,33.3,1,33.3\n"), "{csv}");
+}
+
+/// The other returns' fixture, worked out by hand (today 23 November 2026).
+fn build_returns(dir: &std::path::Path) -> Replica {
+    let mut f = Fixture { ops: vec![], n: 0 };
+    let (y11_last_year, y12_last_year, y11_now) = (d(2010, 3, 1), d(2009, 3, 1), d(2011, 3, 1));
+    let offer = |year, status, kind| {
+        move |on| {
+            OpPayload::RecordOffer(SeptemberGuaranteeOffer {
+                year,
+                status,
+                kind,
+                provider: None,
+                recorded_on: on,
+            })
+        }
+    };
+    let destination = |kind| {
+        move |on| {
+            OpPayload::RecordDestination(IntendedDestination {
+                kind,
+                provider: None,
+                recorded_on: on,
+            })
+        }
+    };
+    // Amy: offered full-time education in Year 11; her activity was confirmed
+    // in July, before she left school.
+    let amy = f.person(401, "Amy", y11_last_year, District::Dover, vec![]);
+    let made = offer(
+        OfferYear::Year11,
+        OfferStatus::OfferMade,
+        Some(DestinationKind::FullTimeEducation),
+    );
+    f.op(amy, d(2026, 3, 1), made(d(2026, 3, 1)));
+    f.activity(amy, 230, d(2026, 7, 15), None);
+    // Ben: an offer without the kind of place.
+    let ben = f.person(402, "Ben", y11_last_year, District::Dover, vec![]);
+    let no_kind = offer(OfferYear::Year11, OfferStatus::OfferMade, None);
+    f.op(ben, d(2026, 4, 1), no_kind(d(2026, 4, 1)));
+    f.activity(ben, 230, d(2026, 9, 8), None);
+    // Cal: no offer; NEET from 20 September, in college from 15 October.
+    let cal = f.person(403, "Cal", y11_last_year, District::Dover, vec![]);
+    f.activity(cal, 619, d(2026, 9, 20), None);
+    f.activity(cal, 230, d(2026, 10, 15), None);
+    // Hal: NEET from 5 October.
+    let hal = f.person(408, "Hal", y11_last_year, District::Dover, vec![]);
+    f.activity(hal, 619, d(2026, 10, 5), None);
+    // Dan, Year 12 last year: an apprenticeship offer recorded as Year 11's.
+    let dan = f.person(404, "Dan", y12_last_year, District::Dover, vec![]);
+    let wrong_year = offer(
+        OfferYear::Year11,
+        OfferStatus::OfferAccepted,
+        Some(DestinationKind::Apprenticeship),
+    );
+    f.op(dan, d(2026, 5, 1), wrong_year(d(2026, 5, 1)));
+    f.activity(dan, 310, d(2026, 9, 1), Some(d(2028, 8, 31)));
+    // Year 11 now: Eve intends an apprenticeship, Fay has nothing recorded,
+    // Gil is undecided.
+    let eve = f.person(405, "Eve", y11_now, District::Dover, vec![]);
+    let apprenticeship = destination(DestinationKind::Apprenticeship);
+    f.op(eve, d(2026, 10, 10), apprenticeship(d(2026, 10, 10)));
+    let _fay = f.person(406, "Fay", y11_now, District::Dover, vec![]);
+    let gil = f.person(407, "Gil", y11_now, District::Dover, vec![]);
+    let undecided = destination(DestinationKind::Undecided);
+    f.op(gil, d(2026, 11, 1), undecided(d(2026, 11, 1)));
+    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
+    r.commit(&f.ops, Origin::Remote).unwrap();
+    r
+}
+
+#[test]
+fn the_other_returns_each_with_its_own_checks() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    drop(build_returns(&dir));
+    let run = |args: &[&str]| {
+        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["--store", dir.to_str().unwrap()])
+            .args(args)
+            .env("CASELOAD_PASSPHRASE", PASS)
+            .env("CASELOAD_TODAY", "2026-11-23")
+            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
+            .output()
+            .unwrap();
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+    };
+    let rows = |v: &serde_json::Value| -> Vec<(String, u64)> {
+        v["rows"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .filter(|r| r["count"].as_u64().unwrap() > 0)
+            .map(|r| {
+                (
+                    r["category"].as_str().unwrap().to_string(),
+                    r["count"].as_u64().unwrap(),
+                )
+            })
+            .collect()
+    };
+    let problems = |v: &serde_json::Value| -> Vec<(String, String)> {
+        v["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| {
+                (
+                    c["name"].as_str().unwrap().to_string(),
+                    c["problem"].as_str().unwrap().to_string(),
+                )
+            })
+            .collect()
+    };
+    let owned = |v: &[(&str, u64)]| {
+        v.iter()
+            .map(|(a, b)| (a.to_string(), *b))
+            .collect::<Vec<_>>()
+    };
+
+    // Annual Activity Survey 2026 (the latest 1 November): Year 11 leavers
+    // are Amy, Ben, Cal and Hal; Amy's activity predates September (and its
+    // currency ended with the school year: Not Known).
+    let v = run(&["report", "activity-survey", "--format", "json"]);
+    assert_eq!(v[0]["of"], 4);
+    assert_eq!(
+        rows(&v[0]),
+        owned(&[
+            ("EET education", 2),
+            ("NEET (available)", 1),
+            ("Not known", 1)
+        ])
+    );
+    assert_eq!(
+        problems(&v[0]),
+        vec![(
+            "Amy Fixture".to_string(),
+            "confirmed before September, not after Year 11".to_string()
+        )]
+    );
+
+    // NEET joiners and leavers, September to October: Cal left into college,
+    // Hal joined.
+    let v = run(&[
+        "report",
+        "neet-flow",
+        "--from",
+        "2026-09",
+        "--to",
+        "2026-10",
+        "--format",
+        "json",
+    ]);
+    assert_eq!(
+        rows(&v[0]),
+        owned(&[
+            ("NEET at the start", 1),
+            ("joined NEET", 1),
+            ("left NEET: into EET", 1),
+            ("NEET at the end", 1)
+        ])
+    );
+    assert!(problems(&v[0]).is_empty());
+
+    // September Guarantee 2026: Year 11 of 2025/26 are Amy, Ben, Cal, Hal;
+    // Year 12 is Dan, whose offer was recorded as Year 11's.
+    let v = run(&["report", "guarantee", "--format", "json"]);
+    assert_eq!(v[0]["of"], 4);
+    assert_eq!(
+        rows(&v[0]),
+        owned(&[
+            ("offer: Full-time education", 1),
+            ("offer: kind not recorded", 1),
+            ("no offer recorded", 2)
+        ])
+    );
+    assert_eq!(
+        problems(&v[0]),
+        vec![(
+            "Ben Fixture".to_string(),
+            "offer made without the kind of place".to_string()
+        )]
+    );
+    assert_eq!(rows(&v[1]), owned(&[("offer: Apprenticeship", 1)]));
+    assert_eq!(
+        problems(&v[1]),
+        vec![(
+            "Dan Fixture".to_string(),
+            "offer for the other year group".to_string()
+        )]
+    );
+
+    // Year 11's intended destinations now: Eve, Fay (none), Gil (undecided).
+    let v = run(&["report", "destinations", "--format", "json"]);
+    assert_eq!(v[0]["of"], 3);
+    assert_eq!(
+        rows(&v[0]),
+        owned(&[
+            ("Apprenticeship", 1),
+            ("Undecided", 1),
+            ("none recorded", 1)
+        ])
+    );
+    assert_eq!(problems(&v[0]).len(), 2);
 }

@@ -24,6 +24,7 @@ pub mod passphrase;
 mod records;
 mod repair;
 mod report;
+mod returns;
 mod setup;
 mod view;
 
@@ -477,6 +478,40 @@ pub enum ReportCommand {
         #[arg(long, value_name = "DATE")]
         as_of: Option<String>,
         /// table, csv or json
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// The Annual Activity Survey: Year 11 leavers' activity on 1 November
+    ActivitySurvey {
+        /// The year of the 1 November [default: the latest passed]
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// NEET joiners and leavers between two month-ends (academic ages 16–17)
+    NeetFlow {
+        /// The first month, YYYY-MM
+        #[arg(long)]
+        from: String,
+        /// The second month, YYYY-MM
+        #[arg(long)]
+        to: String,
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// The September Guarantee: offers to Year 11 and Year 12, counted to 30 September
+    Guarantee {
+        /// The September [default: the latest whose 30 September has passed]
+        #[arg(long)]
+        year: Option<i32>,
+        #[arg(long, default_value = "table")]
+        format: String,
+    },
+    /// Year 11's intended destinations this academic year
+    Destinations {
+        #[arg(long, value_name = "DATE")]
+        as_of: Option<String>,
         #[arg(long, default_value = "table")]
         format: String,
     },

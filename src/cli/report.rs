@@ -4,7 +4,7 @@ use super::{CliError, ReportCommand, today};
 use crate::config::Config;
 use crate::domain::codes::Learning;
 use crate::domain::dates::{parse_date, uk};
-use crate::domain::{CaseSummary, Op, PersonId, PersonState, academic};
+use crate::domain::{CaseSummary, Op, PersonId, academic};
 use crate::report::{self, Breakdown, Figures};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
@@ -41,7 +41,7 @@ struct Row {
     other_training: usize,
 }
 
-fn round1(x: f64) -> f64 {
+pub(super) fn round1(x: f64) -> f64 {
     (x * 10.0).round() / 10.0
 }
 
@@ -209,11 +209,11 @@ fn counted(on: NaiveDate, known: Option<NaiveDate>) -> String {
     }
 }
 
-fn csv_out<T: Serialize>(rows: &[T]) -> Result<(), CliError> {
+pub(super) fn csv_out<T: Serialize>(rows: &[T]) -> Result<(), CliError> {
     super::output::csv_rows(rows).map_err(|e| CliError::Usage(e.to_string()))
 }
 
-fn json_out<T: Serialize>(value: &T) -> Result<(), CliError> {
+pub(super) fn json_out<T: Serialize>(value: &T) -> Result<(), CliError> {
     super::output::json(value).map_err(|e| CliError::Usage(e.to_string()))?;
     Ok(())
 }
@@ -503,8 +503,21 @@ pub fn run(
                     .and_then(|d| d.pred_opt())
                     .unwrap_or(today),
             };
-            roni(people, config, on, today, &format, history)
+            super::returns::roni(people, config, on, today, &format, history)
         }
+        ReportCommand::ActivitySurvey { year, format } => {
+            super::returns::activity_survey(people, config, year, &format)
+        }
+        ReportCommand::NeetFlow { from, to, format } => {
+            super::returns::neet_flow(people, config, &from, &to, &format)
+        }
+        ReportCommand::Guarantee { year, format } => {
+            super::returns::guarantee(people, year, &format, history)
+        }
+        ReportCommand::Destinations {
+            as_of: date,
+            format,
+        } => super::returns::destinations(people, as_of(date)?, &format, history),
         ReportCommand::Nccis { month, known_as_of } => {
             let first =
                 NaiveDate::parse_from_str(&format!("{month}-01"), "%Y-%m-%d").map_err(|_| {
@@ -542,120 +555,6 @@ pub fn run(
             }
             Ok(())
         }
-    }
-}
-
-/// `report roni`: the back-test (`report/roni.rs`), each band's people and
-/// how many were NEET or Not Known within 6 and 12 months.
-fn roni(
-    people: &[CaseSummary],
-    config: &Config,
-    on: NaiveDate,
-    today: NaiveDate,
-    format: &str,
-    history: History,
-) -> Result<(), CliError> {
-    let mut failed = None;
-    let test = report::roni::back_test(
-        people,
-        |s| match history(s.id) {
-            Ok(ops) => Some(PersonState::fold(
-                s.id,
-                ops.iter()
-                    .filter(|op| crate::domain::dates::local_day(op.at.millis) <= on),
-            )),
-            Err(e) => {
-                failed.get_or_insert(e);
-                None
-            }
-        },
-        on,
-        today,
-        &config.risk,
-        &config.currency,
-        config.cohort.send_upper_age,
-    );
-    if let Some(e) = failed {
-        return Err(e);
-    }
-    #[derive(Serialize)]
-    struct BandRow {
-        band: &'static str,
-        people: usize,
-        neet_or_not_known_within_6_months: Option<usize>,
-        percent_within_6_months: Option<f64>,
-        neet_or_not_known_within_12_months: Option<usize>,
-        percent_within_12_months: Option<f64>,
-    }
-    let rows: Vec<BandRow> = test
-        .bands
-        .iter()
-        .chain(std::iter::once(&test.all))
-        .map(|b| {
-            let pct = |n: Option<usize>| {
-                n.filter(|_| b.people > 0)
-                    .map(|n| round1(n as f64 * 100.0 / b.people as f64))
-            };
-            BandRow {
-                band: b.rag.map_or("All", |r| r.label()),
-                people: b.people,
-                neet_or_not_known_within_6_months: b.within_6,
-                percent_within_6_months: pct(b.within_6),
-                neet_or_not_known_within_12_months: b.within_12,
-                percent_within_12_months: pct(b.within_12),
-            }
-        })
-        .collect();
-    match format {
-        "csv" => csv_out(&rows),
-        "json" => json_out(&serde_json::json!({
-            "as_of": on,
-            "already_neet_or_not_known": test.already_neet_or_not_known,
-            "bands": rows,
-        })),
-        "table" => {
-            outln!(
-                "The band suggested on {}, from what was recorded by then (this config);",
-                uk(on)
-            );
-            outln!("NEET or Not Known at a month-end after it, as recorded at the time:");
-            outln!(
-                "{:<8} {:>7} {:>22} {:>22}",
-                "Band",
-                "People",
-                "within 6 months",
-                "within 12 months"
-            );
-            let cell = |n: Option<usize>, pct: Option<f64>| match (n, pct) {
-                (Some(n), Some(p)) => format!("{n} ({p:.1}%)"),
-                (Some(n), None) => n.to_string(),
-                _ => "not over yet".to_string(),
-            };
-            for r in &rows {
-                outln!(
-                    "{:<8} {:>7} {:>22} {:>22}",
-                    r.band,
-                    r.people,
-                    cell(
-                        r.neet_or_not_known_within_6_months,
-                        r.percent_within_6_months
-                    ),
-                    cell(
-                        r.neet_or_not_known_within_12_months,
-                        r.percent_within_12_months
-                    )
-                );
-            }
-            outln!(
-                "Left out: {} already NEET or Not Known on {}.",
-                test.already_neet_or_not_known,
-                uk(on)
-            );
-            Ok(())
-        }
-        other => Err(CliError::Usage(format!(
-            "--format {other:?}: use table, csv or json"
-        ))),
     }
 }
 

@@ -14,6 +14,7 @@ use crate::domain::currency::CurrencyConfig;
 use crate::domain::{CaseSummary, District};
 use chrono::NaiveDate;
 
+pub mod returns;
 pub mod roni;
 
 /// Counts for one population.
