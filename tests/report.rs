@@ -1015,7 +1015,7 @@ fn the_other_returns_each_with_its_own_checks() {
         problems(&v[0]),
         vec![(
             "Amy Fixture".to_string(),
-            "confirmed before September, not after Year 11".to_string()
+            "confirmed before Sept: not after Year 11".to_string()
         )]
     );
 

@@ -426,6 +426,27 @@ fn recent_messages_are_read_in_full_and_forgotten_on_lock() {
 }
 
 #[test]
+fn the_returns_screen_lists_what_to_put_right_and_opens_each_record() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    press(&mut app, &["5"]);
+    assert_eq!(app.screen, Screen::Returns);
+    let data = app.returns.as_ref().expect("worked out on opening");
+    assert!(data.headline.cohort > 0);
+    assert!(data.checks.len() >= 2, "the demo has records to put right");
+    let second = data.checks[1].person;
+    // Down, Enter: that young person's record; Esc: back to the same row.
+    press(&mut app, &["Down", "Enter"]);
+    assert_eq!(app.screen, Screen::Person);
+    assert_eq!(app.person.as_ref().map(|p| p.person.id), Some(second));
+    press(&mut app, &["Esc"]);
+    assert_eq!(app.screen, Screen::Returns);
+    assert_eq!(app.returns.as_ref().map(|r| r.selected), Some(1));
+    // It names young people: a lock drops it with everything shown.
+    press(&mut app, &["C-l"]);
+    assert!(app.returns.is_none());
+}
+
+#[test]
 fn the_palette_finds_and_runs_an_action_by_name() {
     let (mut app, _t) = setup(Keymap::builtin_default());
     press(&mut app, &[":"]);

@@ -448,6 +448,11 @@ fn dashboard() {
 }
 
 #[test]
+fn returns() {
+    snap("returns", &with(&[Action::GoReturns], ""));
+}
+
+#[test]
 fn help() {
     snap("help", &with(&[Action::Help], ""));
 }

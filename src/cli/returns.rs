@@ -272,13 +272,7 @@ pub(super) fn activity_survey(
     format: &str,
 ) -> Result<(), CliError> {
     let today = super::today()?;
-    let latest = {
-        use chrono::Datelike;
-        match NaiveDate::from_ymd_opt(today.year(), 11, 1) {
-            Some(nov) if nov <= today => today.year(),
-            _ => today.year() - 1,
-        }
-    };
+    let latest = report::returns::latest_survey_year(today);
     let year = year.unwrap_or(latest);
     if year > latest {
         return Err(CliError::Usage(format!(
@@ -340,12 +334,7 @@ pub(super) fn guarantee(
     format: &str,
     history: History,
 ) -> Result<(), CliError> {
-    use chrono::Datelike;
-    let today = super::today()?;
-    let latest = match NaiveDate::from_ymd_opt(today.year(), 9, 30) {
-        Some(end) if end < today => today.year(),
-        _ => today.year() - 1,
-    };
+    let latest = report::returns::latest_guarantee(super::today()?);
     let september = september.unwrap_or(latest);
     if september > latest {
         return Err(CliError::Usage(format!(

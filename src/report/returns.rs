@@ -90,6 +90,24 @@ const STATUS_ORDER: [&str; 10] = [
     "Not known",
 ];
 
+/// The year of the latest 1 November on or before `today`.
+pub fn latest_survey_year(today: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    match NaiveDate::from_ymd_opt(today.year(), 11, 1) {
+        Some(nov) if nov <= today => today.year(),
+        _ => today.year() - 1,
+    }
+}
+
+/// The latest September Guarantee counted: its 30 September before `today`.
+pub fn latest_guarantee(today: NaiveDate) -> i32 {
+    use chrono::Datelike;
+    match NaiveDate::from_ymd_opt(today.year(), 9, 30) {
+        Some(end) if end < today => today.year(),
+        _ => today.year() - 1,
+    }
+}
+
 /// The Annual Activity Survey: the activity on 1 November `year` of those who
 /// left Year 11 that summer (academic age 16 that day), known by then.
 /// Checked: an activity last confirmed before 1 September is not their
@@ -113,7 +131,7 @@ pub fn activity_survey<'a>(
         if s.activity_on(day).is_some_and(|a| a.confirmed < september) {
             t.checks.push(Check {
                 person: Some(s.id),
-                problem: "confirmed before September, not after Year 11",
+                problem: "confirmed before Sept: not after Year 11",
             });
         }
     }

@@ -37,6 +37,7 @@ actions! {
     GoAgenda => "go-agenda", "My day: what needs doing";
     GoQueue => "go-queue", "Tracking queue: ring through a list";
     GoDashboard => "go-dashboard", "Dashboard: figures against targets";
+    GoReturns => "go-returns", "Returns: the month's figures and the records to put right";
     Up => "up", "Move up";
     Down => "down", "Move down";
     PageUp => "page-up", "Up a page";

@@ -18,6 +18,7 @@ pub mod forms;
 pub mod guarantee;
 pub mod keymap;
 pub mod queue;
+pub mod returns;
 pub mod session;
 pub mod sync;
 pub mod theme;

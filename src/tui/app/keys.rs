@@ -31,6 +31,7 @@ impl App {
             Screen::Agenda => vec![Context::List, Context::Person, Context::Global],
             Screen::Queue => vec![Context::Queue, Context::Global],
             Screen::Dashboard => vec![Context::List, Context::Global],
+            Screen::Returns => vec![Context::List, Context::Person, Context::Global],
         }
     }
 

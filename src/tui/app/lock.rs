@@ -45,6 +45,7 @@ impl App {
         self.person = None;
         self.queue.pane = None;
         self.dashboard = None;
+        self.returns = None;
         self.agenda.clear();
         self.needs = NeedsUpdate::all();
         self.status = None;

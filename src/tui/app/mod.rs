@@ -7,6 +7,7 @@ use super::action::Action;
 use super::agenda::AgendaList;
 use super::caseload::{CaseloadList, FilterContext};
 use super::dashboard::DashboardData;
+use super::returns::ReturnsData;
 use super::forms::{
     ActivityPicker, ContactFocus, ContactForm, FormContext, FormStep, NoteForm, Overlay, Palette,
     PickerFocus, RatingForm, RetractForm, Submission,
@@ -52,10 +53,12 @@ bitflags::bitflags! {
         const PERSON = 1 << 3;
         /// The queue's current young person.
         const QUEUE_PANE = 1 << 4;
+        const RETURNS = 1 << 5;
         /// Everything shown from the records, after a save or a sync.
         const RECORDS = Self::CASELOAD.bits()
             | Self::AGENDA.bits()
             | Self::DASHBOARD.bits()
+            | Self::RETURNS.bits()
             | Self::PERSON.bits();
     }
 }
@@ -67,6 +70,7 @@ pub enum Screen {
     Agenda,
     Queue,
     Dashboard,
+    Returns,
 }
 
 impl Screen {
@@ -77,6 +81,7 @@ impl Screen {
             Screen::Agenda => "My day",
             Screen::Queue => "Tracking queue",
             Screen::Dashboard => "Dashboard",
+            Screen::Returns => "Returns",
         }
     }
 }
@@ -128,6 +133,8 @@ pub struct App {
     pub agenda: AgendaList,
     pub queue: QueueState,
     pub dashboard: Option<DashboardData>,
+    /// Names young people: dropped on lock, like everything shown.
+    pub returns: Option<ReturnsData>,
     pub status: Option<StatusMessage>,
     /// The last messages, newest first, to read in full (`messages`); they can
     /// name young people, so a lock forgets them.
@@ -170,6 +177,7 @@ impl App {
             agenda: AgendaList::default(),
             queue: QueueState::default(),
             dashboard: None,
+            returns: None,
             status: None,
             messages: VecDeque::new(),
             sync: SyncState::new(config_sync_minutes),
@@ -222,6 +230,7 @@ impl App {
             Screen::Agenda => self.agenda.selected_person(),
             Screen::Queue => self.queue.current(),
             Screen::Dashboard => None,
+            Screen::Returns => self.returns.as_ref().and_then(|r| r.selected_person()),
         }
     }
 
@@ -248,6 +257,7 @@ impl App {
             Action::GoAgenda => self.go(Screen::Agenda),
             Action::GoQueue => self.go(Screen::Queue),
             Action::GoDashboard => self.go(Screen::Dashboard),
+            Action::GoReturns => self.go(Screen::Returns),
             Action::Up => self.move_by(-1),
             Action::Down => self.move_by(1),
             Action::PageUp => self.move_by(-20),

@@ -13,6 +13,7 @@ impl App {
         match screen {
             Screen::Agenda => self.needs |= NeedsUpdate::AGENDA,
             Screen::Dashboard => self.needs |= NeedsUpdate::DASHBOARD,
+            Screen::Returns => self.needs |= NeedsUpdate::RETURNS,
             _ => {}
         }
         if screen == Screen::Queue && self.queue.people.is_empty() {
@@ -104,6 +105,11 @@ impl App {
         match self.screen {
             Screen::Caseload => self.caseload.move_by(delta),
             Screen::Agenda => self.agenda.move_by(delta),
+            Screen::Returns => {
+                if let Some(r) = &mut self.returns {
+                    r.move_by(delta);
+                }
+            }
             Screen::Person => {
                 if let Some(p) = &mut self.person {
                     let last = p.last_scroll.get() as isize;

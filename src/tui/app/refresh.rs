@@ -54,6 +54,11 @@ impl App {
             {
                 self.rebuild_dashboard()
             }
+            Screen::Returns
+                if self.needs.contains(NeedsUpdate::RETURNS) || self.returns.is_none() =>
+            {
+                self.rebuild_returns()
+            }
             Screen::Queue
                 if self.needs.contains(NeedsUpdate::QUEUE_PANE) || self.queue.pane.is_none() =>
             {
@@ -85,6 +90,20 @@ impl App {
             &self.config,
         ));
         self.needs.remove(NeedsUpdate::DASHBOARD);
+    }
+
+    pub(super) fn rebuild_returns(&mut self) {
+        let today = self.today();
+        let Some(replica) = self.replica() else {
+            return;
+        };
+        let mut data = ReturnsData::build(replica, today, &self.config);
+        // The same row stays chosen when coming back from a record.
+        if let Some(old) = &self.returns {
+            data.selected = old.selected.min(data.checks.len().saturating_sub(1));
+        }
+        self.returns = Some(data);
+        self.needs.remove(NeedsUpdate::RETURNS);
     }
 
     pub(super) fn load_pane(&mut self, id: PersonId) -> Option<PersonPane> {

@@ -19,7 +19,7 @@ use std::cell::Cell as StdCell;
 /// the selection leaves the window the list jumps half a page (as `less` and
 /// vim's scrolljump do) rather than one row, so moving through a long list
 /// repaints the table once every half page instead of on every key.
-fn window(offset: &StdCell<usize>, selected: usize, height: usize, len: usize) -> usize {
+pub(super) fn window(offset: &StdCell<usize>, selected: usize, height: usize, len: usize) -> usize {
     let mut o = offset.get();
     if selected < o || (height > 0 && selected >= o + height) {
         o = selected.saturating_sub(height / 2);

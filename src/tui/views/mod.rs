@@ -9,6 +9,7 @@ mod guarantee;
 mod lock;
 mod person;
 mod queue;
+mod returns;
 
 use super::app::{App, Screen, StatusKind};
 use super::forms::Overlay;
@@ -54,6 +55,7 @@ pub fn draw(frame: &mut Frame, app: &App) {
         Screen::Agenda => caseload::draw_agenda(frame, app, body),
         Screen::Queue => queue::draw(frame, app, body),
         Screen::Dashboard => dashboard::draw(frame, app, body),
+        Screen::Returns => returns::draw(frame, app, body),
     }
     draw_status(frame, app, status);
     match &app.overlay {
@@ -96,6 +98,7 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
         Screen::Agenda,
         Screen::Queue,
         Screen::Dashboard,
+        Screen::Returns,
     ];
     let narrow = area.width < 100;
     let mut spans = vec![Span::styled(" caseload ", t.title)];
@@ -113,14 +116,16 @@ fn draw_header(frame: &mut Frame, app: &App, area: Rect) {
             Span::styled(label, t.dim)
         });
     }
+    // At 80 columns the date alone: the five tabs and the name do not fit.
     let who = app
         .replica()
         .map(|r| {
-            format!(
-                "{} · {}",
-                r.identity().worker,
-                crate::domain::dates::uk(app.today())
-            )
+            let today = crate::domain::dates::uk(app.today());
+            if narrow {
+                today
+            } else {
+                format!("{} · {today}", r.identity().worker)
+            }
         })
         .unwrap_or_default();
     let used: usize = spans.iter().map(|s| s.width()).sum();

@@ -1,0 +1,97 @@
+//! The returns screen, for managers and data officers: this month's figures
+//! as the DfE counts them, and the records to put right before the returns
+//! go (the checks of `report::returns`), each one key from the record.
+
+use crate::config::Config;
+use crate::domain::records::OfferYear;
+use crate::domain::{PersonId, PersonState};
+use crate::replica::Replica;
+use crate::report::{self, Figures, returns::Tally};
+use chrono::NaiveDate;
+
+/// One record to put right, and for which return.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ReturnsCheck {
+    pub person: PersonId,
+    pub name: String,
+    pub return_name: &'static str,
+    /// The same at 80 columns.
+    pub short_name: &'static str,
+    pub problem: &'static str,
+}
+
+/// What the returns screen shows, worked out when it is opened.
+pub struct ReturnsData {
+    pub on: NaiveDate,
+    pub headline: Figures,
+    pub checks: Vec<ReturnsCheck>,
+    pub selected: usize,
+    /// The first row shown (kept by the view between frames).
+    pub offset: std::cell::Cell<usize>,
+}
+
+impl ReturnsData {
+    pub fn build(replica: &Replica, today: NaiveDate, config: &Config) -> ReturnsData {
+        let all = replica.index().all();
+        let currency = &config.currency;
+        let mut tallies: Vec<((&'static str, &'static str), Tally)> = Vec::new();
+        let survey = report::returns::latest_survey_year(today);
+        if let Some(t) = report::returns::activity_survey(all, survey, currency) {
+            tallies.push((("Activity Survey", "Survey"), t));
+        }
+        // Offers and destinations are in the records, not the summaries: only
+        // Year 11 and 12 are opened, once each.
+        let september = report::returns::latest_guarantee(today);
+        let august = NaiveDate::from_ymd_opt(september, 8, 31).unwrap_or(today);
+        let records = |on: NaiveDate| -> Vec<(&crate::domain::CaseSummary, PersonState)> {
+            all.iter()
+                .filter(|s| report::returns::needs_record(s, on))
+                .filter_map(|s| Some((s, replica.person(s.id).ok()??)))
+                .collect()
+        };
+        let last_year = records(august);
+        for year in [OfferYear::Year11, OfferYear::Year12] {
+            let people = last_year.iter().map(|(s, st)| (*s, st.clone()));
+            if let Some(t) = report::returns::september_guarantee(people, year, september) {
+                tallies.push((("September Guarantee", "Guarantee"), t));
+            }
+        }
+        tallies.push((
+            ("Intended destinations", "Destinations"),
+            report::returns::intended_destinations(records(today), today),
+        ));
+        let checks = tallies
+            .iter()
+            .flat_map(|(name, t)| t.checks.iter().map(move |c| (*name, c)))
+            .filter_map(|((return_name, short_name), c)| {
+                let person = c.person?;
+                Some(ReturnsCheck {
+                    person,
+                    name: replica
+                        .index()
+                        .get(person)
+                        .map_or_else(|| person.short(), |s| s.name.display()),
+                    return_name,
+                    short_name,
+                    problem: c.problem,
+                })
+            })
+            .collect();
+        ReturnsData {
+            on: today,
+            headline: report::headline(all, today, currency),
+            checks,
+            selected: 0,
+            offset: std::cell::Cell::new(0),
+        }
+    }
+
+    pub fn move_by(&mut self, delta: isize) {
+        let last = self.checks.len().saturating_sub(1) as isize;
+        self.selected = (self.selected as isize + delta).clamp(0, last.max(0)) as usize;
+    }
+
+    pub fn selected_person(&self) -> Option<PersonId> {
+        self.checks.get(self.selected).map(|c| c.person)
+    }
+}
