@@ -28,6 +28,28 @@ fn d(y: i32, m: u32, day: u32) -> NaiveDate {
     NaiveDate::from_ymd_opt(y, m, day).unwrap()
 }
 
+/// The real binary on a fixture store, "today" set: exit code, stdout, stderr.
+fn cli(
+    dir: &std::path::Path,
+    config_home: &std::path::Path,
+    today: &str,
+    args: &[&str],
+) -> (Option<i32>, String, String) {
+    let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
+        .args(["--store", dir.to_str().unwrap()])
+        .args(args)
+        .env("CASELOAD_PASSPHRASE", PASS)
+        .env("CASELOAD_TODAY", today)
+        .env("XDG_CONFIG_HOME", config_home)
+        .output()
+        .unwrap();
+    (
+        out.status.code(),
+        String::from_utf8_lossy(&out.stdout).into_owned(),
+        String::from_utf8_lossy(&out.stderr).into_owned(),
+    )
+}
+
 struct Fixture {
     ops: Vec<Op>,
     n: u128,
@@ -49,6 +71,13 @@ impl Fixture {
             person,
             payload,
         });
+    }
+
+    /// A store at `dir` holding every op, as pulled from a hub.
+    fn store(self, dir: &std::path::Path) -> Replica {
+        let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
+        r.commit(&self.ops, Origin::Remote).unwrap();
+        r
     }
 
     fn set(&mut self, person: PersonId, on: NaiveDate, values: Vec<FieldValue>) {
@@ -167,9 +196,7 @@ fn build(dir: &std::path::Path) -> Replica {
             FieldValue::District(Dover),
         ],
     );
-    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
-    r.commit(&f.ops, Origin::Remote).unwrap();
-    r
+    f.store(dir)
 }
 
 #[test]
@@ -318,21 +345,8 @@ fn the_cli_prints_the_same_figures_as_csv_json_and_nccis_rows() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("s");
     drop(build(&dir));
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-            .args(["--store", dir.to_str().unwrap()])
-            .args(args)
-            .env("CASELOAD_PASSPHRASE", PASS)
-            .env("CASELOAD_TODAY", "2027-03-01")
-            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let config_home = tmp.path().join("config");
+    let run = |args: &[&str]| cli(&dir, &config_home, "2027-03-01", args);
     let (code, csv, _) = run(&[
         "report",
         "headline",
@@ -466,9 +480,7 @@ fn build_dfe(dir: &std::path::Path) -> Replica {
             FieldValue::Send(SendStatus::EhcPlan),
         ],
     );
-    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
-    r.commit(&f.ops, Origin::Remote).unwrap();
-    r
+    f.store(dir)
 }
 
 #[test]
@@ -476,21 +488,8 @@ fn the_dfe_headline_custody_asylum_both_participations_and_the_winter_average() 
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("s");
     drop(build_dfe(&dir));
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-            .args(["--store", dir.to_str().unwrap()])
-            .args(args)
-            .env("CASELOAD_PASSPHRASE", PASS)
-            .env("CASELOAD_TODAY", "2027-03-15")
-            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let config_home = tmp.path().join("config");
+    let run = |args: &[&str]| cli(&dir, &config_home, "2027-03-15", args);
     // Cohort 9, less Ed in custody: 8. EET Ada, Bo, Cy, Di, Ian (5); NEET Gus;
     // Not Known Hen; neither Ed nor Fi. In education and training: Ada
     // (full-time), Bo (part-time). Meeting the duty: Ada, Cy.
@@ -638,9 +637,7 @@ fn build_late(dir: &std::path::Path) -> Replica {
         d(2027, 2, 20),
         vec![in_education_since(d(2027, 1, 10))],
     );
-    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
-    r.commit(&f.ops, Origin::Remote).unwrap();
-    r
+    f.store(dir)
 }
 
 #[test]
@@ -648,21 +645,8 @@ fn a_past_month_as_known_then_or_as_known_now() {
     let tmp = tempfile::tempdir().unwrap();
     let dir = tmp.path().join("s");
     drop(build_late(&dir));
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-            .args(["--store", dir.to_str().unwrap()])
-            .args(args)
-            .env("CASELOAD_PASSPHRASE", PASS)
-            .env("CASELOAD_TODAY", "2027-03-15")
-            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let config_home = tmp.path().join("config");
+    let run = |args: &[&str]| cli(&dir, &config_home, "2027-03-15", args);
     let january = |extra: &[&str]| {
         let mut args = vec![
             "report",
@@ -817,9 +801,7 @@ fn build_roni(dir: &std::path::Path) -> Replica {
     // Already NEET on 31 October: left out.
     let neet = f.person(305, "Ned", dob, District::Dover, vec![]);
     f.activity(neet, 619, d(2026, 10, 1), None);
-    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
-    r.commit(&f.ops, Origin::Remote).unwrap();
-    r
+    f.store(dir)
 }
 
 #[test]
@@ -828,21 +810,7 @@ fn the_risk_bands_are_back_tested_against_what_happened_and_the_weights_move_the
     let dir = tmp.path().join("s");
     drop(build_roni(&dir));
     let config_home = tmp.path().join("config");
-    let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-            .args(["--store", dir.to_str().unwrap()])
-            .args(args)
-            .env("CASELOAD_PASSPHRASE", PASS)
-            .env("CASELOAD_TODAY", "2027-11-15")
-            .env("XDG_CONFIG_HOME", &config_home)
-            .output()
-            .unwrap();
-        (
-            out.status.code(),
-            String::from_utf8_lossy(&out.stdout).into_owned(),
-            String::from_utf8_lossy(&out.stderr).into_owned(),
-        )
-    };
+    let run = |args: &[&str]| cli(&dir, &config_home, "2027-11-15", args);
     // By default, a year back: 31 October 2026, both windows over by 15/11/2027.
     let (code, csv, err) = run(&["report", "roni", "--format", "csv"]);
     assert_eq!(code, Some(0), "{err}");
@@ -938,9 +906,7 @@ fn build_returns(dir: &std::path::Path) -> Replica {
     let gil = f.person(407, "Gil", y11_now, District::Dover, vec![]);
     let undecided = destination(DestinationKind::Undecided);
     f.op(gil, d(2026, 11, 1), undecided(d(2026, 11, 1)));
-    let mut r = Replica::init(dir, PASS.as_bytes(), WorkerId::new("fixture"), FAST).unwrap();
-    r.commit(&f.ops, Origin::Remote).unwrap();
-    r
+    f.store(dir)
 }
 
 #[test]
@@ -949,21 +915,9 @@ fn the_other_returns_each_with_its_own_checks() {
     let dir = tmp.path().join("s");
     drop(build_returns(&dir));
     let run = |args: &[&str]| {
-        let out = Command::new(env!("CARGO_BIN_EXE_caseload"))
-            .args(["--store", dir.to_str().unwrap()])
-            .args(args)
-            .env("CASELOAD_PASSPHRASE", PASS)
-            .env("CASELOAD_TODAY", "2026-11-23")
-            .env("XDG_CONFIG_HOME", tmp.path().join("config"))
-            .output()
-            .unwrap();
-        assert_eq!(
-            out.status.code(),
-            Some(0),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        serde_json::from_slice::<serde_json::Value>(&out.stdout).unwrap()
+        let (code, out, err) = cli(&dir, &tmp.path().join("config"), "2026-11-23", args);
+        assert_eq!(code, Some(0), "{err}");
+        serde_json::from_str::<serde_json::Value>(&out).unwrap()
     };
     let rows = |v: &serde_json::Value| -> Vec<(String, u64)> {
         v["rows"]

@@ -7,13 +7,13 @@ use super::action::Action;
 use super::agenda::AgendaList;
 use super::caseload::{CaseloadList, FilterContext};
 use super::dashboard::DashboardData;
-use super::returns::ReturnsData;
 use super::forms::{
     ActivityPicker, ContactFocus, ContactForm, FormContext, FormStep, NoteForm, Overlay, Palette,
     PickerFocus, RatingForm, RetractForm, Submission,
 };
 use super::keymap::{Context, KeyChord, Keymap};
 use super::queue::QueueState;
+use super::returns::ReturnsData;
 pub use super::session::Session;
 use super::session::{LockStep, edit, is_text_key};
 use super::sync::{SyncHealth, SyncOutcome, SyncState};

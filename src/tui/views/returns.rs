@@ -75,8 +75,8 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
     let wide = area.width >= 100;
     let height = table_area.height.saturating_sub(1) as usize;
     let offset = window(&d.offset, d.selected, height, d.checks.len());
-    let header = Row::new(["", "Return", "Young person", "To put right"].map(Cell::from))
-        .style(t.header);
+    let header =
+        Row::new(["", "Return", "Young person", "To put right"].map(Cell::from)).style(t.header);
     let rows: Vec<Row> = d
         .checks
         .iter()
