@@ -459,6 +459,10 @@ fn escape_sequences_already_in_a_record_are_shown_never_obeyed() {
         vec!["--store", s, "show", &short, "--json"],
         vec!["--store", s, "history", &short],
         vec!["--store", s, "report", "nccis", "--month", "2026-10"],
+        vec!["--store", s, "report", "activity-survey"],
+        vec!["--store", s, "report", "guarantee"],
+        vec!["--store", s, "report", "destinations"],
+        vec!["--store", s, "report", "roni"],
     ] {
         let out = caseload(&args);
         let all = text(&out);
