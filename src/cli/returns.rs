@@ -7,7 +7,6 @@ use super::CliError;
 use super::report::{History, csv_out, json_out, round1};
 use crate::config::Config;
 use crate::domain::dates::uk;
-use crate::domain::records::OfferYear;
 use crate::domain::{CaseSummary, PersonState};
 use crate::report::{self, returns::Tally};
 use chrono::NaiveDate;
@@ -127,17 +126,30 @@ pub(super) fn roni(
     }
 }
 
-/// Folds each young person `wanted` keeps from their whole history.
-fn with_records<'a>(
+/// Each young person `wanted` keeps, with their record folded from their
+/// whole history, one at a time (never all held at once). The first error
+/// reading a history ends the run and is left in `failed`.
+fn folded<'a>(
     people: &'a [CaseSummary],
-    wanted: impl Fn(&CaseSummary) -> bool,
-    history: History,
-) -> Result<Vec<(&'a CaseSummary, PersonState)>, CliError> {
+    wanted: impl Fn(&CaseSummary) -> bool + 'a,
+    history: History<'a>,
+    failed: &'a std::cell::RefCell<Option<CliError>>,
+) -> impl Iterator<Item = (&'a CaseSummary, PersonState)> + 'a {
     people
         .iter()
-        .filter(|s| wanted(s))
-        .map(|s| Ok((s, PersonState::fold(s.id, &history(s.id)?))))
-        .collect()
+        .filter(move |s| wanted(s))
+        .map_while(move |s| match history(s.id) {
+            Ok(ops) => Some((s, PersonState::fold(s.id, &ops))),
+            Err(e) => {
+                *failed.borrow_mut() = Some(e);
+                None
+            }
+        })
+}
+
+/// The error `folded` met, if any.
+fn check_folded(failed: std::cell::RefCell<Option<CliError>>) -> Result<(), CliError> {
+    failed.into_inner().map_or(Ok(()), Err)
 }
 
 #[derive(Serialize)]
@@ -343,21 +355,16 @@ pub(super) fn guarantee(
     }
     let august = NaiveDate::from_ymd_opt(september, 8, 31)
         .ok_or_else(|| CliError::Usage(format!("--year {september}: no such year")))?;
-    let records = with_records(
+    let failed = std::cell::RefCell::new(None);
+    let records = folded(
         people,
-        |s| report::returns::needs_record(s, august),
+        move |s| report::returns::needs_record(s, august),
         history,
-    )?;
-    let tallies: Vec<Tally> = [OfferYear::Year11, OfferYear::Year12]
-        .into_iter()
-        .filter_map(|year| {
-            report::returns::september_guarantee(
-                records.iter().map(|(s, st)| (*s, st.clone())),
-                year,
-                september,
-            )
-        })
-        .collect();
+        &failed,
+    );
+    let tallies = report::returns::september_guarantee(records, september)
+        .ok_or_else(|| CliError::Usage(format!("--year {september}: no such year")))?;
+    check_folded(failed)?;
     print(&tallies, people, format)
 }
 
@@ -368,10 +375,14 @@ pub(super) fn destinations(
     format: &str,
     history: History,
 ) -> Result<(), CliError> {
-    let records = with_records(people, |s| report::returns::needs_record(s, on), history)?;
-    print(
-        &[report::returns::intended_destinations(records, on)],
+    let failed = std::cell::RefCell::new(None);
+    let records = folded(
         people,
-        format,
-    )
+        move |s| report::returns::needs_record(s, on),
+        history,
+        &failed,
+    );
+    let tally = report::returns::intended_destinations(records, on);
+    check_folded(failed)?;
+    print(&[tally], people, format)
 }

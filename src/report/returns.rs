@@ -209,32 +209,37 @@ fn year_on(s: &CaseSummary, on: NaiveDate) -> Option<OfferYear> {
     }
 }
 
-/// The September Guarantee of `september`: those in `year` in the academic
-/// year ending that August, and the latest offer recorded for each from the
-/// start of that year to 30 September (when offers are counted). Checked: an
-/// offer made without the kind of place; an offer recorded for the other year.
+/// The September Guarantee of `september`, Year 11 then Year 12: those in
+/// each year group in the academic year ending that August, and the latest
+/// offer recorded for each from the start of that year to 30 September (when
+/// offers are counted). One pass, so records can be read one at a time.
+/// Checked: an offer made without the kind of place; an offer recorded for
+/// the other year group.
 pub fn september_guarantee<'a>(
     people: impl IntoIterator<Item = (&'a CaseSummary, PersonState)>,
-    year: OfferYear,
     september: i32,
-) -> Option<Tally> {
+) -> Option<Vec<Tally>> {
     let august = NaiveDate::from_ymd_opt(september, 8, 31)?;
     let (since, until) = (
         academic::academic_year_start(august),
         NaiveDate::from_ymd_opt(september, 9, 30)?,
     );
-    let mut t = Tally::new(format!(
-        "September Guarantee {september}, {} of {}/{}: offers {} to {}",
-        year.label(),
-        september - 1,
-        september % 100,
-        crate::domain::dates::uk(since),
-        crate::domain::dates::uk(until)
-    ));
+    let years = [OfferYear::Year11, OfferYear::Year12];
+    let mut tallies = years.map(|year| {
+        Tally::new(format!(
+            "September Guarantee {september}, {} of {}/{}: offers {} to {}",
+            year.label(),
+            september - 1,
+            september % 100,
+            crate::domain::dates::uk(since),
+            crate::domain::dates::uk(until)
+        ))
+    });
     for (s, state) in people {
-        if !s.known_on(until) || year_on(s, august) != Some(year) {
+        let Some(year) = year_on(s, august).filter(|_| s.known_on(until)) else {
             continue;
-        }
+        };
+        let t = &mut tallies[usize::from(year == OfferYear::Year12)];
         t.base += 1;
         let offer = state
             .offers
@@ -281,7 +286,7 @@ pub fn september_guarantee<'a>(
         .map(String::from),
     );
     let order: Vec<&str> = order.iter().map(String::as_str).collect();
-    Some(t.ordered(&order))
+    Some(tallies.into_iter().map(|t| t.ordered(&order)).collect())
 }
 
 /// Year 11's intended destinations on `on`: the latest recorded this academic

@@ -3,8 +3,7 @@
 //! go (the checks of `report::returns`), each one key from the record.
 
 use crate::config::Config;
-use crate::domain::records::OfferYear;
-use crate::domain::{PersonId, PersonState};
+use crate::domain::PersonId;
 use crate::replica::Replica;
 use crate::report::{self, Figures, returns::Tally};
 use chrono::NaiveDate;
@@ -43,18 +42,16 @@ impl ReturnsData {
         // Year 11 and 12 are opened, once each.
         let september = report::returns::latest_guarantee(today);
         let august = NaiveDate::from_ymd_opt(september, 8, 31).unwrap_or(today);
-        let records = |on: NaiveDate| -> Vec<(&crate::domain::CaseSummary, PersonState)> {
+        let records = |on: NaiveDate| {
             all.iter()
-                .filter(|s| report::returns::needs_record(s, on))
+                .filter(move |s| report::returns::needs_record(s, on))
                 .filter_map(|s| Some((s, replica.person(s.id).ok()??)))
-                .collect()
         };
-        let last_year = records(august);
-        for year in [OfferYear::Year11, OfferYear::Year12] {
-            let people = last_year.iter().map(|(s, st)| (*s, st.clone()));
-            if let Some(t) = report::returns::september_guarantee(people, year, september) {
-                tallies.push((("September Guarantee", "Guarantee"), t));
-            }
+        for t in report::returns::september_guarantee(records(august), september)
+            .into_iter()
+            .flatten()
+        {
+            tallies.push((("September Guarantee", "Guarantee"), t));
         }
         tallies.push((
             ("Intended destinations", "Destinations"),
