@@ -8,6 +8,7 @@ use crate::domain::{CaseSummary, Op, PersonId, academic};
 use crate::report::{self, Breakdown, Figures};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
+use std::borrow::Cow;
 
 #[derive(Serialize)]
 struct Row {
@@ -85,22 +86,18 @@ impl Row {
 fn winter(period: &str, on: NaiveDate) -> Result<i32, CliError> {
     let period = period.trim().to_lowercase();
     let december = match period.strip_prefix("dec-feb") {
-        Some("") => report::latest_winter(on),
+        Some("") => Some(report::latest_winter(on)),
         Some(year) => year
             .strip_prefix('-')
             .and_then(|y| y.parse::<i32>().ok())
-            .filter(|y| (2000..=2100).contains(y))
-            .ok_or_else(|| {
-                CliError::Usage(format!(
-                    "--average {period:?}: use dec-feb or dec-feb-YYYY (the December's year)"
-                ))
-            })?,
-        None => {
-            return Err(CliError::Usage(format!(
-                "--average {period:?}: use dec-feb or dec-feb-YYYY (the December's year)"
-            )));
-        }
-    };
+            .filter(|y| (2000..=2100).contains(y)),
+        None => None,
+    }
+    .ok_or_else(|| {
+        CliError::Usage(format!(
+            "--average {period:?}: use dec-feb or dec-feb-YYYY (the December's year)"
+        ))
+    })?;
     if december > report::latest_winter(on) {
         return Err(CliError::Usage(format!(
             "--average {period}: December {december} to February {} has not ended by {}",
@@ -166,14 +163,15 @@ fn as_of(given: Option<String>) -> Result<NaiveDate, CliError> {
 }
 
 /// `--known-as-of`: the records as known at the end of that day, each
-/// activity dated from its start; `None` when not given (as recorded by `on`).
-fn as_known(
-    people: &[CaseSummary],
+/// activity dated from its start, and that day; when not given, the records
+/// as they are (counted as recorded by `on`) and no day.
+fn as_known<'a>(
+    people: &'a [CaseSummary],
     on: NaiveDate,
     known: Option<String>,
-) -> Result<Option<(NaiveDate, Vec<CaseSummary>)>, CliError> {
+) -> Result<(Option<NaiveDate>, Cow<'a, [CaseSummary]>), CliError> {
     let Some(given) = known else {
-        return Ok(None);
+        return Ok((None, Cow::Borrowed(people)));
     };
     let today = today()?;
     let known = parse_date(&given, today)?;
@@ -194,7 +192,7 @@ fn as_known(
         .iter()
         .filter_map(|s| s.in_effect_as_known(known))
         .collect();
-    Ok(Some((known, view)))
+    Ok((Some(known), Cow::Owned(view)))
 }
 
 /// The first line of a report: which day, and as known when.
@@ -293,11 +291,8 @@ pub fn run(
             format,
         } => {
             let on = as_of(date)?;
-            let known = as_known(people, on, known_as_of)?;
-            let (known, people) = match &known {
-                Some((k, view)) => (Some(*k), view.as_slice()),
-                None => (None, people),
-            };
+            let (known, view) = as_known(people, on, known_as_of)?;
+            let people = &*view;
             let average = match average {
                 Some(period) => {
                     let december = winter(&period, on)?;
@@ -417,11 +412,8 @@ pub fn run(
             format,
         } => {
             let on = as_of(date)?;
-            let known = as_known(people, on, known_as_of)?;
-            let (known, people) = match &known {
-                Some((k, view)) => (Some(*k), view.as_slice()),
-                None => (None, people),
-            };
+            let (known, view) = as_known(people, on, known_as_of)?;
+            let people = &*view;
             #[derive(Serialize)]
             struct GroupRow {
                 group: &'static str,
@@ -525,21 +517,15 @@ pub fn run(
                         "--month {month:?}: use YYYY-MM, for example 2027-01"
                     ))
                 })?;
-            let last = first
-                .checked_add_months(chrono::Months::new(1))
-                .and_then(|d| d.pred_opt())
-                .unwrap_or(first);
+            let last = report::month_end(first);
             let today = today()?;
             if first > today {
                 return Err(CliError::Usage(format!("--month {month} is in the future")));
             }
             // Never a day not yet lived: the month in progress is as at today.
             let on = last.min(today);
-            let known = as_known(people, on, known_as_of)?;
-            let (known, people) = match &known {
-                Some((k, view)) => (Some(*k), view.as_slice()),
-                None => (None, people),
-            };
+            let (known, view) = as_known(people, on, known_as_of)?;
+            let people = &*view;
             let rows = nccis_rows(people, on, config);
             csv_out(&rows)?;
             errln!(

@@ -228,14 +228,13 @@ fn print(tallies: &[Tally], people: &[CaseSummary], format: &str) -> Result<(), 
             let all: Vec<serde_json::Value> = tallies
                 .iter()
                 .map(|t| {
-                    let rows: Vec<TallyRow> = t
-                        .rows
+                    let rows = rows(t);
+                    let rows: Vec<TallyRow> = rows
                         .iter()
-                        .map(|(c, n)| TallyRow {
+                        .map(|(c, n, p)| TallyRow {
                             category: c,
                             count: *n,
-                            percent: (t.base > 0)
-                                .then(|| round1(*n as f64 * 100.0 / t.base as f64)),
+                            percent: *p,
                         })
                         .collect();
                     serde_json::json!({

@@ -274,17 +274,10 @@ pub fn month_end(day: NaiveDate) -> NaiveDate {
 /// The last day of each of the `months` months ending with the month of `today`
 /// (that one as of `today`), oldest first.
 pub fn month_ends(today: NaiveDate, months: u32) -> Vec<NaiveDate> {
-    use chrono::Datelike;
     (0..months)
         .rev()
-        .filter_map(|back| {
-            let first = NaiveDate::from_ymd_opt(today.year(), today.month(), 1)?
-                .checked_sub_months(chrono::Months::new(back))?;
-            let end = first
-                .checked_add_months(chrono::Months::new(1))?
-                .pred_opt()?;
-            Some(end.min(today))
-        })
+        .filter_map(|back| today.checked_sub_months(chrono::Months::new(back)))
+        .map(|day| month_end(day).min(today))
         .collect()
 }
 
