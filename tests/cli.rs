@@ -615,6 +615,95 @@ fn a_contact_logged_from_the_command_line_is_in_the_record_and_the_outbox() {
 }
 
 #[test]
+fn the_number_an_attempt_used_is_recorded_and_a_number_not_on_the_record_refused() {
+    let env = Env::new();
+    env.demo(20);
+    let person = env.first_person();
+    let details = env.run(
+        &[
+            "details",
+            &person,
+            "--mobile",
+            "07700 900111",
+            "--home-phone",
+            "01632 960222",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(details.status.success(), "{}", text(&details.stderr));
+    let contact = |extra: &[&str]| {
+        let mut args = vec![
+            "contact",
+            person.as_str(),
+            "--channel",
+            "phone",
+            "--outcome",
+            "no answer",
+        ];
+        args.extend_from_slice(extra);
+        env.run(&args, Some(DEMO_PASS))
+    };
+    let out = contact(&["--using", "home"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("using 01632 960222 (Home)"),
+        "{}",
+        text(&out.stdout)
+    );
+    // Without --using, the record's first number (as the workbench offers).
+    let out = contact(&["--note", "first number"]);
+    assert!(
+        text(&out.stdout).contains("using 07700 900111 (Mobile)"),
+        "{}",
+        text(&out.stdout)
+    );
+    let shown = text(&env.run(&["show", &person], Some(DEMO_PASS)).stdout);
+    assert!(
+        shown.contains("Phone to 01632 960222 (Home) — No answer"),
+        "{shown}"
+    );
+    let v = env.shown(&person);
+    let used: Vec<&str> = v["contacts"]
+        .as_array()
+        .expect("contacts")
+        .iter()
+        .filter_map(|c| c["used"]["detail"].as_str())
+        .collect();
+    assert!(
+        used.contains(&"01632 960222") && used.contains(&"07700 900111"),
+        "{used:?}"
+    );
+    // A number not on the record is refused, unrepeated, and nothing is written.
+    let before = history_len(&env, &person);
+    let bad = contact(&["--using", "07999 123456"]);
+    assert_eq!(code(&bad), 2);
+    let said = text(&bad.stderr);
+    assert!(
+        said.contains("not on the record") && said.contains("mobile"),
+        "{said}"
+    );
+    assert!(!said.contains("07999"), "{said}");
+    assert_eq!(history_len(&env, &person), before);
+    // In person, nothing of the record's is used.
+    let out = env.run(
+        &[
+            "contact",
+            &person,
+            "--channel",
+            "face-to-face",
+            "--outcome",
+            "spoke to young person",
+        ],
+        Some(DEMO_PASS),
+    );
+    assert!(
+        out.status.success() && !text(&out.stdout).contains("using"),
+        "{}",
+        text(&out.stdout)
+    );
+}
+
+#[test]
 fn a_note_added_from_the_command_line_is_in_the_record_and_an_empty_one_is_refused() {
     let env = Env::new();
     env.demo(20);

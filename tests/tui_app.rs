@@ -400,6 +400,46 @@ fn a_phone_is_edited_in_three_keys_and_a_wrong_number_is_kept_as_not_working() {
 }
 
 #[test]
+fn the_contact_form_records_the_number_rung_and_down_picks_another() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    press(&mut app, &["Enter", "e", "C-u"]);
+    type_text(&mut app, "07700 900111");
+    press(&mut app, &["Tab", "C-u"]);
+    type_text(&mut app, "01632 960222");
+    press(&mut app, &["Enter"]);
+    let last_used = |app: &App| {
+        let state = app.replica().unwrap().person(id).unwrap().unwrap();
+        let last = state.contacts.iter().max_by_key(|c| c.stamp).unwrap();
+        state.used_by(last.op()).map(|u| u.detail.clone())
+    };
+    // The form offers the first number; Down the next: one key more.
+    press(&mut app, &["c"]);
+    match &app.overlay {
+        Some(Overlay::Contact(f)) => {
+            assert_eq!(
+                f.using().map(|(u, _)| u.detail.as_str()),
+                Some("07700 900111")
+            )
+        }
+        other => panic!("the contact form: {other:?}"),
+    }
+    assert_eq!(press(&mut app, &["Down", "n", "Enter"]), 3);
+    assert_eq!(last_used(&app).as_deref(), Some("01632 960222"));
+    press(&mut app, &["c", "n", "Enter"]);
+    assert_eq!(last_used(&app).as_deref(), Some("07700 900111"));
+    // In person, none of the record's details is used.
+    press(&mut app, &["c", "f", "y", "Enter"]);
+    assert_eq!(last_used(&app), None);
+    // The home number was wrong: the details form opens at the home number.
+    press(&mut app, &["c", "Down", "w", "Enter"]);
+    match &app.overlay {
+        Some(Overlay::Details(f)) => assert_eq!(f.focus, 1, "the home phone's field"),
+        other => panic!("the details form is offered: {other:?}"),
+    }
+}
+
+#[test]
 fn recent_messages_are_read_in_full_and_forgotten_on_lock() {
     let (mut app, _t) = setup(Keymap::builtin_default());
     press(&mut app, &["c", "n", "Enter"]);
@@ -497,9 +537,13 @@ fn filters_and_the_queue_work_through_a_list() {
     press(&mut app, &["n"]);
     assert_eq!((app.queue.done, app.queue.skipped), (1, 0));
     let state = app.replica().unwrap().person(first).unwrap().unwrap();
+    let last = state.last_contact().unwrap();
+    assert_eq!(last.value.outcome, Outcome::NoAnswer);
+    // The number rung is the card's first.
+    let first_phone = state.young_person().unwrap().phones.first().cloned();
     assert_eq!(
-        state.last_contact().unwrap().value.outcome,
-        Outcome::NoAnswer
+        state.used_by(last.op()).map(|u| u.detail.clone()),
+        first_phone.map(|p| p.number)
     );
     app.handle_key(KeyEvent::new(KeyCode::Char(' '), KeyModifiers::NONE));
     assert_eq!(app.queue.skipped, 1);

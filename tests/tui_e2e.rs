@@ -213,8 +213,14 @@ fn unlock_search_log_activity_rate_lock_queue_then_the_store_holds_exactly_that(
     let s = t.wait_for("Current activity");
     assert!(s.contains(&full_name), "{s}");
 
-    // Phone, no answer: three keys.
-    t.keys(&["c", "n", "Enter"]);
+    // Phone, no answer: three keys; the form shows the number being rung.
+    t.keys(&["c"]);
+    let form = t.wait_for("Using ");
+    assert!(
+        form.contains("(Mobile)") || form.contains("(Home)"),
+        "{form}"
+    );
+    t.keys(&["n", "Enter"]);
     t.wait_for("Saved: Phone — No answer");
     // Now in further education: a, 230, Enter.
     t.keys(&["a", "2", "3", "0", "Enter"]);
@@ -291,7 +297,8 @@ fn unlock_search_log_activity_rate_lock_queue_then_the_store_holds_exactly_that(
     let contacts = shown["contacts"].as_array().unwrap();
     assert!(contacts.iter().any(|c| c["value"]["outcome"] == "NoAnswer"
         && c["value"]["channel"] == "Phone"
-        && c["author"] == "demo.officer"));
+        && c["author"] == "demo.officer"
+        && c["used"]["detail"] == shown["person"]["phones"][0]["number"]));
     assert!(env.cli(&["doctor"]).status.success());
 }
 

@@ -74,7 +74,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             outcome,
             note,
             follow_up,
-        } => records::contact(&cx, person, channel, outcome, note, follow_up),
+            using,
+        } => records::contact(&cx, person, channel, outcome, note, follow_up, using),
         Command::Activity {
             person,
             code,

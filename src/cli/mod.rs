@@ -123,6 +123,11 @@ pub enum Command {
         /// +1m, or a weekday (the next one after today)
         #[arg(long)]
         follow_up: Option<String>,
+        /// The number, address or handle used: its label (mobile, home,
+        /// parent, email, address, a platform), the number itself, or none.
+        /// Without it, the record's first for the channel (as the workbench)
+        #[arg(long)]
+        using: Option<String>,
     },
     /// Mark an entry (a contact, note, rating, offer…) as entered in error; it
     /// stays on the record, marked corrected, with the reason

@@ -4,6 +4,7 @@
 use super::commands::Ctx;
 use super::{CliError, ReportCommand, today, view};
 use crate::domain::dates::{parse_date, uk};
+use crate::domain::details;
 use crate::domain::{
     CaseSummary, Channel, ContactAttempt, CurrentActivity, FieldValue, OpPayload, Outcome, PersonId,
 };
@@ -59,6 +60,7 @@ pub(super) fn contact(
     outcome: String,
     note: String,
     follow_up: Option<String>,
+    using: Option<String>,
 ) -> Result<(), CliError> {
     let mut replica = cx.unlock()?;
     let now = replica.clock().now();
@@ -71,12 +73,25 @@ pub(super) fn contact(
         note,
         follow_up: follow_up.map(|f| parse_date(&f, today)).transpose()?,
     };
-    let answers = replica
+    let state = replica
         .person(id)?
-        .map(|s| s.follow_ups_answered_by(&replica.identity().worker, today))
+        .ok_or_else(|| StoreError::UnknownPerson(person.clone()))?;
+    let answers = state.follow_ups_answered_by(&replica.identity().worker, today);
+    let options = state
+        .young_person()
+        .map(|p| details::reachable(&p, attempt.channel))
         .unwrap_or_default();
-    let op = replica.record(id, OpPayload::LogContact(attempt), today)?;
-    outln!("recorded contact attempt {} for {}", op.id, id.short());
+    let used = details::pick_used(&options, using.as_deref())?;
+    let using_words = used
+        .as_ref()
+        .map(|u| format!(" using {}", u.describe()))
+        .unwrap_or_default();
+    let op = replica.record(id, OpPayload::log_contact(attempt, used), today)?;
+    outln!(
+        "recorded contact attempt {} for {}{using_words}",
+        op.id,
+        id.short()
+    );
     for f in answers {
         outln!("answered your follow-up due {}", uk(f.due));
     }

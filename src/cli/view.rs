@@ -2,6 +2,7 @@
 
 use crate::config::Config;
 use crate::domain::dates::uk;
+use crate::domain::details::UsedDetail;
 use crate::domain::ops::FieldValue;
 use crate::domain::records::{IntendedDestination, Note, RiskRating, SeptemberGuaranteeOffer};
 use crate::domain::risk;
@@ -56,13 +57,22 @@ pub struct ConflictView {
     pub losing_values: Vec<Logged<FieldValue>>,
 }
 
+/// A contact attempt as recorded, with the number, address or handle it
+/// used where that was recorded.
+#[derive(Serialize)]
+pub struct ContactView {
+    #[serde(flatten)]
+    pub entry: Logged<ContactAttempt>,
+    pub used: Option<UsedDetail>,
+}
+
 /// Everything about one person, for `caseload show --json`.
 #[derive(Serialize)]
 pub struct PersonView {
     pub person: YoungPerson,
     pub current_activity: Option<CurrentActivity>,
     pub activity_history: Vec<Logged<CurrentActivity>>,
-    pub contacts: Vec<Logged<ContactAttempt>>,
+    pub contacts: Vec<ContactView>,
     pub notes: Vec<Logged<Note>>,
     pub ratings: Vec<Logged<RiskRating>>,
     pub offers: Vec<Logged<SeptemberGuaranteeOffer>>,
@@ -78,7 +88,14 @@ impl PersonView {
             person,
             current_activity: state.current_activity().cloned(),
             activity_history: state.activity_history.clone(),
-            contacts: state.contacts.clone(),
+            contacts: state
+                .contacts
+                .iter()
+                .map(|c| ContactView {
+                    used: state.used_by(c.op()).cloned(),
+                    entry: c.clone(),
+                })
+                .collect(),
             notes: state.notes.clone(),
             ratings: state.ratings.clone(),
             offers: state.offers.clone(),
@@ -227,9 +244,13 @@ pub fn person_text(
             ""
         };
         line(format!(
-            "  {} {} — {} — {}{}{}",
+            "  {} {}{} — {} — {}{}{}",
             c.value.at.format("%d/%m/%Y %H:%M"),
             c.value.channel,
+            state
+                .used_by(c.op())
+                .map(|u| format!(" to {}", u.describe()))
+                .unwrap_or_default(),
             c.value.outcome,
             c.author,
             if c.value.note.is_empty() {

@@ -7,6 +7,7 @@
 mod names;
 
 use crate::domain::activity::ActivitySource;
+use crate::domain::details::reachable;
 use crate::domain::ops::{FieldSet, Hlc};
 use crate::domain::person::{
     Address, Characteristic, CharacteristicSpan, Consent, ConsentStatus, ContactPreferences,
@@ -497,6 +498,8 @@ impl DemoCohort {
             )
         };
         let mut ops = vec![self.op(id, registered_at, "import", sets(fields, vec![]))];
+        // The details an attempt can use, as first recorded.
+        let registered = PersonState::fold(id, &ops).young_person();
 
         // Activity history: sometimes an earlier activity, then the current one.
         let this_september = NaiveDate::from_ymd_opt(year_start, 9, 1).unwrap_or(today);
@@ -657,18 +660,25 @@ impl DemoCohort {
             } else {
                 worker.as_str()
             };
-            ops.push(self.op(
-                id,
-                at,
-                author,
-                OpPayload::LogContact(ContactAttempt {
+            ops.push(
+                self.op(
+                    id,
                     at,
-                    channel,
-                    outcome,
-                    note,
-                    follow_up,
-                }),
-            ));
+                    author,
+                    OpPayload::log_contact(
+                        ContactAttempt {
+                            at,
+                            channel,
+                            outcome,
+                            note,
+                            follow_up,
+                        },
+                        registered
+                            .as_ref()
+                            .and_then(|p| reachable(p, channel).into_iter().next()),
+                    ),
+                ),
+            );
         }
 
         // Notes.

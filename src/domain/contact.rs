@@ -104,6 +104,18 @@ impl Channel {
         }
     }
 
+    /// Whether an attempt this way uses one of the record's own numbers,
+    /// addresses or handles (through a school or in person it does not).
+    pub fn uses_a_detail(self) -> bool {
+        !matches!(
+            self,
+            Channel::FaceToFace
+                | Channel::ViaSchool
+                | Channel::ViaCollege
+                | Channel::ViaOtherProfessional
+        )
+    }
+
     pub fn allows(self, outcome: Outcome) -> bool {
         self.outcomes().contains(&outcome)
     }

@@ -23,6 +23,129 @@ pub struct NotWorking {
     pub how: Outcome,
 }
 
+/// The number, address or handle a contact attempt used, as the record held
+/// it then: "Mobile" and "07700 900123". Kept with the attempt, so a number
+/// changed later does not rewrite what was dialled.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsedDetail {
+    /// What the record calls it: a phone's label, "Email", "Address" or the
+    /// social media platform.
+    pub label: String,
+    pub detail: String,
+}
+
+impl UsedDetail {
+    /// "07700 900123 (Mobile)".
+    pub fn describe(&self) -> String {
+        format!("{} ({})", self.detail, self.label)
+    }
+}
+
+/// The person's details an attempt by `channel` could use, in the order the
+/// contact form offers them (the first is its default): phones for a call or
+/// a text (the parent/carer's first for a call through them), the email, the
+/// address for a letter or a visit, the handles for social media. Channels
+/// through someone else's number or in person use none of the record's.
+pub fn reachable(person: &YoungPerson, channel: Channel) -> Vec<UsedDetail> {
+    let phone = |p: &PhoneNumber| UsedDetail {
+        label: p.label.label().to_string(),
+        detail: p.number.clone(),
+    };
+    match channel {
+        Channel::Phone | Channel::Text => person.phones.iter().map(phone).collect(),
+        Channel::ViaParentCarer => {
+            let (parent, own): (Vec<_>, Vec<_>) = person
+                .phones
+                .iter()
+                .partition(|p| p.label == PhoneLabel::ParentCarer);
+            parent.into_iter().chain(own).map(phone).collect()
+        }
+        Channel::Email => person
+            .email
+            .iter()
+            .map(|e| UsedDetail {
+                label: "Email".into(),
+                detail: e.clone(),
+            })
+            .collect(),
+        Channel::Letter | Channel::HomeVisit => {
+            let mut text = address_text(&person.address);
+            if let Some(p) = &person.address.postcode {
+                if !text.is_empty() {
+                    text.push_str(", ");
+                }
+                text.push_str(p.as_str());
+            }
+            (!text.is_empty())
+                .then(|| UsedDetail {
+                    label: "Address".into(),
+                    detail: text,
+                })
+                .into_iter()
+                .collect()
+        }
+        Channel::SocialMedia => person
+            .social
+            .iter()
+            .map(|s| UsedDetail {
+                label: s.platform.clone(),
+                detail: s.handle.clone(),
+            })
+            .collect(),
+        Channel::FaceToFace
+        | Channel::ViaSchool
+        | Channel::ViaCollege
+        | Channel::ViaOtherProfessional => Vec::new(),
+    }
+}
+
+/// The detail a caseworker named for an attempt, from those it could use:
+/// "none", a label ("mobile", "parent", "email", "instagram") or the detail
+/// itself ("07700 900123"). `None` typed, the first (what the form offers
+/// first); "none", or nothing to choose from, records none.
+pub fn pick_used(
+    options: &[UsedDetail],
+    typed: Option<&str>,
+) -> Result<Option<UsedDetail>, DomainError> {
+    let Some(typed) = typed.map(str::trim) else {
+        return Ok(options.first().cloned());
+    };
+    if typed.eq_ignore_ascii_case("none") {
+        return Ok(None);
+    }
+    let key = |s: &str| s.to_lowercase().replace([' ', '/', '-', '_'], "");
+    let digits = super::person::digits(typed);
+    let found = options.iter().find(|o| {
+        key(&o.detail) == key(typed)
+            || (digits.len() >= 10 && super::person::digits(&o.detail) == digits)
+    });
+    let found = found.or_else(|| {
+        let mut by_label = options
+            .iter()
+            .filter(|o| !typed.is_empty() && key(&o.label).starts_with(&key(typed)));
+        match (by_label.next(), by_label.next()) {
+            (Some(one), None) => Some(one),
+            _ => None,
+        }
+    });
+    match found {
+        Some(o) => Ok(Some(o.clone())),
+        None => Err(DomainError::NotOnRecord {
+            what: "number, address or handle",
+            options: if options.is_empty() {
+                "none for this channel".into()
+            } else {
+                options
+                    .iter()
+                    .map(|o| o.label.to_lowercase())
+                    .chain(["none".to_string()])
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            },
+        }),
+    }
+}
+
 /// The phone labels the form edits, one number each; other numbers are kept.
 pub const EDITED_PHONES: [PhoneLabel; 3] = [
     PhoneLabel::Mobile,
@@ -266,7 +389,7 @@ impl DetailsEdit {
 }
 
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use crate::domain::PersonId;
 
@@ -274,7 +397,8 @@ mod tests {
         NaiveDate::from_ymd_opt(2026, 11, d).expect("date")
     }
 
-    fn person() -> YoungPerson {
+    /// Pat, with a mobile, another number, an email and an address.
+    pub(crate) fn person() -> YoungPerson {
         YoungPerson {
             id: PersonId::random(),
             name: Default::default(),
@@ -409,5 +533,66 @@ mod tests {
         ] {
             assert!(bad.changes(&p, day(23)).is_err(), "{bad:?}");
         }
+    }
+
+    #[test]
+    fn each_channel_offers_the_details_it_can_use() {
+        let mut p = person();
+        p.phones
+            .push(PhoneNumber::new(PhoneLabel::ParentCarer, "01632 960111").expect("phone"));
+        p.social = vec![SocialHandle {
+            platform: "Instagram".into(),
+            handle: "pat.r".into(),
+        }];
+        let labels = |c| {
+            reachable(&p, c)
+                .into_iter()
+                .map(|u| u.describe())
+                .collect::<Vec<_>>()
+        };
+        assert_eq!(
+            labels(Channel::Phone),
+            [
+                "07700 900123 (Mobile)",
+                "01632 960000 (Other)",
+                "01632 960111 (Parent/carer)"
+            ]
+        );
+        assert_eq!(
+            labels(Channel::ViaParentCarer)[0],
+            "01632 960111 (Parent/carer)"
+        );
+        assert_eq!(labels(Channel::Email), ["pat@example.org (Email)"]);
+        assert_eq!(
+            labels(Channel::Letter),
+            ["7 Mill Lane, Dover, CT16 1AA (Address)"]
+        );
+        assert_eq!(labels(Channel::SocialMedia), ["pat.r (Instagram)"]);
+        for c in [Channel::FaceToFace, Channel::ViaSchool] {
+            assert!(labels(c).is_empty(), "{c:?}");
+            assert!(!c.uses_a_detail());
+        }
+    }
+
+    #[test]
+    fn the_detail_used_is_named_by_label_or_number_and_never_echoed() {
+        let options = reachable(&person(), Channel::Phone);
+        let pick = |typed| pick_used(&options, typed).map(|u| u.map(|u| u.label));
+        assert_eq!(
+            pick(None),
+            Ok(Some("Mobile".into())),
+            "the first, as the form"
+        );
+        assert_eq!(pick(Some("other")), Ok(Some("Other".into())));
+        assert_eq!(pick(Some("01632960000")), Ok(Some("Other".into())));
+        assert_eq!(pick(Some("none")), Ok(None));
+        let refused = pick(Some("07999 999999")).expect_err("not on the record");
+        let words = refused.to_string();
+        assert!(words.contains("mobile, other, none"), "{words}");
+        assert!(
+            !words.contains("07999"),
+            "the typed number is not repeated: {words}"
+        );
+        assert_eq!(pick_used(&[], None), Ok(None));
     }
 }

@@ -71,6 +71,9 @@ pub enum DomainError {
         outcome: &'static str,
         expected: String,
     },
+    /// The typed value is not repeated: it may be a phone number or address.
+    #[error("that {what} is not on the record for this channel; give one of: {options}")]
+    NotOnRecord { what: &'static str, options: String },
     #[error(
         "unparseable date {0:?}: use DD/MM/YYYY, YYYY-MM-DD, today, tomorrow, +3d, +2w, +1m or a weekday"
     )]

@@ -49,6 +49,7 @@ pub mod ops;
 pub mod person;
 pub mod records;
 pub mod risk;
+pub mod serde_added;
 pub mod serde_date;
 pub mod state;
 pub mod summary;

@@ -4,6 +4,7 @@
 
 use super::activity::CurrentActivity;
 use super::contact::ContactAttempt;
+use super::details::UsedDetail;
 use super::district::District;
 use super::error::{DomainError, check_len};
 use super::ids::{DeviceId, OpId, PersonId, WorkerId};
@@ -88,6 +89,13 @@ pub enum OpPayload {
         target: OpId,
         reason: String,
     },
+    /// A contact attempt and the number, address or handle it used. Last, so
+    /// that ops stored before it existed decode as they were (an attempt
+    /// without one is still `LogContact`).
+    LogContactUsing {
+        attempt: ContactAttempt,
+        used: UsedDetail,
+    },
 }
 
 impl OpPayload {
@@ -95,7 +103,7 @@ impl OpPayload {
     pub fn kind(&self) -> &'static str {
         match self {
             OpPayload::SetFields(_) => "set-fields",
-            OpPayload::LogContact(_) => "log-contact",
+            OpPayload::LogContact(_) | OpPayload::LogContactUsing { .. } => "log-contact",
             OpPayload::AddNote(_) => "add-note",
             OpPayload::RateRisk(_) => "rate-risk",
             OpPayload::RecordDestination(_) => "record-destination",
@@ -103,6 +111,24 @@ impl OpPayload {
             OpPayload::ScheduleFollowUp(_) => "schedule-follow-up",
             OpPayload::CompleteFollowUp { .. } => "complete-follow-up",
             OpPayload::Retract { .. } => "retract",
+        }
+    }
+
+    /// The contact attempt this op logs, with or without the detail it used.
+    pub fn contact(&self) -> Option<&ContactAttempt> {
+        match self {
+            OpPayload::LogContact(attempt) | OpPayload::LogContactUsing { attempt, .. } => {
+                Some(attempt)
+            }
+            _ => None,
+        }
+    }
+
+    /// A contact attempt as an op: with the detail it used, if it used one.
+    pub fn log_contact(attempt: ContactAttempt, used: Option<UsedDetail>) -> Self {
+        match used {
+            Some(used) => OpPayload::LogContactUsing { attempt, used },
+            None => OpPayload::LogContact(attempt),
         }
     }
 }
@@ -450,6 +476,19 @@ impl OpPayload {
                 Ok(())
             }
             OpPayload::LogContact(c) => c.validate(dob, today),
+            OpPayload::LogContactUsing { attempt, used } => {
+                attempt.validate(dob, today)?;
+                if !attempt.channel.uses_a_detail() {
+                    return Err(DomainError::Invalid {
+                        field: "number or address used",
+                        reason: "this channel uses none of the record's numbers, addresses or handles",
+                    });
+                }
+                if used.detail.trim().is_empty() {
+                    return Err(DomainError::Empty("number or address used"));
+                }
+                Ok(())
+            }
             OpPayload::AddNote(n) => n.validate(),
             OpPayload::RateRisk(r) => r.validate(today),
             OpPayload::RecordDestination(d) => d.validate(today),
@@ -538,5 +577,49 @@ mod tests {
                 assert!(!said.contains(debug), "debug form in {said}");
             }
         }
+    }
+
+    #[test]
+    fn an_attempt_in_person_uses_none_of_the_records_details() {
+        let pat = crate::domain::details::tests::person();
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let state = PersonState::fold(
+            pat.id,
+            [&Op {
+                id: OpId(uuid::Uuid::from_u128(1)),
+                at: Hlc::new(1, 0),
+                author: WorkerId::new("a.khan"),
+                device: DeviceId::random(),
+                person: pat.id,
+                payload: OpPayload::SetFields(vec![FieldSet::new(FieldValue::DateOfBirth(
+                    pat.date_of_birth,
+                ))]),
+            }],
+        );
+        let attempt = |channel| ContactAttempt {
+            at: today.and_hms_opt(9, 0, 0).expect("time"),
+            channel,
+            outcome: crate::domain::Outcome::SpokeToYoungPerson,
+            note: String::new(),
+            follow_up: None,
+        };
+        let used = UsedDetail {
+            label: "Mobile".into(),
+            detail: "07700 900123".into(),
+        };
+        let phone =
+            OpPayload::log_contact(attempt(crate::domain::Channel::Phone), Some(used.clone()));
+        assert_eq!(phone.validate(Some(&state), today), Ok(()));
+        let in_person =
+            OpPayload::log_contact(attempt(crate::domain::Channel::FaceToFace), Some(used));
+        assert!(in_person.validate(Some(&state), today).is_err());
+        let blank = OpPayload::log_contact(
+            attempt(crate::domain::Channel::Phone),
+            Some(UsedDetail {
+                label: "Mobile".into(),
+                detail: " ".into(),
+            }),
+        );
+        assert!(blank.validate(Some(&state), today).is_err());
     }
 }

@@ -9,6 +9,7 @@
 use super::activity::CurrentActivity;
 use super::codes::StatusGroup;
 use super::contact::ContactAttempt;
+use super::details::UsedDetail;
 use super::district::District;
 use super::ids::{OpId, PersonId, WorkerId};
 use super::ops::{FieldKey, FieldValue, Op, OpPayload, Stamp};
@@ -140,6 +141,10 @@ pub struct PersonState {
     pub last_change: Option<Stamp>,
     /// The least stamp applied: when the record was first known here.
     pub first_change: Option<Stamp>,
+    /// The number, address or handle each contact attempt used, by the
+    /// attempt's op, where it was recorded. Added last (see `serde_added`).
+    #[serde(default, deserialize_with = "super::serde_added::or_empty")]
+    used: BTreeMap<OpId, UsedDetail>,
 }
 
 impl PersonState {
@@ -158,6 +163,7 @@ impl PersonState {
             retractions: Vec::new(),
             last_change: None,
             first_change: None,
+            used: BTreeMap::new(),
         }
     }
 
@@ -210,6 +216,10 @@ impl PersonState {
                 }
             }
             OpPayload::LogContact(c) => insert_entry(&mut self.contacts, Logged::of(op, c.clone())),
+            OpPayload::LogContactUsing { attempt, used } => {
+                insert_entry(&mut self.contacts, Logged::of(op, attempt.clone()));
+                self.used.insert(op.id, used.clone());
+            }
             OpPayload::AddNote(n) => insert_entry(&mut self.notes, Logged::of(op, n.clone())),
             OpPayload::RateRisk(r) => insert_entry(&mut self.ratings, Logged::of(op, r.clone())),
             OpPayload::RecordDestination(d) => {
@@ -376,6 +386,12 @@ impl PersonState {
         entries: &'a [Logged<T>],
     ) -> impl DoubleEndedIterator<Item = &'a Logged<T>> {
         entries.iter().filter(|e| !self.is_retracted(e.stamp.op))
+    }
+
+    /// The number, address or handle the attempt carried by `op` used, if
+    /// it was recorded.
+    pub fn used_by(&self, op: OpId) -> Option<&UsedDetail> {
+        self.used.get(&op)
     }
 
     /// The latest contact attempt by when it happened (corrected ones skipped).
@@ -683,5 +699,47 @@ mod tests {
         assert_eq!(s.activity_history.len(), 2);
         assert_eq!(s.current_activity().map(|a| a.code.code()), Some(310));
         assert!(s.ever_neet());
+    }
+
+    #[test]
+    fn the_detail_an_attempt_used_is_kept_and_a_state_stored_before_it_reads() {
+        let p = PersonId(Uuid::from_u128(1));
+        let day = NaiveDate::from_ymd_opt(2026, 11, 2).unwrap();
+        let attempt = ContactAttempt {
+            at: day.and_hms_opt(9, 0, 0).unwrap(),
+            channel: Channel::Phone,
+            outcome: Outcome::NoAnswer,
+            note: String::new(),
+            follow_up: None,
+        };
+        let plain = op(20, 100, p, OpPayload::LogContact(attempt.clone()));
+        let before = PersonState::fold(p, [&plain]);
+        // A state stored before the field existed: the same bytes, without
+        // the (empty) map at their end.
+        let mut old = postcard::to_allocvec(&before).expect("encode");
+        assert_eq!(old.pop(), Some(0), "an empty map is one zero byte");
+        let read: PersonState = postcard::from_bytes(&old).expect("old bytes decode");
+        assert_eq!(read, before);
+
+        let used = UsedDetail {
+            label: "Mobile".into(),
+            detail: "07700 900123".into(),
+        };
+        let with = op(
+            21,
+            200,
+            p,
+            OpPayload::log_contact(attempt, Some(used.clone())),
+        );
+        let s = PersonState::fold(p, [&plain, &with]);
+        assert_eq!(s.contacts.len(), 2);
+        assert_eq!(s.used_by(with.id), Some(&used));
+        assert_eq!(s.used_by(plain.id), None);
+        let bytes = postcard::to_allocvec(&s).expect("encode");
+        assert_eq!(
+            postcard::from_bytes::<PersonState>(&bytes).expect("decode"),
+            s
+        );
+        assert_eq!(with.payload.kind(), "log-contact");
     }
 }

@@ -5,7 +5,7 @@
 
 use super::action::Action;
 use super::forms::{FormContext, FormStep, Submission};
-use crate::domain::details::{DetailsEdit, shown};
+use crate::domain::details::{DetailsEdit, EDITED_PHONES, UsedDetail, shown};
 use crate::domain::{FieldSet, OpPayload, Outcome, PersonId, YoungPerson};
 use tui_input::Input;
 
@@ -22,6 +22,7 @@ pub const FIELDS: [&str; 10] = [
     "Consent:",
     "  source:",
 ];
+const EMAIL: usize = 3;
 const ADDRESS: usize = 4;
 
 #[derive(Debug)]
@@ -64,6 +65,25 @@ impl DetailsForm {
             error: None,
             before: person,
         }
+    }
+
+    /// Starts at the detail an attempt found not working (the home number
+    /// rung, rather than the mobile), where the form has a field for it.
+    pub fn focus_on(&mut self, used: &UsedDetail) {
+        let phone = EDITED_PHONES.iter().position(|l| {
+            l.label() == used.label
+                && self
+                    .before
+                    .phones
+                    .iter()
+                    .any(|p| p.label == *l && p.number == used.detail)
+        });
+        self.focus = match (phone, used.label.as_str()) {
+            (Some(i), _) => i,
+            (None, "Email") => EMAIL,
+            (None, "Address") => ADDRESS,
+            _ => self.focus,
+        };
     }
 
     pub fn text_field(&mut self) -> &mut Input {

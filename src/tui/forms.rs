@@ -11,13 +11,15 @@ use super::caseload::move_selection;
 use super::details::DetailsForm;
 use super::guarantee::{DestinationForm, OfferForm};
 use crate::domain::dates::{parse_date, uk};
+use crate::domain::details::{self, UsedDetail};
 use crate::domain::records::{Note, Rag};
 use crate::domain::risk::{RiskConfig, RiskSuggestion};
 use crate::domain::{
     ActivityCode, Channel, ContactAttempt, CurrentActivity, FieldSet, FieldValue, OpId, OpPayload,
-    Outcome, PersonId,
+    Outcome, PersonId, YoungPerson,
 };
 use chrono::{NaiveDate, NaiveDateTime};
+use std::collections::BTreeMap;
 use tui_input::Input;
 
 /// What a form needs from outside itself to make its payload.
@@ -68,6 +70,10 @@ pub struct ContactForm {
     /// The due dates of the caseworker's own follow-ups this attempt answers
     /// (on or after their date): shown, so closing them is never a surprise.
     pub answers: Vec<NaiveDate>,
+    /// The record's numbers, addresses and handles each channel could use.
+    reachable: BTreeMap<Channel, Vec<UsedDetail>>,
+    /// Which of the chosen channel's the attempt used (Up and Down change it).
+    using: usize,
     pub error: Option<String>,
 }
 
@@ -81,7 +87,39 @@ impl ContactForm {
             note: Input::default(),
             follow_up: Input::default(),
             answers: Vec::new(),
+            reachable: BTreeMap::new(),
+            using: 0,
             error: None,
+        }
+    }
+
+    /// Offers the young person's details, so the attempt records which it used.
+    pub fn with_details(mut self, person: &YoungPerson) -> Self {
+        self.reachable = Channel::ALL
+            .iter()
+            .map(|c| (*c, details::reachable(person, *c)))
+            .collect();
+        self
+    }
+
+    /// The details the chosen channel could use, in the order offered.
+    pub fn options(&self) -> &[UsedDetail] {
+        self.reachable.get(&self.channel).map_or(&[], Vec::as_slice)
+    }
+
+    /// The one the attempt used, and its place among the options (1-based).
+    pub fn using(&self) -> Option<(&UsedDetail, usize)> {
+        self.options().get(self.using).map(|u| (u, self.using + 1))
+    }
+
+    fn choose_next(&mut self, back: bool) {
+        let n = self.options().len();
+        if n > 1 {
+            self.using = if back {
+                (self.using + n - 1) % n
+            } else {
+                (self.using + 1) % n
+            };
         }
     }
 
@@ -107,6 +145,9 @@ impl ContactForm {
 
     fn handle(&mut self, action: Action, cx: &FormContext) -> FormStep {
         if let Some(c) = action.channel() {
+            if c != self.channel {
+                self.using = 0;
+            }
             self.channel = c;
             // An outcome that does not go with the new channel is dropped.
             if self.outcome.is_some_and(|o| !c.allows(o)) {
@@ -125,6 +166,8 @@ impl ContactForm {
             match action {
                 Action::NextField => self.next_focus(false),
                 Action::PrevField => self.next_focus(true),
+                Action::Down => self.choose_next(false),
+                Action::Up => self.choose_next(true),
                 Action::Submit => return self.submission(cx),
                 _ => {}
             }
@@ -151,15 +194,19 @@ impl ContactForm {
                 }
             },
         };
+        let used = self.using().map(|(u, _)| u.clone());
         FormStep::Save(Submission {
             person: self.person,
-            payload: OpPayload::LogContact(ContactAttempt {
-                at: cx.now,
-                channel: self.channel,
-                outcome,
-                note: self.note.value().trim().to_string(),
-                follow_up,
-            }),
+            payload: OpPayload::log_contact(
+                ContactAttempt {
+                    at: cx.now,
+                    channel: self.channel,
+                    outcome,
+                    note: self.note.value().trim().to_string(),
+                    follow_up,
+                },
+                used,
+            ),
             saved: format!(
                 "Saved: {} — {} for {}{}",
                 self.channel.label(),
@@ -629,6 +676,47 @@ pub(crate) mod tests {
         };
         assert_eq!((a.at, a.outcome), (cx(&risk).now, Outcome::NoAnswer));
         assert_eq!(a.follow_up, NaiveDate::from_ymd_opt(2026, 12, 1));
+    }
+
+    #[test]
+    fn the_contact_form_records_the_number_used_and_up_down_choose_another() {
+        let risk = RiskConfig::default();
+        let pat = crate::domain::details::tests::person();
+        let mut form = ContactForm::new(pat.id, Channel::Phone).with_details(&pat);
+        assert_eq!(
+            form.using().map(|(u, n)| (u.label.as_str(), n)),
+            Some(("Mobile", 1))
+        );
+        form.handle(Action::Down, &cx(&risk));
+        assert_eq!(
+            form.using().map(|(u, n)| (u.label.as_str(), n)),
+            Some(("Other", 2))
+        );
+        form.handle(Action::Down, &cx(&risk));
+        assert_eq!(form.using().map(|(_, n)| n), Some(1), "round again");
+        form.handle(Action::Up, &cx(&risk));
+        form.handle(Action::OutcomeNoAnswer, &cx(&risk));
+        let FormStep::Save(s) = form.handle(Action::Submit, &cx(&risk)) else {
+            panic!("saved");
+        };
+        let OpPayload::LogContactUsing { used, .. } = s.payload else {
+            panic!("an attempt with the number it used");
+        };
+        assert_eq!(used.detail, "01632 960000");
+        // Another channel offers its own, from its first; in person, none.
+        let mut form = ContactForm::new(pat.id, Channel::Phone).with_details(&pat);
+        form.handle(Action::Down, &cx(&risk));
+        form.handle(Action::ChannelEmail, &cx(&risk));
+        assert_eq!(
+            form.using().map(|(u, n)| (u.label.as_str(), n)),
+            Some(("Email", 1))
+        );
+        form.handle(Action::ChannelFaceToFace, &cx(&risk));
+        form.handle(Action::OutcomeSpokeYoungPerson, &cx(&risk));
+        let FormStep::Save(s) = form.handle(Action::Submit, &cx(&risk)) else {
+            panic!("saved");
+        };
+        assert!(matches!(s.payload, OpPayload::LogContact(_)));
     }
 
     #[test]

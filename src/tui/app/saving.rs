@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::domain::Outcome;
+use crate::domain::details;
 use crate::tui::action::palette_actions;
 use crate::tui::details::DetailsForm;
 use crate::tui::guarantee::{DestinationForm, OfferForm};
@@ -158,8 +159,12 @@ impl App {
             payload,
             saved,
         } = submission;
-        let contact = matches!(payload, OpPayload::LogContact(_));
+        let contact = payload.contact().is_some();
         let found_not_working = not_working(&payload);
+        let used = match &payload {
+            OpPayload::LogContactUsing { used, .. } => Some(used.clone()),
+            _ => None,
+        };
         if !self.save(person, payload) {
             let why = self.error_text();
             if let Some(overlay) = self.overlay.as_mut() {
@@ -174,6 +179,9 @@ impl App {
         }
         if let Some(how) = found_not_working {
             self.open_details_for(person, Some(how));
+            if let (Some(Overlay::Details(form)), Some(used)) = (self.overlay.as_mut(), &used) {
+                form.focus_on(used);
+            }
         }
     }
 
@@ -183,12 +191,15 @@ impl App {
             return;
         };
         let state = replica.person(id).ok().flatten();
-        let channel = state
+        let person = state.as_ref().and_then(|s| s.young_person());
+        let channel = person
             .as_ref()
-            .and_then(|s| s.young_person())
             .and_then(|p| p.contact_preferences.preferred)
             .unwrap_or(Channel::Phone);
         let mut form = ContactForm::new(id, channel);
+        if let Some(p) = &person {
+            form = form.with_details(p);
+        }
         form.answers = state
             .map(|s| s.follow_ups_answered_by(&replica.identity().worker, today))
             .unwrap_or_default()
@@ -276,11 +287,21 @@ impl App {
             note: String::new(),
             follow_up: None,
         };
+        // The card offers the record's first number: that is the one rung.
+        let used = self
+            .replica()
+            .and_then(|r| r.person(id).ok().flatten())
+            .and_then(|s| s.young_person())
+            .and_then(|p| details::reachable(&p, Channel::Phone).into_iter().next());
+        let to = used
+            .as_ref()
+            .map(|u| format!(" to {}", u.describe()))
+            .unwrap_or_default();
         let found_not_working = matches!(outcome, Outcome::WrongNumber).then_some(outcome);
-        if self.save(id, OpPayload::LogContact(attempt)) {
+        if self.save(id, OpPayload::log_contact(attempt, used)) {
             self.set_status(
                 StatusKind::Info,
-                format!("Saved: Phone — {}", outcome.label()),
+                format!("Saved: Phone{to} — {}", outcome.label()),
             );
             self.queue_logged();
             if let Some(how) = found_not_working {
@@ -302,7 +323,9 @@ pub(super) struct LastSaved {
 /// field changed is corrected by setting it again; a correction by another).
 fn undoable(payload: &OpPayload) -> Option<String> {
     match payload {
-        OpPayload::LogContact(c) => Some(format!("{} — {}", c.channel.label(), c.outcome.label())),
+        OpPayload::LogContact(c) | OpPayload::LogContactUsing { attempt: c, .. } => {
+            Some(format!("{} — {}", c.channel.label(), c.outcome.label()))
+        }
         OpPayload::AddNote(_) => Some("note".into()),
         OpPayload::RateRisk(r) => Some(format!("rating {}", r.rag.label())),
         _ => None,
@@ -312,12 +335,8 @@ fn undoable(payload: &OpPayload) -> Option<String> {
 /// The outcome of an attempt that found a number or address not working:
 /// the contact details form is offered next, to change or clear it.
 fn not_working(payload: &OpPayload) -> Option<Outcome> {
-    match payload {
-        OpPayload::LogContact(c)
-            if matches!(c.outcome, Outcome::WrongNumber | Outcome::PostReturned) =>
-        {
-            Some(c.outcome)
-        }
-        _ => None,
-    }
+    payload
+        .contact()
+        .map(|c| c.outcome)
+        .filter(|o| matches!(o, Outcome::WrongNumber | Outcome::PostReturned))
 }

@@ -164,10 +164,22 @@ fn choices<T: Copy + PartialEq>(
 
 pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
     let t = &app.theme;
-    let rect = centred(area, 78, 14);
+    let rect = centred(area, 78, 15);
     let title = format!("Log a contact attempt: {}", app.person_name(f.person));
     let inner = popup(frame, app, rect, &title);
-    let [ch1, ch2, out1, out2, answers, note, follow, err, help] = Layout::vertical([
+    let [
+        ch1,
+        ch2,
+        out1,
+        out2,
+        using,
+        answers,
+        note,
+        follow,
+        err,
+        help,
+    ] = Layout::vertical([
+        Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
         Constraint::Length(1),
@@ -210,6 +222,22 @@ pub fn draw_contact(frame: &mut Frame, app: &App, area: Rect, f: &ContactForm) {
     for (line, area) in [(l1, ch1), (l2, ch2), (l3, out1), (l4, out2)] {
         frame.render_widget(Paragraph::new(Line::from(line)), area);
     }
+    let used = match f.using() {
+        Some((u, place)) => {
+            let more = f.options().len();
+            let mut line = vec![styled("Using   ", t.header), styled(u.describe(), t.key)];
+            if more > 1 {
+                line.push(styled(format!("  ({place} of {more}; ↑↓ another)"), t.dim));
+            }
+            line
+        }
+        None if f.channel.uses_a_detail() => vec![
+            styled("Using   ", t.header),
+            styled("none on the record for this channel", t.dim),
+        ],
+        None => vec![styled("Using   ", t.header), styled("–", t.dim)],
+    };
+    frame.render_widget(Paragraph::new(Line::from(used)), using);
     if let Some(words) = crate::tui::forms::answered(&f.answers) {
         frame.render_widget(
             Paragraph::new(styled(format!("Saving this answers {words}."), t.text)),

@@ -302,9 +302,13 @@ pub fn contact_line(
     c: &crate::domain::state::Logged<crate::domain::ContactAttempt>,
 ) -> String {
     format!(
-        "{} {} — {} — {}{}{}",
+        "{} {}{} — {} — {}{}{}",
         c.value.at.format("%d/%m/%Y %H:%M"),
         channel_short(c.value.channel),
+        state
+            .used_by(c.op())
+            .map(|u| format!(" to {}", u.describe()))
+            .unwrap_or_default(),
         c.value.outcome.label(),
         c.author,
         if c.value.note.is_empty() {
