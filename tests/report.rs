@@ -1037,3 +1037,107 @@ fn the_other_returns_each_with_its_own_checks() {
     );
     assert_eq!(problems(&v[0]).len(), 2);
 }
+
+/// Residence by authority: Ann lives and learns here; Ben lives here and
+/// learns in LA 305; Cal lives in 305 and learns here; Dee lives and learns in
+/// 305 (moved away); Eve lives here and is NEET. The headline counts the
+/// residents (Ann, Ben, Eve), wherever they learn; Cal and Dee are tracked.
+fn build_residence(dir: &std::path::Path) -> Replica {
+    use caseload::domain::residence::Residence;
+    let mut f = Fixture { ops: vec![], n: 0 };
+    let dob = d(2010, 3, 1);
+    let sept = d(2026, 9, 10);
+    for (n, name, lives, learns, code) in [
+        (1, "Ann", "here", "here", 230),
+        (2, "Ben", "here", "305", 230),
+        (3, "Cal", "305", "here", 230),
+        (4, "Dee", "305", "305", 619),
+        (5, "Eve", "here", "here", 619),
+    ] {
+        let residence = Residence::parse(lives, learns).unwrap();
+        let p = f.person(
+            300 + n,
+            name,
+            dob,
+            District::Dover,
+            vec![FieldValue::Residence(residence)],
+        );
+        f.activity(p, code, sept, None);
+    }
+    f.store(dir)
+}
+
+#[test]
+fn residents_are_counted_wherever_they_learn_and_other_authorities_residents_are_tracked() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path().join("s");
+    drop(build_residence(&dir));
+    let config_home = tmp.path().join("config");
+    let run = |args: &[&str]| cli(&dir, &config_home, "2026-11-23", args);
+    let headline = || {
+        let (code, json, err) = run(&["report", "headline", "--format", "json"]);
+        assert_eq!(code, Some(0), "{err}");
+        let v: serde_json::Value = serde_json::from_str(&json).unwrap();
+        ["cohort", "eet", "neet"].map(|k| v["rows"][0][k].as_u64().unwrap())
+    };
+    assert_eq!(headline(), [3, 2, 1], "Ann, Ben and Eve");
+    // The monthly file keeps everyone tracked, with both authorities.
+    let (code, csv, err) = run(&["report", "nccis", "--month", "2026-11"]);
+    assert_eq!(code, Some(0), "{err}");
+    let header = csv.lines().next().unwrap();
+    assert!(
+        header.ends_with("la_of_residence,la_of_education"),
+        "{header}"
+    );
+    for (name, tail) in [
+        ("Ann", "this,this"),
+        ("Ben", "this,305"),
+        ("Cal", "305,this"),
+        ("Dee", "305,305"),
+    ] {
+        assert!(
+            csv.lines()
+                .any(|l| l.contains(&format!(",{name},")) && l.ends_with(tail)),
+            "{name}: {csv}"
+        );
+    }
+    // Ann moves to LA 305 and stays at school here: no longer counted.
+    let ann = "00000000-0000-0000-0000-00000000f12d";
+    let (code, out, err) = run(&["details", ann, "--lives-in", "305"]);
+    assert_eq!(code, Some(0), "{err}");
+    assert!(out.contains("authority of residence"), "{out}");
+    let (_, shown, _) = run(&["show", ann]);
+    assert!(
+        shown.contains("Residence: Lives in LA 305, learns here (tracked, not counted here)"),
+        "{shown}"
+    );
+    assert_eq!(headline(), [2, 1, 1]);
+    // A code that is no authority's is refused, and nothing changes.
+    let (code, _, err) = run(&["details", ann, "--learns-in", "Bromley"]);
+    assert_eq!(code, Some(2));
+    assert!(err.contains("three-digit DfE code"), "{err}");
+    // A cohort file says the same with two columns.
+    let file = tmp.path().join("cohort.csv");
+    std::fs::write(
+        &file,
+        "given_name,family_name,date_of_birth,district,la_of_residence,la_of_education\n\
+         Fay,Import,01/03/2010,Dover,305,here\n\
+         Gil,Import,01/03/2010,Dover,,926\n\
+         Hal,Import,01/03/2010,Dover,,\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["import", "cohort", file.to_str().unwrap()]);
+    assert_eq!(code, Some(0), "{err}");
+    // Gil (a resident learning in 926) and Hal (no columns: a resident) join
+    // the cohort as Not Known; Fay does not.
+    assert_eq!(headline(), [4, 1, 1]);
+    std::fs::write(
+        &file,
+        "given_name,family_name,date_of_birth,district,la_of_residence\n\
+         Ivy,Import,01/03/2010,Dover,Kent\n",
+    )
+    .unwrap();
+    let (code, _, err) = run(&["import", "cohort", file.to_str().unwrap()]);
+    assert_eq!(code, Some(2), "{err}");
+    assert!(err.contains("la_of_residence"), "{err}");
+}

@@ -98,6 +98,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
             consent,
             consent_note,
             not_working,
+            lives_in,
+            learns_in,
         } => {
             let edit = crate::domain::details::DetailsEdit {
                 phones: [mobile, home_phone, parent_phone],
@@ -111,6 +113,8 @@ pub fn run(cli: Cli) -> Result<(), CliError> {
                 not_working: not_working
                     .map(|o| crate::domain::Outcome::parse(&o))
                     .transpose()?,
+                lives_in,
+                learns_in,
             };
             records::details(&cx, person, edit)
         }

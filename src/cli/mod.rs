@@ -180,6 +180,14 @@ pub enum Command {
         /// kept on the record as not working
         #[arg(long, value_name = "OUTCOME")]
         not_working: Option<String>,
+        /// The authority they live in: "here", or another's three-digit DfE
+        /// code (e.g. 305). Only residents are counted in the headline
+        #[arg(long, value_name = "LA")]
+        lives_in: Option<String>,
+        /// Where they learn: "here", a DfE code, or "same" (as where they
+        /// live). Not given, it stays where they learn now
+        #[arg(long, value_name = "LA")]
+        learns_in: Option<String>,
     },
     /// Record a September Guarantee offer (Year 11 or Year 12), recorded today
     Offer {

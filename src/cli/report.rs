@@ -4,6 +4,7 @@ use super::{CliError, ReportCommand, today};
 use crate::config::Config;
 use crate::domain::codes::Learning;
 use crate::domain::dates::{parse_date, uk};
+use crate::domain::residence::Authority;
 use crate::domain::{CaseSummary, Op, PersonId, academic};
 use crate::report::{self, Breakdown, Figures};
 use chrono::{Datelike, NaiveDate};
@@ -566,6 +567,16 @@ struct NccisRow {
     level_of_need: String,
     intended_destination: String,
     september_guarantee: String,
+    /// "this" or another authority's DfE code.
+    la_of_residence: String,
+    la_of_education: String,
+}
+
+fn la_text(a: Authority) -> String {
+    match a {
+        Authority::Here => "this".into(),
+        Authority::Other(c) => c.code().to_string(),
+    }
 }
 
 /// The monthly return: everyone in the statutory cohort at `on`, with the
@@ -633,6 +644,8 @@ fn nccis_rows(people: &[CaseSummary], on: NaiveDate, config: &Config) -> Vec<Ncc
                     .offer
                     .map(|(y, st)| format!("{y}: {st}"))
                     .unwrap_or_default(),
+                la_of_residence: la_text(s.residence.lives),
+                la_of_education: la_text(s.residence.learns_in()),
             }
         })
         .collect();

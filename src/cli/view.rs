@@ -147,6 +147,7 @@ pub fn person_text(
         p.district,
         p.area()
     ));
+    line(format!("Residence: {}", p.residence.describe()));
     if let Some(pc) = &p.address.postcode {
         line(format!(
             "Address: {}, {}, {}",

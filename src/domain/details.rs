@@ -9,6 +9,7 @@ use super::ops::FieldValue;
 use super::person::{
     Address, Consent, ConsentStatus, PhoneLabel, PhoneNumber, Postcode, SocialHandle, YoungPerson,
 };
+use super::residence::Residence;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 
@@ -174,6 +175,11 @@ pub struct DetailsEdit {
     /// Set when the edit follows an attempt that showed a number or address
     /// does not work: what it replaces or clears is kept as not working.
     pub not_working: Option<Outcome>,
+    /// The authority they live in: "" or "here", or another's DfE code.
+    pub lives_in: Option<String>,
+    /// Where they learn: "here", a code, or "same" (as where they live).
+    /// Not given, where they learn now, whatever `lives_in` becomes.
+    pub learns_in: Option<String>,
 }
 
 /// The details as the form shows them: the text of each field.
@@ -206,6 +212,8 @@ pub fn shown(person: &YoungPerson) -> DetailsText {
             .join("; "),
         consent: person.consent.status.label().to_string(),
         consent_note: person.consent.note.clone(),
+        lives_in: person.residence.texts().0,
+        learns_in: person.residence.texts().1,
     }
 }
 
@@ -239,6 +247,8 @@ pub struct DetailsText {
     pub social: String,
     pub consent: String,
     pub consent_note: String,
+    pub lives_in: String,
+    pub learns_in: String,
 }
 
 fn address_text(a: &Address) -> String {
@@ -376,6 +386,16 @@ impl DetailsEdit {
                 }));
             }
         }
+        if self.lives_in.is_some() || self.learns_in.is_some() {
+            let (lives, learns) = person.residence.texts();
+            let residence = Residence::parse(
+                self.lives_in.as_deref().unwrap_or(&lives),
+                self.learns_in.as_deref().unwrap_or(&learns),
+            )?;
+            if residence != person.residence {
+                changes.push(FieldValue::Residence(residence));
+            }
+        }
         if !dead.is_empty() {
             let mut all = person.not_working.clone();
             all.extend(dead);
@@ -417,6 +437,7 @@ pub(crate) mod tests {
             risk_indicators: Default::default(),
             assigned_workers: Default::default(),
             not_working: Vec::new(),
+            residence: Default::default(),
             phones: vec![
                 PhoneNumber::new(PhoneLabel::Mobile, "07700 900123").expect("phone"),
                 PhoneNumber::new(PhoneLabel::Other, "01632 960000").expect("phone"),
@@ -444,6 +465,8 @@ pub(crate) mod tests {
             consent: Some(t.consent.clone()),
             consent_note: Some(t.consent_note.clone()),
             not_working: None,
+            lives_in: Some(t.lives_in.clone()),
+            learns_in: Some(t.learns_in.clone()),
         };
         assert_eq!(same.changes(&p, day(23)), Ok(vec![]));
         assert_eq!(DetailsEdit::default().changes(&p, day(23)), Ok(vec![]));
@@ -594,5 +617,37 @@ pub(crate) mod tests {
             "the typed number is not repeated: {words}"
         );
         assert_eq!(pick_used(&[], None), Ok(None));
+    }
+
+    #[test]
+    fn a_move_keeps_where_they_learn_unless_that_is_changed_too() {
+        use crate::domain::residence::{Authority, LaCode};
+        let p = person();
+        let la = |c| Authority::Other(LaCode::new(c).expect("code"));
+        let moved = DetailsEdit {
+            lives_in: Some("305".into()),
+            ..Default::default()
+        };
+        let changes = moved.changes(&p, day(23)).expect("valid");
+        let [FieldValue::Residence(r)] = changes.as_slice() else {
+            panic!("one change: {changes:?}");
+        };
+        assert_eq!((r.lives, r.learns_in()), (la(305), Authority::Here));
+        assert!(!r.resident_here());
+        let both = DetailsEdit {
+            lives_in: Some("305".into()),
+            learns_in: Some("same".into()),
+            ..Default::default()
+        };
+        let changes = both.changes(&p, day(23)).expect("valid");
+        assert!(matches!(
+            changes.as_slice(),
+            [FieldValue::Residence(r)] if r.learns_in() == la(305) && r.learns.is_none()
+        ));
+        let bad = DetailsEdit {
+            learns_in: Some("Kent".into()),
+            ..Default::default()
+        };
+        assert!(bad.changes(&p, day(23)).is_err());
     }
 }

@@ -48,6 +48,7 @@ pub mod ids;
 pub mod ops;
 pub mod person;
 pub mod records;
+pub mod residence;
 pub mod risk;
 pub mod serde_added;
 pub mod serde_date;

@@ -179,6 +179,9 @@ pub enum FieldValue {
     /// Numbers and addresses found not to work (added last: older stores
     /// never hold it).
     NotWorking(Vec<super::details::NotWorking>),
+    /// The authority they live in and, where different, where they learn
+    /// (added last, after `NotWorking`).
+    Residence(super::residence::Residence),
 }
 
 impl FieldValue {
@@ -255,6 +258,7 @@ impl FieldValue {
             FieldValue::AssignedWorkers(w) => list(w.iter().map(|w| w.to_string()).collect()),
             FieldValue::NotWorking(v) => list(v.iter().map(|n| n.detail.clone()).collect()),
             FieldValue::CurrentActivity(a) => format!("{} from {}", a.code, uk(&a.start)),
+            FieldValue::Residence(r) => r.describe(),
         }
     }
 }
@@ -282,6 +286,7 @@ pub enum FieldKey {
     AssignedWorkers,
     CurrentActivity,
     NotWorking,
+    Residence,
 }
 
 impl FieldKey {
@@ -308,6 +313,7 @@ impl FieldKey {
             FieldKey::AssignedWorkers => "assigned workers".into(),
             FieldKey::NotWorking => "numbers and addresses not working".into(),
             FieldKey::CurrentActivity => "current activity".into(),
+            FieldKey::Residence => "authority of residence and of education".into(),
         }
     }
 }
@@ -335,6 +341,7 @@ impl FieldValue {
             FieldValue::AssignedWorkers(_) => FieldKey::AssignedWorkers,
             FieldValue::NotWorking(_) => FieldKey::NotWorking,
             FieldValue::CurrentActivity(_) => FieldKey::CurrentActivity,
+            FieldValue::Residence(_) => FieldKey::Residence,
         }
     }
 
@@ -392,6 +399,7 @@ impl FieldValue {
                     _ => Ok(()),
                 }
             }
+            FieldValue::Residence(r) => r.validate(),
             FieldValue::CurrentActivity(a) => match dob {
                 Some(dob) => a.validate(dob, today),
                 None => Err(DomainError::Empty(

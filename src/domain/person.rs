@@ -383,6 +383,9 @@ pub struct YoungPerson {
     pub assigned_workers: BTreeSet<WorkerId>,
     /// Numbers and addresses found not to work, kept so nobody tries them again.
     pub not_working: Vec<super::details::NotWorking>,
+    /// Where they live and learn, by authority: whether the headline counts them.
+    #[serde(default, deserialize_with = "super::serde_added::or_empty")]
+    pub residence: super::residence::Residence,
 }
 
 impl YoungPerson {

@@ -301,6 +301,7 @@ impl PersonState {
             risk_indicators: RiskIndicators::default(),
             assigned_workers: Default::default(),
             not_working: Vec::new(),
+            residence: Default::default(),
         };
         let (mut named, mut districted) = (false, false);
         for register in self.fields.values() {
@@ -334,6 +335,7 @@ impl PersonState {
                 FieldValue::RiskIndicators(v) => p.risk_indicators = v,
                 FieldValue::AssignedWorkers(v) => p.assigned_workers = v,
                 FieldValue::NotWorking(v) => p.not_working = v,
+                FieldValue::Residence(v) => p.residence = v,
             }
         }
         (named && districted).then_some(p)

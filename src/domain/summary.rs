@@ -11,6 +11,7 @@ use super::person::{
     Upn,
 };
 use super::records::{DestinationKind, OfferStatus, OfferYear, Rag};
+use super::residence::Residence;
 use super::state::PersonState;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
@@ -81,6 +82,10 @@ pub struct CaseSummary {
     pub first_change_millis: u64,
     pub offer: Option<(OfferYear, OfferStatus)>,
     pub destination: Option<DestinationKind>,
+    /// Where they live and learn: the headline counts residents only. Added
+    /// last (see `serde_added`): summaries stored before read as residents.
+    #[serde(default, deserialize_with = "crate::domain::serde_added::or_empty")]
+    pub residence: Residence,
 }
 
 impl CaseSummary {
@@ -134,6 +139,7 @@ impl CaseSummary {
             first_change_millis: state.first_change.map_or(0, |s| s.at.millis),
             offer: state.latest_offer().map(|o| (o.value.year, o.value.status)),
             destination: state.latest_destination().map(|d| d.value.kind),
+            residence: person.residence,
         })
     }
 
@@ -187,5 +193,41 @@ impl CaseSummary {
         self.characteristics
             .iter()
             .any(|(k, span)| *k == c && span.covers(on))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ops::{FieldSet, Hlc, Op, OpPayload};
+    use crate::domain::{DeviceId, FieldValue, OpId};
+
+    #[test]
+    fn a_summary_stored_before_residence_reads_as_a_resident() {
+        let pat = crate::domain::details::tests::person();
+        let op = Op {
+            id: OpId(uuid::Uuid::from_u128(1)),
+            at: Hlc::new(1, 0),
+            author: WorkerId::new("a.khan"),
+            device: DeviceId(uuid::Uuid::from_u128(2)),
+            person: pat.id,
+            payload: OpPayload::SetFields(
+                [
+                    FieldValue::Name(pat.name.clone()),
+                    FieldValue::DateOfBirth(pat.date_of_birth),
+                    FieldValue::District(pat.district),
+                ]
+                .into_iter()
+                .map(FieldSet::new)
+                .collect(),
+            ),
+        };
+        let summary = CaseSummary::of(&PersonState::fold(pat.id, [&op])).expect("registered");
+        assert!(summary.residence.resident_here());
+        let mut old = postcard::to_allocvec(&summary).expect("encode");
+        // A resident learning where they live: two bytes, the last written.
+        assert_eq!(old.split_off(old.len() - 2), [0, 0]);
+        let read: CaseSummary = postcard::from_bytes(&old).expect("old bytes");
+        assert_eq!(read, summary);
     }
 }

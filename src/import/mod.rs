@@ -14,6 +14,7 @@ use crate::domain::person::{
     self, Address, Characteristic, CharacteristicSpan, Gender, LevelOfNeed, PersonName, PhoneLabel,
     PhoneNumber, Postcode, SendStatus, Uln, Upn,
 };
+use crate::domain::residence::{Authority, Residence};
 use crate::domain::text;
 use crate::domain::{
     CaseSummary, CurrentActivity, District, FieldValue, OpPayload, PersonId, PersonState, WorkerId,
@@ -55,6 +56,8 @@ pub const COLUMNS: &[&str] = &[
     "activity_expected_end",
     "activity_provider",
     "assigned_worker",
+    "la_of_residence",
+    "la_of_education",
 ];
 
 /// What tells two records apart: UPN and ULN.
@@ -338,6 +341,27 @@ fn parse_row(
     }
     if let Some(s) = cell("school_or_provider") {
         values.push(FieldValue::SchoolOrProvider(Some(s)));
+    }
+    // Blank in both leaves the record's residence as it is (a resident).
+    let (lives, learns) = (cell("la_of_residence"), cell("la_of_education"));
+    if lives.is_some() || learns.is_some() {
+        match Residence::parse(
+            lives.as_deref().unwrap_or(""),
+            learns.as_deref().unwrap_or(""),
+        ) {
+            Ok(r) => values.push(FieldValue::Residence(r)),
+            Err(e) => {
+                let column = if lives
+                    .as_deref()
+                    .is_some_and(|l| Authority::parse(l).is_err())
+                {
+                    "la_of_residence"
+                } else {
+                    "la_of_education"
+                };
+                fail(column, e.to_string(), &mut ok)
+            }
+        }
     }
     if let Some(s) = cell("send") {
         let parsed = match s.to_lowercase().as_str() {

@@ -161,9 +161,13 @@ pub fn winter_average<'a>(
     })
 }
 
-/// The DfE headline population: academic ages 16 and 17, known by `on`.
+/// The DfE headline population: residents of academic age 16 and 17, known
+/// by `on`, wherever they learn (residents of other authorities learning here
+/// are their own authority's to count).
 pub fn in_headline_cohort(s: &CaseSummary, on: NaiveDate) -> bool {
-    s.known_on(on) && (16..=17).contains(&academic::academic_age(s.date_of_birth, on))
+    s.residence.resident_here()
+        && s.known_on(on)
+        && (16..=17).contains(&academic::academic_age(s.date_of_birth, on))
 }
 
 /// How the headline can be broken down.

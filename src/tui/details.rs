@@ -1,5 +1,5 @@
-//! The contact details form: phones, email, address, preferred channel and
-//! consent, each a line of text, pre-filled from the record. Opened with its
+//! The contact details form: phones, email, address, preferred channel,
+//! consent and the authorities they live and learn in, each a line of text, pre-filled from the record. Opened with its
 //! key, or offered straight after an attempt that found a number or address
 //! not working — then what is changed or cleared is kept as not working.
 
@@ -10,7 +10,7 @@ use crate::domain::{FieldSet, OpPayload, Outcome, PersonId, YoungPerson};
 use tui_input::Input;
 
 /// The form's lines, in order: label and what it holds.
-pub const FIELDS: [&str; 10] = [
+pub const FIELDS: [&str; 12] = [
     "Mobile:",
     "Home phone:",
     "Parent/carer:",
@@ -21,6 +21,8 @@ pub const FIELDS: [&str; 10] = [
     "Prefers:",
     "Consent:",
     "  source:",
+    "Lives in LA:",
+    "Learns in LA:",
 ];
 const EMAIL: usize = 3;
 const ADDRESS: usize = 4;
@@ -28,7 +30,7 @@ const ADDRESS: usize = 4;
 #[derive(Debug)]
 pub struct DetailsForm {
     pub person: PersonId,
-    pub inputs: [Input; 10],
+    pub inputs: [Input; 12],
     pub focus: usize,
     /// Set when offered after a wrong number or returned post.
     pub not_working: Option<Outcome>,
@@ -52,6 +54,8 @@ impl DetailsForm {
             shown.preferred.clone(),
             shown.consent.clone(),
             shown.consent_note.clone(),
+            shown.lives_in.clone(),
+            shown.learns_in.clone(),
         ];
         Self {
             person: person.id,
@@ -122,6 +126,8 @@ impl DetailsForm {
             consent: typed(8, &s.consent),
             consent_note: typed(9, &s.consent_note),
             not_working: self.not_working,
+            lives_in: typed(10, &s.lives_in),
+            learns_in: typed(11, &s.learns_in),
         }
     }
 

@@ -11,7 +11,7 @@ use ratatui::widgets::Paragraph;
 
 pub fn draw_details(frame: &mut Frame, app: &App, area: ratatui::layout::Rect, f: &DetailsForm) {
     let t = &app.theme;
-    let rect = centred(area, 78, 17);
+    let rect = centred(area, 78, 19);
     let title = format!("Contact details: {}", app.person_name(f.person));
     let inner = popup(frame, app, rect, &title);
     let mut rows = vec![Constraint::Length(1)];
@@ -23,7 +23,7 @@ pub fn draw_details(frame: &mut Frame, app: &App, area: ratatui::layout::Rect, f
             "Post returned: change or clear it; the old address is kept as not working."
         }
         Some(_) => "Wrong number: change or clear it; the old number is kept as not working.",
-        None => "Change what is out of date; a cleared field is removed.",
+        None => "Change what is out of date; a cleared field is removed; LA: here or a code.",
     };
     frame.render_widget(Paragraph::new(Line::from(styled(why, t.text))), areas[0]);
     for (i, label) in FIELDS.iter().enumerate() {

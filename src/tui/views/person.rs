@@ -48,6 +48,10 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
             .unwrap_or("no school or provider"),
         p.id.short()
     )));
+    // Said only where it changes what is counted or who else tracks them.
+    if p.residence != Default::default() {
+        lines.push(Line::from(styled(p.residence.describe(), t.header)));
+    }
     let mut ids = Vec::new();
     if let Some(u) = &p.upn {
         ids.push(format!("UPN {}", u.as_str()));
