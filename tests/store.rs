@@ -443,3 +443,43 @@ fn files_are_private_and_contain_no_plaintext() {
         common::assert_nowhere_on_disk(&dir, needle.as_bytes());
     }
 }
+
+/// A commit is durable once it is in the commit log, before sled has been
+/// made durable: the store as a crash leaves it (copied while open) replays
+/// it at the next opening, and a second opening changes nothing more.
+#[test]
+fn a_commit_held_only_by_the_commit_log_is_replayed_after_a_crash() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let crashed = dir.parent().unwrap().join("crashed");
+    let before = {
+        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        r.record(a, contact(today()), today()).unwrap();
+        // The moment of the crash: the files as they are now, the store open.
+        copy_dir(&dir, &crashed);
+        r.person(a).unwrap().unwrap().contacts.len()
+    };
+    let log = std::fs::read(crashed.join("store.log")).unwrap();
+    assert_eq!(
+        caseload::store::commit_log::parse(&log).len(),
+        1,
+        "the contact is in the log"
+    );
+    for _ in 0..2 {
+        let store = EncryptedStore::open(&crashed, PASS).expect("opens");
+        let r = Replica::open(store).unwrap();
+        assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), before);
+        assert_eq!(r.store().outbox_len().unwrap(), 5, "2 people, 3 contacts");
+    }
+    // Closed, it was made durable in sled and the log emptied.
+    let log = std::fs::read(crashed.join("store.log")).unwrap();
+    assert!(caseload::store::commit_log::parse(&log).is_empty());
+    assert!(
+        EncryptedStore::open(&crashed, PASS)
+            .unwrap()
+            .doctor()
+            .unwrap()
+            .damaged
+            .is_empty()
+    );
+}

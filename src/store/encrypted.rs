@@ -12,6 +12,7 @@
 //! Summaries are paged (by the low bits of the random person id) so unlocking
 //! reads about a thousand values instead of one per person.
 
+use super::commit_log::{CommitLog, LOG_FILE, Record, Refused};
 use super::crypto::{self, SecretKey};
 use super::files::{self, DB_DIR, HEADER_FILE, StoreLock, WATERMARK_FILE};
 use super::header::{Header, HeaderError};
@@ -22,12 +23,28 @@ use serde::{Serialize, de::DeserializeOwned};
 use std::collections::{BTreeMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::sync::atomic::{AtomicBool, Ordering};
 use zeroize::Zeroizing;
 
 mod journal;
 pub use journal::CommitInParts;
 
 const T_META: &str = "meta";
+/// What the commit log's records are sealed as (bound to cycle and number).
+const T_LOG: &str = "commit-log";
+
+/// A commit as the log holds it: whether its ops wait for the hub, and the ops.
+#[derive(Serialize)]
+struct LogEntryRef<'a> {
+    local: bool,
+    ops: &'a [Op],
+}
+
+#[derive(serde::Deserialize)]
+struct LogEntry {
+    local: bool,
+    ops: Vec<Op>,
+}
 const T_OPS: &str = "ops";
 const T_PEOPLE: &str = "people";
 const T_SUMMARIES: &str = "summaries";
@@ -223,6 +240,14 @@ pub struct EncryptedStore {
     outbox: sled::Tree,
     clock: Mutex<Hlc>,
     watermark: WatermarkWriter,
+    /// Makes each commit durable (see `commit_log.rs`).
+    log: CommitLog,
+    /// What the log held at opening, until it is replayed: meanwhile a flush
+    /// must not empty the log.
+    unreplayed: Mutex<Vec<Record>>,
+    /// Set once the store is known complete (checked, or new): from then on a
+    /// checkpoint may move the watermark, and closing makes sled durable.
+    vouched: AtomicBool,
     // Last, so the database is closed before the lock is released.
     lock: StoreLock,
 }
@@ -243,6 +268,7 @@ impl EncryptedStore {
             })?;
         let store = Self::assemble_unchecked(dir, header.clone(), data_key, lock)?;
         store.write_watermark(Hlc::default(), 0)?;
+        store.vouched.store(true, Ordering::SeqCst);
         // The header goes last: a directory without one is not a store yet.
         files::write_atomic(&dir.join(HEADER_FILE), &header.to_bytes())?;
         Ok(store)
@@ -257,6 +283,9 @@ impl EncryptedStore {
     fn assemble(dir: &Path, header: Header, data_key: SecretKey, lock: StoreLock) -> Result<Self> {
         let store = Self::assemble_unchecked(dir, header, data_key, lock)?;
         store.check_watermark()?;
+        // Complete as of its last checkpoint: now what was committed since.
+        store.replay_log()?;
+        store.vouched.store(true, Ordering::SeqCst);
         Ok(store)
     }
 
@@ -267,6 +296,7 @@ impl EncryptedStore {
         lock: StoreLock,
     ) -> Result<Self> {
         let db = open_db(dir)?;
+        let (log, unreplayed) = CommitLog::open(&dir.join(LOG_FILE))?;
         files::tighten_permissions(dir)?;
         let op_index_key = SecretKey::from_bytes(blake3::derive_key(
             "caseload 2026 op index key",
@@ -285,6 +315,9 @@ impl EncryptedStore {
             db,
             clock: Mutex::new(Hlc::default()),
             watermark: WatermarkWriter::new(dir.join(WATERMARK_FILE)),
+            log,
+            unreplayed: Mutex::new(unreplayed),
+            vouched: AtomicBool::new(false),
             lock,
         };
         // A large commit cut short (killed, a full disk) is put back first.
@@ -630,10 +663,67 @@ impl EncryptedStore {
         self.flush()
     }
 
-    /// Writes everything buffered by sled to disk (fsync).
+    /// Writes everything buffered by sled to disk (fsync). The commit log is
+    /// then emptied: what it held is durable in sled.
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
+        if self.unreplayed_lock().is_empty() {
+            self.log.empty()?;
+        }
         Ok(())
+    }
+
+    fn unreplayed_lock(&self) -> std::sync::MutexGuard<'_, Vec<Record>> {
+        self.unreplayed.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Makes sled durable, empties the log and moves the watermark to what
+    /// is now held: when the log is full, and on closing.
+    pub fn checkpoint(&self) -> Result<()> {
+        self.flush()?;
+        self.seal_commit(self.last_hlc(), self.op_count()?)
+    }
+
+    /// Makes a commit already applied to sled durable: its ops, sealed, in
+    /// the log (one write, one sync); a log too full for them first makes
+    /// sled durable and empties it, which covers this commit too.
+    fn make_durable(&self, ops: &[Op], origin: Origin) -> Result<()> {
+        let entry = LogEntryRef {
+            local: origin == Origin::Local,
+            ops,
+        };
+        match self.log.append(|binding| self.seal(T_LOG, binding, &entry)) {
+            Ok(()) => Ok(()),
+            Err(Refused::Full) => self.checkpoint(),
+            Err(Refused::Failed(StoreError::DiskFull)) => Err(StoreError::DiskFull),
+            // The log cannot be written: the slower way still works.
+            Err(Refused::Failed(_)) => self.checkpoint(),
+        }
+    }
+
+    /// Applies what the log held at opening (commits not yet durable in
+    /// sled when the store was last closed or killed). A commit whose ops are
+    /// held already changes nothing, so a replay is never double.
+    fn replay_log(&self) -> Result<()> {
+        let records = std::mem::take(&mut *self.unreplayed_lock());
+        for record in &records {
+            let entry = self.log_entry(record).map_err(Damaged::into_error)?;
+            let origin = if entry.local {
+                Origin::Local
+            } else {
+                Origin::Remote
+            };
+            self.commit_part(&entry.ops, origin, None)?;
+        }
+        Ok(())
+    }
+
+    fn log_entry(&self, record: &Record) -> std::result::Result<LogEntry, Damaged> {
+        self.unseal(
+            T_LOG,
+            &Record::binding(&record.cycle, record.number),
+            &record.sealed,
+        )
     }
 
     /// Everything that can still be read: every op and outbox entry that
@@ -659,6 +749,23 @@ impl EncryptedStore {
             }
         }));
         let mut waiting: Vec<Vec<u8>> = Vec::new();
+        // Commits durable only in the log are salvaged too.
+        for record in self.unreplayed_lock().iter() {
+            match self.log_entry(record) {
+                Ok(entry) => {
+                    for op in entry.ops {
+                        let key = self.op_key(&op).to_vec();
+                        if let std::collections::btree_map::Entry::Vacant(v) = by_key.entry(key) {
+                            if entry.local {
+                                waiting.push(v.key().clone());
+                            }
+                            v.insert(op);
+                        }
+                    }
+                }
+                Err(_) => out.lost_ops += 1,
+            }
+        }
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             for item in self.outbox.iter() {
                 match item
@@ -1035,6 +1142,17 @@ impl EncryptedStore {
     }
 }
 
+impl Drop for EncryptedStore {
+    /// Closing makes sled durable and empties the log, so the next opening
+    /// has nothing to replay. Not for a store that failed its checks: its log
+    /// may hold the only copy of what was committed.
+    fn drop(&mut self) {
+        if self.vouched.load(Ordering::SeqCst) && !self.log.is_empty() {
+            let _ = self.checkpoint();
+        }
+    }
+}
+
 impl CaseStore for EncryptedStore {
     fn commit(&self, ops: &[Op], origin: Origin) -> Result<Vec<Changed>> {
         if ops.len() > journal::PART {
@@ -1044,8 +1162,7 @@ impl CaseStore for EncryptedStore {
         let Some(part) = self.commit_part(ops, origin, None)? else {
             return Ok(Vec::new());
         };
-        self.flush()?;
-        self.seal_commit(part.at, part.op_count)?;
+        self.make_durable(ops, origin)?;
         Ok(part.changed.into_iter().collect())
     }
 
@@ -1109,8 +1226,8 @@ mod tests {
         let whole = store
             .seal("watermark", b"", &Watermark { at, ops })
             .expect("seal");
-        std::fs::write(dir.join(WATERMARK_FILE), &whole).expect("write");
         drop(store);
+        std::fs::write(dir.join(WATERMARK_FILE), &whole).expect("write");
         let store = EncryptedStore::open(&dir, b"pass").expect("a whole watermark still vouches");
         store
             .commit(&crate::demo::DemoCohort::test_ops(2, 2), Origin::Local)

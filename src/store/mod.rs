@@ -1,6 +1,7 @@
 //! Encryption and persistence. `CaseStore` is what the rest of caseload needs from
 //! storage; `EncryptedStore` implements it on sled with every value sealed.
 
+pub mod commit_log;
 pub mod crypto;
 pub mod encrypted;
 pub mod files;
