@@ -704,16 +704,33 @@ impl EncryptedStore {
     /// Applies what the log held at opening (commits not yet durable in
     /// sled when the store was last closed or killed). A commit whose ops are
     /// held already changes nothing, so a replay is never double.
+    ///
+    /// The last record may fail to open: a power cut in the middle of its
+    /// write, before its sync returned, so it was never acknowledged. It is
+    /// left out, and the log emptied once the rest is durable in sled. Any
+    /// other record that fails to open is damage.
     fn replay_log(&self) -> Result<()> {
         let records = std::mem::take(&mut *self.unreplayed_lock());
-        for record in &records {
-            let entry = self.log_entry(record).map_err(Damaged::into_error)?;
+        let mut torn = false;
+        for (i, record) in records.iter().enumerate() {
+            let entry = match self.log_entry(record) {
+                Ok(entry) => entry,
+                Err(_) if i + 1 == records.len() => {
+                    torn = true;
+                    break;
+                }
+                Err(damaged) => return Err(damaged.into_error()),
+            };
             let origin = if entry.local {
                 Origin::Local
             } else {
                 Origin::Remote
             };
             self.commit_part(&entry.ops, origin, None)?;
+        }
+        if torn {
+            // Appending after the torn record would make it a middle one.
+            self.flush()?;
         }
         Ok(())
     }
