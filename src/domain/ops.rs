@@ -473,7 +473,7 @@ impl OpPayload {
                     }
                     set.value.validate(Some(dob), today)?;
                 }
-                if state.is_none_or(|s| s.young_person().is_none())
+                if state.is_none_or(|s| !s.is_registered())
                     && !(keys.contains(&FieldKey::Name) && keys.contains(&FieldKey::District))
                 {
                     return Err(DomainError::Invalid {

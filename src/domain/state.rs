@@ -277,6 +277,14 @@ impl PersonState {
         }
     }
 
+    /// Whether the ops that register the young person (name, date of birth,
+    /// district) have arrived: `young_person()` is `Some`, without building it.
+    pub fn is_registered(&self) -> bool {
+        self.date_of_birth().is_some()
+            && self.field(FieldKey::Name).is_some()
+            && self.field(FieldKey::District).is_some()
+    }
+
     /// The young person as the caseworker sees them now, or `None` while the ops
     /// that register them (name, date of birth, district) have not arrived.
     pub fn young_person(&self) -> Option<YoungPerson> {
@@ -743,5 +751,26 @@ mod tests {
             s
         );
         assert_eq!(with.payload.kind(), "log-contact");
+    }
+
+    #[test]
+    fn registered_exactly_when_the_young_person_can_be_built() {
+        let p = PersonId(Uuid::from_u128(1));
+        let name = FieldValue::Name(crate::domain::person::PersonName {
+            given: "Pat".into(),
+            family: "Rowe".into(),
+            preferred: None,
+        });
+        let born = FieldValue::DateOfBirth(NaiveDate::from_ymd_opt(2010, 3, 1).unwrap());
+        let ops = [
+            op(1, 100, p, set(name, &[])),
+            op(2, 200, p, set(born, &[])),
+            op(3, 300, p, set(district(District::Dover), &[])),
+        ];
+        for n in 0..=ops.len() {
+            let s = PersonState::fold(p, &ops[..n]);
+            assert_eq!(s.is_registered(), s.young_person().is_some(), "{n} ops");
+        }
+        assert!(PersonState::fold(p, &ops).is_registered());
     }
 }

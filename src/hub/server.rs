@@ -240,7 +240,7 @@ impl Hub {
             for op in ops {
                 if let Err(e) = op.payload.validate_by(
                     &op.author,
-                    Some(&after).filter(|s| s.young_person().is_some()),
+                    Some(&after).filter(|s| s.is_registered()),
                     today,
                 ) {
                     return Err(Refusal::new(
