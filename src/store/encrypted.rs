@@ -11,6 +11,10 @@
 //! Person ids are random; op ids (which embed a time) never appear in a key.
 //! Summaries are paged (by the low bits of the random person id) so unlocking
 //! reads about a thousand values instead of one per person.
+//!
+//! A commit is applied to sled in memory and made durable by the commit log
+//! (`commit_log.rs`, one write and one sync); sled is made durable at
+//! checkpoints, and the log replayed at opening.
 
 use super::commit_log::{CommitLog, LOG_FILE, Record, Refused};
 use super::crypto::{self, SecretKey};
@@ -30,6 +34,13 @@ mod journal;
 pub use journal::CommitInParts;
 
 const T_META: &str = "meta";
+const T_OPS: &str = "ops";
+const T_PEOPLE: &str = "people";
+const T_SUMMARIES: &str = "summaries";
+const T_OUTBOX: &str = "outbox";
+const META_CLOCK: &str = "clock";
+/// How many ops the store holds, kept in the same transaction as the ops.
+const META_OP_COUNT: &str = "op-count";
 /// What the commit log's records are sealed as (bound to cycle and number).
 const T_LOG: &str = "commit-log";
 
@@ -45,13 +56,6 @@ struct LogEntry {
     local: bool,
     ops: Vec<Op>,
 }
-const T_OPS: &str = "ops";
-const T_PEOPLE: &str = "people";
-const T_SUMMARIES: &str = "summaries";
-const T_OUTBOX: &str = "outbox";
-const META_CLOCK: &str = "clock";
-/// How many ops the store holds, kept in the same transaction as the ops.
-const META_OP_COUNT: &str = "op-count";
 
 /// What `store.watermark` vouches for (sealed): the clock of the last durable
 /// commit and how many ops the store held then.
