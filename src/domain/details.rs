@@ -184,6 +184,7 @@ pub struct DetailsEdit {
 
 /// The details as the form shows them: the text of each field.
 pub fn shown(person: &YoungPerson) -> DetailsText {
+    let (lives_in, learns_in) = person.residence.texts();
     let phone = |label| {
         person
             .phones
@@ -212,8 +213,8 @@ pub fn shown(person: &YoungPerson) -> DetailsText {
             .join("; "),
         consent: person.consent.status.label().to_string(),
         consent_note: person.consent.note.clone(),
-        lives_in: person.residence.texts().0,
-        learns_in: person.residence.texts().1,
+        lives_in,
+        learns_in,
     }
 }
 

@@ -86,19 +86,25 @@ impl Residence {
     /// From the two texts a form or a file gives: where they live ("" is
     /// here) and where they learn ("" or "same" is where they live).
     pub fn parse(lives: &str, learns: &str) -> Result<Self, DomainError> {
-        let lives = Authority::parse(lives)?;
-        let learns = match learns.trim().to_ascii_lowercase().as_str() {
-            "" | "same" => None,
-            _ => Some(Authority::parse(learns)?),
-        };
-        Ok(Self { lives, learns }.normal())
+        Ok(Self::new(
+            Authority::parse(lives)?,
+            Self::parse_learns(learns)?,
+        ))
+    }
+
+    /// Where they learn, typed: "" or "same" is where they live (`None`).
+    pub fn parse_learns(typed: &str) -> Result<Option<Authority>, DomainError> {
+        match typed.trim().to_ascii_lowercase().as_str() {
+            "" | "same" => Ok(None),
+            _ => Authority::parse(typed).map(Some),
+        }
     }
 
     /// Learning where they live is said once.
-    fn normal(self) -> Self {
+    pub fn new(lives: Authority, learns: Option<Authority>) -> Self {
         Self {
-            lives: self.lives,
-            learns: self.learns.filter(|l| *l != self.lives),
+            lives,
+            learns: learns.filter(|l| *l != lives),
         }
     }
 

@@ -345,22 +345,12 @@ fn parse_row(
     // Blank in both leaves the record's residence as it is (a resident).
     let (lives, learns) = (cell("la_of_residence"), cell("la_of_education"));
     if lives.is_some() || learns.is_some() {
-        match Residence::parse(
-            lives.as_deref().unwrap_or(""),
-            learns.as_deref().unwrap_or(""),
-        ) {
-            Ok(r) => values.push(FieldValue::Residence(r)),
-            Err(e) => {
-                let column = if lives
-                    .as_deref()
-                    .is_some_and(|l| Authority::parse(l).is_err())
-                {
-                    "la_of_residence"
-                } else {
-                    "la_of_education"
-                };
-                fail(column, e.to_string(), &mut ok)
-            }
+        let lives = Authority::parse(lives.as_deref().unwrap_or(""))
+            .map_err(|e| fail("la_of_residence", e.to_string(), &mut ok));
+        let learns = Residence::parse_learns(learns.as_deref().unwrap_or(""))
+            .map_err(|e| fail("la_of_education", e.to_string(), &mut ok));
+        if let (Ok(lives), Ok(learns)) = (lives, learns) {
+            values.push(FieldValue::Residence(Residence::new(lives, learns)));
         }
     }
     if let Some(s) = cell("send") {

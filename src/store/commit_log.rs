@@ -111,23 +111,33 @@ impl CommitLog {
     /// Opens the log at `path`, making it full-size (zeros, synced) if it is
     /// missing or not full-size; returns it with the records it holds.
     pub fn open(path: &Path) -> Result<(Self, Vec<Record>)> {
-        let existing = match std::fs::read(path) {
-            Ok(bytes) if bytes.len() as u64 == CAPACITY => Some(bytes),
+        let open = || {
+            OpenOptions::new()
+                .read(true)
+                .write(true)
+                .custom_flags(libc::O_NOFOLLOW)
+                .open(path)
+        };
+        let existing = match open() {
+            Ok(file) if file.metadata().map(|m| m.len()).ok() == Some(CAPACITY) => Some(file),
             Ok(_) => None,
             Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io("cannot read", path)(e)),
+            Err(e) => return Err(io("cannot open", path)(e)),
         };
-        let records = existing.as_deref().map(parse).unwrap_or_default();
-        if existing.is_none() {
-            // Made whole once, so that every later write is in place.
-            super::files::write_atomic(path, &vec![0u8; CAPACITY as usize])?;
-        }
-        let file = OpenOptions::new()
-            .read(true)
-            .write(true)
-            .custom_flags(libc::O_NOFOLLOW)
-            .open(path)
-            .map_err(io("cannot open", path))?;
+        let (file, records) = match existing {
+            Some(file) => {
+                let mut bytes = vec![0u8; CAPACITY as usize];
+                file.read_exact_at(&mut bytes, 0)
+                    .map_err(io("cannot read", path))?;
+                let records = parse(&bytes);
+                (file, records)
+            }
+            None => {
+                // Made whole once, so that every later write is in place.
+                super::files::write_atomic(path, &vec![0u8; CAPACITY as usize])?;
+                (open().map_err(io("cannot open", path))?, Vec::new())
+            }
+        };
         let log = Self {
             path: path.to_path_buf(),
             file,

@@ -287,12 +287,17 @@ impl App {
             note: String::new(),
             follow_up: None,
         };
-        // The card offers the record's first number: that is the one rung.
+        // The card's first number is the one rung: taken from the card itself.
         let used = self
-            .replica()
-            .and_then(|r| r.person(id).ok().flatten())
-            .and_then(|s| s.young_person())
-            .and_then(|p| details::reachable(&p, Channel::Phone).into_iter().next());
+            .queue
+            .pane
+            .as_ref()
+            .filter(|pane| pane.person.id == id)
+            .and_then(|pane| {
+                details::reachable(&pane.person, Channel::Phone)
+                    .into_iter()
+                    .next()
+            });
         let to = used
             .as_ref()
             .map(|u| format!(" to {}", u.describe()))
