@@ -86,7 +86,26 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
 ///   brick a store. Such files are removed first.
 /// - sled can panic on some kinds of file damage: that is reported as damage,
 ///   with the panic hook kept quiet meanwhile (it would print a crash).
+/// - A handle just dropped in this process (a hub reopening its data, a test)
+///   keeps sled's file lock until sled's flusher thread has stopped, which can
+///   take until its next tick (500 ms): a lock still held is waited for, up to
+///   two seconds, before it is reported.
 pub fn open_sled(path: &std::path::Path, cache_bytes: u64) -> Result<DurableDb> {
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
+    loop {
+        match open_sled_once(path, cache_bytes) {
+            Err(StoreError::Database(why))
+                if why.contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
+fn open_sled_once(path: &std::path::Path, cache_bytes: u64) -> Result<DurableDb> {
     remove_unfinished_snapshots(path)?;
     let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
     let hook = std::panic::take_hook();
