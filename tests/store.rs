@@ -11,7 +11,7 @@ use caseload::domain::{
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
 use caseload::store::encrypted::LockedStore;
-use caseload::store::{CaseStore, EncryptedStore, StoreError};
+use caseload::store::{CaseStore, EncryptedStore, Origin, StoreError};
 use chrono::NaiveDate;
 use std::os::unix::fs::PermissionsExt;
 use std::path::{Path, PathBuf};
@@ -482,6 +482,45 @@ fn a_commit_held_only_by_the_commit_log_is_replayed_after_a_crash() {
             .damaged
             .is_empty()
     );
+}
+
+/// A commit is durable in the log before sled holds it: every read sees it
+/// at once (the person, their summary and ops, the outbox), the same op
+/// offered again changes nothing, and another kind of change applies it to
+/// sled first.
+#[test]
+fn a_commit_not_yet_applied_to_sled_is_seen_by_every_read() {
+    let (_tmp, dir) = store_dir();
+    let (a, b) = make_store(&dir);
+    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let op = r.record(a, contact(today()), today()).unwrap();
+    let op_b = r.record(b, contact(today()), today()).unwrap();
+    assert!(r.store().has_unapplied(), "written to the log only");
+    assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), 2);
+    assert_eq!(r.store().outbox_len().unwrap(), 6, "2 people, 4 contacts");
+    assert_eq!(
+        r.commit(std::slice::from_ref(&op), Origin::Local).unwrap(),
+        0
+    );
+    assert_eq!(r.store().outbox_len().unwrap(), 6, "offered again: held");
+    let (summaries, _) = r.store().summaries().unwrap();
+    let summary = summaries.iter().find(|s| s.id == a).unwrap();
+    assert_eq!(Some(summary), r.index().get(a), "the index and sled agree");
+    assert!(
+        !r.store().has_unapplied(),
+        "reading every summary applied it"
+    );
+    assert!(r.ops_for(b).unwrap().contains(&op_b));
+    // Two more, then a change of another kind: applied, made durable, and the
+    // log emptied.
+    r.record(a, contact(today()), today()).unwrap();
+    r.record(a, contact(today()), today()).unwrap();
+    r.store().put_meta("a-setting", &1u8).unwrap();
+    assert!(!r.store().has_unapplied());
+    let log = std::fs::read(dir.join("store.log")).unwrap();
+    assert!(caseload::store::commit_log::parse(&log).is_empty());
+    assert_eq!(r.outbox().unwrap().len(), 8);
+    assert!(r.store().doctor().unwrap().is_healthy());
 }
 
 /// A power cut in the middle of writing the log's last record leaves it

@@ -439,6 +439,42 @@ fn the_contact_form_records_the_number_rung_and_down_picks_another() {
     }
 }
 
+/// A save is durable in the commit log when "Saved" shows; the database
+/// takes it in once the keyboard has been quiet a moment, not between keys.
+#[test]
+fn saved_changes_are_applied_to_the_database_when_the_keyboard_is_quiet() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    let id = app.target_person().unwrap();
+    let before = app
+        .replica()
+        .unwrap()
+        .person(id)
+        .unwrap()
+        .unwrap()
+        .contacts
+        .len();
+    press(&mut app, &["c", "n", "Enter"]);
+    let store_waits = |app: &App| app.replica().unwrap().store().has_unapplied();
+    assert!(store_waits(&app), "in the commit log only");
+    let typing = app.last_input + Duration::from_millis(100);
+    app.tick(typing);
+    assert!(store_waits(&app), "not between keys");
+    assert_eq!(app.settle_deadline().map(|due| due > typing), Some(true));
+    app.tick(app.last_input + Duration::from_secs(1));
+    assert!(!store_waits(&app), "applied when quiet");
+    assert_eq!(app.settle_deadline(), None, "nothing more to wake for");
+    assert_eq!(
+        app.replica()
+            .unwrap()
+            .person(id)
+            .unwrap()
+            .unwrap()
+            .contacts
+            .len(),
+        before + 1
+    );
+}
+
 #[test]
 fn recent_messages_are_read_in_full_and_forgotten_on_lock() {
     let (mut app, _t) = setup(Keymap::builtin_default());

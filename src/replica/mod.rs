@@ -119,7 +119,7 @@ impl Replica {
     /// Validates `payload` against the person's current record and `today`, then
     /// commits it. When this returns Ok the change is on disk.
     pub fn record(&mut self, person: PersonId, payload: OpPayload, today: NaiveDate) -> Result<Op> {
-        let state = self.store.person(person)?;
+        let state = self.store.person_to_change(person)?;
         if state.is_none() && !matches!(payload, OpPayload::SetFields(_)) {
             return Err(StoreError::UnknownPerson(person.short()));
         }

@@ -16,7 +16,7 @@
 //! (`commit_log.rs`, one write and one sync); sled is made durable at
 //! checkpoints, and the log replayed at opening.
 
-use super::commit_log::{CommitLog, LOG_FILE, Record, Refused};
+use super::commit_log::{CommitLog, LOG_FILE, Record};
 use super::crypto::{self, SecretKey};
 use super::files::{self, DB_DIR, HEADER_FILE, StoreLock, WATERMARK_FILE};
 use super::header::{Header, HeaderError};
@@ -31,6 +31,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use zeroize::Zeroizing;
 
 mod journal;
+mod last_read;
+mod unapplied;
 pub use journal::CommitInParts;
 
 const T_META: &str = "meta";
@@ -249,6 +251,10 @@ pub struct EncryptedStore {
     /// What the log held at opening, until it is replayed: meanwhile a flush
     /// must not empty the log.
     unreplayed: Mutex<Vec<Record>>,
+    /// Commits durable in the log but not yet applied to sled (`unapplied.rs`).
+    unapplied: Mutex<unapplied::Unapplied>,
+    /// The person last read from sled, for the fold that follows a check.
+    last_read: last_read::LastRead,
     /// Set once the store is known complete (checked, or new): from then on a
     /// checkpoint may move the watermark, and closing makes sled durable.
     vouched: AtomicBool,
@@ -321,6 +327,8 @@ impl EncryptedStore {
             watermark: WatermarkWriter::new(dir.join(WATERMARK_FILE)),
             log,
             unreplayed: Mutex::new(unreplayed),
+            unapplied: Mutex::default(),
+            last_read: last_read::LastRead::default(),
             vouched: AtomicBool::new(false),
             lock,
         };
@@ -502,7 +510,35 @@ impl EncryptedStore {
         key
     }
 
+    /// A person as they stand, with every commit (applied to sled or not).
     fn load_person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        self.load_person_keeping(id, false)
+    }
+
+    /// A person read to check a change about to be committed: as `person`,
+    /// and a copy is kept for the commit's fold (`last_read.rs`).
+    pub fn person_to_change(&self, id: PersonId) -> Result<Option<PersonState>> {
+        self.load_person_keeping(id, true)
+    }
+
+    fn load_person_keeping(&self, id: PersonId, keep: bool) -> Result<Option<PersonState>> {
+        if let Some(state) = self.unapplied_lock().person(id) {
+            return Ok(Some(state.clone()));
+        }
+        let version = self.last_read.version();
+        let state = self.load_applied_person(id)?;
+        if let Some(state) = state.as_ref().filter(|_| keep) {
+            self.last_read.keep(version, state);
+        }
+        Ok(state)
+    }
+
+    /// A person as sled holds them (the copy kept by `person_to_change`, if
+    /// it is this person's).
+    fn load_applied_person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        if let Some(state) = self.last_read.take(id) {
+            return Ok(Some(state));
+        }
         match self.people.get(id.as_bytes())? {
             None => Ok(None),
             Some(v) => self
@@ -534,6 +570,7 @@ impl EncryptedStore {
     /// Every summary in every readable page, decoded on all cores; unreadable
     /// pages and summaries are reported, not fatal.
     fn load_all_summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
+        self.settle()?;
         let raw: Vec<(sled::IVec, sled::IVec)> = self.summaries.iter().collect::<Result<_, _>>()?;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -591,11 +628,12 @@ impl EncryptedStore {
 
     /// How many local ops wait for the hub (nothing decrypted).
     pub fn outbox_len(&self) -> Result<usize> {
-        Ok(self.outbox.len())
+        Ok(self.outbox.len() + self.unapplied_lock().outbox_len())
     }
 
     /// Local ops waiting for the hub, oldest first, each with its outbox key.
     pub fn outbox_entries(&self) -> Result<Vec<(Vec<u8>, Op)>> {
+        self.settle()?;
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
@@ -628,6 +666,7 @@ impl EncryptedStore {
     /// summary, in one step. The caller makes sure none of their ops still wait
     /// in the outbox.
     pub fn remove_person(&self, id: PersonId) -> Result<()> {
+        self.settle()?;
         let page_key = page_of(id);
         let mut page = self.load_page(page_key).map_err(Damaged::into_error)?;
         page.remove(&id);
@@ -658,18 +697,27 @@ impl EncryptedStore {
                 self.sealer.seal_bytes(T_SUMMARIES, &page_key, &plain)?,
             );
         }
-        super::apply_atomically(&[
+        let applied = super::apply_atomically(&[
             (&self.ops, ops_batch),
             (&self.people, people_batch),
             (&self.summaries, summary_batch),
             (&self.meta, meta_batch),
-        ])?;
+        ]);
+        self.last_read.people_changed();
+        applied?;
         self.flush()
     }
 
-    /// Writes everything buffered by sled to disk (fsync). The commit log is
-    /// then emptied: what it held is durable in sled.
+    /// Applies what waits and writes everything buffered by sled to disk
+    /// (fsync). The commit log is then emptied: what it held is durable in sled.
     pub fn flush(&self) -> Result<()> {
+        self.flush_with(&mut self.unapplied_lock())
+    }
+
+    /// `flush`, the unapplied commits' lock held (no commit may reach the log
+    /// between sled's flush and the log's emptying).
+    fn flush_with(&self, unapplied: &mut unapplied::Unapplied) -> Result<()> {
+        self.apply(unapplied)?;
         self.db.flush()?;
         if self.unreplayed_lock().is_empty() {
             self.log.empty()?;
@@ -684,25 +732,12 @@ impl EncryptedStore {
     /// Makes sled durable, empties the log and moves the watermark to what
     /// is now held: when the log is full, and on closing.
     pub fn checkpoint(&self) -> Result<()> {
-        self.flush()?;
-        self.seal_commit(self.last_hlc(), self.op_count()?)
+        self.checkpoint_with(&mut self.unapplied_lock())
     }
 
-    /// Makes a commit already applied to sled durable: its ops, sealed, in
-    /// the log (one write, one sync); a log too full for them first makes
-    /// sled durable and empties it, which covers this commit too.
-    fn make_durable(&self, ops: &[Op], origin: Origin) -> Result<()> {
-        let entry = LogEntryRef {
-            local: origin == Origin::Local,
-            ops,
-        };
-        match self.log.append(|binding| self.seal(T_LOG, binding, &entry)) {
-            Ok(()) => Ok(()),
-            Err(Refused::Full) => self.checkpoint(),
-            Err(Refused::Failed(StoreError::DiskFull)) => Err(StoreError::DiskFull),
-            // The log cannot be written: the slower way still works.
-            Err(Refused::Failed(_)) => self.checkpoint(),
-        }
+    fn checkpoint_with(&self, unapplied: &mut unapplied::Unapplied) -> Result<()> {
+        self.flush_with(unapplied)?;
+        self.seal_commit(self.last_hlc(), self.op_count()?)
     }
 
     /// Applies what the log held at opening (commits not yet durable in
@@ -757,6 +792,8 @@ impl EncryptedStore {
         let quiet = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+            // Commits only the log holds are read from sled like the rest.
+            let _ = self.settle();
             for item in self.ops.iter() {
                 match item {
                     Ok((k, v)) => match self.unseal::<Op>(T_OPS, &k, &v) {
@@ -1036,7 +1073,7 @@ impl EncryptedStore {
             None => (None, &mut own_pages),
         };
         let mut undo_batch = sled::Batch::default();
-        let states = PersonState::fold_changes(fresh, |id| self.load_person(id))?;
+        let states = PersonState::fold_changes(fresh, |id| self.load_applied_person(id))?;
         let mut people_batch = sled::Batch::default();
         let mut changed = BTreeMap::new();
         for (id, state) in &states {
@@ -1106,7 +1143,9 @@ impl EncryptedStore {
         if let Some(undo) = undo {
             writes.push((undo.tree(), undo_batch));
         }
-        super::apply_atomically(&writes)?;
+        let applied = super::apply_atomically(&writes);
+        self.last_read.people_changed();
+        applied?;
         *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = max_hlc;
         Ok(Some(PartWritten {
             changed,
@@ -1180,11 +1219,7 @@ impl CaseStore for EncryptedStore {
             // Too large for one transaction's memory: in parts, all or nothing.
             return journal::commit_in_parts(self, ops, origin);
         }
-        let Some(part) = self.commit_part(ops, origin, None)? else {
-            return Ok(Vec::new());
-        };
-        self.make_durable(ops, origin)?;
-        Ok(part.changed.into_iter().collect())
+        self.commit_to_log(ops, origin)
     }
 
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
@@ -1196,6 +1231,7 @@ impl CaseStore for EncryptedStore {
     }
 
     fn ops_for(&self, id: PersonId) -> Result<Vec<Op>> {
+        self.settle()?;
         let mut ops = Vec::new();
         for item in self.ops.scan_prefix(id.as_bytes()) {
             let (k, v) = item?;

@@ -127,11 +127,16 @@ pub fn run(app: &mut App) -> io::Result<()> {
         if app.quit {
             break;
         }
-        // Sleep until a key, a finished sync, the auto-lock or a sync due.
-        let wake = [app.lock_deadline(), app.sync.deadline()]
-            .into_iter()
-            .flatten()
-            .min();
+        // Sleep until a key, a finished sync, the auto-lock, a sync due or
+        // saved changes to apply when idle.
+        let wake = [
+            app.lock_deadline(),
+            app.sync.deadline(),
+            app.settle_deadline(),
+        ]
+        .into_iter()
+        .flatten()
+        .min();
         let timeout = wake.map_or(Duration::from_secs(3600), |d| {
             d.saturating_duration_since(Instant::now())
         });

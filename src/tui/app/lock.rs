@@ -3,6 +3,10 @@
 
 use super::*;
 
+/// How long the keyboard is quiet before saved changes are applied to the
+/// database (a typist's pause between keys is shorter).
+const SETTLE_AFTER_QUIET: Duration = Duration::from_millis(400);
+
 impl App {
     /// Unlocks with a passphrase given some other way (CASELOAD_PASSPHRASE).
     pub fn unlock_with(&mut self, passphrase: &str) {
@@ -71,6 +75,34 @@ impl App {
             self.lock("locked after idle time");
         }
         self.tick_sync(now);
+        self.settle_when_idle(now);
+    }
+
+    /// When the keyboard has been quiet a moment: commits held only by the
+    /// commit log (durable already) are applied to the database, off the
+    /// caseworker's next save.
+    fn settle_when_idle(&mut self, now: Instant) {
+        if self.settle_deadline().is_none_or(|due| now < due) {
+            return;
+        }
+        let Some(replica) = self.replica() else {
+            return;
+        };
+        if let Err(e) = replica.store().settle() {
+            self.set_status(
+                StatusKind::Error,
+                format!("Saved, but the database could not take it in yet: {e}"),
+            );
+        }
+    }
+
+    /// When `settle_when_idle` is next due, if anything waits for it.
+    pub fn settle_deadline(&self) -> Option<Instant> {
+        let replica = self.replica()?;
+        replica
+            .store()
+            .has_unapplied()
+            .then(|| self.last_input + SETTLE_AFTER_QUIET)
     }
 
     pub(super) fn tick_sync(&mut self, now: Instant) {

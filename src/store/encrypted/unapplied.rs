@@ -1,0 +1,141 @@
+//! Write-back: a commit is durable once its ops are in the commit log, and
+//! applied to sled later — when the log is full, before any other kind of
+//! change or read that needs sled whole, when the workbench is idle, and on
+//! closing. Meanwhile the people it changed and its op keys are held here, so
+//! reading a person, or whether an op is held, sees every commit at once.
+//!
+//! Why: applying a commit to sled (load the person, fold, seal the state,
+//! re-seal the 11.7 KB summary page, a five-tree transaction) took longer
+//! than the log's write and sync together (docs/architecture.md); the
+//! caseworker waits only for the log.
+
+use super::{EncryptedStore, LogEntryRef, OpKey, T_LOG};
+use crate::domain::{CaseSummary, Op, PersonId, PersonState};
+use crate::store::commit_log::Refused;
+use crate::store::{Changed, Origin, Result, StoreError};
+use std::collections::{HashMap, HashSet};
+use std::sync::MutexGuard;
+
+/// Commits in the log that sled does not hold yet, oldest first, and what
+/// they changed.
+#[derive(Default)]
+pub(super) struct Unapplied {
+    commits: Vec<(Vec<Op>, Origin)>,
+    /// Each person the commits changed, as they now stand.
+    people: HashMap<PersonId, PersonState>,
+    ops: HashSet<OpKey>,
+    /// How many of the ops wait for the hub.
+    outbox: usize,
+}
+
+impl Unapplied {
+    pub(super) fn is_empty(&self) -> bool {
+        self.commits.is_empty()
+    }
+
+    pub(super) fn person(&self, id: PersonId) -> Option<&PersonState> {
+        self.people.get(&id)
+    }
+
+    pub(super) fn outbox_len(&self) -> usize {
+        self.outbox
+    }
+}
+
+impl EncryptedStore {
+    pub(super) fn unapplied_lock(&self) -> MutexGuard<'_, Unapplied> {
+        self.unapplied.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Commits `ops` (those not held already): folded against the people as
+    /// they stand, then made durable by one write and one sync of the log.
+    /// Applying them to sled waits (see the module's comment); a log too full
+    /// for them makes everything durable in sled at once instead.
+    pub(super) fn commit_to_log(&self, ops: &[Op], origin: Origin) -> Result<Vec<Changed>> {
+        // Held across the log's write, so the log and the list agree on order.
+        let mut unapplied = self.unapplied_lock();
+        let mut fresh: Vec<Op> = Vec::new();
+        let mut keys: Vec<OpKey> = Vec::new();
+        for op in ops {
+            let key = self.op_key(op);
+            if keys.contains(&key) || unapplied.ops.contains(&key) || self.ops.contains_key(key)? {
+                continue;
+            }
+            keys.push(key);
+            fresh.push(op.clone());
+        }
+        if fresh.is_empty() {
+            return Ok(Vec::new());
+        }
+        let states = PersonState::fold_changes(&fresh, |id| match unapplied.people.get(&id) {
+            Some(state) => Ok(Some(state.clone())),
+            None => self.load_applied_person(id),
+        })?;
+        let entry = LogEntryRef {
+            local: origin == Origin::Local,
+            ops: &fresh,
+        };
+        let logged = self.log.append(|binding| self.seal(T_LOG, binding, &entry));
+        let apply_now = match logged {
+            Ok(()) => false,
+            Err(Refused::Full) => true,
+            Err(Refused::Failed(StoreError::DiskFull)) => return Err(StoreError::DiskFull),
+            // The log cannot be written: sled made durable still works.
+            Err(Refused::Failed(_)) => true,
+        };
+        let changed = states
+            .iter()
+            .map(|(id, state)| (*id, CaseSummary::of(state)))
+            .collect();
+        if let Some(at) = fresh.iter().map(|op| op.at).max() {
+            let mut clock = self.clock.lock().unwrap_or_else(|p| p.into_inner());
+            *clock = (*clock).max(at);
+        }
+        unapplied.ops.extend(keys);
+        if origin == Origin::Local {
+            unapplied.outbox += fresh.len();
+        }
+        unapplied.people.extend(states);
+        unapplied.commits.push((fresh, origin));
+        if apply_now {
+            self.checkpoint_with(&mut unapplied)?;
+        }
+        Ok(changed)
+    }
+
+    /// Applies every unapplied commit to sled (not yet durable there: a flush
+    /// follows, or the log still holds them). Commits of one origin in a row
+    /// go in one transaction. On an error nothing is forgotten: applying
+    /// again skips what was written.
+    pub(super) fn apply(&self, unapplied: &mut Unapplied) -> Result<()> {
+        let commits = &unapplied.commits;
+        let mut start = 0;
+        while let Some((_, origin)) = commits.get(start) {
+            let run = commits[start..]
+                .iter()
+                .take_while(|(_, o)| o == origin)
+                .count();
+            let ops: Vec<Op> = commits[start..start + run]
+                .iter()
+                .flat_map(|(ops, _)| ops.iter().cloned())
+                .collect();
+            self.commit_part(&ops, *origin, None)?;
+            start += run;
+        }
+        *unapplied = Unapplied::default();
+        Ok(())
+    }
+
+    /// Applies what waits (if anything) to sled, without making it durable:
+    /// for reading sled whole (the outbox, all summaries, a person's ops).
+    pub fn settle(&self) -> Result<()> {
+        let mut unapplied = self.unapplied_lock();
+        self.apply(&mut unapplied)
+    }
+
+    /// Whether commits wait to be applied to sled (the workbench settles
+    /// them when idle).
+    pub fn has_unapplied(&self) -> bool {
+        !self.unapplied_lock().is_empty()
+    }
+}
