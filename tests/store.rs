@@ -523,6 +523,40 @@ fn a_commit_not_yet_applied_to_sled_is_seen_by_every_read() {
     assert!(r.store().doctor().unwrap().is_healthy());
 }
 
+/// A commit that finds the log full first makes room (what waits applied to
+/// sled, made durable, the log emptied) and is then written to the emptied
+/// log: were the disk full, the refusal would come before anything of the
+/// commit was held anywhere, so nothing of it could reappear later.
+#[test]
+fn a_commit_that_finds_the_log_full_makes_room_before_it_is_written() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let records = || {
+        let log = std::fs::read(dir.join("store.log")).unwrap();
+        caseload::store::commit_log::parse(&log).len()
+    };
+    let mut last = 0;
+    for n in 1..=1000 {
+        r.record(a, contact(today()), today()).unwrap();
+        let now = records();
+        if now < last {
+            assert_eq!(
+                now, 1,
+                "the emptied log holds the commit that found it full"
+            );
+            assert!(r.store().has_unapplied(), "which waits to be applied");
+            assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), n + 1);
+            drop(r);
+            let r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+            assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), n + 1);
+            return;
+        }
+        last = now;
+    }
+    panic!("the log never filled");
+}
+
 /// A power cut in the middle of writing the log's last record leaves it
 /// unreadable: it was never acknowledged, so the store opens without it. A
 /// record that cannot be read with others after it is damage, and said so.

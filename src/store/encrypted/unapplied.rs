@@ -49,8 +49,9 @@ impl EncryptedStore {
 
     /// Commits `ops` (those not held already): folded against the people as
     /// they stand, then made durable by one write and one sync of the log.
-    /// Applying them to sled waits (see the module's comment); a log too full
-    /// for them makes everything durable in sled at once instead.
+    /// Applying them to sled waits (see the module's comment); a full log is
+    /// emptied first by a checkpoint, and a commit larger than the whole log
+    /// is made durable in sled at once.
     pub(super) fn commit_to_log(&self, ops: &[Op], origin: Origin) -> Result<Vec<Changed>> {
         // Held across the log's write, so the log and the list agree on order.
         let mut unapplied = self.unapplied_lock();
@@ -75,9 +76,19 @@ impl EncryptedStore {
             local: origin == Origin::Local,
             ops: &fresh,
         };
-        let logged = self.log.append(|binding| self.seal(T_LOG, binding, &entry));
+        let seal = |binding: &[u8; 24]| self.seal(T_LOG, binding, &entry);
+        let logged = match self.log.append(seal) {
+            // Room is made first, so a refusal (a full disk) leaves nothing
+            // of this commit behind to reappear later.
+            Err(Refused::Full) => {
+                self.checkpoint_with(&mut unapplied)?;
+                self.log.append(seal)
+            }
+            other => other,
+        };
         let apply_now = match logged {
             Ok(()) => false,
+            // Larger than the whole log.
             Err(Refused::Full) => true,
             Err(Refused::Failed(StoreError::DiskFull)) => return Err(StoreError::DiskFull),
             // The log cannot be written: sled made durable still works.
