@@ -354,8 +354,12 @@ pub fn finish(replica: &mut Replica, incoming: Incoming) -> Result<SyncReport, S
         link.cursor = pulled.cursor;
     }
     link.last_sync_millis = Some(replica.clock().now_millis());
-    replica.store().put_meta(META_PROGRESS, &progress)?;
-    replica.store().put_meta(META_HUB, &link)?;
+    // Both or neither, so the pull's progress and the cursor always agree.
+    let store = replica.store();
+    store.put_metas(vec![
+        store.meta_write(META_PROGRESS, &progress)?,
+        store.meta_write(META_HUB, &link)?,
+    ])?;
     Ok(SyncReport {
         pushed: pushed.len(),
         pulled: pulled.ops.len(),

@@ -195,6 +195,12 @@ impl LockedStore {
     }
 }
 
+/// A meta record sealed, waiting for `EncryptedStore::put_metas`.
+pub struct MetaWrite {
+    name: String,
+    sealed: Vec<u8>,
+}
+
 /// What could still be read from a damaged store.
 #[derive(Debug, Default)]
 pub struct Salvage {
@@ -856,6 +862,25 @@ impl EncryptedStore {
         out
     }
 
+    /// A meta record sealed, to be written with others by `put_metas`.
+    pub fn meta_write<T: Serialize>(&self, name: &str, value: &T) -> Result<MetaWrite> {
+        Ok(MetaWrite {
+            name: name.to_string(),
+            sealed: self.seal(T_META, name.as_bytes(), value)?,
+        })
+    }
+
+    /// Meta records written together, all or none, with one flush (a sync's
+    /// progress and its link).
+    pub fn put_metas(&self, writes: Vec<MetaWrite>) -> Result<()> {
+        let mut batch = sled::Batch::default();
+        for write in writes {
+            batch.insert(write.name.as_bytes(), write.sealed);
+        }
+        self.meta.apply_batch(batch)?;
+        self.flush()
+    }
+
     /// Writes a meta record from its plaintext (a recovered store's identity
     /// and hub link).
     pub fn put_meta_plain(&self, name: &str, plain: &[u8]) -> Result<()> {
@@ -867,6 +892,7 @@ impl EncryptedStore {
     /// Decrypts every record, re-folds every person's ops and compares the result
     /// with the stored state and summary.
     pub fn doctor(&self) -> Result<DoctorReport> {
+        self.settle()?;
         let mut report = DoctorReport {
             permissions_fixed: files::tighten_permissions(&self.dir)?,
             ..DoctorReport::default()
@@ -1259,9 +1285,7 @@ impl CaseStore for EncryptedStore {
     }
 
     fn put_meta<T: Serialize>(&self, name: &str, value: &T) -> Result<()> {
-        self.meta
-            .insert(name.as_bytes(), self.seal(T_META, name.as_bytes(), value)?)?;
-        self.flush()
+        self.put_metas(vec![self.meta_write(name, value)?])
     }
 }
 
@@ -1269,6 +1293,25 @@ impl CaseStore for EncryptedStore {
 mod tests {
     use super::*;
     use crate::store::crypto::KdfParams;
+
+    #[test]
+    fn meta_records_written_together_are_read_back_and_survive_reopening() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let dir = tmp.path().join("s");
+        let store = EncryptedStore::create(&dir, b"pass", KdfParams::LEAST).expect("create");
+        let writes = vec![
+            store.meta_write("first", &7u32).expect("seal"),
+            store.meta_write("second", &"two").expect("seal"),
+        ];
+        store.put_metas(writes).expect("write");
+        drop(store);
+        let store = EncryptedStore::open(&dir, b"pass").expect("open");
+        assert_eq!(store.meta::<u32>("first").expect("read"), Some(7));
+        assert_eq!(
+            store.meta::<String>("second").expect("read").as_deref(),
+            Some("two")
+        );
+    }
 
     #[test]
     fn a_watermark_from_before_slots_is_read_then_written_in_slots() {

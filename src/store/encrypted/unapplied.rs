@@ -80,7 +80,7 @@ impl EncryptedStore {
         let logged = match self.log.append(seal) {
             // Room is made first, so a refusal (a full disk) leaves nothing
             // of this commit behind to reappear later.
-            Err(Refused::Full) => {
+            Err(Refused::Full) if !self.log.is_empty() => {
                 self.checkpoint_with(&mut unapplied)?;
                 self.log.append(seal)
             }
@@ -88,7 +88,10 @@ impl EncryptedStore {
         };
         let apply_now = match logged {
             Ok(()) => false,
-            // Larger than the whole log.
+            // Larger than the whole log (a pull's page, a bulk change): made
+            // durable in sled at once. Were that refused, sled would still
+            // hold it in memory, as before the log existed; an import, which
+            // must be all or nothing, goes through the undo journal instead.
             Err(Refused::Full) => true,
             Err(Refused::Failed(StoreError::DiskFull)) => return Err(StoreError::DiskFull),
             // The log cannot be written: sled made durable still works.
