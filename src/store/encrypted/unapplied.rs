@@ -49,22 +49,11 @@ impl EncryptedStore {
 
     /// Commits `ops` (those not held already): folded against the people as
     /// they stand, then made durable by one write and one sync of the log.
-    /// Applying them to sled waits (see the module's comment); a full log is
-    /// emptied first by a checkpoint, and a commit larger than the whole log
-    /// is made durable in sled at once.
+    /// Applying them to sled waits (see the module's comment).
     pub(super) fn commit_to_log(&self, ops: &[Op], origin: Origin) -> Result<Vec<Changed>> {
         // Held across the log's write, so the log and the list agree on order.
         let mut unapplied = self.unapplied_lock();
-        let mut fresh: Vec<Op> = Vec::new();
-        let mut keys: Vec<OpKey> = Vec::new();
-        for op in ops {
-            let key = self.op_key(op);
-            if keys.contains(&key) || unapplied.ops.contains(&key) || self.ops.contains_key(key)? {
-                continue;
-            }
-            keys.push(key);
-            fresh.push(op.clone());
-        }
+        let (fresh, keys) = self.not_held(&unapplied, ops)?;
         if fresh.is_empty() {
             return Ok(Vec::new());
         }
@@ -72,31 +61,7 @@ impl EncryptedStore {
             Some(state) => Ok(Some(state.clone())),
             None => self.load_applied_person(id),
         })?;
-        let entry = LogEntryRef {
-            local: origin == Origin::Local,
-            ops: &fresh,
-        };
-        let seal = |binding: &[u8; 24]| self.seal(T_LOG, binding, &entry);
-        let logged = match self.log.append(seal) {
-            // Room is made first, so a refusal (a full disk) leaves nothing
-            // of this commit behind to reappear later.
-            Err(Refused::Full) if !self.log.is_empty() => {
-                self.checkpoint_with(&mut unapplied)?;
-                self.log.append(seal)
-            }
-            other => other,
-        };
-        let apply_now = match logged {
-            Ok(()) => false,
-            // Larger than the whole log (a pull's page, a bulk change): made
-            // durable in sled at once. Were that refused, sled would still
-            // hold it in memory, as before the log existed; an import, which
-            // must be all or nothing, goes through the undo journal instead.
-            Err(Refused::Full) => true,
-            Err(Refused::Failed(StoreError::DiskFull)) => return Err(StoreError::DiskFull),
-            // The log cannot be written: sled made durable still works.
-            Err(Refused::Failed(_)) => true,
-        };
+        let apply_now = self.write_to_log(&mut unapplied, &fresh, origin)?;
         let changed = states
             .iter()
             .map(|(id, state)| (*id, CaseSummary::of(state)))
@@ -115,6 +80,51 @@ impl EncryptedStore {
             self.checkpoint_with(&mut unapplied)?;
         }
         Ok(changed)
+    }
+
+    /// The ops of `ops` neither in sled nor waiting, once each, with their keys.
+    fn not_held(&self, unapplied: &Unapplied, ops: &[Op]) -> Result<(Vec<Op>, HashSet<OpKey>)> {
+        let mut fresh = Vec::new();
+        let mut keys = HashSet::new();
+        for op in ops {
+            let key = self.op_key(op);
+            if keys.contains(&key) || unapplied.ops.contains(&key) || self.ops.contains_key(key)? {
+                continue;
+            }
+            keys.insert(key);
+            fresh.push(op.clone());
+        }
+        Ok((fresh, keys))
+    }
+
+    /// Writes the commit's ops to the log; true if it must instead be made
+    /// durable in sled at once. A full log is emptied first by a checkpoint,
+    /// so a refusal (a full disk) comes before anything of this commit is
+    /// held, and nothing of it can reappear later.
+    fn write_to_log(&self, unapplied: &mut Unapplied, ops: &[Op], origin: Origin) -> Result<bool> {
+        let entry = LogEntryRef {
+            local: origin == Origin::Local,
+            ops,
+        };
+        let seal = |binding: &[u8; 24]| self.seal(T_LOG, binding, &entry);
+        let logged = match self.log.append(seal) {
+            Err(Refused::Full) if !self.log.is_empty() => {
+                self.checkpoint_with(unapplied)?;
+                self.log.append(seal)
+            }
+            other => other,
+        };
+        match logged {
+            Ok(()) => Ok(false),
+            // Larger than the whole log (a pull's page, a bulk change). Were
+            // the checkpoint refused, sled would still hold it in memory, as
+            // before the log existed; an import, which must be all or
+            // nothing, goes through the undo journal instead.
+            Err(Refused::Full) => Ok(true),
+            Err(Refused::Failed(StoreError::DiskFull)) => Err(StoreError::DiskFull),
+            // The log cannot be written: sled made durable still works.
+            Err(Refused::Failed(_)) => Ok(true),
+        }
     }
 
     /// Applies every unapplied commit to sled (not yet durable there: a flush
