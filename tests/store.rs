@@ -511,9 +511,12 @@ fn a_commit_not_yet_applied_to_sled_is_seen_by_every_read() {
         "reading every summary applied it"
     );
     assert!(r.ops_for(b).unwrap().contains(&op_b));
-    // Two more, then a change of another kind: applied, made durable, and the
-    // log emptied.
+    // Two more with one received between them (runs of two origins), then a
+    // change of another kind: applied, made durable, and the log emptied.
     r.record(a, contact(today()), today()).unwrap();
+    let received = r.new_op(a, contact(today()));
+    r.commit(std::slice::from_ref(&received), Origin::Remote)
+        .unwrap();
     r.record(a, contact(today()), today()).unwrap();
     r.store().put_meta("a-setting", &1u8).unwrap();
     assert!(!r.store().has_unapplied());
