@@ -6,6 +6,7 @@ use super::{Cli, CliError, Command, ImportCommand, passphrase};
 use super::{hub, link, records, repair, setup};
 use crate::config::Config;
 use crate::replica::Replica;
+use crate::store::encrypted::CacheSize;
 use std::path::{Path, PathBuf};
 
 /// What every command starts from: the options given before it.
@@ -28,7 +29,12 @@ impl Ctx<'_> {
 
     /// Opens the store, asking for (or reading) its passphrase.
     pub fn unlock(&self) -> Result<Replica, CliError> {
-        setup::unlock(&self.store_dir(), self.pass_file)
+        setup::unlock(&self.store_dir(), self.pass_file, CacheSize::Interactive)
+    }
+
+    /// Opens the store to rewrite much of it (a cohort import).
+    pub fn unlock_for_bulk_writes(&self) -> Result<Replica, CliError> {
+        setup::unlock(&self.store_dir(), self.pass_file, CacheSize::BulkWrites)
     }
 }
 

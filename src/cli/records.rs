@@ -341,7 +341,7 @@ pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
 pub(super) fn import_cohort(cx: &Ctx, file: PathBuf, dry_run: bool) -> Result<(), CliError> {
     let today = today()?;
     let checked = checked_file(&file, today)?;
-    let mut replica = cx.unlock()?;
+    let mut replica = cx.unlock_for_bulk_writes()?;
     let rows = checked.read(today).map_err(|e| show_row_errors(&file, e))?;
     if dry_run {
         let report = crate::import::plan(&mut replica, rows, today)

@@ -8,14 +8,18 @@ use crate::demo::{self, DemoCohort, DemoSpec};
 use crate::domain::WorkerId;
 use crate::replica::Replica;
 use crate::store::crypto::KdfParams;
-use crate::store::encrypted::LockedStore;
+use crate::store::encrypted::{CacheSize, LockedStore};
 use crate::store::{EncryptedStore, Origin, StoreError};
 use std::path::Path;
 
-pub(super) fn unlock(dir: &Path, pass_file: Option<&Path>) -> Result<Replica, CliError> {
+pub(super) fn unlock(
+    dir: &Path,
+    pass_file: Option<&Path>,
+    cache: CacheSize,
+) -> Result<Replica, CliError> {
     // Lock and header first: a missing store or a second opener is reported
     // before anyone types a passphrase.
-    let locked = LockedStore::open(dir)?;
+    let locked = LockedStore::open(dir)?.with_cache(cache);
     let pass =
         passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
     let store = locked.unlock_with_passphrase(pass.as_bytes())?;

@@ -20,7 +20,17 @@ macro_rules! uuid_id {
             }
             /// The first eight hex digits: enough for a person to read out or type.
             pub fn short(&self) -> String {
-                self.0.simple().to_string()[..8].to_string()
+                let mut out = String::with_capacity(8);
+                self.write_short(&mut out);
+                out
+            }
+
+            /// Appends the short form (the first eight hex digits) without
+            /// allocating: the search index writes one per person at unlock.
+            pub fn write_short(&self, out: &mut String) {
+                use std::fmt::Write as _;
+                // Writing to a String cannot fail.
+                let _ = write!(out, "{:08x}", self.0.as_u128() >> 96);
             }
         }
 

@@ -45,6 +45,7 @@ pub mod district;
 pub mod error;
 pub mod groups;
 pub mod ids;
+mod inline_text;
 pub mod ops;
 pub mod person;
 pub mod records;

@@ -5,6 +5,7 @@ use super::contact::Channel;
 use super::district::{Area, District};
 use super::error::{DomainError, check_len};
 use super::ids::{PersonId, WorkerId};
+use super::inline_text::{InlineAscii, serde_as_parsed_str};
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -159,8 +160,9 @@ impl PersonName {
 
 /// Unique Pupil Number: a letter, eleven digits, then a digit or (for a temporary
 /// UPN) a letter.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Upn(String);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Upn(InlineAscii<13>);
+serde_as_parsed_str!(Upn, "a UPN");
 
 impl Upn {
     pub fn parse(value: &str) -> Result<Self, DomainError> {
@@ -170,44 +172,45 @@ impl Upn {
             && b[0].is_ascii_uppercase()
             && b[1..12].iter().all(u8::is_ascii_digit)
             && b[12].is_ascii_alphanumeric();
-        if ok {
-            Ok(Self(v))
-        } else {
-            Err(DomainError::Invalid {
+        match InlineAscii::new(&v).filter(|_| ok) {
+            Some(v) => Ok(Self(v)),
+            None => Err(DomainError::Invalid {
                 field: "UPN",
                 reason: "expected a letter, 11 digits, then a digit or letter (13 characters)",
-            })
+            }),
         }
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
 /// Unique Learner Number: ten digits.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Uln(String);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Uln(InlineAscii<10>);
+serde_as_parsed_str!(Uln, "a ULN");
 
 impl Uln {
     pub fn parse(value: &str) -> Result<Self, DomainError> {
         let v = value.trim();
-        if v.len() == 10 && v.bytes().all(|b| b.is_ascii_digit()) {
-            Ok(Self(v.to_string()))
-        } else {
-            Err(DomainError::Invalid {
+        let ok = v.len() == 10 && v.bytes().all(|b| b.is_ascii_digit());
+        match InlineAscii::new(v).filter(|_| ok) {
+            Some(v) => Ok(Self(v)),
+            None => Err(DomainError::Invalid {
                 field: "ULN",
                 reason: "expected 10 digits",
-            })
+            }),
         }
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
 /// A UK postcode, normalised to upper case with one space before the inward code.
-#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
-pub struct Postcode(String);
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Postcode(InlineAscii<8>);
+serde_as_parsed_str!(Postcode, "a postcode");
 
 impl Postcode {
     pub fn parse(value: &str) -> Result<Self, DomainError> {
@@ -238,14 +241,13 @@ impl Postcode {
                 2 => rest[1].is_ascii_alphanumeric(),
                 _ => false,
             };
-        if inward_ok && outward_ok {
-            Ok(Self(format!("{outward} {inward}")))
-        } else {
-            Err(bad)
+        match InlineAscii::new(&format!("{outward} {inward}")) {
+            Some(v) if inward_ok && outward_ok => Ok(Self(v)),
+            _ => Err(bad),
         }
     }
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
 }
 
@@ -480,6 +482,37 @@ mod tests {
         assert!(Upn::parse("1886123456789").is_err());
         assert!(Uln::parse("1234567890").is_ok());
         assert!(Uln::parse("12345").is_err());
+    }
+
+    #[test]
+    fn identifiers_are_strings_on_disk_and_decoding_checks_them_as_typing_does() {
+        // Stored when these were `String`s: the same bytes decode to the same value.
+        let stored =
+            postcard::to_allocvec(&("A88612345678B", "1234567890", "CT9 1AB")).expect("encode");
+        let (upn, uln, postcode): (Upn, Uln, Postcode) =
+            postcard::from_bytes(&stored).expect("decode");
+        assert_eq!(upn.as_str(), "A88612345678B");
+        assert_eq!(uln.as_str(), "1234567890");
+        assert_eq!(postcode.as_str(), "CT9 1AB");
+        assert_eq!(
+            postcard::to_allocvec(&(upn, uln, postcode)).expect("encode"),
+            stored
+        );
+        assert_eq!(
+            serde_json::to_string(&postcode).expect("json"),
+            "\"CT9 1AB\""
+        );
+        for hostile in ["A88612345678B-and-then-some", "", "NOT A CODE"] {
+            let bytes = postcard::to_allocvec(&hostile).expect("encode");
+            assert!(postcard::from_bytes::<Upn>(&bytes).is_err(), "{hostile:?}");
+            assert!(postcard::from_bytes::<Uln>(&bytes).is_err(), "{hostile:?}");
+            assert!(
+                postcard::from_bytes::<Postcode>(&bytes).is_err(),
+                "{hostile:?}"
+            );
+        }
+        let many = serde_json::from_str::<Vec<Postcode>>(r#"["me14 1xq"]"#).expect("json");
+        assert_eq!(many[0].as_str(), "ME14 1XQ");
     }
 
     #[test]

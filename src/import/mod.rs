@@ -272,10 +272,10 @@ fn parse_row(
             .ok()
     });
     if let Some(u) = &upn {
-        values.push(FieldValue::Upn(Some(u.clone())));
+        values.push(FieldValue::Upn(Some(*u)));
     }
     if let Some(u) = &uln {
-        values.push(FieldValue::Uln(Some(u.clone())));
+        values.push(FieldValue::Uln(Some(*u)));
     }
     if let Some(g) = cell("gender") {
         match Gender::parse(&g) {
@@ -494,7 +494,7 @@ impl<'a> Matcher<'a> {
                     s.date_of_birth,
                 ))
                 .or_default()
-                .push((s.id, (s.upn.clone(), s.uln.clone())));
+                .push((s.id, (s.upn, s.uln)));
         }
         m
     }
@@ -506,7 +506,7 @@ impl<'a> Matcher<'a> {
             .or_else(|| row.uln.as_ref().and_then(|u| self.by_uln.get(u.as_str())))
             .copied()
             .or_else(|| {
-                let ids = (row.upn.clone(), row.uln.clone());
+                let ids = (row.upn, row.uln);
                 self.by_name
                     .get(&(
                         row.name.given.to_lowercase(),

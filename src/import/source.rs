@@ -153,7 +153,7 @@ impl<R: Read> CohortReader<R> {
                 row.name.family.to_lowercase(),
                 row.date_of_birth,
             );
-            let ids = (row.upn.clone(), row.uln.clone());
+            let ids = (row.upn, row.uln);
             let earlier = self.seen_name.entry(who).or_default();
             if let Some((first, _)) = earlier
                 .iter()

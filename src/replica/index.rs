@@ -23,21 +23,41 @@ impl TextArena {
             .unwrap_or("")
     }
 
-    fn append(&mut self, s: &str) -> (u32, u32) {
-        let span = (self.text.len() as u32, s.len() as u32);
-        self.text.push_str(s);
-        span
+    /// Lets `write` append one text to the buffer; returns its span.
+    fn append(&mut self, write: impl FnOnce(&mut String)) -> (u32, u32) {
+        let start = self.text.len();
+        write(&mut self.text);
+        (start as u32, (self.text.len() - start) as u32)
     }
 
     fn push(&mut self, s: &str) {
-        let span = self.append(s);
+        self.push_with(|text| text.push_str(s));
+    }
+
+    fn push_with(&mut self, write: impl FnOnce(&mut String)) {
+        let span = self.append(write);
         self.spans.push(span);
     }
 
-    fn set(&mut self, i: usize, s: &str) {
+    fn set_with(&mut self, i: usize, write: impl FnOnce(&mut String)) {
         self.garbage += self.spans[i].1 as usize;
-        self.spans[i] = self.append(s);
+        self.spans[i] = self.append(write);
         self.maybe_compact();
+    }
+
+    /// Appends every text of `other`, in order.
+    fn extend(&mut self, other: &TextArena) {
+        let base = self.text.len() as u32;
+        self.text.push_str(&other.text);
+        self.spans
+            .extend(other.spans.iter().map(|&(start, len)| (base + start, len)));
+        self.garbage += other.garbage;
+    }
+
+    /// Gives back the slack of growing by doubling once the texts are built.
+    fn shrink_to_fit(&mut self) {
+        self.text.shrink_to_fit();
+        self.spans.shrink_to_fit();
     }
 
     fn swap_remove(&mut self, i: usize) {
@@ -68,31 +88,45 @@ pub struct CaseIndex {
     positions: HashMap<PersonId, usize>,
 }
 
-fn names_text(s: &CaseSummary) -> String {
-    let mut h = format!("{} {}", s.name.given, s.name.family);
-    if let Some(p) = &s.name.preferred {
-        h.push(' ');
-        h.push_str(p);
+/// Appends `text` lower-cased, as `str::to_lowercase` would, allocating only
+/// for text that is not ASCII.
+fn push_lower(out: &mut String, text: &str) {
+    if text.is_ascii() {
+        let start = out.len();
+        out.push_str(text);
+        out[start..].make_ascii_lowercase();
+    } else {
+        out.push_str(&text.to_lowercase());
     }
-    if let Some(pc) = &s.postcode {
-        h.push(' ');
-        h.push_str(pc.as_str());
-    }
-    h.to_lowercase()
 }
 
-fn haystack(s: &CaseSummary) -> String {
-    let mut h = String::with_capacity(80);
+/// Names and postcode, lower case: what fuzzy matching scans.
+fn write_names_text(s: &CaseSummary, out: &mut String) {
+    push_lower(out, &s.name.given);
+    out.push(' ');
+    push_lower(out, &s.name.family);
+    if let Some(p) = &s.name.preferred {
+        out.push(' ');
+        push_lower(out, p);
+    }
+    if let Some(pc) = &s.postcode {
+        out.push(' ');
+        push_lower(out, pc.as_str());
+    }
+}
+
+/// Everything a search word may match, lower case.
+fn write_haystack(s: &CaseSummary, out: &mut String) {
     for part in [s.name.given.as_str(), s.name.family.as_str()] {
-        h.push_str(part);
-        h.push(' ');
+        push_lower(out, part);
+        out.push(' ');
     }
     if let Some(p) = &s.name.preferred {
-        h.push_str(p);
-        h.push(' ');
+        push_lower(out, p);
+        out.push(' ');
     }
     // The eight hex digits people see and type, not the whole id.
-    h.push_str(&s.id.short());
+    s.id.write_short(out);
     for p in [
         s.upn.as_ref().map(|u| u.as_str()),
         s.uln.as_ref().map(|u| u.as_str()),
@@ -100,30 +134,63 @@ fn haystack(s: &CaseSummary) -> String {
     .into_iter()
     .flatten()
     {
-        h.push(' ');
-        h.push_str(p);
+        out.push(' ');
+        push_lower(out, p);
     }
     if let Some(pc) = &s.postcode {
-        h.push(' ');
-        h.push_str(pc.as_str());
-        h.push(' ');
-        h.push_str(&pc.as_str().replace(' ', ""));
+        out.push(' ');
+        push_lower(out, pc.as_str());
+        out.push(' ');
+        for part in pc.as_str().split(' ') {
+            push_lower(out, part);
+        }
     }
     for phone in &s.phones {
-        h.push(' ');
-        h.push_str(phone);
+        out.push(' ');
+        push_lower(out, phone);
     }
-    h.to_lowercase()
+}
+
+/// The search texts of a run of people.
+fn texts_of(people: &[CaseSummary]) -> (TextArena, TextArena) {
+    let mut haystacks = TextArena::default();
+    let mut fuzzy = TextArena::default();
+    for p in people {
+        haystacks.push_with(|text| write_haystack(p, text));
+        fuzzy.push_with(|text| write_names_text(p, text));
+    }
+    (haystacks, fuzzy)
 }
 
 impl CaseIndex {
     pub fn new(people: Vec<CaseSummary>) -> Self {
+        // Built on every core, a run of people each, then joined in order:
+        // at unlock this is the one step after decoding that scales with
+        // the caseload.
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+        let chunk = people.len().div_ceil(threads).max(1);
+        let parts: Vec<(TextArena, TextArena)> = std::thread::scope(|scope| {
+            let handles: Vec<_> = people
+                .chunks(chunk)
+                .map(|run| scope.spawn(move || texts_of(run)))
+                .collect();
+            handles
+                .into_iter()
+                // A run missing would misalign every text after it.
+                .map(|h| {
+                    h.join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                })
+                .collect()
+        });
         let mut haystacks = TextArena::default();
         let mut fuzzy = TextArena::default();
-        for p in &people {
-            haystacks.push(&haystack(p));
-            fuzzy.push(&names_text(p));
+        for (h, f) in &parts {
+            haystacks.extend(h);
+            fuzzy.extend(f);
         }
+        haystacks.shrink_to_fit();
+        fuzzy.shrink_to_fit();
         let positions = people.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
         Self {
             people,
@@ -172,14 +239,14 @@ impl CaseIndex {
     pub fn set(&mut self, id: PersonId, summary: Option<CaseSummary>) {
         match (summary, self.positions.get(&id).copied()) {
             (Some(s), Some(i)) => {
-                self.haystacks.set(i, &haystack(&s));
-                self.fuzzy.set(i, &names_text(&s));
+                self.haystacks.set_with(i, |text| write_haystack(&s, text));
+                self.fuzzy.set_with(i, |text| write_names_text(&s, text));
                 self.people[i] = s;
             }
             (Some(s), None) => {
                 self.positions.insert(s.id, self.people.len());
-                self.haystacks.push(&haystack(&s));
-                self.fuzzy.push(&names_text(&s));
+                self.haystacks.push_with(|text| write_haystack(&s, text));
+                self.fuzzy.push_with(|text| write_names_text(&s, text));
                 self.people.push(s);
             }
             (None, Some(i)) => self.remove_at(i),
@@ -223,6 +290,58 @@ impl CaseIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::ops::{FieldSet, Hlc};
+    use crate::domain::person::{Address, PersonName, PhoneLabel, PhoneNumber, Postcode, Uln, Upn};
+    use crate::domain::{DeviceId, District, FieldValue, Op, OpId, OpPayload, WorkerId};
+
+    fn summary(given: &str, family: &str, preferred: Option<&str>) -> CaseSummary {
+        let id = PersonId(uuid::Uuid::from_u128(0xABCD_1234 << 96 | 7));
+        let values = vec![
+            FieldValue::Name(PersonName {
+                given: given.into(),
+                family: family.into(),
+                preferred: preferred.map(Into::into),
+            }),
+            FieldValue::DateOfBirth(chrono::NaiveDate::from_ymd_opt(2009, 1, 1).expect("date")),
+            FieldValue::District(District::Thanet),
+            FieldValue::Upn(Upn::parse("a88612345678b").ok()),
+            FieldValue::Uln(Uln::parse("1234567890").ok()),
+            FieldValue::Address(Address {
+                postcode: Postcode::parse("ct9 1ab").ok(),
+                ..Address::default()
+            }),
+            FieldValue::Phones(vec![PhoneNumber {
+                label: PhoneLabel::Mobile,
+                number: "07700 900123".into(),
+            }]),
+        ];
+        let op = Op {
+            id: OpId(uuid::Uuid::from_u128(1)),
+            at: Hlc::new(1, 0),
+            author: WorkerId::new("import"),
+            device: DeviceId(uuid::Uuid::from_u128(2)),
+            person: id,
+            payload: OpPayload::SetFields(values.into_iter().map(FieldSet::new).collect()),
+        };
+        CaseSummary::of(&PersonState::fold(id, [&op])).expect("registered")
+    }
+
+    #[test]
+    fn search_text_is_every_identifier_in_lower_case() {
+        let index = CaseIndex::new(vec![
+            summary("Zoë", "ÖZTÜRK", Some("Zo")),
+            summary("Amy", "Lee", None),
+        ]);
+        assert_eq!(
+            index.haystack(0),
+            "zoë öztürk zo abcd1234 a88612345678b 1234567890 ct9 1ab ct91ab 07700900123"
+        );
+        assert_eq!(index.fuzzy_text(0), "zoë öztürk zo ct9 1ab");
+        assert_eq!(index.fuzzy_text(1), "amy lee ct9 1ab");
+        assert_eq!(index.all()[0].id.short(), "abcd1234");
+        assert_eq!(index.search("ÖZT 1AB").len(), 1);
+        assert_eq!(index.search("ct91ab").len(), 2);
+    }
 
     #[test]
     fn arena_keeps_texts_through_updates_removals_and_compaction() {
@@ -232,7 +351,7 @@ mod tests {
         }
         for round in 0..10 {
             for i in 0..100 {
-                a.set(i, &format!("round {round} text {i}"));
+                a.set_with(i, |t| t.push_str(&format!("round {round} text {i}")));
             }
         }
         assert!(a.text.len() < 100 * 40, "compacted: {}", a.text.len());
