@@ -163,20 +163,7 @@ impl LockedStore {
     /// Unwraps the data key and opens the database. On a wrong passphrase the
     /// store stays locked and can be tried again.
     pub fn unlock(&self, kek: &SecretKey) -> Result<EncryptedStore> {
-        let data_key = self.header.unwrap_key(kek).map_err(|e| match e {
-            HeaderError::WrongPassphrase => StoreError::WrongPassphrase(self.dir.clone()),
-            other => StoreError::BadHeader {
-                path: self.dir.join(HEADER_FILE),
-                source: other,
-            },
-        })?;
-        EncryptedStore::assemble(
-            &self.dir,
-            self.header.clone(),
-            data_key,
-            self.lock.clone(),
-            self.cache,
-        )
+        self.open_database(kek)?.checked()
     }
 
     pub fn unlock_with_passphrase(&self, passphrase: &[u8]) -> Result<EncryptedStore> {
@@ -187,8 +174,12 @@ impl LockedStore {
     /// Unlocks a store that will not open normally, to salvage what can still
     /// be read (`caseload recover`): no check that it is complete.
     pub fn unlock_for_salvage(&self, passphrase: &[u8]) -> Result<EncryptedStore> {
-        let kek = self.derive_key(passphrase)?;
-        let data_key = self.header.unwrap_key(&kek).map_err(|e| match e {
+        self.open_database(&self.derive_key(passphrase)?)
+    }
+
+    /// Unwraps the data key and opens the database, checking nothing yet.
+    fn open_database(&self, kek: &SecretKey) -> Result<EncryptedStore> {
+        let data_key = self.header.unwrap_key(kek).map_err(|e| match e {
             HeaderError::WrongPassphrase => StoreError::WrongPassphrase(self.dir.clone()),
             other => StoreError::BadHeader {
                 path: self.dir.join(HEADER_FILE),
@@ -332,20 +323,13 @@ impl EncryptedStore {
         LockedStore::open(dir)?.unlock_with_passphrase(passphrase)
     }
 
-    /// Opens the database and checks it has not lost changes (see `check_watermark`).
-    fn assemble(
-        dir: &Path,
-        header: Header,
-        data_key: SecretKey,
-        lock: StoreLock,
-        cache: CacheSize,
-    ) -> Result<Self> {
-        let store = Self::assemble_unchecked(dir, header, data_key, lock, cache)?;
-        store.check_watermark()?;
-        // Complete as of its last checkpoint: now what was committed since.
-        store.replay_log()?;
-        store.vouched.store(true, Ordering::SeqCst);
-        Ok(store)
+    /// Checks the opened database has not lost changes (see `check_watermark`)
+    /// and replays what was committed since its last checkpoint.
+    fn checked(self) -> Result<Self> {
+        self.check_watermark()?;
+        self.replay_log()?;
+        self.vouched.store(true, Ordering::SeqCst);
+        Ok(self)
     }
 
     fn assemble_unchecked(
