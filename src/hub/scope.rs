@@ -3,7 +3,7 @@
 //! lists, so it is the same everywhere and testable on its own.
 
 use super::users::{Role, User};
-use crate::domain::{CaseSummary, PersonId, WorkerId};
+use crate::domain::{CaseSummary, PersonId};
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
 
@@ -23,7 +23,8 @@ pub fn can_see(user: &User, person: &CaseSummary, lists: &[TrackingList]) -> boo
     match user.role {
         Role::Admin => true,
         Role::Manager => user.district == Some(person.district),
-        Role::Officer => person.assigned.contains(&WorkerId::new(user.name.clone())),
+        // Compared in place: every pull asks this of every person.
+        Role::Officer => person.assigned.iter().any(|w| w.0 == user.name),
         Role::Tracker => lists
             .iter()
             .any(|l| l.trackers.contains(&user.name) && l.members.contains(&person.id)),
@@ -35,7 +36,9 @@ mod tests {
     use super::*;
     use crate::domain::ops::{FieldSet, Hlc};
     use crate::domain::person::PersonName;
-    use crate::domain::{DeviceId, District, FieldValue, Op, OpId, OpPayload, PersonState};
+    use crate::domain::{
+        DeviceId, District, FieldValue, Op, OpId, OpPayload, PersonState, WorkerId,
+    };
     use chrono::NaiveDate;
 
     fn summary(n: u128, district: District, assigned: &[&str]) -> CaseSummary {
