@@ -49,6 +49,102 @@ impl ActivityChange {
     }
 }
 
+/// A person's phone numbers, digits only, held as one space-separated text:
+/// one allocation a summary instead of one per number and one for the list,
+/// and search reads them as one text anyway. Stored and sent as a list of
+/// strings, as when this was a `Vec<String>`; decoding refuses anything but
+/// digits, so the separator cannot be smuggled in.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct PhoneDigits(String);
+
+impl PhoneDigits {
+    /// Each number's digits, in the order given.
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        self.0.split(' ').filter(|n| !n.is_empty())
+    }
+
+    /// Every number, separated by single spaces.
+    pub fn as_text(&self) -> &str {
+        &self.0
+    }
+
+    fn push(&mut self, digits: &str) {
+        if digits.is_empty() {
+            return;
+        }
+        if !self.0.is_empty() {
+            self.0.push(' ');
+        }
+        self.0.push_str(digits);
+    }
+}
+
+impl FromIterator<String> for PhoneDigits {
+    fn from_iter<I: IntoIterator<Item = String>>(numbers: I) -> Self {
+        let mut all = PhoneDigits::default();
+        for n in numbers {
+            all.push(&n);
+        }
+        all
+    }
+}
+
+impl Serialize for PhoneDigits {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        use serde::ser::SerializeSeq;
+        // The length first: postcard writes it before the elements.
+        let mut seq = s.serialize_seq(Some(self.iter().count()))?;
+        for number in self.iter() {
+            seq.serialize_element(number)?;
+        }
+        seq.end()
+    }
+}
+
+impl<'de> Deserialize<'de> for PhoneDigits {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{DeserializeSeed, SeqAccess, Visitor};
+        use std::fmt;
+
+        /// Appends one number to the text as it is decoded, without a
+        /// string of its own.
+        struct Append<'a>(&'a mut PhoneDigits);
+        impl<'de> DeserializeSeed<'de> for Append<'_> {
+            type Value = ();
+            fn deserialize<D: serde::Deserializer<'de>>(self, d: D) -> Result<(), D::Error> {
+                d.deserialize_str(self)
+            }
+        }
+        impl Visitor<'_> for Append<'_> {
+            type Value = ();
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a phone number's digits")
+            }
+            fn visit_str<E: serde::de::Error>(self, v: &str) -> Result<(), E> {
+                if v.len() > 32 || !v.bytes().all(|b| b.is_ascii_digit()) {
+                    return Err(E::custom("a phone number's digits"));
+                }
+                self.0.push(v);
+                Ok(())
+            }
+        }
+
+        struct Numbers;
+        impl<'de> Visitor<'de> for Numbers {
+            type Value = PhoneDigits;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a list of phone numbers")
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<PhoneDigits, A::Error> {
+                let mut all = PhoneDigits::default();
+                while seq.next_element_seed(Append(&mut all))?.is_some() {}
+                Ok(all)
+            }
+        }
+        d.deserialize_seq(Numbers)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CaseSummary {
     pub id: PersonId,
@@ -60,7 +156,7 @@ pub struct CaseSummary {
     pub uln: Option<Uln>,
     pub postcode: Option<Postcode>,
     /// Phone numbers as digits only, for search and for the tracking queue.
-    pub phones: Vec<String>,
+    pub phones: PhoneDigits,
     pub district: District,
     pub send: SendStatus,
     pub characteristics: Vec<(Characteristic, CharacteristicSpan)>,
@@ -202,6 +298,36 @@ impl CaseSummary {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn phone_numbers_are_a_list_on_disk_and_one_text_in_memory() {
+        let stored = postcard::to_allocvec(&vec!["07700900123".to_string(), "01227123456".into()])
+            .expect("encode");
+        let phones: PhoneDigits = postcard::from_bytes(&stored).expect("decode");
+        assert_eq!(phones.as_text(), "07700900123 01227123456");
+        assert_eq!(
+            phones.iter().collect::<Vec<_>>(),
+            ["07700900123", "01227123456"]
+        );
+        assert_eq!(postcard::to_allocvec(&phones).expect("encode"), stored);
+        assert_eq!(
+            serde_json::to_string(&phones).expect("json"),
+            r#"["07700900123","01227123456"]"#
+        );
+        let none: PhoneDigits = postcard::from_bytes(&[0]).expect("empty list");
+        assert_eq!((none.as_text(), none.iter().count()), ("", 0));
+        for hostile in [
+            vec!["0770 0900"],
+            vec!["12a"],
+            vec!["1".repeat(33).as_str()],
+        ] {
+            let bytes = postcard::to_allocvec(&hostile).expect("encode");
+            assert!(
+                postcard::from_bytes::<PhoneDigits>(&bytes).is_err(),
+                "{hostile:?}"
+            );
+        }
+    }
     use crate::domain::ops::{FieldSet, Hlc, Op, OpPayload};
     use crate::domain::{DeviceId, FieldValue, OpId};
 

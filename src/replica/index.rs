@@ -145,9 +145,9 @@ fn write_haystack(s: &CaseSummary, out: &mut String) {
             push_lower(out, part);
         }
     }
-    for phone in &s.phones {
+    if !s.phones.as_text().is_empty() {
         out.push(' ');
-        push_lower(out, phone);
+        out.push_str(s.phones.as_text());
     }
 }
 
