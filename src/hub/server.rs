@@ -332,7 +332,8 @@ impl Hub {
             } else {
                 token.seq
             };
-            next = self.page_since(&mut page, token.cursor, from, |r| {
+            let own = (device, req.own_through);
+            next = self.page_since(&mut page, token.cursor, from, own, |r| {
                 visible.contains(&r.op.person) && !pending.newly.contains(&r.op.person) && !held(r)
             })?;
         }
@@ -422,23 +423,29 @@ impl Hub {
     }
 
     /// New ops after `from` up to `cursor` that `wanted` keeps, in hub order.
+    /// The ops `own` names (a device and the last number it holds of its own)
+    /// are never wanted, so the store may pass over them without reading.
     fn page_since(
         &self,
         page: &mut Page,
         cursor: u64,
         from: u64,
+        own: (DeviceId, u64),
         wanted: impl Fn(&Received) -> bool,
     ) -> Result<Option<PageToken>, Refusal> {
         const CHUNK: usize = 1000;
         let mut last = from;
         loop {
-            let chunk = self.store.since(last, CHUNK)?;
+            let chunk = self.store.since_except(last, CHUNK, own.0, own.1)?;
             let done = chunk.len() < CHUNK;
-            for r in chunk {
-                if r.seq > cursor {
+            for (seq, r) in chunk {
+                if seq > cursor {
                     return Ok(None);
                 }
-                let seq = r.seq;
+                let Some(r) = r else {
+                    last = seq;
+                    continue;
+                };
                 if wanted(&r) && !page.add(r.op) {
                     return Ok(Some(PageToken {
                         cursor,

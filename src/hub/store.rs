@@ -39,6 +39,7 @@ use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 
+mod pushed;
 mod whole;
 
 /// An op as the hub holds it: with its place in the hub's order and the audit
@@ -105,6 +106,24 @@ pub trait HubStore {
     fn append_spooled(&self, spool: &SpoolRef, pushed_by: &str, now_millis: u64) -> Result<()>;
     /// Ops after `after`, oldest first, at most `limit`.
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>>;
+    /// `since`, each with its sequence number, except that an op `device`
+    /// pushed, numbered up to `through`, may come as its number alone (`None`),
+    /// not read: the ops a pull never sends back to the device that pushed
+    /// them. This default reads every op.
+    fn since_except(
+        &self,
+        after: u64,
+        limit: usize,
+        device: DeviceId,
+        through: u64,
+    ) -> Result<Vec<(u64, Option<Received>)>> {
+        let _ = (device, through);
+        Ok(self
+            .since(after, limit)?
+            .into_iter()
+            .map(|r| (r.seq, Some(r)))
+            .collect())
+    }
     /// Every op about one young person, oldest first.
     fn history(&self, person: PersonId) -> Result<Vec<Received>>;
     /// The highest sequence number on disk (0 when empty): an op written but
@@ -254,6 +273,8 @@ struct HubData {
     /// The tracking lists, decrypted on first use (every push and pull checks
     /// scope against them) and kept current by `put_list`.
     list_cache: RwLock<Option<Vec<TrackingList>>>,
+    /// Which device pushed the recent ops (`pushed.rs`).
+    pushed_by: RwLock<pushed::PushedBy>,
     /// A write failed in a way sled does not recover from in this process.
     failed: std::sync::atomic::AtomicBool,
     /// Readers hold it shared; a write in parts (`whole.rs`) holds it alone, so
@@ -417,6 +438,7 @@ impl HubData {
             devices: db.open_tree("devices")?,
             summary_index: RwLock::new(None),
             list_cache: RwLock::new(None),
+            pushed_by: RwLock::default(),
             failed: std::sync::atomic::AtomicBool::new(false),
             gate: RwLock::new(()),
             undo: Undo::open(&db, whole::UNDO_TREE)?,
@@ -580,6 +602,7 @@ impl HubData {
     /// each job's sequence numbers. Not yet durable, nor counted as written.
     fn write(&self, jobs: &[Push], undo: Option<&Undo>) -> Result<Vec<Vec<u64>>> {
         let mut next = written_seq(&self.ops)? + 1;
+        let first_fresh = next;
         let mut in_batch: std::collections::HashMap<[u8; 16], u64> =
             std::collections::HashMap::new();
         let (mut ops_b, mut ids_b, mut person_b) = (
@@ -632,6 +655,7 @@ impl HubData {
         if fresh.is_empty() {
             return Ok(all_seqs);
         }
+        let pushers: Vec<DeviceId> = fresh.iter().map(|op| op.device).collect();
         let states = PersonState::fold_changes(fresh, |id| self.person(id))?;
         let (mut people_b, mut summary_b) = (sled::Batch::default(), sled::Batch::default());
         let mut summaries = Vec::with_capacity(states.len());
@@ -666,6 +690,13 @@ impl HubData {
             writes.push((undo.tree(), undo_b));
         }
         crate::store::apply_atomically(&writes)?;
+        if undo.is_none() {
+            // Written for good (a write in parts may still be rolled back).
+            let mut by = self.pushed_by.write().unwrap_or_else(|p| p.into_inner());
+            for (seq, device) in (first_fresh..).zip(pushers) {
+                by.note(seq, seq, device);
+            }
+        }
         // Keep the in-memory index (if built) in step with what was written.
         if let Some(index) = self
             .summary_index
@@ -697,6 +728,16 @@ impl HubStore for SledHubStore {
 
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>> {
         self.current.with(|d| d.since(after, limit))
+    }
+    fn since_except(
+        &self,
+        after: u64,
+        limit: usize,
+        device: DeviceId,
+        through: u64,
+    ) -> Result<Vec<(u64, Option<Received>)>> {
+        self.current
+            .with(|d| d.since_except(after, limit, device, through))
     }
     fn history(&self, person: PersonId) -> Result<Vec<Received>> {
         self.current.with(|d| d.history(person))
@@ -751,6 +792,42 @@ impl HubData {
         for item in self.ops.range(start..).take(limit) {
             let (k, v) = item?;
             out.push(self.unseal("ops", &k, &v)?);
+        }
+        Ok(out)
+    }
+
+    fn since_except(
+        &self,
+        after: u64,
+        limit: usize,
+        device: DeviceId,
+        through: u64,
+    ) -> Result<Vec<(u64, Option<Received>)>> {
+        let start = after.saturating_add(1).to_be_bytes();
+        let raw: Vec<(sled::IVec, sled::IVec)> = self
+            .ops
+            .range(start..)
+            .take(limit)
+            .collect::<std::result::Result<_, _>>()?;
+        let mut out = Vec::with_capacity(raw.len());
+        for (k, v) in raw {
+            let seq = u64::from_be_bytes(
+                k.as_ref()
+                    .try_into()
+                    .map_err(|_| StoreError::Database("bad sequence key".into()))?,
+            );
+            // Only while asking: the writer notes under the same lock.
+            let its_own = seq <= through
+                && self
+                    .pushed_by
+                    .read()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .device_of(seq)
+                    == Some(device);
+            out.push((
+                seq,
+                (!its_own).then(|| self.unseal("ops", &k, &v)).transpose()?,
+            ));
         }
         Ok(out)
     }
@@ -928,6 +1005,62 @@ mod tests {
     }
 
     #[test]
+    fn a_pull_passes_over_the_pushers_own_ops_unread_and_only_those() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut ops: Vec<Op> = crate::demo::DemoCohort::new(crate::demo::DemoSpec {
+            people: 4,
+            seed: 9,
+            today: chrono::NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+        })
+        .map(|mut person| person.remove(0))
+        .collect();
+        let (a, b) = (
+            DeviceId(uuid::Uuid::from_u128(1)),
+            DeviceId(uuid::Uuid::from_u128(2)),
+        );
+        for (op, device) in ops.iter_mut().zip([a, a, b, a]) {
+            op.device = device;
+        }
+        let seen = |hub: &SledHubStore, device, through| -> Vec<(u64, bool)> {
+            hub.since_except(0, 10, device, through)
+                .expect("since")
+                .into_iter()
+                .map(|(seq, r)| {
+                    assert!(r.as_ref().is_none_or(|r| r.seq == seq));
+                    (seq, r.is_some())
+                })
+                .collect()
+        };
+        {
+            let hub = SledHubStore::open(tmp.path(), None).expect("open");
+            assert_eq!(hub.append(&ops[0..2], "j.smith", 5).expect("a"), [1, 2]);
+            assert_eq!(hub.append(&ops[2..3], "a.khan", 5).expect("b"), [3]);
+            assert_eq!(hub.append(&ops[3..4], "j.smith", 5).expect("a"), [4]);
+            // Pushed again: already held, and still A's.
+            assert_eq!(hub.append(&ops[0..1], "j.smith", 5).expect("a"), [1]);
+            assert_eq!(
+                seen(&hub, a, 4),
+                [(1, false), (2, false), (3, true), (4, false)]
+            );
+            // Past what the device says it holds (a restored backup): read.
+            assert_eq!(
+                seen(&hub, a, 2),
+                [(1, false), (2, false), (3, true), (4, true)]
+            );
+            assert_eq!(
+                seen(&hub, b, 4),
+                [(1, true), (2, true), (3, false), (4, true)]
+            );
+        }
+        // Nothing noted survives a restart: every op is read, as before.
+        let hub = SledHubStore::open(tmp.path(), None).expect("reopen");
+        assert_eq!(
+            seen(&hub, a, 4),
+            [(1, true), (2, true), (3, true), (4, true)]
+        );
+    }
+
+    #[test]
     fn a_push_that_touches_a_damaged_record_fails_alone() {
         let tmp = tempfile::tempdir().expect("tempdir");
         let hub = SledHubStore::open(tmp.path(), None).expect("open");
@@ -965,5 +1098,9 @@ mod tests {
             3,
             "the failed push left nothing behind"
         );
+        // Only the pushes written are noted as their device's.
+        let by = data.pushed_by.read().expect("lock");
+        assert_eq!(by.device_of(2), Some(ops[0].device));
+        assert_eq!(by.device_of(4), None);
     }
 }
