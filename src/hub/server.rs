@@ -6,7 +6,8 @@ use super::audit::{Event, FailureLimiter, SecurityLog};
 use super::conn::{BODY_TIMEOUT, ClientAddr, SMALL_BODY_TIMEOUT};
 use super::scope::can_see;
 use super::store::{
-    Credential, CredentialKind, Delivery, HubStore, PendingDelivery, Received, SledHubStore,
+    Credential, CredentialKind, Delivery, HubStore, OwnPushes, PendingDelivery, Received,
+    SledHubStore,
 };
 use super::users::{self, Role, User};
 use crate::clock::Clock;
@@ -332,7 +333,10 @@ impl Hub {
             } else {
                 token.seq
             };
-            let own = (device, req.own_through);
+            let own = OwnPushes {
+                device,
+                through: req.own_through,
+            };
             next = self.page_since(&mut page, token.cursor, from, own, |r| {
                 visible.contains(&r.op.person) && !pending.newly.contains(&r.op.person) && !held(r)
             })?;
@@ -430,13 +434,13 @@ impl Hub {
         page: &mut Page,
         cursor: u64,
         from: u64,
-        own: (DeviceId, u64),
+        own: OwnPushes,
         wanted: impl Fn(&Received) -> bool,
     ) -> Result<Option<PageToken>, Refusal> {
         const CHUNK: usize = 1000;
         let mut last = from;
         loop {
-            let chunk = self.store.since_except(last, CHUNK, own.0, own.1)?;
+            let chunk = self.store.since_except(last, CHUNK, own)?;
             let done = chunk.len() < CHUNK;
             for (seq, r) in chunk {
                 if seq > cursor {

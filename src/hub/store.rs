@@ -95,6 +95,17 @@ pub struct Credential {
     pub kind: CredentialKind,
 }
 
+/// The ops a pulling device holds of its own: those it pushed, numbered up
+/// to `through` (its `own_through`).
+#[derive(Clone, Copy, Debug)]
+pub struct OwnPushes {
+    pub device: DeviceId,
+    pub through: u64,
+}
+
+/// Ops with their sequence numbers; `None` for one passed over unread.
+pub type Seqs = Result<Vec<(u64, Option<Received>)>>;
+
 /// What the hub needs from storage.
 pub trait HubStore {
     /// Appends the ops not already held, in order, and returns each op's
@@ -110,14 +121,8 @@ pub trait HubStore {
     /// pushed, numbered up to `through`, may come as its number alone (`None`),
     /// not read: the ops a pull never sends back to the device that pushed
     /// them. This default reads every op.
-    fn since_except(
-        &self,
-        after: u64,
-        limit: usize,
-        device: DeviceId,
-        through: u64,
-    ) -> Result<Vec<(u64, Option<Received>)>> {
-        let _ = (device, through);
+    fn since_except(&self, after: u64, limit: usize, own: OwnPushes) -> Seqs {
+        let _ = own;
         Ok(self
             .since(after, limit)?
             .into_iter()
@@ -729,15 +734,8 @@ impl HubStore for SledHubStore {
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>> {
         self.current.with(|d| d.since(after, limit))
     }
-    fn since_except(
-        &self,
-        after: u64,
-        limit: usize,
-        device: DeviceId,
-        through: u64,
-    ) -> Result<Vec<(u64, Option<Received>)>> {
-        self.current
-            .with(|d| d.since_except(after, limit, device, through))
+    fn since_except(&self, after: u64, limit: usize, own: OwnPushes) -> Seqs {
+        self.current.with(|d| d.since_except(after, limit, own))
     }
     fn history(&self, person: PersonId) -> Result<Vec<Received>> {
         self.current.with(|d| d.history(person))
@@ -796,13 +794,7 @@ impl HubData {
         Ok(out)
     }
 
-    fn since_except(
-        &self,
-        after: u64,
-        limit: usize,
-        device: DeviceId,
-        through: u64,
-    ) -> Result<Vec<(u64, Option<Received>)>> {
+    fn since_except(&self, after: u64, limit: usize, own: OwnPushes) -> Seqs {
         let start = after.saturating_add(1).to_be_bytes();
         let raw: Vec<(sled::IVec, sled::IVec)> = self
             .ops
@@ -817,13 +809,13 @@ impl HubData {
                     .map_err(|_| StoreError::Database("bad sequence key".into()))?,
             );
             // Only while asking: the writer notes under the same lock.
-            let its_own = seq <= through
+            let its_own = seq <= own.through
                 && self
                     .pushed_by
                     .read()
                     .unwrap_or_else(|p| p.into_inner())
                     .device_of(seq)
-                    == Some(device);
+                    == Some(own.device);
             out.push((
                 seq,
                 (!its_own).then(|| self.unseal("ops", &k, &v)).transpose()?,
@@ -1022,7 +1014,7 @@ mod tests {
             op.device = device;
         }
         let seen = |hub: &SledHubStore, device, through| -> Vec<(u64, bool)> {
-            hub.since_except(0, 10, device, through)
+            hub.since_except(0, 10, OwnPushes { device, through })
                 .expect("since")
                 .into_iter()
                 .map(|(seq, r)| {
