@@ -351,6 +351,10 @@ impl FieldValue {
             FieldValue::Name(n) => n.validate(),
             FieldValue::DateOfBirth(d) => person::validate_date_of_birth(*d, today),
             FieldValue::Address(a) => a.validate(),
+            // The typed rule, for numbers that arrive decoded (from the hub).
+            FieldValue::Phones(phones) => phones
+                .iter()
+                .try_for_each(|p| PhoneNumber::new(p.label, &p.number).map(drop)),
             FieldValue::Email(Some(e)) => person::validate_email(e),
             FieldValue::SchoolOrProvider(Some(s)) => check_len("school or provider", s, 200),
             FieldValue::Social(handles) => handles
@@ -548,6 +552,21 @@ impl OpPayload {
 mod tests {
     use super::*;
     use crate::domain::person::{Address, Characteristic, CharacteristicSpan};
+
+    #[test]
+    fn phone_numbers_that_arrive_decoded_pass_the_typed_rule() {
+        let today = NaiveDate::from_ymd_opt(2026, 11, 23).expect("date");
+        let phones = |number: &str| {
+            FieldValue::Phones(vec![PhoneNumber {
+                label: crate::domain::person::PhoneLabel::Mobile,
+                number: number.into(),
+            }])
+        };
+        assert!(phones("07700 900123").validate(None, today).is_ok());
+        for bad in ["123", "1234567890123456789", "07700 9001x3"] {
+            assert!(phones(bad).validate(None, today).is_err(), "{bad:?}");
+        }
+    }
 
     #[test]
     fn a_field_value_is_described_in_words_never_debug_form() {
