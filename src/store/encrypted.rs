@@ -584,22 +584,35 @@ impl EncryptedStore {
     }
 
     fn load_page(&self, page: [u8; 2]) -> std::result::Result<Page, Damaged> {
-        let damaged = |reason: &str| Damaged {
-            tree: T_SUMMARIES,
-            record: format!("page {}", u16::from_be_bytes(page)),
-            reason: reason.into(),
-        };
+        let mut out = Page::new();
         match self.summaries.get(page) {
-            Err(e) => Err(damaged(&e.to_string())),
-            Ok(None) => Ok(Page::new()),
-            Ok(Some(v)) => {
-                let plain = self
-                    .sealer
-                    .open_bytes(T_SUMMARIES, &page, &v)
-                    .map_err(|e| damaged(&e.to_string()))?;
-                decode_page(&plain).ok_or_else(|| damaged("undecodable page"))
-            }
+            Err(e) => return Err(page_damaged(page, &e.to_string())),
+            Ok(None) => {}
+            Ok(Some(sealed)) => self.open_page(page, &sealed, |id, bytes| {
+                out.insert(id, bytes.to_vec());
+            })?,
         }
+        Ok(out)
+    }
+
+    /// Decrypts a page and hands each summary's encoded bytes to `each`,
+    /// borrowed from the page (nothing is copied); nothing is handed on from a
+    /// page that does not decode whole.
+    fn open_page(
+        &self,
+        page: [u8; 2],
+        sealed: &[u8],
+        mut each: impl FnMut(PersonId, &[u8]),
+    ) -> std::result::Result<(), Damaged> {
+        let plain = self
+            .sealer
+            .open_bytes(T_SUMMARIES, &page, sealed)
+            .map_err(|e| page_damaged(page, &e.to_string()))?;
+        let entries = page_entries(&plain).ok_or_else(|| page_damaged(page, "undecodable page"))?;
+        for (id, bytes) in entries {
+            each(id, bytes);
+        }
+        Ok(())
     }
 
     /// Every summary in every readable page, decoded on all cores; unreadable
@@ -612,54 +625,60 @@ impl EncryptedStore {
             .min(8);
         let chunk = raw.len().div_ceil(threads).max(1);
         let parts: Vec<(Vec<CaseSummary>, Vec<Damaged>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = raw
-                .chunks(chunk)
-                .map(|part| {
-                    scope.spawn(move || {
-                        let mut ok = Vec::new();
-                        let mut bad = Vec::new();
-                        for (k, _) in part {
-                            let Ok(page) = <[u8; 2]>::try_from(k.as_ref()) else {
-                                bad.push(Damaged {
-                                    tree: T_SUMMARIES,
-                                    record: hex8(k),
-                                    reason: "not a page key".into(),
-                                });
-                                continue;
-                            };
-                            match self.load_page(page) {
-                                Err(d) => bad.push(d),
-                                Ok(entries) => {
-                                    for (id, bytes) in entries {
-                                        match postcard::from_bytes::<CaseSummary>(&bytes) {
-                                            Ok(s) if s.id == id => ok.push(s),
-                                            _ => bad.push(Damaged {
-                                                tree: T_SUMMARIES,
-                                                record: id.short(),
-                                                reason: "undecodable summary".into(),
-                                            }),
-                                        }
+            let handles: Vec<_> =
+                raw.chunks(chunk)
+                    .map(|part| {
+                        scope.spawn(move || {
+                            let (mut ok, mut bad) = (Vec::new(), Vec::new());
+                            for (n, (k, sealed)) in part.iter().enumerate() {
+                                let Ok(page) = <[u8; 2]>::try_from(k.as_ref()) else {
+                                    bad.push(Damaged {
+                                        tree: T_SUMMARIES,
+                                        record: hex8(k),
+                                        reason: "not a page key".into(),
+                                    });
+                                    continue;
+                                };
+                                let read = self.open_page(page, sealed, |id, bytes| {
+                                    match postcard::from_bytes::<CaseSummary>(bytes) {
+                                        Ok(s) if s.id == id => ok.push(s),
+                                        _ => bad.push(Damaged {
+                                            tree: T_SUMMARIES,
+                                            record: id.short(),
+                                            reason: "undecodable summary".into(),
+                                        }),
                                     }
+                                });
+                                if let Err(d) = read {
+                                    bad.push(d);
+                                }
+                                if n == 0 {
+                                    // Pages hold about as many each (random ids):
+                                    // sized once from the first, not grown by doubling.
+                                    ok.reserve_exact(ok.len() * part.len() * 9 / 8);
                                 }
                             }
-                        }
-                        (ok, bad)
+                            (ok, bad)
+                        })
                     })
-                })
-                .collect();
+                    .collect();
             handles
                 .into_iter()
                 .map(|h| h.join().unwrap_or_else(|_| (Vec::new(), Vec::new())))
                 .collect()
         });
-        // Sized once: growing by doubling would leave up to twice the
+        // Joined onto the first part's vector, grown once and trimmed of its
+        // spare room: growing by doubling would leave up to twice the
         // summaries' size behind in the allocator after unlock.
-        let mut out = Vec::with_capacity(parts.iter().map(|(ok, _)| ok.len()).sum());
-        let mut damaged = Vec::new();
-        for (ok, bad) in parts {
+        let mut parts = parts.into_iter();
+        let (mut out, mut damaged) = parts.next().unwrap_or_default();
+        let rest: Vec<_> = parts.collect();
+        out.reserve_exact(rest.iter().map(|(ok, _)| ok.len()).sum());
+        for (ok, bad) in rest {
             out.extend(ok);
             damaged.extend(bad);
         }
+        out.shrink_to_fit();
         Ok((out, damaged))
     }
 
@@ -1063,7 +1082,17 @@ fn encode_page(page: &Page) -> Vec<u8> {
     out
 }
 
-fn decode_page(b: &[u8]) -> Option<Page> {
+fn page_damaged(page: [u8; 2], reason: &str) -> Damaged {
+    Damaged {
+        tree: T_SUMMARIES,
+        record: format!("page {}", u16::from_be_bytes(page)),
+        reason: reason.into(),
+    }
+}
+
+/// A page's entries, borrowed from its plaintext; `None` unless the whole
+/// page decodes.
+fn page_entries(b: &[u8]) -> Option<Vec<(PersonId, &[u8])>> {
     fn take<'a>(b: &mut &'a [u8], n: usize) -> Option<&'a [u8]> {
         if b.len() < n {
             return None;
@@ -1074,13 +1103,14 @@ fn decode_page(b: &[u8]) -> Option<Page> {
     }
     let mut rest = b;
     let count = u32::from_le_bytes(take(&mut rest, 4)?.try_into().ok()?);
-    let mut page = Page::new();
+    // Bounded by what the bytes can hold, whatever the count claims.
+    let mut entries = Vec::with_capacity((count as usize).min(rest.len() / 20));
     for _ in 0..count {
         let id = PersonId::from_bytes(take(&mut rest, 16)?.try_into().ok()?);
         let len = u32::from_le_bytes(take(&mut rest, 4)?.try_into().ok()?) as usize;
-        page.insert(id, take(&mut rest, len)?.to_vec());
+        entries.push((id, take(&mut rest, len)?));
     }
-    rest.is_empty().then_some(page)
+    rest.is_empty().then_some(entries)
 }
 
 /// What one transaction of a commit wrote: each person changed and their
