@@ -11,7 +11,7 @@ use crate::clock::Clock;
 use crate::domain::ops::FieldSet;
 use crate::domain::{DeviceId, FieldValue, Op, OpId, OpPayload, PersonId, PersonState, WorkerId};
 use crate::store::crypto::KdfParams;
-use crate::store::{CaseStore, Damaged, EncryptedStore, Origin, Result, StoreError};
+use crate::store::{CaseStore, Changed, Damaged, EncryptedStore, Origin, Result, StoreError};
 use crate::sync::HlcClock;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
@@ -119,13 +119,16 @@ impl Replica {
     /// Validates `payload` against the person's current record and `today`, then
     /// commits it. When this returns Ok the change is on disk.
     pub fn record(&mut self, person: PersonId, payload: OpPayload, today: NaiveDate) -> Result<Op> {
-        let state = self.store.person_to_change(person)?;
-        if state.is_none() && !matches!(payload, OpPayload::SetFields(_)) {
-            return Err(StoreError::UnknownPerson(person.short()));
-        }
-        payload.validate_by(&self.identity.worker, state.as_ref(), today)?;
+        let worker = &self.identity.worker;
+        self.store.check_change(person, |state| {
+            if state.is_none() && !matches!(payload, OpPayload::SetFields(_)) {
+                return Err(StoreError::UnknownPerson(person.short()));
+            }
+            Ok(payload.validate_by(worker, state, today)?)
+        })?;
         let op = self.new_op(person, payload);
-        self.commit(std::slice::from_ref(&op), Origin::Local)?;
+        let changed = self.store.commit_minted(&op)?;
+        self.took(std::slice::from_ref(&op), changed);
         Ok(op)
     }
 
@@ -167,13 +170,18 @@ impl Replica {
     pub fn commit(&mut self, ops: &[Op], origin: Origin) -> Result<usize> {
         let changed = self.store.commit(ops, origin)?;
         let changed_count = changed.len();
+        self.took(ops, changed);
+        Ok(changed_count)
+    }
+
+    /// After a commit: the clock has seen its ops, the index its changes.
+    fn took(&mut self, ops: &[Op], changed: Vec<Changed>) {
         for op in ops {
             self.clock.observe(op.at);
         }
         for (id, summary) in changed {
             self.index.set(id, summary);
         }
-        Ok(changed_count)
     }
 
     /// Commits, all or nothing, the parts `next` makes one at a time (given

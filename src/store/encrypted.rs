@@ -34,6 +34,7 @@ mod journal;
 mod last_read;
 mod unapplied;
 pub use journal::CommitInParts;
+use unapplied::Ids;
 
 const T_META: &str = "meta";
 const T_OPS: &str = "ops";
@@ -547,28 +548,40 @@ impl EncryptedStore {
 
     /// A person as they stand, with every commit (applied to sled or not).
     fn load_person(&self, id: PersonId) -> Result<Option<PersonState>> {
-        self.load_person_keeping(id, false)
-    }
-
-    /// A person read to check a change about to be committed: as `person`,
-    /// and a copy is kept for the commit's fold (`last_read.rs`).
-    pub fn person_to_change(&self, id: PersonId) -> Result<Option<PersonState>> {
-        self.load_person_keeping(id, true)
-    }
-
-    fn load_person_keeping(&self, id: PersonId, keep: bool) -> Result<Option<PersonState>> {
         if let Some(state) = self.unapplied_lock().person(id) {
             return Ok(Some(state.clone()));
         }
-        let version = self.last_read.version();
-        let state = self.load_applied_person(id)?;
-        if let Some(state) = state.as_ref().filter(|_| keep) {
-            self.last_read.keep(version, state);
-        }
-        Ok(state)
+        self.load_applied_person(id)
     }
 
-    /// A person as sled holds them (the copy kept by `person_to_change`, if
+    /// Commits one op made on this device a moment ago (see [`Ids::JustMinted`]):
+    /// `commit`, without asking sled whether it is held already.
+    pub fn commit_minted(&self, op: &Op) -> Result<Vec<Changed>> {
+        self.commit_to_log(std::slice::from_ref(op), Origin::Local, Ids::JustMinted)
+    }
+
+    /// Checks a change about to be committed against the person as they
+    /// stand (`None`: not here yet). The record is lent to `check`, not
+    /// copied, and one read from sled is then kept for the commit's fold
+    /// (`last_read.rs`).
+    pub fn check_change<T>(
+        &self,
+        id: PersonId,
+        check: impl FnOnce(Option<&PersonState>) -> Result<T>,
+    ) -> Result<T> {
+        if let Some(state) = self.unapplied_lock().person(id) {
+            return check(Some(state));
+        }
+        let version = self.last_read.version();
+        let state = self.load_applied_person(id)?;
+        let checked = check(state.as_ref());
+        if let Some(state) = state {
+            self.last_read.keep(version, state);
+        }
+        checked
+    }
+
+    /// A person as sled holds them (the copy kept by `check_change`, if
     /// it is this person's).
     fn load_applied_person(&self, id: PersonId) -> Result<Option<PersonState>> {
         if let Some(state) = self.last_read.take(id) {
@@ -1306,7 +1319,7 @@ impl CaseStore for EncryptedStore {
             // Too large for one transaction's memory: in parts, all or nothing.
             return journal::commit_in_parts(self, ops, origin);
         }
-        self.commit_to_log(ops, origin)
+        self.commit_to_log(ops, origin, Ids::MayBeHeld)
     }
 
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
@@ -1372,6 +1385,36 @@ mod tests {
             store.meta::<String>("second").expect("read").as_deref(),
             Some("two")
         );
+    }
+
+    #[test]
+    fn a_minted_op_is_held_once_waiting_or_applied() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = EncryptedStore::create(&tmp.path().join("s"), b"pass", KdfParams::LEAST)
+            .expect("create");
+        let ops = crate::demo::DemoCohort::test_ops(2, 3);
+        let (first, second) = ops.split_at(ops.len() / 2);
+        store.commit(first, Origin::Remote).expect("commit");
+        let minted = second[0].clone();
+        assert_eq!(store.commit_minted(&minted).expect("commit").len(), 1);
+        // Waiting in the log: the same op again changes nothing.
+        assert!(store.commit_minted(&minted).expect("again").is_empty());
+        assert!(
+            store
+                .commit(std::slice::from_ref(&minted), Origin::Remote)
+                .expect("pulled")
+                .is_empty()
+        );
+        store.checkpoint().expect("apply to sled");
+        // In sled: the hub's copy is found held (`commit` always looks).
+        assert!(
+            store
+                .commit(&[minted], Origin::Remote)
+                .expect("pulled")
+                .is_empty()
+        );
+        assert_eq!(store.outbox_len().expect("outbox"), 1);
+        assert_eq!(store.op_count().expect("count"), first.len() as u64 + 1);
     }
 
     #[test]
