@@ -617,7 +617,7 @@ impl HubData {
         );
         let mut fresh: Vec<&Op> = Vec::new();
         let mut all_seqs = Vec::with_capacity(jobs.len());
-        let mut undo_b = sled::Batch::default();
+        let mut undo_part = crate::store::undo::PartJournal::default();
         for job in jobs {
             let mut seqs = Vec::with_capacity(job.ops.len());
             for op in job.ops {
@@ -666,9 +666,9 @@ impl HubData {
         let mut summaries = Vec::with_capacity(states.len());
         for (id, state) in &states {
             if let Some(undo) = undo {
-                undo.before(&mut undo_b, whole::PEOPLE, &self.people, id.as_bytes())?;
+                undo.before(&mut undo_part, whole::PEOPLE, &self.people, id.as_bytes())?;
                 undo.before(
-                    &mut undo_b,
+                    &mut undo_part,
                     whole::SUMMARIES,
                     &self.summaries,
                     id.as_bytes(),
@@ -692,7 +692,7 @@ impl HubData {
             (&self.summaries, summary_b),
         ];
         if let Some(undo) = undo {
-            writes.push((undo.tree(), undo_b));
+            writes.push((undo.tree(), undo.writes(undo_part)?));
         }
         crate::store::apply_atomically(&writes)?;
         if undo.is_none() {

@@ -1172,18 +1172,13 @@ impl EncryptedStore {
             Some((undo, pages)) => (Some(undo), pages),
             None => (None, &mut own_pages),
         };
-        let mut undo_batch = sled::Batch::default();
+        let mut undo_part = super::undo::PartJournal::default();
         let states = PersonState::fold_changes(fresh, |id| self.load_applied_person(id))?;
         let mut people_batch = sled::Batch::default();
         let mut changed = BTreeMap::new();
         for (id, state) in &states {
             if let Some(undo) = undo {
-                undo.before(
-                    &mut undo_batch,
-                    journal::PEOPLE,
-                    &self.people,
-                    id.as_bytes(),
-                )?;
+                undo.before(&mut undo_part, journal::PEOPLE, &self.people, id.as_bytes())?;
             }
             people_batch.insert(id.as_bytes(), self.seal(T_PEOPLE, id.as_bytes(), state)?);
             let key = page_of(*id);
@@ -1213,13 +1208,13 @@ impl EncryptedStore {
         for (key, sealed) in &new_ops {
             ops_batch.insert(&key[..], sealed.as_slice());
             if let Some(undo) = undo {
-                undo.was_absent(&mut undo_batch, journal::OPS, key);
+                undo.was_absent(&mut undo_part, journal::OPS, key)?;
             }
             if origin == Origin::Local {
                 let seq = self.db.generate_id()?.to_be_bytes();
                 outbox_batch.insert(&seq[..], self.seal(T_OUTBOX, &seq, &key.to_vec())?);
                 if let Some(undo) = undo {
-                    undo.was_absent(&mut undo_batch, journal::OUTBOX, &seq);
+                    undo.was_absent(&mut undo_part, journal::OUTBOX, &seq)?;
                 }
             }
         }
@@ -1241,7 +1236,7 @@ impl EncryptedStore {
             (&self.meta, meta_batch),
         ];
         if let Some(undo) = undo {
-            writes.push((undo.tree(), undo_batch));
+            writes.push((undo.tree(), undo.writes(undo_part)?));
         }
         let applied = super::apply_atomically(&writes);
         self.last_read.people_changed();
@@ -1276,17 +1271,18 @@ impl EncryptedStore {
     fn write_pages(&self, pages: &Pages, undo: &super::undo::Undo) -> Result<()> {
         let keys: Vec<&[u8; 2]> = pages.keys().collect();
         for chunk in keys.chunks(64) {
-            let mut undo_batch = sled::Batch::default();
+            let mut undo_part = super::undo::PartJournal::default();
             for key in chunk {
                 undo.before(
-                    &mut undo_batch,
+                    &mut undo_part,
                     journal::SUMMARIES,
                     &self.summaries,
                     &key[..],
                 )?;
             }
             let writes = self.page_writes(chunk.iter().map(|k| (*k, &pages[*k])))?;
-            super::apply_atomically(&[(&self.summaries, writes), (undo.tree(), undo_batch)])?;
+            let journaled = undo.writes(undo_part)?;
+            super::apply_atomically(&[(&self.summaries, writes), (undo.tree(), journaled)])?;
         }
         Ok(())
     }
