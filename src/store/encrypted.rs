@@ -628,6 +628,40 @@ impl EncryptedStore {
         Ok(())
     }
 
+    /// The summaries of sealed pages (key, value), and what could not be read.
+    fn decode_pages(&self, pages: &[(sled::IVec, sled::IVec)]) -> (Vec<CaseSummary>, Vec<Damaged>) {
+        let (mut ok, mut bad) = (Vec::new(), Vec::new());
+        for (n, (k, sealed)) in pages.iter().enumerate() {
+            let Ok(page) = <[u8; 2]>::try_from(k.as_ref()) else {
+                bad.push(Damaged {
+                    tree: T_SUMMARIES,
+                    record: hex8(k),
+                    reason: "not a page key".into(),
+                });
+                continue;
+            };
+            let read = self.open_page(page, sealed, |id, bytes| {
+                match postcard::from_bytes::<CaseSummary>(bytes) {
+                    Ok(s) if s.id == id => ok.push(s),
+                    _ => bad.push(Damaged {
+                        tree: T_SUMMARIES,
+                        record: id.short(),
+                        reason: "undecodable summary".into(),
+                    }),
+                }
+            });
+            if let Err(d) = read {
+                bad.push(d);
+            }
+            if n == 0 {
+                // Pages hold about as many each (random ids): sized once
+                // from the first, not grown by doubling.
+                ok.reserve_exact(ok.len() * pages.len() * 9 / 8);
+            }
+        }
+        (ok, bad)
+    }
+
     /// Every summary in every readable page, decoded on all cores; unreadable
     /// pages and summaries are reported, not fatal.
     fn load_all_summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
@@ -638,46 +672,24 @@ impl EncryptedStore {
             .min(8);
         let chunk = raw.len().div_ceil(threads).max(1);
         let parts: Vec<(Vec<CaseSummary>, Vec<Damaged>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> =
-                raw.chunks(chunk)
-                    .map(|part| {
-                        scope.spawn(move || {
-                            let (mut ok, mut bad) = (Vec::new(), Vec::new());
-                            for (n, (k, sealed)) in part.iter().enumerate() {
-                                let Ok(page) = <[u8; 2]>::try_from(k.as_ref()) else {
-                                    bad.push(Damaged {
-                                        tree: T_SUMMARIES,
-                                        record: hex8(k),
-                                        reason: "not a page key".into(),
-                                    });
-                                    continue;
-                                };
-                                let read = self.open_page(page, sealed, |id, bytes| {
-                                    match postcard::from_bytes::<CaseSummary>(bytes) {
-                                        Ok(s) if s.id == id => ok.push(s),
-                                        _ => bad.push(Damaged {
-                                            tree: T_SUMMARIES,
-                                            record: id.short(),
-                                            reason: "undecodable summary".into(),
-                                        }),
-                                    }
-                                });
-                                if let Err(d) = read {
-                                    bad.push(d);
-                                }
-                                if n == 0 {
-                                    // Pages hold about as many each (random ids):
-                                    // sized once from the first, not grown by doubling.
-                                    ok.reserve_exact(ok.len() * part.len() * 9 / 8);
-                                }
-                            }
-                            (ok, bad)
-                        })
-                    })
-                    .collect();
+            let handles: Vec<_> = raw
+                .chunks(chunk)
+                .map(|part| scope.spawn(move || self.decode_pages(part)))
+                .collect();
             handles
                 .into_iter()
-                .map(|h| h.join().unwrap_or_else(|_| (Vec::new(), Vec::new())))
+                .map(|h| {
+                    // A reader that stopped (a panic inside sled) is reported,
+                    // never taken for pages with nobody in them.
+                    h.join().unwrap_or_else(|_| {
+                        let stopped = Damaged {
+                            tree: T_SUMMARIES,
+                            record: "a share of the pages".into(),
+                            reason: "reading stopped with an internal error".into(),
+                        };
+                        (Vec::new(), vec![stopped])
+                    })
+                })
                 .collect()
         });
         // Joined onto the first part's vector, grown once and trimmed of its
