@@ -135,16 +135,16 @@ pub fn parse_named<T: Copy>(
     value: &str,
     options: &[(T, &'static str)],
 ) -> Result<T, DomainError> {
-    let norm = |s: &str| {
+    // Compared as streams, nothing allocated: an import parses several names
+    // a row against every option.
+    fn norm(s: &str) -> impl Iterator<Item = char> + '_ {
         s.chars()
             .filter(|c| c.is_alphanumeric())
             .flat_map(char::to_lowercase)
-            .collect::<String>()
-    };
-    let wanted = norm(value);
+    }
     options
         .iter()
-        .find(|(_, name)| norm(name) == wanted)
+        .find(|(_, name)| norm(name).eq(norm(value)))
         .map(|(v, _)| *v)
         .ok_or_else(|| DomainError::UnknownName {
             kind,
@@ -155,4 +155,38 @@ pub fn parse_named<T: Copy>(
                 .collect::<Vec<_>>()
                 .join(", "),
         })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const OPTIONS: [(u8, &str); 3] = [(1, "Not Known"), (2, "Not"), (3, "Élève")];
+
+    #[test]
+    fn a_name_matches_whatever_its_case_and_separators_and_only_whole() {
+        for (typed, want) in [
+            ("not known", 1),
+            ("NOT-KNOWN", 1),
+            ("not_known ", 1),
+            ("not", 2),
+            (" N.o.T ", 2),
+            ("ÉLÈVE", 3),
+        ] {
+            assert_eq!(
+                parse_named("kind", typed, &OPTIONS).ok(),
+                Some(want),
+                "{typed}"
+            );
+        }
+        for typed in ["no", "not known at all", "", "-"] {
+            assert!(
+                matches!(
+                    parse_named("kind", typed, &OPTIONS),
+                    Err(DomainError::UnknownName { kind: "kind", .. })
+                ),
+                "{typed}"
+            );
+        }
+    }
 }
