@@ -58,8 +58,8 @@ fn cohort_csv(people: usize) -> Vec<u8> {
                 .as_ref()
                 .map(|u| u.as_str().to_string())
                 .unwrap_or_default(),
-            p.name.given.clone(),
-            p.name.family.clone(),
+            p.name.given.to_string(),
+            p.name.family.to_string(),
             d(p.date_of_birth),
             p.gender.label().to_string(),
             p.address.lines.first().cloned().unwrap_or_default(),

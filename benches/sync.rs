@@ -197,7 +197,7 @@ fn main() {
             a.register(
                 vec![
                     FieldValue::Name(PersonName {
-                        given: format!("P{i}"),
+                        given: format!("P{i}").into(),
                         family: "Bench".into(),
                         preferred: None,
                     }),

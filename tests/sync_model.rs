@@ -327,7 +327,7 @@ fn run(steps: Vec<Step>) -> Result<(), TestCaseError> {
                 .register(
                     vec![
                         FieldValue::Name(PersonName {
-                            given: format!("Model{i}"),
+                            given: format!("Model{i}").into(),
                             family: "Person".into(),
                             preferred: None,
                         }),

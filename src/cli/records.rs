@@ -258,7 +258,7 @@ pub(super) fn activity(
     let [start, ends] = dates.map(|d| d.map(|d| parse_date(&d, today)).transpose());
     let mut activity = CurrentActivity::as_told(code.parse()?, start?.unwrap_or(today), today);
     activity.expected_end = ends?;
-    activity.provider = provider.filter(|p| !p.trim().is_empty());
+    activity.provider = provider.filter(|p| !p.trim().is_empty()).map(Into::into);
     let op = replica.set_fields(id, vec![FieldValue::CurrentActivity(activity)], today)?;
     outln!("recorded activity {code} for {} ({})", id.short(), op.id);
     Ok(())

@@ -608,8 +608,8 @@ fn nccis_rows(people: &[CaseSummary], on: NaiveDate, config: &Config) -> Vec<Ncc
                     .as_ref()
                     .map(|u| u.as_str().to_string())
                     .unwrap_or_default(),
-                family_name: s.name.family.clone(),
-                given_name: s.name.given.clone(),
+                family_name: s.name.family.to_string(),
+                given_name: s.name.given.to_string(),
                 date_of_birth: s.date_of_birth,
                 gender: s.gender.label(),
                 postcode: s

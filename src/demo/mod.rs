@@ -446,7 +446,7 @@ impl DemoCohort {
             FieldValue::Name(PersonName {
                 given: given.into(),
                 family: family.into(),
-                preferred,
+                preferred: preferred.map(Into::into),
             }),
             FieldValue::DateOfBirth(dob),
             FieldValue::Gender(gender),
@@ -520,7 +520,7 @@ impl DemoCohort {
                 confirmed: start,
                 source: ActivitySource::EnrolmentReturn,
                 expected_end: NaiveDate::from_ymd_opt(year_start, 8, 31),
-                provider: Some(pick(&mut self.rng, names::COLLEGES).to_string()),
+                provider: Some(pick(&mut self.rng, names::COLLEGES).to_string().into()),
             };
             let op = self.op(
                 id,
@@ -560,7 +560,7 @@ impl DemoCohort {
             confirmed,
             source,
             expected_end,
-            provider,
+            provider: provider.map(Into::into),
         };
         let at = self.working_time(confirmed);
         let supersede = previous_activity.into_iter().collect();

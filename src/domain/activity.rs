@@ -33,7 +33,7 @@ pub struct CurrentActivity {
     #[serde(with = "crate::domain::serde_date::opt")]
     pub expected_end: Option<NaiveDate>,
     /// The provider or employer, where there is one.
-    pub provider: Option<String>,
+    pub provider: Option<super::text::ShortText>,
 }
 
 impl CurrentActivity {

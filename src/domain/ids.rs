@@ -85,10 +85,10 @@ impl DeviceId {
 /// (for example `j.smith`). Workers' names are not the young people's data, but they
 /// are still only stored inside sealed values.
 #[derive(Clone, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize, Debug)]
-pub struct WorkerId(pub String);
+pub struct WorkerId(pub super::text::ShortText);
 
 impl WorkerId {
-    pub fn new(name: impl Into<String>) -> Self {
+    pub fn new(name: impl Into<super::text::ShortText>) -> Self {
         Self(name.into())
     }
     pub fn as_str(&self) -> &str {

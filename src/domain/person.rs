@@ -6,6 +6,7 @@ use super::district::{Area, District};
 use super::error::{DomainError, check_len};
 use super::ids::{PersonId, WorkerId};
 use super::inline_text::{InlineAscii, serde_as_parsed_str};
+use super::text::ShortText;
 use chrono::NaiveDate;
 use serde::{Deserialize, Serialize};
 use std::collections::BTreeSet;
@@ -121,9 +122,9 @@ impl CharacteristicSpan {
 
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PersonName {
-    pub given: String,
-    pub family: String,
-    pub preferred: Option<String>,
+    pub given: ShortText,
+    pub family: ShortText,
+    pub preferred: Option<ShortText>,
 }
 
 impl PersonName {
@@ -599,7 +600,7 @@ mod tests {
         assert_eq!(n.display(), "Ada \"Addy\" Stone");
         n.family = "  ".into();
         assert_eq!(n.validate(), Err(DomainError::Empty("family name")));
-        n.family = "x".repeat(101);
+        n.family = "x".repeat(101).into();
         assert!(matches!(n.validate(), Err(DomainError::TooLong { .. })));
     }
 

@@ -19,6 +19,11 @@ use super::error::DomainError;
 use serde::Serialize;
 use serde::ser;
 
+/// A short text held inline up to 24 bytes (names, workers' ids, providers):
+/// decoding 52,500 summaries at unlock made a heap allocation for each, and
+/// most are a few letters. The same bytes as a `String` on disk and on the wire.
+pub type ShortText = compact_str::CompactString;
+
 /// The longest one-line field (a provider's name, an address line, a handle).
 pub const MAX_LINE: usize = 200;
 /// The longest note-like field.

@@ -15,7 +15,7 @@ use crate::domain::person::{
     PhoneNumber, Postcode, SendStatus, Uln, Upn,
 };
 use crate::domain::residence::{Authority, Residence};
-use crate::domain::text;
+use crate::domain::text::{self, ShortText};
 use crate::domain::{
     CaseSummary, CurrentActivity, District, FieldValue, OpPayload, PersonId, PersonState, WorkerId,
 };
@@ -63,7 +63,7 @@ pub const COLUMNS: &[&str] = &[
 /// What tells two records apart: UPN and ULN.
 type Ids = (Option<Upn>, Option<Uln>);
 /// Lower-case given and family names with the date of birth.
-type NameKey = (String, String, NaiveDate);
+type NameKey = (ShortText, ShortText, NaiveDate);
 
 /// One problem with one cell (or row) of the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -235,9 +235,9 @@ fn parse_row(
         fail("family_name", "required".into(), &mut ok);
     }
     let name = PersonName {
-        given: given.unwrap_or_default(),
-        family: family.unwrap_or_default(),
-        preferred: cell("preferred_name"),
+        given: given.unwrap_or_default().into(),
+        family: family.unwrap_or_default().into(),
+        preferred: cell("preferred_name").map(Into::into),
     };
     if ok && let Err(e) = name.validate() {
         fail("given_name", e.to_string(), &mut ok);
@@ -420,7 +420,7 @@ fn parse_row(
                     confirmed,
                     source: ActivitySource::Import,
                     expected_end,
-                    provider: cell("activity_provider"),
+                    provider: cell("activity_provider").map(Into::into),
                 };
                 match dob.map(|d| a.validate(d, today)) {
                     Some(Err(e)) => {

@@ -356,7 +356,7 @@ impl ActivityPicker {
         };
         activity.provider = Some(self.provider.value().trim())
             .filter(|p| !p.is_empty())
-            .map(String::from);
+            .map(Into::into);
         Ok(Submission {
             person: self.person,
             payload: OpPayload::SetFields(vec![FieldSet::new(FieldValue::CurrentActivity(
