@@ -171,11 +171,11 @@ pub struct CaseSummary {
     pub contact_attempts: u32,
     #[serde(with = "crate::domain::serde_date::opt")]
     pub next_follow_up: Option<NaiveDate>,
-    /// Sorted, each once (from the record's set). A `Vec`, not a `BTreeSet`:
-    /// the usual one or two workers cost 24 B here and 32 B of heap, where a
-    /// set's first node costs ~280 B of heap — 14 MB over 52,500 summaries.
-    /// Both are a sequence to serde, so stored summaries read either way.
-    pub assigned: Vec<WorkerId>,
+    /// Sorted, each once (from the record's set). Not a `BTreeSet`, whose
+    /// first node costs ~280 B of heap (14 MB over 52,500 summaries): the
+    /// usual one worker is held inline, more go to the heap together. A
+    /// sequence to serde either way, so stored summaries read as before.
+    pub assigned: smallvec::SmallVec<[WorkerId; 1]>,
     pub has_offer: bool,
     pub has_destination: bool,
     pub conflicts: u32,
