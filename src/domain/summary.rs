@@ -50,10 +50,11 @@ impl ActivityChange {
 }
 
 /// A person's phone numbers, digits only, held as one space-separated text:
-/// inline up to 24 bytes (two mobile numbers), else one allocation, instead of
-/// one per number and one for the list; search reads them as one text anyway. Stored and sent as a list of
-/// strings, as when this was a `Vec<String>`; decoding refuses anything but
-/// digits, so the separator cannot be smuggled in.
+/// inline up to 24 bytes (two mobile numbers), else one allocation, instead
+/// of one per number and one for the list; search reads them as one text
+/// anyway. Stored and sent as a list of strings, as when this was a
+/// `Vec<String>`; decoding refuses anything but digits, so the separator
+/// cannot be smuggled in.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct PhoneDigits(super::text::ShortText);
 

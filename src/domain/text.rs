@@ -19,9 +19,11 @@ use super::error::DomainError;
 use serde::Serialize;
 use serde::ser;
 
-/// A short text held inline up to 24 bytes (names, workers' ids, providers):
-/// decoding 52,500 summaries at unlock made a heap allocation for each, and
-/// most are a few letters. The same bytes as a `String` on disk and on the wire.
+/// A short text held inline up to 24 bytes (names, workers' ids, providers,
+/// a summary's phone numbers): decoding 52,500 summaries at unlock made a heap
+/// allocation for each, and most are a few letters. Longer texts go to the
+/// heap as a `String` would; the same bytes as a `String` on disk and on the
+/// wire, and checked by the same rule (`check_text`).
 pub type ShortText = compact_str::CompactString;
 
 /// The longest one-line field (a provider's name, an address line, a handle).
