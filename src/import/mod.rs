@@ -65,6 +65,21 @@ type Ids = (Option<Upn>, Option<Uln>);
 /// Lower-case given and family names with the date of birth.
 type NameKey = (ShortText, ShortText, NaiveDate);
 
+/// A date as a file gives it: DD/MM/YYYY or YYYY-MM-DD. As
+/// `NaiveDate::parse_from_str`, with each format read once, not once a cell
+/// (that was a fiftieth of checking a 52,500-row file).
+fn file_date(text: &str) -> Option<NaiveDate> {
+    use chrono::format::{Item, Parsed, StrftimeItems};
+    static FORMATS: std::sync::LazyLock<[Vec<Item<'static>>; 2]> = std::sync::LazyLock::new(|| {
+        ["%d/%m/%Y", "%Y-%m-%d"].map(|f| StrftimeItems::new(f).collect())
+    });
+    FORMATS.iter().find_map(|items| {
+        let mut parsed = Parsed::new();
+        chrono::format::parse(&mut parsed, text, items.iter()).ok()?;
+        parsed.to_naive_date().ok()
+    })
+}
+
 /// One problem with one cell (or row) of the file.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RowError {
@@ -214,9 +229,7 @@ fn parse_row(
                 fail: &mut dyn FnMut(&str, String, &mut bool)|
      -> Option<NaiveDate> {
         let v = cell(col)?;
-        let parsed = ["%d/%m/%Y", "%Y-%m-%d"]
-            .iter()
-            .find_map(|f| NaiveDate::parse_from_str(&v, f).ok());
+        let parsed = file_date(&v);
         if parsed.is_none() {
             fail(
                 col,
@@ -729,5 +742,37 @@ impl Planner<'_> {
         }
         errors.sort_by_key(|e| e.line);
         Err(ImportError::Invalid(errors))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_file_date_reads_as_chrono_reads_it() {
+        for text in [
+            "05/12/2026",
+            "5/12/2026",
+            "2026-12-05",
+            "2026-2-5",
+            "31/02/2026",
+            "2026/12/05",
+            "05-12-2026",
+            "",
+            "05/12/26",
+            " 05/12/2026",
+            "05/12/2026x",
+            "29/02/2024",
+        ] {
+            let chrono = ["%d/%m/%Y", "%Y-%m-%d"]
+                .iter()
+                .find_map(|f| NaiveDate::parse_from_str(text, f).ok());
+            assert_eq!(file_date(text), chrono, "{text:?}");
+        }
+        assert_eq!(
+            file_date("05/12/2026"),
+            NaiveDate::from_ymd_opt(2026, 12, 5)
+        );
     }
 }
