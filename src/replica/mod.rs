@@ -128,7 +128,7 @@ impl Replica {
         })?;
         let op = self.new_op(person, payload);
         let changed = self.store.commit_minted(&op)?;
-        self.took(std::slice::from_ref(&op), changed);
+        self.after_commit(std::slice::from_ref(&op), changed);
         Ok(op)
     }
 
@@ -170,12 +170,12 @@ impl Replica {
     pub fn commit(&mut self, ops: &[Op], origin: Origin) -> Result<usize> {
         let changed = self.store.commit(ops, origin)?;
         let changed_count = changed.len();
-        self.took(ops, changed);
+        self.after_commit(ops, changed);
         Ok(changed_count)
     }
 
     /// After a commit: the clock has seen its ops, the index its changes.
-    fn took(&mut self, ops: &[Op], changed: Vec<Changed>) {
+    fn after_commit(&mut self, ops: &[Op], changed: Vec<Changed>) {
         for op in ops {
             self.clock.observe(op.at);
         }
