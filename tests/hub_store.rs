@@ -28,21 +28,23 @@ fn appends_are_numbered_in_order_and_idempotent() {
     let tmp = tempfile::tempdir().unwrap();
     let hub = SledHubStore::open(tmp.path(), None).unwrap();
     assert_eq!(hub.last_seq().unwrap(), 0);
+    // A push's new ops are numbered together, each young person's in the
+    // order pushed (a person's ops are stored as one record: `op_log.rs`).
     assert_eq!(
         hub.append(&[op(1, 100), op(2, 200), op(3, 100)], "j.smith", 5)
             .unwrap(),
-        vec![1, 2, 3]
+        vec![1, 3, 2]
     );
     // The same batch again (a retried push), and a batch mixing old and new.
     assert_eq!(
         hub.append(&[op(1, 100), op(2, 200), op(3, 100)], "j.smith", 6)
             .unwrap(),
-        vec![1, 2, 3]
+        vec![1, 3, 2]
     );
     assert_eq!(
         hub.append(&[op(4, 200), op(2, 200), op(4, 200)], "a.khan", 7)
             .unwrap(),
-        vec![4, 2, 4]
+        vec![4, 3, 4]
     );
     assert_eq!(hub.last_seq().unwrap(), 4);
 

@@ -3,9 +3,9 @@
 //!
 //! | tree          | key                                   | value                      |
 //! |---------------|---------------------------------------|----------------------------|
-//! | `ops`         | sequence number (u64, BE), from 1     | sealed `Received`          |
+//! | `ops`         | first sequence number (u64, BE, from 1) ‖ count (u32) | sealed arrival: one push's ops about one person (`op_log.rs`) |
 //! | `op_ids`      | keyed hash of the op id (16 bytes)    | its sequence number        |
-//! | `by_person`   | person id ‖ sequence number           | (empty)                    |
+//! | `by_person`   | person id ‖ first sequence number     | the arrival's count        |
 //! | `users`       | keyed hash of the login name          | sealed `User`              |
 //! | `credentials` | BLAKE3 hash of a token                | sealed `Credential`        |
 //! | `people`      | person id                             | sealed folded `PersonState`|
@@ -32,15 +32,18 @@ use crate::store::group_commit::GroupCommit;
 use crate::store::undo::Undo;
 use crate::store::{Result, StoreError};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
 
+mod op_log;
 mod pushed;
 mod whole;
+
+use op_log::written_seq;
 
 /// An op as the hub holds it: with its place in the hub's order and the audit
 /// facts of its arrival.
@@ -108,9 +111,11 @@ pub type Seqs = Result<Vec<(u64, Option<Received>)>>;
 
 /// What the hub needs from storage.
 pub trait HubStore {
-    /// Appends the ops not already held, in order, and returns each op's
-    /// sequence number (its existing one for an op already held): pushing the
-    /// same batch twice changes nothing.
+    /// Appends the ops not already held and returns each op's sequence
+    /// number (its existing one for an op already held): pushing the same
+    /// batch twice changes nothing. A batch's new ops are numbered together,
+    /// each young person's in the order given (the order between people is
+    /// the store's: a record's state does not depend on it).
     fn append(&self, ops: &[Op], pushed_by: &str, now_millis: u64) -> Result<Vec<u64>>;
     /// Appends, all or nothing, the ops of a spool (`spool.rs`) written in the
     /// hub's data directory: a write too large to hold in memory.
@@ -493,26 +498,6 @@ impl HubData {
         self.group_commit
             .wait_durable(mark, || self.db.flush().map(drop))
     }
-
-    fn received(&self, seq: u64) -> Result<Option<Received>> {
-        let k = seq.to_be_bytes();
-        self.ops
-            .get(k)?
-            .map(|v| self.unseal("ops", &k, &v))
-            .transpose()
-    }
-}
-
-/// The highest sequence number applied to the database (perhaps not yet on disk).
-fn written_seq(ops: &sled::Tree) -> Result<u64> {
-    Ok(match ops.last()? {
-        Some((k, _)) => u64::from_be_bytes(
-            k.as_ref()
-                .try_into()
-                .map_err(|_| StoreError::Database("bad sequence key".into()))?,
-        ),
-        None => 0,
-    })
 }
 
 /// The writer thread: applies queued pushes, those waiting together in one
@@ -608,8 +593,8 @@ impl HubData {
     fn write(&self, jobs: &[Push], undo: Option<&Undo>) -> Result<Vec<Vec<u64>>> {
         let mut next = written_seq(&self.ops)? + 1;
         let first_fresh = next;
-        let mut in_batch: std::collections::HashMap<[u8; 16], u64> =
-            std::collections::HashMap::new();
+        // Ops written by an earlier push of this write, by their hashed ids.
+        let mut written_here: HashMap<[u8; 16], u64> = HashMap::new();
         let (mut ops_b, mut ids_b, mut person_b) = (
             sled::Batch::default(),
             sled::Batch::default(),
@@ -619,41 +604,35 @@ impl HubData {
         let mut all_seqs = Vec::with_capacity(jobs.len());
         let mut undo_part = crate::store::undo::PartJournal::default();
         for job in jobs {
-            let mut seqs = Vec::with_capacity(job.ops.len());
-            for op in job.ops {
-                let id_key = self.hashed(op.id.as_bytes());
-                if let Some(seq) = in_batch.get(&id_key) {
-                    seqs.push(*seq);
-                    continue;
-                }
-                if let Some(v) = self.op_ids.get(id_key)? {
-                    let seq = u64::from_be_bytes(
-                        v.as_ref()
-                            .try_into()
-                            .map_err(|_| StoreError::Database("bad op index".into()))?,
-                    );
-                    seqs.push(seq);
-                    continue;
-                }
-                let seq = next;
-                next += 1;
-                let r = Received {
-                    seq,
-                    op: op.clone(),
-                    pushed_by: job.pushed_by.to_string(),
+            let plan = self.plan_push(job, &written_here)?;
+            let mut seqs = vec![0; job.ops.len()];
+            for (person, indices) in &plan.arrivals {
+                let first = next;
+                let count = u32::try_from(indices.len())
+                    .map_err(|_| StoreError::Database("a push too large".into()))?;
+                let arrival = op_log::ArrivalRef {
+                    pushed_by: job.pushed_by,
                     received_millis: job.now_millis,
+                    ops: indices.iter().map(|&i| &job.ops[i]).collect(),
                 };
-                ops_b.insert(
-                    &seq.to_be_bytes()[..],
-                    self.seal("ops", &seq.to_be_bytes(), &r)?,
-                );
-                ids_b.insert(&id_key[..], &seq.to_be_bytes()[..]);
-                let mut pk = op.person.as_bytes().to_vec();
-                pk.extend_from_slice(&seq.to_be_bytes());
-                person_b.insert(pk, &[][..]);
-                in_batch.insert(id_key, seq);
-                seqs.push(seq);
-                fresh.push(op);
+                let key = op_log::arrival_key(first, count);
+                ops_b.insert(&key[..], self.seal("ops", &key, &arrival)?);
+                let mut pk = person.as_bytes().to_vec();
+                pk.extend_from_slice(&first.to_be_bytes());
+                person_b.insert(pk, &count.to_be_bytes()[..]);
+                for &i in indices {
+                    seqs[i] = next;
+                    ids_b.insert(&plan.id_keys[i][..], &next.to_be_bytes()[..]);
+                    written_here.insert(plan.id_keys[i], next);
+                    fresh.push(&job.ops[i]);
+                    next += 1;
+                }
+            }
+            for (i, held) in plan.held {
+                seqs[i] = match held {
+                    Held::Before(seq) => seq,
+                    Held::AsOp(j) => seqs[j],
+                };
             }
             all_seqs.push(seqs);
         }
@@ -717,6 +696,64 @@ impl HubData {
             }
         }
         Ok(all_seqs)
+    }
+}
+
+/// What a push brings that the hub does not hold, grouped into arrivals.
+struct PushPlan {
+    /// The keyed hash of each op's id, in the push's order.
+    id_keys: Vec<[u8; 16]>,
+    /// The new ops, by the young person they are about (first seen first):
+    /// each group is stored as one record, numbered in this order.
+    arrivals: Vec<(PersonId, Vec<usize>)>,
+    /// The ops held already, by their place in the push.
+    held: Vec<(usize, Held)>,
+}
+
+enum Held {
+    /// Written before (or by an earlier push of this write) with this number.
+    Before(u64),
+    /// The same op as an earlier one of this push.
+    AsOp(usize),
+}
+
+impl HubData {
+    fn plan_push(&self, job: &Push, written_here: &HashMap<[u8; 16], u64>) -> Result<PushPlan> {
+        let mut plan = PushPlan {
+            id_keys: Vec::with_capacity(job.ops.len()),
+            arrivals: Vec::new(),
+            held: Vec::new(),
+        };
+        let mut in_push: HashMap<[u8; 16], usize> = HashMap::new();
+        let mut arrival_of: HashMap<PersonId, usize> = HashMap::new();
+        for (i, op) in job.ops.iter().enumerate() {
+            let id_key = self.hashed(op.id.as_bytes());
+            plan.id_keys.push(id_key);
+            if let Some(&j) = in_push.get(&id_key) {
+                plan.held.push((i, Held::AsOp(j)));
+                continue;
+            }
+            if let Some(&seq) = written_here.get(&id_key) {
+                plan.held.push((i, Held::Before(seq)));
+                continue;
+            }
+            if let Some(v) = self.op_ids.get(id_key)? {
+                let seq = u64::from_be_bytes(
+                    v.as_ref()
+                        .try_into()
+                        .map_err(|_| StoreError::Database("bad op index".into()))?,
+                );
+                plan.held.push((i, Held::Before(seq)));
+                continue;
+            }
+            in_push.insert(id_key, i);
+            let n = *arrival_of.entry(op.person).or_insert_with(|| {
+                plan.arrivals.push((op.person, Vec::new()));
+                plan.arrivals.len() - 1
+            });
+            plan.arrivals[n].1.push(i);
+        }
+        Ok(plan)
     }
 }
 
@@ -785,59 +822,16 @@ impl HubStore for SledHubStore {
 /// What a reader needs, straight from the database (and its in-memory indexes).
 impl HubData {
     fn since(&self, after: u64, limit: usize) -> Result<Vec<Received>> {
-        let start = after.saturating_add(1).to_be_bytes();
-        let mut out = Vec::new();
-        for item in self.ops.range(start..).take(limit) {
-            let (k, v) = item?;
-            out.push(self.unseal("ops", &k, &v)?);
-        }
-        Ok(out)
-    }
-
-    fn since_except(&self, after: u64, limit: usize, own: OwnPushes) -> Seqs {
-        let start = after.saturating_add(1).to_be_bytes();
-        let raw: Vec<(sled::IVec, sled::IVec)> = self
-            .ops
-            .range(start..)
-            .take(limit)
-            .collect::<std::result::Result<_, _>>()?;
-        let mut out = Vec::with_capacity(raw.len());
-        for (k, v) in raw {
-            let seq = u64::from_be_bytes(
-                k.as_ref()
-                    .try_into()
-                    .map_err(|_| StoreError::Database("bad sequence key".into()))?,
-            );
-            // Only while asking: the writer notes under the same lock.
-            let its_own = seq <= own.through
-                && self
-                    .pushed_by
-                    .read()
-                    .unwrap_or_else(|p| p.into_inner())
-                    .device_of(seq)
-                    == Some(own.device);
-            out.push((
-                seq,
-                (!its_own).then(|| self.unseal("ops", &k, &v)).transpose()?,
-            ));
-        }
-        Ok(out)
-    }
-
-    fn history(&self, person: PersonId) -> Result<Vec<Received>> {
-        let mut out = Vec::new();
-        for item in self.by_person.scan_prefix(person.as_bytes()).keys() {
-            let k = item?;
-            let seq = u64::from_be_bytes(
-                k[16..24]
-                    .try_into()
-                    .map_err(|_| StoreError::Database("bad person index".into()))?,
-            );
-            if let Some(r) = self.received(seq)? {
-                out.push(r);
-            }
-        }
-        Ok(out)
+        // No op is numbered 0, so none is passed over.
+        let nobody = OwnPushes {
+            device: DeviceId(uuid::Uuid::nil()),
+            through: 0,
+        };
+        Ok(self
+            .since_except(after, limit, nobody)?
+            .into_iter()
+            .filter_map(|(_, r)| r)
+            .collect())
     }
 
     fn put_user(&self, user: &User) -> Result<()> {

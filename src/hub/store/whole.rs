@@ -134,7 +134,9 @@ impl HubData {
         let after =
             |seq: &[u8]| <[u8; 8]>::try_from(seq).is_ok_and(|s| u64::from_be_bytes(s) > before);
         let trees: [(&sled::Tree, SeqOf); 3] = [
-            (&self.ops, |k, _| k),
+            // An arrival's key begins with its first number; all of its ops
+            // were written by one part.
+            (&self.ops, |k, _| k.get(..8).unwrap_or_default()),
             (&self.op_ids, |_, v| v),
             (&self.by_person, |k, _| k.get(16..).unwrap_or_default()),
         ];
