@@ -540,6 +540,7 @@ fn a_commit_that_finds_the_log_full_makes_room_before_it_is_written() {
         caseload::store::commit_log::parse(&log).len()
     };
     let mut last = 0;
+    // The log holds about 330 contacts.
     for n in 1..=1000 {
         r.record(a, contact(today()), today()).unwrap();
         let now = records();

@@ -28,8 +28,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 
 pub const LOG_FILE: &str = "store.log";
-/// The log's fixed size: about 90 contacts between checkpoints, and so at
-/// most that many replayed at the next open after a crash.
+/// The log's fixed size: about 330 contacts (a record of one is about 200 B)
+/// between checkpoints, and so at most that many replayed at the next open
+/// after a crash. A larger log was tried and not kept: a pulled page then
+/// fitted, but saving the pull's progress (not a commit) makes a checkpoint
+/// at once, so the page was applied to sled in the same sync all the same
+/// (docs/benchmarks.md).
 pub const CAPACITY: u64 = 64 * 1024;
 const MAGIC: &[u8; 4] = b"CLL1";
 const HEAD: usize = MAGIC.len() + 16 + 8 + 4;
@@ -84,6 +88,23 @@ pub fn parse(bytes: &[u8]) -> Vec<Record> {
     records
 }
 
+/// The records of the first `len` bytes of `file`: its first record's head
+/// alone when the log is empty (as after every clean close), else all of it.
+fn read_records(file: &File, len: u64) -> std::io::Result<Vec<Record>> {
+    let mut head = [0u8; HEAD];
+    if len < HEAD as u64 {
+        return Ok(Vec::new());
+    }
+    file.read_exact_at(&mut head, 0)?;
+    // Emptying zeroes the first head; a new cycle is never all zeros.
+    if &head[..4] != MAGIC || head[4..20] == [0; 16] {
+        return Ok(Vec::new());
+    }
+    let mut bytes = vec![0u8; len as usize];
+    file.read_exact_at(&mut bytes, 0)?;
+    Ok(parse(&bytes))
+}
+
 #[derive(Debug)]
 struct Writing {
     cycle: [u8; 16],
@@ -118,25 +139,30 @@ impl CommitLog {
                 .custom_flags(libc::O_NOFOLLOW)
                 .open(path)
         };
-        let existing = match open() {
-            Ok(file) if file.metadata().map(|m| m.len()).ok() == Some(CAPACITY) => Some(file),
-            Ok(_) => None,
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => None,
-            Err(e) => return Err(io("cannot open", path)(e)),
-        };
-        let (file, records) = match existing {
-            Some(file) => {
-                let mut bytes = vec![0u8; CAPACITY as usize];
-                file.read_exact_at(&mut bytes, 0)
-                    .map_err(io("cannot read", path))?;
-                let records = parse(&bytes);
-                (file, records)
+        let (file, records) = match open() {
+            Ok(file) => {
+                let len = file.metadata().map_err(io("cannot read", path))?.len();
+                let records =
+                    read_records(&file, len.min(CAPACITY)).map_err(io("cannot read", path))?;
+                if len == CAPACITY {
+                    (file, records)
+                } else {
+                    // Another size (a log of an earlier, smaller capacity, or
+                    // a damaged one): its records are kept and the file made
+                    // full-size, once, so that every later write is in place.
+                    let mut bytes = vec![0u8; CAPACITY as usize];
+                    file.read_exact_at(&mut bytes[..len.min(CAPACITY) as usize], 0)
+                        .map_err(io("cannot read", path))?;
+                    super::files::write_atomic(path, &bytes)?;
+                    (open().map_err(io("cannot open", path))?, records)
+                }
             }
-            None => {
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
                 // Made whole once, so that every later write is in place.
                 super::files::write_atomic(path, &vec![0u8; CAPACITY as usize])?;
                 (open().map_err(io("cannot open", path))?, Vec::new())
             }
+            Err(e) => return Err(io("cannot open", path)(e)),
         };
         let log = Self {
             path: path.to_path_buf(),
@@ -287,6 +313,36 @@ mod tests {
         let (_, held) = CommitLog::open(&path).unwrap();
         assert_eq!(held.len(), 1);
         assert_eq!(held[0].sealed.last(), Some(&9));
+    }
+
+    #[test]
+    fn a_log_of_another_size_keeps_its_records_and_is_made_full_size() {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(LOG_FILE);
+        let (log, _) = CommitLog::open(&path).unwrap();
+        for n in 0..3 {
+            log.append(plain(n)).unwrap();
+        }
+        drop(log);
+        // Cut short (the log's head and records intact): its records count.
+        let mut bytes = std::fs::read(&path).unwrap();
+        bytes.truncate(1024);
+        std::fs::write(&path, &bytes).unwrap();
+        let (log, held) = CommitLog::open(&path).unwrap();
+        assert_eq!(held.len(), 3, "nothing acknowledged is lost");
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), CAPACITY);
+        log.append(plain(3)).unwrap();
+        drop(log);
+        let (_, held) = CommitLog::open(&path).unwrap();
+        assert_eq!(
+            held.iter().map(|r| r.number).collect::<Vec<_>>(),
+            [0, 1, 2, 3]
+        );
+        // A file too short to hold a head reads as empty.
+        std::fs::write(&path, [0u8; 5]).unwrap();
+        let (_, held) = CommitLog::open(&path).unwrap();
+        assert!(held.is_empty());
+        assert_eq!(std::fs::metadata(&path).unwrap().len(), CAPACITY);
     }
 
     #[test]
