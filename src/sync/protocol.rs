@@ -41,7 +41,8 @@ pub struct PushRequest {
 
 #[derive(Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PushResponse {
-    /// The hub's sequence number for each op pushed, in order.
+    /// The hub's sequence number for each op pushed, in the order pushed
+    /// (the numbers themselves follow each young person's ops, not the push).
     pub seqs: Vec<u64>,
 }
 
