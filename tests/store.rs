@@ -5,7 +5,7 @@ mod common;
 use caseload::domain::activity::ActivitySource;
 use caseload::domain::person::PersonName;
 use caseload::domain::{
-    ActivityCode, Channel, ContactAttempt, CurrentActivity, District, DomainError, FieldValue,
+    ActivityCode, Channel, ContactAttempt, CurrentActivity, District, DomainError, FieldValue, Op,
     OpPayload, Outcome, PersonId, WorkerId,
 };
 use caseload::replica::Replica;
@@ -559,6 +559,41 @@ fn a_commit_that_finds_the_log_full_makes_room_before_it_is_written() {
         last = now;
     }
     panic!("the log never filled");
+}
+
+/// A commit larger than the whole log (a pulled page) is applied to sled
+/// after the commit waiting before it and made durable at once: nothing is
+/// left waiting, the log is empty, the whole of both is there after a crash
+/// (the files copied while open), and the same page again changes nothing.
+#[test]
+fn a_commit_larger_than_the_log_is_made_durable_in_sled_at_once() {
+    let (_tmp, dir) = store_dir();
+    let (a, b) = make_store(&dir);
+    let crashed = dir.parent().unwrap().join("crashed");
+    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    r.record(a, contact(today()), today()).unwrap();
+    assert!(
+        r.store().has_unapplied(),
+        "the small commit waits in the log"
+    );
+    let page: Vec<Op> = (0..600).map(|_| r.new_op(b, contact(today()))).collect();
+    assert_eq!(r.commit(&page, Origin::Remote).unwrap(), 1, "one person changed");
+    assert!(!r.store().has_unapplied(), "both applied");
+    let log = std::fs::read(dir.join("store.log")).unwrap();
+    assert!(caseload::store::commit_log::parse(&log).is_empty());
+    copy_dir(&dir, &crashed);
+    assert_eq!(r.commit(&page, Origin::Remote).unwrap(), 0, "held");
+    assert_eq!(r.person(b).unwrap().unwrap().contacts.len(), 601);
+    drop(r);
+    let r = Replica::open(EncryptedStore::open(&crashed, PASS).expect("opens")).unwrap();
+    assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), 2);
+    assert_eq!(r.person(b).unwrap().unwrap().contacts.len(), 601);
+    assert_eq!(
+        r.store().outbox_len().unwrap(),
+        5,
+        "the page was received, not made here"
+    );
+    assert!(r.store().doctor().unwrap().is_healthy());
 }
 
 /// A power cut in the middle of writing the log's last record leaves it

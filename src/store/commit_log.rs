@@ -198,6 +198,12 @@ impl CommitLog {
         self.lock().at == 0
     }
 
+    /// Whether a record of `sealed_len` sealed bytes fits in the log at all
+    /// (emptied first if need be).
+    pub fn could_hold(sealed_len: usize) -> bool {
+        (HEAD + sealed_len) as u64 <= CAPACITY
+    }
+
     /// Writes the next record durably; `seal` seals it bound to the binding
     /// it is given ([`Record::binding`]).
     pub fn append(

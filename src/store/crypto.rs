@@ -131,6 +131,11 @@ pub fn derive_kek(
     Ok(SecretKey::from_bytes(*out))
 }
 
+/// The length of `plain_len` bytes once sealed.
+pub const fn sealed_len(plain_len: usize) -> usize {
+    1 + NONCE_LEN + plain_len + TAG_LEN
+}
+
 /// Seals `plaintext` under `key`, bound to `aad`: version ‖ nonce ‖ ciphertext ‖ tag.
 pub fn seal(key: &SecretKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
     let nonce: [u8; NONCE_LEN] = random_bytes()?;

@@ -846,7 +846,7 @@ impl EncryptedStore {
             } else {
                 Origin::Remote
             };
-            self.commit_part(&entry.ops, origin, None)?;
+            self.commit_part(&entry.ops, origin, None, Ids::MayBeHeld)?;
         }
         if torn {
             // Appending after the torn record would make it a middle one.
@@ -1159,6 +1159,7 @@ impl EncryptedStore {
         ops: &[Op],
         origin: Origin,
         in_parts: Option<(&super::undo::Undo, &mut Pages)>,
+        ids: Ids,
     ) -> Result<Option<PartWritten>> {
         // Work out every write first; the transaction then only inserts. One
         // process holds the store (the lock), so nothing changes in between.
@@ -1168,7 +1169,11 @@ impl EncryptedStore {
         let mut max_hlc = self.last_hlc();
         for op in ops {
             let key = self.op_key(op);
-            if batch_keys.contains(&key) || self.ops.contains_key(key)? {
+            let held = || match ids {
+                Ids::MayBeHeld => self.ops.contains_key(key),
+                Ids::JustMinted | Ids::Checked => Ok(false),
+            };
+            if batch_keys.contains(&key) || held()? {
                 continue;
             }
             batch_keys.insert(key);

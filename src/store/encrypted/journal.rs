@@ -12,7 +12,7 @@
 //! disk filled, a part failed) puts every journaled key back and removes the
 //! marker: the store is exactly as before the commit.
 
-use super::{EncryptedStore, Op, Pages, T_META};
+use super::{EncryptedStore, Ids, Op, Pages, T_META};
 use crate::domain::Hlc;
 use crate::store::undo::Undo;
 use crate::store::{Changed, Origin, Result};
@@ -88,8 +88,12 @@ impl EncryptedStore {
     /// error the caller abandons the commit.
     pub fn write_part(&self, commit: &mut CommitInParts, ops: &[Op]) -> Result<()> {
         for part in ops.chunks(PART) {
-            let written =
-                self.commit_part(part, commit.origin, Some((&commit.undo, &mut commit.pages)))?;
+            let written = self.commit_part(
+                part,
+                commit.origin,
+                Some((&commit.undo, &mut commit.pages)),
+                Ids::MayBeHeld,
+            )?;
             if let Some(written) = written {
                 commit.changed.extend(written.changed);
                 commit.last = Some((written.at, written.op_count));
@@ -254,7 +258,12 @@ mod tests {
         // the pages it changed.
         let mut pages = Pages::new();
         store
-            .commit_part(&more[..PART], Origin::Local, Some((&undo, &mut pages)))
+            .commit_part(
+                &more[..PART],
+                Origin::Local,
+                Some((&undo, &mut pages)),
+                Ids::MayBeHeld,
+            )
             .expect("first part");
         store.write_pages(&pages, &undo).expect("pages");
         store.flush().expect("flush");
