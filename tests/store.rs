@@ -577,7 +577,11 @@ fn a_commit_larger_than_the_log_is_made_durable_in_sled_at_once() {
         "the small commit waits in the log"
     );
     let page: Vec<Op> = (0..600).map(|_| r.new_op(b, contact(today()))).collect();
-    assert_eq!(r.commit(&page, Origin::Remote).unwrap(), 1, "one person changed");
+    assert_eq!(
+        r.commit(&page, Origin::Remote).unwrap(),
+        1,
+        "one person changed"
+    );
     assert!(!r.store().has_unapplied(), "both applied");
     let log = std::fs::read(dir.join("store.log")).unwrap();
     assert!(caseload::store::commit_log::parse(&log).is_empty());
