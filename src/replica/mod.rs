@@ -36,19 +36,6 @@ pub struct Replica {
     damaged: Vec<Damaged>,
 }
 
-/// Hands back to the system the memory freed while unlocking (each page's
-/// plaintext, the decoding threads' scratch), which glibc otherwise keeps for
-/// reuse: 4.6 MB of the 69.6 MB resident after unlocking 52,500 people, in
-/// 0.5 ms (docs/benchmarks.md).
-fn return_freed_memory() {
-    #[cfg(all(target_os = "linux", target_env = "gnu"))]
-    // SAFETY: malloc_trim takes no pointers; it only releases free pages of
-    // the allocator's own heaps.
-    unsafe {
-        libc::malloc_trim(0);
-    }
-}
-
 impl Replica {
     /// Creates a new store for `worker` at `dir`.
     pub fn init(dir: &Path, passphrase: &[u8], worker: WorkerId, kdf: KdfParams) -> Result<Self> {
@@ -72,16 +59,14 @@ impl Replica {
                 reason: "missing".into(),
             })?;
         let (summaries, damaged) = store.summaries()?;
-        let replica = Self {
+        Ok(Self {
             clock: HlcClock::resume(store.last_hlc()),
             wall: Clock::system(),
             index: CaseIndex::new(summaries),
             store,
             identity,
             damaged,
-        };
-        return_freed_memory();
-        Ok(replica)
+        })
     }
 
     /// Makes the ops of this replica on `clock` (a pinned day in tests and demos).
