@@ -600,6 +600,46 @@ fn a_commit_larger_than_the_log_is_made_durable_in_sled_at_once() {
     assert!(r.store().doctor().unwrap().is_healthy());
 }
 
+/// A pulled page stores its ops; the people it says left this worker's scope
+/// are removed unless changes of theirs still wait to be sent; and a page
+/// that removes no one does not read the outbox (reading it decrypts every
+/// waiting op and first applies what waits in the log to sled).
+#[test]
+fn a_pull_removes_who_left_scope_unless_their_changes_wait() {
+    use caseload::domain::ops::FieldSet;
+    use caseload::sync::protocol::PullResponse;
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let c = PersonId::random();
+    let fields = identity("Ada", "Received").into_iter().map(FieldSet::new);
+    let theirs = r.new_op(c, OpPayload::SetFields(fields.collect()));
+    r.commit(&[theirs], Origin::Remote).unwrap();
+    r.record(a, contact(today()), today()).unwrap();
+    assert!(r.store().has_unapplied(), "both wait in the log");
+    let page = |left_scope| PullResponse {
+        ops: Vec::new(),
+        cursor: 9,
+        left_scope,
+        next: None,
+        restored: false,
+    };
+    assert_eq!(
+        caseload::link::store_pulled(&mut r, &page(vec![])).unwrap(),
+        0
+    );
+    assert!(r.store().has_unapplied(), "the outbox was not read");
+    assert_eq!(
+        caseload::link::store_pulled(&mut r, &page(vec![a, c])).unwrap(),
+        1
+    );
+    assert!(r.person(c).unwrap().is_none(), "nothing of theirs waited");
+    assert!(
+        r.person(a).unwrap().is_some(),
+        "kept until their changes are sent"
+    );
+}
+
 /// A power cut in the middle of writing the log's last record leaves it
 /// unreadable: it was never acknowledged, so the store opens without it. A
 /// record that cannot be read with others after it is damage, and said so.
