@@ -151,7 +151,10 @@ impl HubData {
             let (k, v) = item?;
             let place = Place::of_key(&k)?;
             let wanted = place.first().max(next)..=place.last();
-            let its_own: Vec<bool> = {
+            let its_own: Vec<bool> = if place.first() > own.through {
+                // Past what the device holds of its own (always, for `since`).
+                vec![false; wanted.clone().count()]
+            } else {
                 // Only while asking: the writer notes under the same lock.
                 let by = self.pushed_by.read().unwrap_or_else(|p| p.into_inner());
                 wanted

@@ -12,9 +12,11 @@
 use super::{EncryptedStore, LogEntryRef, OpKey, T_LOG};
 use crate::domain::{CaseSummary, Op, PersonId, PersonState};
 use crate::store::commit_log::{CommitLog, Refused};
+use crate::store::crypto;
 use crate::store::{Changed, Origin, Result, StoreError};
 use std::collections::{HashMap, HashSet};
 use std::sync::MutexGuard;
+use zeroize::Zeroizing;
 
 /// Whether a commit's ops may be held already, and so must be looked for.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -29,17 +31,16 @@ pub(super) enum Ids {
     Checked,
 }
 
-/// Whether the log could hold a commit of `ops` (its sealed record).
-fn fits_the_log(ops: &[Op], origin: Origin) -> Result<bool> {
+/// A commit's record as the log holds it, before sealing: encoded once, both
+/// to tell whether the log could hold it and to write it.
+fn log_record(ops: &[Op], origin: Origin) -> Result<Zeroizing<Vec<u8>>> {
     let entry = LogEntryRef {
         local: origin == Origin::Local,
         ops,
     };
-    let plain = postcard::experimental::serialized_size(&entry)
-        .map_err(|e| StoreError::Database(e.to_string()))?;
-    Ok(CommitLog::could_hold(crate::store::crypto::sealed_len(
-        plain,
-    )))
+    postcard::to_allocvec(&entry)
+        .map(Zeroizing::new)
+        .map_err(|e| StoreError::Database(e.to_string()))
 }
 
 /// Commits in the log that sled does not hold yet, oldest first, and what
@@ -88,14 +89,15 @@ impl EncryptedStore {
         if fresh.is_empty() {
             return Ok(Vec::new());
         }
-        if !fits_the_log(&fresh, origin)? {
+        let record = log_record(&fresh, origin)?;
+        if !CommitLog::could_hold(crypto::sealed_len(record.len())) {
             return self.commit_past_the_log(&mut unapplied, &fresh, origin);
         }
         let states = PersonState::fold_changes(&fresh, |id| match unapplied.people.get(&id) {
             Some(state) => Ok(Some(state.clone())),
             None => self.load_applied_person(id),
         })?;
-        let apply_now = self.write_to_log(&mut unapplied, &fresh, origin)?;
+        let apply_now = self.write_to_log(&mut unapplied, &record)?;
         let changed = states
             .iter()
             .map(|(id, state)| (*id, CaseSummary::of(state)))
@@ -159,16 +161,12 @@ impl EncryptedStore {
         Ok((fresh, keys))
     }
 
-    /// Writes the commit's ops to the log; true if it must instead be made
+    /// Writes the commit's record to the log; true if it must instead be made
     /// durable in sled at once. A full log is emptied first by a checkpoint,
     /// so a refusal (a full disk) comes before anything of this commit is
     /// held, and nothing of it can reappear later.
-    fn write_to_log(&self, unapplied: &mut Unapplied, ops: &[Op], origin: Origin) -> Result<bool> {
-        let entry = LogEntryRef {
-            local: origin == Origin::Local,
-            ops,
-        };
-        let seal = |binding: &[u8; 24]| self.seal(T_LOG, binding, &entry);
+    fn write_to_log(&self, unapplied: &mut Unapplied, record: &[u8]) -> Result<bool> {
+        let seal = |binding: &[u8; 24]| Ok(self.sealer.seal_bytes(T_LOG, binding, record)?);
         let logged = match self.log.append(seal) {
             Err(Refused::Full) if !self.log.is_empty() => {
                 self.checkpoint_with(unapplied)?;
