@@ -412,3 +412,38 @@ fn a_file_read_part_by_part_is_imported_whole_or_not_at_all() {
     assert_eq!(r.outbox().unwrap().len(), outbox + 5_001);
     assert!(r.store().doctor().unwrap().is_healthy());
 }
+
+/// The second reading does not repeat the checks that only refuse (each row
+/// against the rules for a new record, duplicates within the file): a file
+/// that gains a duplicate or a bad row between its check and its import is
+/// still refused whole, by its digest.
+#[test]
+fn a_file_that_gains_a_duplicate_or_a_bad_row_after_its_check_is_not_imported() {
+    let (tmp, mut r) = store();
+    let path = tmp.path().join("cohort.csv");
+    let file = many(3_000);
+    // A duplicate is told by nothing but the digest now; a bad date of
+    // birth by the reading itself, as before.
+    for (late, by_digest) in [
+        ("Pat0,Rowe0,01/01/2009,Thanet,Hartsdown Academy\n", true),
+        ("Pat,Rowe,01/01/1950,Thanet,\n", false),
+    ] {
+        std::fs::write(&path, &file).unwrap();
+        let checked = import::CohortFile::check(&path, today()).unwrap();
+        std::fs::write(&path, format!("{file}{late}")).unwrap();
+        let err = import::apply(&mut r, checked.read(today()).unwrap(), today()).unwrap_err();
+        assert_eq!(
+            matches!(err, ImportError::Changed),
+            by_digest,
+            "{late}: {err}"
+        );
+        assert_eq!(r.index().len(), 0, "{late}: nothing imported");
+        assert!(r.outbox().unwrap().is_empty(), "{late}: nothing queued");
+        // Checked again, the file's own problem is told.
+        let again = import::CohortFile::check(&path, today()).err();
+        assert!(
+            matches!(again, Some(ImportError::Invalid(_))),
+            "{late}: {again:?}"
+        );
+    }
+}

@@ -212,9 +212,9 @@ pub fn parse(input: impl Read, today: NaiveDate) -> Result<Vec<CohortRow>, Impor
     Ok(rows)
 }
 
-fn parse_row(
+fn parse_row<'r>(
     line: usize,
-    cell: &dyn Fn(&str) -> Option<String>,
+    cell: &dyn Fn(&str) -> Option<&'r str>,
     today: NaiveDate,
     err: &mut dyn FnMut(&str, String),
 ) -> Option<CohortRow> {
@@ -229,7 +229,7 @@ fn parse_row(
                 fail: &mut dyn FnMut(&str, String, &mut bool)|
      -> Option<NaiveDate> {
         let v = cell(col)?;
-        let parsed = file_date(&v);
+        let parsed = file_date(v);
         if parsed.is_none() {
             fail(
                 col,
@@ -269,18 +269,18 @@ fn parse_row(
             fail("district", "required".into(), &mut ok);
             None
         }
-        Some(v) => District::parse(&v)
+        Some(v) => District::parse(v)
             .map_err(|e| fail("district", e.to_string(), &mut ok))
             .ok(),
     };
     let mut values = vec![FieldValue::Name(name.clone())];
     let upn = cell("upn").and_then(|v| {
-        Upn::parse(&v)
+        Upn::parse(v)
             .map_err(|e| fail("upn", e.to_string(), &mut ok))
             .ok()
     });
     let uln = cell("uln").and_then(|v| {
-        Uln::parse(&v)
+        Uln::parse(v)
             .map_err(|e| fail("uln", e.to_string(), &mut ok))
             .ok()
     });
@@ -291,24 +291,25 @@ fn parse_row(
         values.push(FieldValue::Uln(Some(*u)));
     }
     if let Some(g) = cell("gender") {
-        match Gender::parse(&g) {
+        match Gender::parse(g) {
             Ok(g) => values.push(FieldValue::Gender(g)),
             Err(e) => fail("gender", e.to_string(), &mut ok),
         }
     }
     let postcode = cell("postcode").and_then(|v| {
-        Postcode::parse(&v)
+        Postcode::parse(v)
             .map_err(|e| fail("postcode", e.to_string(), &mut ok))
             .ok()
     });
     let lines: Vec<String> = ["address_line_1", "address_line_2"]
         .iter()
         .filter_map(|c| cell(c))
+        .map(str::to_string)
         .collect();
     if !lines.is_empty() || postcode.is_some() || cell("town").is_some() {
         let address = Address {
             lines,
-            town: cell("town").unwrap_or_default(),
+            town: cell("town").unwrap_or_default().to_string(),
             postcode,
         };
         match address.validate() {
@@ -333,7 +334,7 @@ fn parse_row(
         ("parent_phone", PhoneLabel::ParentCarer),
     ] {
         if let Some(v) = cell(col) {
-            match PhoneNumber::new(label, &v) {
+            match PhoneNumber::new(label, v) {
                 Ok(p) => phones.push(p),
                 Err(e) => fail(col, e.to_string(), &mut ok),
             }
@@ -344,8 +345,8 @@ fn parse_row(
         values.push(FieldValue::Phones(phones));
     }
     if let Some(e) = cell("email") {
-        match person::validate_email(&e) {
-            Ok(()) => values.push(FieldValue::Email(Some(e))),
+        match person::validate_email(e) {
+            Ok(()) => values.push(FieldValue::Email(Some(e.to_string()))),
             Err(er) => fail("email", er.to_string(), &mut ok),
         }
     }
@@ -353,14 +354,14 @@ fn parse_row(
         values.push(FieldValue::District(d));
     }
     if let Some(s) = cell("school_or_provider") {
-        values.push(FieldValue::SchoolOrProvider(Some(s)));
+        values.push(FieldValue::SchoolOrProvider(Some(s.to_string())));
     }
     // Blank in both leaves the record's residence as it is (a resident).
     let (lives, learns) = (cell("la_of_residence"), cell("la_of_education"));
     if lives.is_some() || learns.is_some() {
-        let lives = Authority::parse(lives.as_deref().unwrap_or(""))
+        let lives = Authority::parse(lives.unwrap_or(""))
             .map_err(|e| fail("la_of_residence", e.to_string(), &mut ok));
-        let learns = Residence::parse_learns(learns.as_deref().unwrap_or(""))
+        let learns = Residence::parse_learns(learns.unwrap_or(""))
             .map_err(|e| fail("la_of_education", e.to_string(), &mut ok));
         if let (Ok(lives), Ok(learns)) = (lives, learns) {
             values.push(FieldValue::Residence(Residence::new(lives, learns)));
@@ -369,7 +370,7 @@ fn parse_row(
     if let Some(s) = cell("send") {
         let parsed = match s.to_lowercase().as_str() {
             "no" | "none" | "n" => Ok(SendStatus::NoSend),
-            _ => SendStatus::parse(&s),
+            _ => SendStatus::parse(s),
         };
         match parsed {
             Ok(s) => values.push(FieldValue::Send(s)),
@@ -377,7 +378,7 @@ fn parse_row(
         }
     }
     if let Some(l) = cell("level_of_need") {
-        let parsed = match l.as_str() {
+        let parsed = match l {
             "1" => Ok(LevelOfNeed::Intensive),
             "2" => Ok(LevelOfNeed::Extra),
             "3" => Ok(LevelOfNeed::Minimum),

@@ -10,6 +10,7 @@ use super::{
     COLUMNS, CohortRow, Ids, ImportError, MAX_UNKNOWN_COLUMNS_SHOWN, NameKey, RowError,
     column_label, column_of, distinguishable, key, parse_row,
 };
+use crate::domain::person::{Uln, Upn};
 use crate::domain::{OpPayload, text};
 use chrono::NaiveDate;
 use std::collections::HashMap;
@@ -43,8 +44,13 @@ pub struct CohortReader<R> {
     /// Records read so far (a line number is this plus the header's line).
     records: usize,
     errors: Vec<RowError>,
-    seen_upn: HashMap<String, usize>,
-    seen_uln: HashMap<String, usize>,
+    /// Set when these bytes were read and checked whole before (`FileRows`,
+    /// whose digest proves it at the end): the checks that only refuse, the
+    /// new record's rules and duplicates within the file, are not repeated.
+    /// Each change is still checked against its record when it is written.
+    checked_before: bool,
+    seen_upn: HashMap<Upn, usize>,
+    seen_uln: HashMap<Uln, usize>,
     seen_name: HashMap<NameKey, Vec<(usize, Ids)>>,
 }
 
@@ -70,6 +76,7 @@ impl<R: Read> CohortReader<R> {
             record: csv::StringRecord::new(),
             records: 0,
             errors: Vec::new(),
+            checked_before: false,
             seen_upn: HashMap::new(),
             seen_uln: HashMap::new(),
             seen_name: HashMap::new(),
@@ -89,15 +96,7 @@ impl<R: Read> CohortReader<R> {
     fn checked(&mut self, line: usize) -> Option<CohortRow> {
         let record = &self.record;
         let headers = &self.headers;
-        let cell = |name: &str| -> Option<String> {
-            headers
-                .iter()
-                .position(|h| h == name)
-                .and_then(|i| record.get(i))
-                .map(str::trim)
-                .filter(|v| !v.is_empty())
-                .map(str::to_string)
-        };
+        let cell = |name: &str| cell_of(headers, record, name);
         let mut row_errors = Vec::new();
         let mut err = |column: &str, reason: String| {
             row_errors.push(RowError {
@@ -123,28 +122,29 @@ impl<R: Read> CohortReader<R> {
         // The same check every change gets when it is written, so a dry run
         // finds whatever the real import would refuse.
         let parsed = parsed.filter(|row| {
-            match OpPayload::SetFields(row.as_new_person()).validate(None, self.today) {
-                Ok(()) => true,
-                Err(e) => {
-                    err(&column_of(&e), e.to_string());
-                    false
+            self.checked_before
+                || match OpPayload::SetFields(row.as_new_person()).validate(None, self.today) {
+                    Ok(()) => true,
+                    Err(e) => {
+                        err(&column_of(&e), e.to_string());
+                        false
+                    }
                 }
-            }
         });
-        if let Some(row) = &parsed {
-            let mut dup = |map: &mut HashMap<_, usize>, k, what: &str| {
-                if let Some(first) = map.insert(k, line) {
+        if let Some(row) = parsed.as_ref().filter(|_| !self.checked_before) {
+            let mut twice = |first: Option<usize>, what: &str| {
+                if let Some(first) = first {
                     err(
                         what,
                         format!("the same as line {first}: the file lists this young person twice"),
                     );
                 }
             };
-            if let Some(u) = &row.upn {
-                dup(&mut self.seen_upn, u.as_str().to_string(), "upn");
+            if let Some(u) = row.upn {
+                twice(self.seen_upn.insert(u, line), "upn");
             }
-            if let Some(u) = &row.uln {
-                dup(&mut self.seen_uln, u.as_str().to_string(), "uln");
+            if let Some(u) = row.uln {
+                twice(self.seen_uln.insert(u, line), "uln");
             }
             // Same name and birthday is a duplicate only if no UPN or ULN
             // tells the two apart: in a county, namesakes share birthdays.
@@ -199,6 +199,16 @@ impl<R: Read> RowSource for CohortReader<R> {
     fn finish(self) -> Result<(), ImportError> {
         self.finish_into_inner().map(drop)
     }
+}
+
+/// The named column's value in `record`, if it has one.
+fn cell_of<'r>(headers: &[String], record: &'r csv::StringRecord, name: &str) -> Option<&'r str> {
+    headers
+        .iter()
+        .position(|h| h == name)
+        .and_then(|i| record.get(i))
+        .map(str::trim)
+        .filter(|v| !v.is_empty())
 }
 
 fn check_headers(headers: &[String]) -> Result<(), ImportError> {
@@ -292,8 +302,10 @@ impl CohortFile {
 
     /// The file again, row by row, for an import.
     pub fn read(&self, today: NaiveDate) -> Result<FileRows, ImportError> {
+        let mut reader = Self::reader(&self.path, today)?;
+        reader.checked_before = true;
         Ok(FileRows {
-            reader: Self::reader(&self.path, today)?,
+            reader,
             expected: self.digest,
         })
     }
