@@ -188,7 +188,8 @@ impl Replica {
     /// this replica, to read records and stamp ops) until it returns None: a
     /// change too large to hold at once, such as an import read from its file
     /// part by part. If `next` fails, everything written is put back.
-    /// Returns how many people changed.
+    /// Returns how many people changed. The parts are ops `next` makes with
+    /// [`Self::new_op`], so none is looked for among the ops held.
     pub fn commit_in_parts<E: From<StoreError>>(
         &mut self,
         next: &mut crate::store::NextPart<'_, Self, E>,
@@ -200,7 +201,8 @@ impl Replica {
                     for op in &ops {
                         self.clock.observe(op.at);
                     }
-                    if let Err(e) = self.store.write_part(&mut commit, &ops) {
+                    // Made by `new_op` for this commit: each id is new.
+                    if let Err(e) = self.store.write_minted_part(&mut commit, &ops) {
                         break Err(e.into());
                     }
                 }

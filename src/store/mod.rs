@@ -235,7 +235,8 @@ pub trait OpTarget {
     /// Commits, all or nothing, the parts `next` makes (given the target, to
     /// read records and make ops) until it returns None or fails. By default
     /// the parts are gathered and committed together; a target that can
-    /// write in parts holds one part at a time.
+    /// write in parts holds one part at a time. The parts hold only ops made
+    /// by `new_op`.
     fn commit_in_parts<E: From<StoreError>>(
         &mut self,
         next: &mut NextPart<'_, Self, E>,
