@@ -45,8 +45,8 @@ impl<'a> HubWriter<'a> {
 }
 
 impl OpTarget for HubWriter<'_> {
-    fn people(&self) -> Vec<CaseSummary> {
-        self.people.clone()
+    fn people(&self) -> &[CaseSummary] {
+        &self.people
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {
         self.store.person(id)

@@ -481,25 +481,28 @@ fn distinguishable(a: &Ids, b: &Ids) -> bool {
 
 /// Finds the person a row is about: UPN, else ULN, else name and date of birth
 /// (only someone whose UPN and ULN do not say otherwise).
-struct Matcher<'a> {
-    by_upn: HashMap<&'a str, PersonId>,
-    by_uln: HashMap<&'a str, PersonId>,
+/// Holds its keys (UPN and ULN are inline): built from the summaries the
+/// target lends, not from a copy of them (52,500 summaries, 20 ms and about
+/// 25 MB at the start of every import).
+struct Matcher {
+    by_upn: HashMap<Upn, PersonId>,
+    by_uln: HashMap<Uln, PersonId>,
     by_name: HashMap<NameKey, Vec<(PersonId, Ids)>>,
 }
 
-impl<'a> Matcher<'a> {
-    fn new(people: &'a [CaseSummary]) -> Self {
+impl Matcher {
+    fn new(people: &[CaseSummary]) -> Self {
         let mut m = Matcher {
             by_upn: HashMap::new(),
             by_uln: HashMap::new(),
             by_name: HashMap::new(),
         };
         for s in people {
-            if let Some(u) = &s.upn {
-                m.by_upn.insert(u.as_str(), s.id);
+            if let Some(u) = s.upn {
+                m.by_upn.insert(u, s.id);
             }
-            if let Some(u) = &s.uln {
-                m.by_uln.insert(u.as_str(), s.id);
+            if let Some(u) = s.uln {
+                m.by_uln.insert(u, s.id);
             }
             m.by_name
                 .entry((
@@ -516,8 +519,8 @@ impl<'a> Matcher<'a> {
     fn find(&self, row: &CohortRow) -> Option<PersonId> {
         row.upn
             .as_ref()
-            .and_then(|u| self.by_upn.get(u.as_str()))
-            .or_else(|| row.uln.as_ref().and_then(|u| self.by_uln.get(u.as_str())))
+            .and_then(|u| self.by_upn.get(u))
+            .or_else(|| row.uln.as_ref().and_then(|u| self.by_uln.get(u)))
             .copied()
             .or_else(|| {
                 let ids = (row.upn, row.uln);
@@ -594,8 +597,8 @@ use crate::domain::Op;
 use crate::store::OpTarget;
 
 impl OpTarget for Replica {
-    fn people(&self) -> Vec<CaseSummary> {
-        self.index().all().to_vec()
+    fn people(&self) -> &[CaseSummary] {
+        self.index().all()
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {
         Replica::person(self, id)
@@ -647,9 +650,8 @@ fn run<T: OpTarget>(
     today: NaiveDate,
     write: bool,
 ) -> Result<ImportReport, ImportError> {
-    let people = target.people();
     let mut planner = Planner {
-        matcher: Matcher::new(&people),
+        matcher: Matcher::new(target.people()),
         today,
         report: ImportReport::default(),
         errors: Vec::new(),
@@ -685,14 +687,14 @@ fn run<T: OpTarget>(
 
 /// Works out each row's change against the records as they stood before the
 /// import, and checks it like any other change.
-struct Planner<'a> {
-    matcher: Matcher<'a>,
+struct Planner {
+    matcher: Matcher,
     today: NaiveDate,
     report: ImportReport,
     errors: Vec<RowError>,
 }
 
-impl Planner<'_> {
+impl Planner {
     fn ops_for(
         &mut self,
         target: &mut impl OpTarget,
