@@ -66,6 +66,17 @@ fn store_dir() -> (tempfile::TempDir, PathBuf) {
 }
 
 /// Opens the raw sled database (the store must be closed) to play attacker.
+/// The store at `dir`, unlocked and indexed.
+fn open_replica(dir: &Path) -> Replica {
+    Replica::open(EncryptedStore::open(dir, PASS).unwrap()).unwrap()
+}
+
+/// How many commits the store's commit log at `dir` holds, as its file reads.
+fn records_in_log(dir: &Path) -> usize {
+    let log = std::fs::read(dir.join("store.log")).unwrap();
+    caseload::store::commit_log::parse(&log).len()
+}
+
 fn with_raw_tree(dir: &Path, tree: &str, f: impl FnOnce(&sled::Tree)) {
     let db = sled::open(dir.join("db")).unwrap();
     f(&db.open_tree(tree).unwrap());
@@ -85,7 +96,7 @@ fn wrong_passphrase_is_refused_clearly() {
             .starts_with("wrong passphrase for the store at")
     );
     // And the right one still works afterwards, with everything there.
-    let r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let r = open_replica(&dir);
     assert_eq!(r.index().len(), 2);
 }
 
@@ -151,7 +162,7 @@ fn a_value_moved_to_another_record_is_detected() {
         t.remove(k).unwrap();
         t.insert(other, v).unwrap();
     });
-    let r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let r = open_replica(&dir);
     assert!(r.index().len() < 2, "the moved summary page is refused");
     assert!(
         r.damaged()
@@ -209,7 +220,7 @@ fn a_database_replaced_by_an_older_copy_is_refused() {
     let backup = dir.parent().unwrap().join("old-db");
     copy_dir(&dir.join("db"), &backup);
     {
-        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        let mut r = open_replica(&dir);
         r.record(a, contact(today()), today()).unwrap();
     }
     std::fs::remove_dir_all(dir.join("db")).unwrap();
@@ -248,7 +259,7 @@ fn a_torn_watermark_slot_leaves_the_one_before_and_both_torn_is_refused() {
     let (_tmp, dir) = store_dir();
     let (a, _) = make_store(&dir);
     for _ in 0..3 {
-        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        let mut r = open_replica(&dir);
         r.record(a, contact(today()), today()).unwrap();
     }
     let size = std::fs::metadata(dir.join("store.watermark"))
@@ -259,7 +270,7 @@ fn a_torn_watermark_slot_leaves_the_one_before_and_both_torn_is_refused() {
     // the database is ahead of), so the store opens and goes on.
     spoil_watermark(&dir, false);
     {
-        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        let mut r = open_replica(&dir);
         r.record(a, contact(today()), today()).unwrap();
     }
     assert!(EncryptedStore::open(&dir, PASS).is_ok());
@@ -276,7 +287,7 @@ fn an_older_database_is_refused_after_many_watermarks_written_in_place() {
     let backup = dir.parent().unwrap().join("old-db");
     copy_dir(&dir.join("db"), &backup);
     {
-        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        let mut r = open_replica(&dir);
         for _ in 0..5 {
             r.record(a, contact(today()), today()).unwrap();
         }
@@ -349,7 +360,7 @@ fn passphrase_change_keeps_data_readable_with_the_new_passphrase_only() {
 fn invalid_domain_input_is_rejected_and_nothing_is_written() {
     let (_tmp, dir) = store_dir();
     let (a, _) = make_store(&dir);
-    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let mut r = open_replica(&dir);
     let before = r.ops_for(a).unwrap().len();
 
     let future = today().succ_opt().unwrap();
@@ -411,7 +422,7 @@ fn invalid_domain_input_is_rejected_and_nothing_is_written() {
 fn every_local_op_waits_in_the_outbox_in_order() {
     let (_tmp, dir) = store_dir();
     let (a, _) = make_store(&dir);
-    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let mut r = open_replica(&dir);
     let op = r.record(a, contact(today()), today()).unwrap();
     let outbox = r.outbox().unwrap();
     assert_eq!(outbox.len(), 5);
@@ -453,18 +464,13 @@ fn a_commit_held_only_by_the_commit_log_is_replayed_after_a_crash() {
     let (a, _) = make_store(&dir);
     let crashed = dir.parent().unwrap().join("crashed");
     let before = {
-        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        let mut r = open_replica(&dir);
         r.record(a, contact(today()), today()).unwrap();
         // The moment of the crash: the files as they are now, the store open.
         copy_dir(&dir, &crashed);
         r.person(a).unwrap().unwrap().contacts.len()
     };
-    let log = std::fs::read(crashed.join("store.log")).unwrap();
-    assert_eq!(
-        caseload::store::commit_log::parse(&log).len(),
-        1,
-        "the contact is in the log"
-    );
+    assert_eq!(records_in_log(&crashed), 1, "the contact is in the log");
     for _ in 0..2 {
         let store = EncryptedStore::open(&crashed, PASS).expect("opens");
         let r = Replica::open(store).unwrap();
@@ -472,8 +478,7 @@ fn a_commit_held_only_by_the_commit_log_is_replayed_after_a_crash() {
         assert_eq!(r.store().outbox_len().unwrap(), 5, "2 people, 3 contacts");
     }
     // Closed, it was made durable in sled and the log emptied.
-    let log = std::fs::read(crashed.join("store.log")).unwrap();
-    assert!(caseload::store::commit_log::parse(&log).is_empty());
+    assert_eq!(records_in_log(&crashed), 0);
     assert!(
         EncryptedStore::open(&crashed, PASS)
             .unwrap()
@@ -492,7 +497,7 @@ fn a_commit_held_only_by_the_commit_log_is_replayed_after_a_crash() {
 fn a_commit_not_yet_applied_to_sled_is_seen_by_every_read() {
     let (_tmp, dir) = store_dir();
     let (a, b) = make_store(&dir);
-    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let mut r = open_replica(&dir);
     let op = r.record(a, contact(today()), today()).unwrap();
     let op_b = r.record(b, contact(today()), today()).unwrap();
     assert!(r.store().has_unapplied(), "written to the log only");
@@ -520,8 +525,7 @@ fn a_commit_not_yet_applied_to_sled_is_seen_by_every_read() {
     r.record(a, contact(today()), today()).unwrap();
     r.store().put_meta("a-setting", &1u8).unwrap();
     assert!(!r.store().has_unapplied());
-    let log = std::fs::read(dir.join("store.log")).unwrap();
-    assert!(caseload::store::commit_log::parse(&log).is_empty());
+    assert_eq!(records_in_log(&dir), 0);
     assert_eq!(r.outbox().unwrap().len(), 8);
     assert!(r.store().doctor().unwrap().is_healthy());
 }
@@ -534,11 +538,8 @@ fn a_commit_not_yet_applied_to_sled_is_seen_by_every_read() {
 fn a_commit_that_finds_the_log_full_makes_room_before_it_is_written() {
     let (_tmp, dir) = store_dir();
     let (a, _) = make_store(&dir);
-    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
-    let records = || {
-        let log = std::fs::read(dir.join("store.log")).unwrap();
-        caseload::store::commit_log::parse(&log).len()
-    };
+    let mut r = open_replica(&dir);
+    let records = || records_in_log(&dir);
     let mut last = 0;
     // The log holds about 330 contacts.
     for n in 1..=1000 {
@@ -552,7 +553,7 @@ fn a_commit_that_finds_the_log_full_makes_room_before_it_is_written() {
             assert!(r.store().has_unapplied(), "which waits to be applied");
             assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), n + 1);
             drop(r);
-            let r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+            let r = open_replica(&dir);
             assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), n + 1);
             return;
         }
@@ -570,7 +571,7 @@ fn a_commit_larger_than_the_log_is_made_durable_in_sled_at_once() {
     let (_tmp, dir) = store_dir();
     let (a, b) = make_store(&dir);
     let crashed = dir.parent().unwrap().join("crashed");
-    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let mut r = open_replica(&dir);
     r.record(a, contact(today()), today()).unwrap();
     assert!(
         r.store().has_unapplied(),
@@ -583,8 +584,7 @@ fn a_commit_larger_than_the_log_is_made_durable_in_sled_at_once() {
         "one person changed"
     );
     assert!(!r.store().has_unapplied(), "both applied");
-    let log = std::fs::read(dir.join("store.log")).unwrap();
-    assert!(caseload::store::commit_log::parse(&log).is_empty());
+    assert_eq!(records_in_log(&dir), 0);
     copy_dir(&dir, &crashed);
     assert_eq!(r.commit(&page, Origin::Remote).unwrap(), 0, "held");
     assert_eq!(r.person(b).unwrap().unwrap().contacts.len(), 601);
@@ -610,7 +610,7 @@ fn a_pull_removes_who_left_scope_unless_their_changes_wait() {
     use caseload::sync::protocol::PullResponse;
     let (_tmp, dir) = store_dir();
     let (a, _) = make_store(&dir);
-    let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+    let mut r = open_replica(&dir);
     let c = PersonId::random();
     let fields = identity("Ada", "Received").into_iter().map(FieldSet::new);
     let theirs = r.new_op(c, OpPayload::SetFields(fields.collect()));
@@ -649,7 +649,7 @@ fn a_torn_last_log_record_is_left_out_and_an_earlier_damaged_one_refused() {
     let (a, _) = make_store(&dir);
     let crashed = dir.parent().unwrap().join("crashed");
     {
-        let mut r = Replica::open(EncryptedStore::open(&dir, PASS).unwrap()).unwrap();
+        let mut r = open_replica(&dir);
         r.record(a, contact(today()), today()).unwrap();
         r.record(a, contact(today()), today()).unwrap();
         copy_dir(&dir, &crashed);

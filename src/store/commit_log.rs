@@ -278,6 +278,18 @@ mod tests {
         }
     }
 
+    /// A new log in a temporary directory, holding `records` records
+    /// (numbered from 0, each ending in its number).
+    fn log_holding(records: u8) -> (tempfile::TempDir, PathBuf, CommitLog) {
+        let tmp = tempfile::tempdir().unwrap();
+        let path = tmp.path().join(LOG_FILE);
+        let (log, _) = CommitLog::open(&path).unwrap();
+        for n in 0..records {
+            log.append(plain(n)).unwrap();
+        }
+        (tmp, path, log)
+    }
+
     #[test]
     fn records_are_read_back_in_order_and_appending_goes_on_after_them() {
         let tmp = tempfile::tempdir().unwrap();
@@ -302,12 +314,7 @@ mod tests {
 
     #[test]
     fn an_emptied_log_reads_nothing_and_an_older_cycle_is_never_read() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join(LOG_FILE);
-        let (log, _) = CommitLog::open(&path).unwrap();
-        for n in 0..5 {
-            log.append(plain(n)).unwrap();
-        }
+        let (_tmp, path, log) = log_holding(5);
         log.empty().unwrap();
         drop(log);
         let (log, held) = CommitLog::open(&path).unwrap();
@@ -323,12 +330,7 @@ mod tests {
 
     #[test]
     fn a_log_of_another_size_keeps_its_records_and_is_made_full_size() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join(LOG_FILE);
-        let (log, _) = CommitLog::open(&path).unwrap();
-        for n in 0..3 {
-            log.append(plain(n)).unwrap();
-        }
+        let (_tmp, path, log) = log_holding(3);
         drop(log);
         // Cut short (the log's head and records intact): its records count.
         let mut bytes = std::fs::read(&path).unwrap();
@@ -353,11 +355,7 @@ mod tests {
 
     #[test]
     fn a_torn_record_ends_the_log_and_a_full_log_refuses() {
-        let tmp = tempfile::tempdir().unwrap();
-        let path = tmp.path().join(LOG_FILE);
-        let (log, _) = CommitLog::open(&path).unwrap();
-        log.append(plain(0)).unwrap();
-        log.append(plain(1)).unwrap();
+        let (_tmp, path, log) = log_holding(2);
         drop(log);
         let mut bytes = std::fs::read(&path).unwrap();
         let second = HEAD + 25;
