@@ -6,7 +6,7 @@
 //! | `ops`       | person id ‖ keyed hash of op id (16)  | the `Op`                |
 //! | `people`    | person id                             | the folded `PersonState`|
 //! | `summaries` | page number (u16, BE; 1,024 pages)    | a page of summaries     |
-//! | `outbox`    | local sequence number (u64, BE)       | the op's `ops` key      |
+//! | `outbox`    | local sequence number (u64, BE) ‖ count (u32, BE; absent: one) | the `ops` keys of a commit's local ops |
 //!
 //! Person ids are random; op ids (which embed a time) never appear in a key.
 //! Summaries are paged (by the low bits of the random person id) so unlocking
@@ -69,6 +69,34 @@ struct Watermark {
 }
 
 type OpKey = [u8; 32];
+
+/// An outbox entry holds the local ops of one commit (or one part of a large
+/// commit): one key a commit instead of one an op, since sled's cost is per
+/// key. The key is the sequence number, then how many ops the entry holds,
+/// so counting what waits decrypts nothing; an entry of one op (and every
+/// entry written before entries held more) has the sequence number alone.
+fn outbox_key(seq: u64, count: usize) -> Vec<u8> {
+    let mut key = seq.to_be_bytes().to_vec();
+    if count != 1 {
+        key.extend_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes());
+    }
+    key
+}
+
+/// How many ops an outbox entry holds, read from its key.
+fn outbox_count(key: &[u8]) -> usize {
+    match key.get(8..12) {
+        Some(count) => u32::from_be_bytes([count[0], count[1], count[2], count[3]]) as usize,
+        None => 1,
+    }
+}
+
+/// The op keys an outbox entry's (decrypted) value lists, or `None` when its
+/// length is not that of the count its key gives.
+fn outbox_op_keys<'v>(key: &[u8], value: &'v [u8]) -> Option<std::slice::ChunksExact<'v, u8>> {
+    (value.len() == outbox_count(key) * std::mem::size_of::<OpKey>())
+        .then(|| value.chunks_exact(std::mem::size_of::<OpKey>()))
+}
 
 /// A record that could not be read, named by tree and opaque id.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -709,31 +737,46 @@ impl EncryptedStore {
 
     /// How many local ops wait for the hub (nothing decrypted).
     pub fn outbox_len(&self) -> Result<usize> {
-        Ok(self.outbox.len() + self.unapplied_lock().outbox_len())
+        let mut waiting = self.unapplied_lock().outbox_len();
+        for key in self.outbox.iter().keys() {
+            waiting += outbox_count(&key?);
+        }
+        Ok(waiting)
     }
 
-    /// Local ops waiting for the hub, oldest first, each with its outbox key.
+    /// Local ops waiting for the hub, oldest first, each with the key of the
+    /// outbox entry that holds it (ops of one commit share one).
     pub fn outbox_entries(&self) -> Result<Vec<(Vec<u8>, Op)>> {
         self.settle()?;
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
-            let op_key: Vec<u8> = self.unseal(T_OUTBOX, &k, &v).map_err(Damaged::into_error)?;
-            let sealed = self.ops.get(&op_key)?.ok_or_else(|| StoreError::Damaged {
+            let damaged = |reason: &str| StoreError::Damaged {
                 tree: T_OUTBOX,
                 record: record_name(T_OUTBOX, &k),
-                reason: "points at an op that is not in the log".into(),
-            })?;
-            out.push((
-                k.to_vec(),
-                self.unseal(T_OPS, &op_key, &sealed)
-                    .map_err(Damaged::into_error)?,
-            ));
+                reason: reason.into(),
+            };
+            let listed: Vec<u8> = self.unseal(T_OUTBOX, &k, &v).map_err(Damaged::into_error)?;
+            let op_keys = outbox_op_keys(&k, &listed)
+                .ok_or_else(|| damaged("does not list as many ops as it says"))?;
+            for op_key in op_keys {
+                let sealed = self
+                    .ops
+                    .get(op_key)?
+                    .ok_or_else(|| damaged("points at an op that is not in the log"))?;
+                out.push((
+                    k.to_vec(),
+                    self.unseal(T_OPS, op_key, &sealed)
+                        .map_err(Damaged::into_error)?,
+                ));
+            }
         }
         Ok(out)
     }
 
-    /// The hub has these ops: they leave the outbox (durably).
+    /// The hub has these ops: they leave the outbox (durably). `keys` are
+    /// outbox keys as `outbox_entries` gave them; an entry leaves whole, so
+    /// the caller acknowledges only after every op of it was pushed.
     pub fn ack_outbox(&self, keys: &[Vec<u8>]) -> Result<()> {
         let mut batch = sled::Batch::default();
         for k in keys {
@@ -907,12 +950,14 @@ impl EncryptedStore {
         }
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
             for item in self.outbox.iter() {
-                match item
-                    .ok()
-                    .and_then(|(k, v)| self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v).ok())
-                {
-                    Some(op_key) => waiting.push(op_key),
-                    None => out.lost_outbox += 1,
+                let Ok((k, v)) = item else {
+                    out.lost_outbox += 1;
+                    continue;
+                };
+                let listed = self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v).ok();
+                match listed.as_deref().and_then(|l| outbox_op_keys(&k, l)) {
+                    Some(op_keys) => waiting.extend(op_keys.map(<[u8]>::to_vec)),
+                    None => out.lost_outbox += outbox_count(&k),
                 }
             }
         }));
@@ -1041,15 +1086,31 @@ impl EncryptedStore {
         }
         for item in self.outbox.iter() {
             let (k, v) = item?;
-            report.outbox += 1;
-            match self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v) {
-                Ok(op_key) if self.ops.contains_key(&op_key)? => {}
-                Ok(_) => report.damaged.push(Damaged {
-                    tree: T_OUTBOX,
-                    record: record_name(T_OUTBOX, &k),
-                    reason: "points at an op that is not in the log".into(),
-                }),
-                Err(d) => report.damaged.push(d),
+            report.outbox += outbox_count(&k);
+            let damaged = |reason: &str| Damaged {
+                tree: T_OUTBOX,
+                record: record_name(T_OUTBOX, &k),
+                reason: reason.into(),
+            };
+            let listed = match self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v) {
+                Ok(listed) => listed,
+                Err(d) => {
+                    report.damaged.push(d);
+                    continue;
+                }
+            };
+            let Some(mut op_keys) = outbox_op_keys(&k, &listed) else {
+                report
+                    .damaged
+                    .push(damaged("does not list as many ops as it says"));
+                continue;
+            };
+            if !op_keys.try_fold(true, |all, op_key| {
+                Ok::<_, StoreError>(all && self.ops.contains_key(op_key)?)
+            })? {
+                report
+                    .damaged
+                    .push(damaged("points at an op that is not in the log"));
             }
         }
         Ok(report)
@@ -1190,12 +1251,27 @@ impl EncryptedStore {
             None => (None, &mut own_pages),
         };
         let mut undo_part = super::undo::PartJournal::default();
-        let states = PersonState::fold_changes(fresh, |id| self.load_applied_person(id))?;
+        // People absent now were absent when the write began (a part only
+        // inserts people), so journaling them needs no second look.
+        let mut absent_now: HashSet<PersonId> = HashSet::new();
+        let states = PersonState::fold_changes(fresh, |id| {
+            let loaded = self.load_applied_person(id)?;
+            if loaded.is_none() {
+                absent_now.insert(id);
+            }
+            Ok::<_, StoreError>(loaded)
+        })?;
         let mut people_batch = sled::Batch::default();
         let mut changed = BTreeMap::new();
         for (id, state) in &states {
-            if let Some(undo) = undo {
-                undo.before(&mut undo_part, journal::PEOPLE, &self.people, id.as_bytes())?;
+            match undo {
+                Some(undo) if absent_now.contains(id) => {
+                    undo.was_absent(&mut undo_part, journal::PEOPLE, id.as_bytes())?
+                }
+                Some(undo) => {
+                    undo.before(&mut undo_part, journal::PEOPLE, &self.people, id.as_bytes())?
+                }
+                None => {}
             }
             people_batch.insert(id.as_bytes(), self.seal(T_PEOPLE, id.as_bytes(), state)?);
             let key = page_of(*id);
@@ -1221,18 +1297,19 @@ impl EncryptedStore {
         drop(states);
         let summary_batch = self.page_writes(&own_pages)?;
         let mut ops_batch = sled::Batch::default();
-        let mut outbox_batch = sled::Batch::default();
         for (key, sealed) in &new_ops {
             ops_batch.insert(&key[..], sealed.as_slice());
             if let Some(undo) = undo {
                 undo.was_absent(&mut undo_part, journal::OPS, key)?;
             }
-            if origin == Origin::Local {
-                let seq = self.db.generate_id()?.to_be_bytes();
-                outbox_batch.insert(&seq[..], self.seal(T_OUTBOX, &seq, &key.to_vec())?);
-                if let Some(undo) = undo {
-                    undo.was_absent(&mut undo_part, journal::OUTBOX, &seq)?;
-                }
+        }
+        let mut outbox_batch = sled::Batch::default();
+        if origin == Origin::Local {
+            let seq = outbox_key(self.db.generate_id()?, new_ops.len());
+            let listed: Vec<u8> = new_ops.iter().flat_map(|(key, _)| *key).collect();
+            outbox_batch.insert(seq.as_slice(), self.seal(T_OUTBOX, &seq, &listed)?);
+            if let Some(undo) = undo {
+                undo.was_absent(&mut undo_part, journal::OUTBOX, &seq)?;
             }
         }
         let op_count = self.op_count()? + new_ops.len() as u64;
@@ -1428,6 +1505,68 @@ mod tests {
         );
         assert_eq!(store.outbox_len().expect("outbox"), 1);
         assert_eq!(store.op_count().expect("count"), first.len() as u64 + 1);
+    }
+
+    #[test]
+    fn a_commits_local_ops_wait_in_one_outbox_entry_and_leave_it_together() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = EncryptedStore::create(&tmp.path().join("s"), b"pass", KdfParams::LEAST)
+            .expect("create");
+        let ops = crate::demo::DemoCohort::test_ops(3, 5);
+        assert!(ops.len() > 2);
+        store.commit(&ops, Origin::Local).expect("commit");
+        store.checkpoint().expect("apply to sled");
+        assert_eq!(store.outbox.len(), 1, "one key for the commit");
+        assert_eq!(store.outbox_len().expect("count"), ops.len());
+        let entries = store.outbox_entries().expect("entries");
+        let ids = |ops: &mut dyn Iterator<Item = &Op>| -> Vec<String> {
+            let mut ids: Vec<String> = ops.map(|op| op.id.to_string()).collect();
+            ids.sort();
+            ids
+        };
+        assert_eq!(
+            ids(&mut entries.iter().map(|(_, op)| op)),
+            ids(&mut ops.iter())
+        );
+        assert_eq!(store.doctor().expect("doctor").outbox, ops.len());
+        assert!(store.doctor().expect("doctor").damaged.is_empty());
+
+        // An entry of one op written before entries held more: the sequence
+        // number alone, the op's key alone.
+        let key = store.op_key(&ops[0]).to_vec();
+        let seq = u64::MAX.to_be_bytes();
+        let one = store.seal(T_OUTBOX, &seq, &key).expect("seal");
+        store.outbox.insert(seq, one).expect("insert");
+        assert_eq!(store.outbox_len().expect("count"), ops.len() + 1);
+        assert_eq!(
+            store.outbox_entries().expect("entries").len(),
+            ops.len() + 1
+        );
+
+        // A value that lists fewer ops than its key says is damaged, named.
+        let short = outbox_key(u64::MAX - 1, 2);
+        let sealed = store.seal(T_OUTBOX, &short, &key).expect("seal");
+        store
+            .outbox
+            .insert(short.as_slice(), sealed)
+            .expect("insert");
+        let report = store.doctor().expect("doctor");
+        assert_eq!(report.damaged.len(), 1);
+        assert!(report.damaged[0].reason.contains("as many ops"));
+        assert!(matches!(
+            store.outbox_entries(),
+            Err(StoreError::Damaged { .. })
+        ));
+        store.outbox.remove(short).expect("remove");
+
+        let keys: Vec<Vec<u8>> = store
+            .outbox_entries()
+            .expect("entries")
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        store.ack_outbox(&keys).expect("acknowledged");
+        assert_eq!(store.outbox_len().expect("count"), 0);
     }
 
     #[test]
