@@ -340,8 +340,7 @@ pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
 /// `import cohort`: a cohort file into this store, all or nothing.
 pub(super) fn import_cohort(cx: &Ctx, file: PathBuf, dry_run: bool) -> Result<(), CliError> {
     let today = today()?;
-    let checked = checked_file(&file, today)?;
-    let mut replica = cx.unlock_for_bulk_writes()?;
+    let (checked, mut replica) = checked_and_unlocked(cx, &file, today)?;
     let rows = checked.read(today).map_err(|e| show_row_errors(&file, e))?;
     if dry_run {
         let report = crate::import::plan(&mut replica, rows, today)
@@ -427,6 +426,33 @@ pub(super) fn fmt_hlc(millis: u64) -> String {
 
 /// Reads and checks a cohort file on its own (before any store is opened:
 /// a bad file is told without a passphrase), holding none of its rows.
+/// The file checked and the store unlocked for an import. With the
+/// passphrase at hand (file or environment) the check runs on one core while
+/// the key is derived on the other (Argon2id uses one lane); with a prompt the
+/// file is checked first, so nobody types a passphrase for a file that is
+/// refused. The file's problems are reported before an unlocking error.
+fn checked_and_unlocked(
+    cx: &Ctx,
+    file: &Path,
+    today: chrono::NaiveDate,
+) -> Result<(crate::import::CohortFile, Replica), CliError> {
+    let at_hand = super::passphrase::given(cx.pass_file)
+        .map_err(CliError::Usage)?
+        .is_some();
+    if !at_hand {
+        let checked = checked_file(file, today)?;
+        return Ok((checked, cx.unlock_for_bulk_writes()?));
+    }
+    std::thread::scope(|scope| {
+        let check = scope.spawn(|| checked_file(file, today));
+        let unlocked = cx.unlock_for_bulk_writes();
+        let checked = check
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
+        Ok((checked, unlocked?))
+    })
+}
+
 pub(super) fn checked_file(
     file: &Path,
     today: chrono::NaiveDate,
