@@ -2,6 +2,7 @@
 //! plaintext file), built at unlock and kept current as ops are committed.
 
 use crate::domain::{CaseSummary, PersonId, PersonState};
+use crate::store::Changed;
 use std::collections::HashMap;
 
 /// Many strings in one buffer. Searching 52,500 short texts is dominated by
@@ -236,6 +237,21 @@ impl CaseIndex {
     }
 
     /// Sets one person's entry to `summary` (None: removes it).
+    /// [`Self::set`] for each of many changes, with room for the people new
+    /// to the index taken at once: a county's import adds 52,500, and growing
+    /// by doubling held the old and the new list together.
+    pub fn set_all(&mut self, changed: Vec<Changed>) {
+        let new = changed
+            .iter()
+            .filter(|(id, summary)| summary.is_some() && !self.positions.contains_key(id))
+            .count();
+        self.people.reserve_exact(new);
+        self.positions.reserve(new);
+        for (id, summary) in changed {
+            self.set(id, summary);
+        }
+    }
+
     pub fn set(&mut self, id: PersonId, summary: Option<CaseSummary>) {
         match (summary, self.positions.get(&id).copied()) {
             (Some(s), Some(i)) => {
@@ -341,6 +357,30 @@ mod tests {
         assert_eq!(index.all()[0].id.short(), "abcd1234");
         assert_eq!(index.search("ÖZT 1AB").len(), 1);
         assert_eq!(index.search("ct91ab").len(), 2);
+    }
+
+    #[test]
+    fn many_changes_at_once_take_room_only_for_the_people_new_to_the_index() {
+        let with_id = |n: u128, given: &str| CaseSummary {
+            id: PersonId(uuid::Uuid::from_u128(n)),
+            ..summary(given, "Lee", None)
+        };
+        let mut index = CaseIndex::new(vec![with_id(1, "Amy"), with_id(2, "Ben")]);
+        let mut changed = vec![
+            (with_id(1, "Ann").id, Some(with_id(1, "Ann"))),
+            (with_id(2, "Ben").id, None),
+            (with_id(99, "Zed").id, None),
+        ];
+        for (n, given) in (3..).zip(["Cat", "Dan", "Eve", "Fay", "Gus"]) {
+            changed.push((with_id(n, given).id, Some(with_id(n, given))));
+        }
+        index.set_all(changed);
+        let names: Vec<&str> = index.all().iter().map(|s| s.name.given.as_str()).collect();
+        assert_eq!(names, ["Ann", "Cat", "Dan", "Eve", "Fay", "Gus"]);
+        assert_eq!(index.search("ann").len(), 1);
+        assert!(index.get(with_id(2, "Ben").id).is_none());
+        // Two held, five new: room for seven, not doubled to eight.
+        assert_eq!(index.people.capacity(), 7);
     }
 
     #[test]

@@ -179,9 +179,7 @@ impl Replica {
         for op in ops {
             self.clock.observe(op.at);
         }
-        for (id, summary) in changed {
-            self.index.set(id, summary);
-        }
+        self.index.set_all(changed);
     }
 
     /// Commits, all or nothing, the parts `next` makes one at a time (given
@@ -216,9 +214,7 @@ impl Replica {
         }
         let changed = self.store.finish_in_parts(commit)?;
         let changed_count = changed.len();
-        for (id, summary) in changed {
-            self.index.set(id, summary);
-        }
+        self.index.set_all(changed);
         Ok(changed_count)
     }
 
