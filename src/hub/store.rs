@@ -429,7 +429,13 @@ impl Drop for SledHubStore {
 
 impl HubData {
     fn open(db_path: &Path, key: SecretKey) -> Result<HubData> {
-        let db = crate::store::open_sled(db_path, 256 * 1024 * 1024)?;
+        let db = crate::store::open_sled(
+            db_path,
+            crate::store::SledOptions {
+                cache_bytes: 256 * 1024 * 1024,
+                background_flush: true,
+            },
+        )?;
         let ops = db.open_tree("ops")?;
         let mut data = HubData {
             hash_key: SecretKey::from_bytes(blake3::derive_key(

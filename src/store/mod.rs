@@ -90,10 +90,10 @@ pub fn is_disk_full(e: &std::io::Error) -> bool {
 ///   keeps sled's file lock until sled's flusher thread has stopped, which can
 ///   take until its next tick (500 ms): a lock still held is waited for, up to
 ///   two seconds, before it is reported.
-pub fn open_sled(path: &std::path::Path, cache_bytes: u64) -> Result<DurableDb> {
+pub fn open_sled(path: &std::path::Path, options: SledOptions) -> Result<DurableDb> {
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
     loop {
-        match open_sled_once(path, cache_bytes) {
+        match open_sled_once(path, options) {
             Err(StoreError::Database(why))
                 if why.contains("could not acquire lock")
                     && std::time::Instant::now() < deadline =>
@@ -105,9 +105,24 @@ pub fn open_sled(path: &std::path::Path, cache_bytes: u64) -> Result<DurableDb> 
     }
 }
 
-fn open_sled_once(path: &std::path::Path, cache_bytes: u64) -> Result<DurableDb> {
+/// How a sled database is opened.
+#[derive(Clone, Copy, Debug)]
+pub struct SledOptions {
+    /// How much of its pages sled keeps decoded in memory.
+    pub cache_bytes: u64,
+    /// Whether sled's own thread flushes every 500 ms. Left out only where
+    /// everything that must be durable is flushed explicitly (a device's
+    /// bulk writes); a handle without it also lets go of its file lock as
+    /// soon as it is dropped.
+    pub background_flush: bool,
+}
+
+fn open_sled_once(path: &std::path::Path, options: SledOptions) -> Result<DurableDb> {
     remove_unfinished_snapshots(path)?;
-    let config = sled::Config::new().path(path).cache_capacity(cache_bytes);
+    let config = sled::Config::new()
+        .path(path)
+        .cache_capacity(options.cache_bytes)
+        .flush_every_ms(options.background_flush.then_some(500));
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
