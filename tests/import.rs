@@ -302,6 +302,28 @@ fn the_cli_reports_bad_rows_by_line_and_exits_2() {
         err.contains("1 problem in 1 row; nothing was imported"),
         "{err}"
     );
+    // With the passphrase at hand the file is checked while the store is
+    // unlocked: a refused file is still what is told, and a good file with a
+    // wrong passphrase is told the passphrase is wrong, with nothing imported.
+    let wrong_passphrase = |file: &std::path::Path| {
+        Command::new(env!("CARGO_BIN_EXE_caseload"))
+            .args(["--store", dir.to_str().unwrap()])
+            .args(["import", "cohort", file.to_str().unwrap()])
+            .env("CASELOAD_PASSPHRASE", "not the passphrase of this store")
+            .env("CASELOAD_TODAY", "2026-11-23")
+            .env("XDG_CONFIG_HOME", tmp.path())
+            .output()
+            .unwrap()
+    };
+    let out = wrong_passphrase(&bad_file);
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("is not a date"), "{err}");
+    assert!(!err.contains("wrong passphrase"), "{err}");
+    let out = wrong_passphrase(&good_file);
+    assert!(!out.status.success());
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("wrong passphrase"), "{err}");
 
     let dry = caseload(&["import", "cohort", good_file.to_str().unwrap(), "--dry-run"]);
     let said = String::from_utf8_lossy(&dry.stdout);
