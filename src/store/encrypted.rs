@@ -94,8 +94,8 @@ fn outbox_count(key: &[u8]) -> usize {
 /// The op keys an outbox entry's (decrypted) value lists, or `None` when its
 /// length is not that of the count its key gives.
 fn outbox_op_keys<'v>(key: &[u8], value: &'v [u8]) -> Option<std::slice::ChunksExact<'v, u8>> {
-    (value.len() == outbox_count(key) * std::mem::size_of::<OpKey>())
-        .then(|| value.chunks_exact(std::mem::size_of::<OpKey>()))
+    let size = std::mem::size_of::<OpKey>();
+    (outbox_count(key).checked_mul(size) == Some(value.len())).then(|| value.chunks_exact(size))
 }
 
 /// A record that could not be read, named by tree and opaque id.
