@@ -237,16 +237,26 @@ impl CaseIndex {
     }
 
     /// Sets one person's entry to `summary` (None: removes it).
-    /// [`Self::set`] for each of many changes, with room for the people new
-    /// to the index taken at once: a county's import adds 52,500, and growing
-    /// by doubling held the old and the new list together.
-    pub fn set_all(&mut self, changed: Vec<Changed>) {
-        let new = changed
-            .iter()
-            .filter(|(id, summary)| summary.is_some() && !self.positions.contains_key(id))
+    /// Takes room at once for those of `people` new to the index: a
+    /// county's import adds 52,500, and growing by doubling held the old and
+    /// the new list together.
+    pub fn make_room_for<'p>(&mut self, people: impl IntoIterator<Item = &'p PersonId>) {
+        let new = people
+            .into_iter()
+            .filter(|id| !self.positions.contains_key(id))
             .count();
         self.people.reserve_exact(new);
         self.positions.reserve(new);
+    }
+
+    /// [`Self::set`] for each of many changes, room for the new taken first.
+    pub fn set_all(&mut self, changed: Vec<Changed>) {
+        self.make_room_for(
+            changed
+                .iter()
+                .filter(|(_, s)| s.is_some())
+                .map(|(id, _)| id),
+        );
         for (id, summary) in changed {
             self.set(id, summary);
         }

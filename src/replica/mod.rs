@@ -214,7 +214,10 @@ impl Replica {
         }
         let changed = self.store.finish_in_parts(commit)?;
         let changed_count = changed.len();
-        self.index.set_all(changed);
+        self.index.make_room_for(changed.people());
+        for (id, summary) in changed {
+            self.index.set(id, summary);
+        }
         Ok(changed_count)
     }
 

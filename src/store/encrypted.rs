@@ -33,7 +33,7 @@ use zeroize::Zeroizing;
 mod journal;
 mod last_read;
 mod unapplied;
-pub use journal::CommitInParts;
+pub use journal::{ChangedSummaries, CommitInParts};
 use unapplied::Ids;
 
 const T_META: &str = "meta";
