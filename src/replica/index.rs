@@ -236,7 +236,6 @@ impl CaseIndex {
         self.set(state.id, CaseSummary::of(state));
     }
 
-    /// Sets one person's entry to `summary` (None: removes it).
     /// Takes room at once for those of `people` new to the index: a
     /// county's import adds 52,500, and growing by doubling held the old and
     /// the new list together.
@@ -262,6 +261,7 @@ impl CaseIndex {
         }
     }
 
+    /// Sets one person's entry to `summary` (None: removes it).
     pub fn set(&mut self, id: PersonId, summary: Option<CaseSummary>) {
         match (summary, self.positions.get(&id).copied()) {
             (Some(s), Some(i)) => {
