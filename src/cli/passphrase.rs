@@ -58,6 +58,12 @@ pub fn given(file: Option<&Path>) -> Result<Option<Secret>, String> {
     }
 }
 
+/// Whether a passphrase is given without asking (file or environment),
+/// without reading it.
+pub fn at_hand(file: Option<&Path>) -> bool {
+    file.is_some() || from_env(ENV).is_some()
+}
+
 /// The passphrase of an existing store.
 pub fn existing(file: Option<&Path>, what: &str) -> Result<Secret, String> {
     if let Some(f) = file {

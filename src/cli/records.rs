@@ -436,10 +436,7 @@ fn checked_and_unlocked(
     file: &Path,
     today: chrono::NaiveDate,
 ) -> Result<(crate::import::CohortFile, Replica), CliError> {
-    let at_hand = super::passphrase::given(cx.pass_file)
-        .map_err(CliError::Usage)?
-        .is_some();
-    if !at_hand {
+    if !super::passphrase::at_hand(cx.pass_file) {
         let checked = checked_file(file, today)?;
         return Ok((checked, cx.unlock_for_bulk_writes()?));
     }

@@ -91,11 +91,13 @@ fn outbox_count(key: &[u8]) -> usize {
     }
 }
 
-/// The op keys an outbox entry's (decrypted) value lists, or `None` when its
-/// length is not that of the count its key gives.
-fn outbox_op_keys<'v>(key: &[u8], value: &'v [u8]) -> Option<std::slice::ChunksExact<'v, u8>> {
-    let size = std::mem::size_of::<OpKey>();
-    (outbox_count(key).checked_mul(size) == Some(value.len())).then(|| value.chunks_exact(size))
+/// An outbox entry named as damaged, for `reason`.
+fn outbox_damaged(key: &[u8], reason: &str) -> Damaged {
+    Damaged {
+        tree: T_OUTBOX,
+        record: record_name(T_OUTBOX, key),
+        reason: reason.into(),
+    }
 }
 
 /// A record that could not be read, named by tree and opaque id.
@@ -565,6 +567,18 @@ impl EncryptedStore {
         self.sealer.seal(tree, key, value)
     }
 
+    /// The op keys an outbox entry lists (one after another), or what is
+    /// wrong with it: it does not open, or it lists other than as many ops as
+    /// its key says.
+    fn outbox_op_keys(&self, key: &[u8], sealed: &[u8]) -> std::result::Result<Vec<u8>, Damaged> {
+        let listed: Vec<u8> = self.unseal(T_OUTBOX, key, sealed)?;
+        let length = outbox_count(key).checked_mul(std::mem::size_of::<OpKey>());
+        if length != Some(listed.len()) {
+            return Err(outbox_damaged(key, "does not list as many ops as it says"));
+        }
+        Ok(listed)
+    }
+
     fn unseal<T: DeserializeOwned>(
         &self,
         tree: &'static str,
@@ -765,19 +779,11 @@ impl EncryptedStore {
         let mut out = Vec::new();
         for item in self.outbox.iter() {
             let (k, v) = item?;
-            let damaged = |reason: &str| StoreError::Damaged {
-                tree: T_OUTBOX,
-                record: record_name(T_OUTBOX, &k),
-                reason: reason.into(),
-            };
-            let listed: Vec<u8> = self.unseal(T_OUTBOX, &k, &v).map_err(Damaged::into_error)?;
-            let op_keys = outbox_op_keys(&k, &listed)
-                .ok_or_else(|| damaged("does not list as many ops as it says"))?;
-            for op_key in op_keys {
-                let sealed = self
-                    .ops
-                    .get(op_key)?
-                    .ok_or_else(|| damaged("points at an op that is not in the log"))?;
+            let listed = self.outbox_op_keys(&k, &v).map_err(Damaged::into_error)?;
+            for op_key in listed.chunks_exact(std::mem::size_of::<OpKey>()) {
+                let sealed = self.ops.get(op_key)?.ok_or_else(|| {
+                    outbox_damaged(&k, "points at an op that is not in the log").into_error()
+                })?;
                 out.push((
                     k.to_vec(),
                     self.unseal(T_OPS, op_key, &sealed)
@@ -968,10 +974,13 @@ impl EncryptedStore {
                     out.lost_outbox += 1;
                     continue;
                 };
-                let listed = self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v).ok();
-                match listed.as_deref().and_then(|l| outbox_op_keys(&k, l)) {
-                    Some(op_keys) => waiting.extend(op_keys.map(<[u8]>::to_vec)),
-                    None => out.lost_outbox += outbox_count(&k),
+                match self.outbox_op_keys(&k, &v) {
+                    Ok(listed) => waiting.extend(
+                        listed
+                            .chunks_exact(std::mem::size_of::<OpKey>())
+                            .map(<[u8]>::to_vec),
+                    ),
+                    Err(_) => out.lost_outbox += outbox_count(&k),
                 }
             }
         }));
@@ -1101,30 +1110,20 @@ impl EncryptedStore {
         for item in self.outbox.iter() {
             let (k, v) = item?;
             report.outbox += outbox_count(&k);
-            let damaged = |reason: &str| Damaged {
-                tree: T_OUTBOX,
-                record: record_name(T_OUTBOX, &k),
-                reason: reason.into(),
-            };
-            let listed = match self.unseal::<Vec<u8>>(T_OUTBOX, &k, &v) {
+            let listed = match self.outbox_op_keys(&k, &v) {
                 Ok(listed) => listed,
                 Err(d) => {
                     report.damaged.push(d);
                     continue;
                 }
             };
-            let Some(mut op_keys) = outbox_op_keys(&k, &listed) else {
-                report
-                    .damaged
-                    .push(damaged("does not list as many ops as it says"));
-                continue;
-            };
-            if !op_keys.try_fold(true, |all, op_key| {
-                Ok::<_, StoreError>(all && self.ops.contains_key(op_key)?)
-            })? {
-                report
-                    .damaged
-                    .push(damaged("points at an op that is not in the log"));
+            for op_key in listed.chunks_exact(std::mem::size_of::<OpKey>()) {
+                if !self.ops.contains_key(op_key)? {
+                    report
+                        .damaged
+                        .push(outbox_damaged(&k, "points at an op that is not in the log"));
+                    break;
+                }
             }
         }
         Ok(report)
