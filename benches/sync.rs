@@ -413,7 +413,7 @@ fn push_batches(
                 op.device = device;
                 op.id = caseload::domain::OpId(uuid::Uuid::now_v7());
                 op.at = clock.tick(caseload::clock::Clock::system().now_millis());
-                op.person = *ids.entry(op.person).or_insert_with(PersonId::random);
+                op.person = *ids.entry(op.person).or_insert_with(PersonId::mint);
                 op
             })
             .collect()

@@ -648,7 +648,7 @@ fn a_tracker_sees_only_their_list_and_an_officer_only_their_assignments() {
             .id
     };
     drop(hub_store);
-    let prefix = eet.0.simple().to_string()[..8].to_string();
+    let prefix = eet.short();
     let out = caseload(&[
         "hub", "assign", &prefix, "--to", "j.smith", "--data", d, "--as", "root",
     ]);

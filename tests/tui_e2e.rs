@@ -279,7 +279,10 @@ fn unlock_search_log_activity_rate_lock_queue_then_the_store_holds_exactly_that(
         ["log-contact", "set-fields", "rate-risk", "log-contact"],
         "{outbox}"
     );
-    let short = &target_id.replace('-', "")[..8];
+    let short = &target_id
+        .parse::<caseload::domain::PersonId>()
+        .expect("an id")
+        .short();
     assert_eq!(
         outbox.lines().filter(|l| l.ends_with(short)).count(),
         3,

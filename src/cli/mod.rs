@@ -101,14 +101,14 @@ pub enum Command {
     },
     /// Show one young person's record
     Show {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         #[arg(long)]
         json: bool,
     },
     /// Record a contact attempt
     Contact {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         /// phone, text, email, letter, social-media, home-visit, face-to-face, via-school…
         #[arg(long)]
@@ -132,7 +132,7 @@ pub enum Command {
     /// Mark an entry (a contact, note, rating, offer…) as entered in error; it
     /// stays on the record, marked corrected, with the reason
     Retract {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         /// The entry's id, or its first 8 or more characters (from `caseload history`)
         entry: String,
@@ -143,13 +143,13 @@ pub enum Command {
     /// Mark your soonest open follow-up for a young person done (a
     /// colleague's follow-up is theirs to close)
     FollowUpDone {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
     },
     /// Change contact details, the preferred channel or consent; "" clears a
     /// detail, what is not given stays as it is
     Details {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         #[arg(long)]
         mobile: Option<String>,
@@ -191,7 +191,7 @@ pub enum Command {
     },
     /// Record a September Guarantee offer (Year 11 or Year 12), recorded today
     Offer {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         /// 11 or 12
         #[arg(long)]
@@ -210,7 +210,7 @@ pub enum Command {
     },
     /// Record a Year 11 pupil's intended destination, recorded today
     Destination {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         /// full-time-education, apprenticeship, employment-with-training,
         /// traineeship, supported-internship, employment or undecided
@@ -221,14 +221,14 @@ pub enum Command {
     },
     /// Add a note to a young person's record
     Note {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         /// The note (quote it); kept with your name and the time
         text: String,
     },
     /// Set the current activity (NCCIS code), confirmed today
     Activity {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
         /// NCCIS activity code, for example 230
         code: String,
@@ -244,7 +244,7 @@ pub enum Command {
     },
     /// The ops recorded for one person (the audit trail), oldest first
     History {
-        /// Person id, or its first 4 or more characters (from `caseload people`)
+        /// Person id, or 4 or more characters from the start of the id `caseload people` shows
         person: String,
     },
     /// Changes made here and not yet sent to the hub, oldest first

@@ -298,7 +298,7 @@ pub(super) fn retract(
     let found: Vec<_> = replica
         .ops_for(id)?
         .into_iter()
-        .filter(|op| op.id.0.simple().to_string().starts_with(&given))
+        .filter(|op| op.id.begins_with(&given))
         .filter(|op| state.has_entry(op.id))
         .collect();
     let target = match found.as_slice() {
@@ -406,7 +406,7 @@ pub(super) fn resolve_in(people: &[CaseSummary], given: &str) -> Result<PersonId
     }
     let found: Vec<PersonId> = people
         .iter()
-        .filter(|s| s.id.0.simple().to_string().starts_with(&prefix))
+        .filter(|s| s.id.begins_with(&prefix))
         .map(|s| s.id)
         .collect();
     match found.as_slice() {

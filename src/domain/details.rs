@@ -421,7 +421,7 @@ pub(crate) mod tests {
     /// Pat, with a mobile, another number, an email and an address.
     pub(crate) fn person() -> YoungPerson {
         YoungPerson {
-            id: PersonId::random(),
+            id: PersonId::mint(),
             name: Default::default(),
             date_of_birth: NaiveDate::from_ymd_opt(2009, 5, 1).expect("date"),
             gender: crate::domain::person::Gender::NotKnown,

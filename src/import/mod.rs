@@ -708,7 +708,7 @@ impl Planner {
             let (id, sets) = match (found, &state) {
                 (Some(id), Some(state)) => (id, changes(state, row)),
                 (Some(id), None) => (id, changes(&PersonState::new(id), row)),
-                (None, _) => (PersonId::random(), row.as_new_person()),
+                (None, _) => (PersonId::mint(), row.as_new_person()),
             };
             if sets.is_empty() {
                 self.report.unchanged += 1;

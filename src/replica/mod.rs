@@ -134,7 +134,7 @@ impl Replica {
 
     /// Registers a new young person from their identity fields.
     pub fn register(&mut self, values: Vec<FieldValue>, today: NaiveDate) -> Result<PersonId> {
-        let id = PersonId::random();
+        let id = PersonId::mint();
         let sets = values.into_iter().map(FieldSet::new).collect();
         self.record(id, OpPayload::SetFields(sets), today)?;
         Ok(id)

@@ -632,7 +632,7 @@ pub(crate) mod tests {
     use super::*;
 
     fn pick(q: &str) -> Vec<u16> {
-        let mut p = ActivityPicker::new(PersonId::random());
+        let mut p = ActivityPicker::new(PersonId::mint());
         p.query = Input::new(q.into());
         p.refilter();
         p.matches.iter().map(|c| c.code()).collect()
@@ -652,7 +652,7 @@ pub(crate) mod tests {
     #[test]
     fn a_contact_form_makes_its_attempt_or_says_what_is_missing() {
         let risk = RiskConfig::default();
-        let mut form = ContactForm::new(PersonId::random(), Channel::Phone);
+        let mut form = ContactForm::new(PersonId::mint(), Channel::Phone);
         assert!(matches!(
             form.handle(Action::Submit, &cx(&risk)),
             FormStep::Stay
@@ -722,7 +722,7 @@ pub(crate) mod tests {
     #[test]
     fn the_contact_form_takes_only_outcomes_that_go_with_the_channel() {
         let risk = RiskConfig::default();
-        let mut form = ContactForm::new(PersonId::random(), Channel::Letter);
+        let mut form = ContactForm::new(PersonId::mint(), Channel::Letter);
         form.handle(Action::OutcomeNoAnswer, &cx(&risk));
         assert_eq!(form.outcome, None);
         assert!(
@@ -751,7 +751,7 @@ pub(crate) mod tests {
             score: 2,
             factors: Vec::new(),
         };
-        let mut form = RatingForm::new(PersonId::random(), suggestion);
+        let mut form = RatingForm::new(PersonId::mint(), suggestion);
         assert!(matches!(
             form.handle(Action::Submit, &cx(&risk)),
             FormStep::Stay
@@ -771,7 +771,7 @@ pub(crate) mod tests {
     #[test]
     fn a_note_is_saved_trimmed_and_never_empty() {
         let risk = RiskConfig::default();
-        let mut form = NoteForm::new(PersonId::random());
+        let mut form = NoteForm::new(PersonId::mint());
         form.text = Input::new("   ".into());
         assert!(matches!(
             form.handle(Action::Submit, &cx(&risk)),
@@ -792,7 +792,7 @@ pub(crate) mod tests {
     #[test]
     fn the_activity_form_takes_a_typed_start_an_end_and_a_provider() {
         let risk = RiskConfig::default();
-        let mut p = ActivityPicker::new(PersonId::random());
+        let mut p = ActivityPicker::new(PersonId::mint());
         p.query = Input::new("310".into());
         p.refilter();
         p.handle(Action::NextField, &cx(&risk));

@@ -201,12 +201,9 @@ mod tests {
     #[test]
     fn an_offer_is_chosen_with_arrows_and_typed_provider() {
         let risk = RiskConfig::default();
-        let mut form = OfferForm::new(PersonId::random(), 11);
+        let mut form = OfferForm::new(PersonId::mint(), 11);
         assert_eq!(form.year, OfferYear::Year11);
-        assert_eq!(
-            OfferForm::new(PersonId::random(), 12).year,
-            OfferYear::Year12
-        );
+        assert_eq!(OfferForm::new(PersonId::mint(), 12).year, OfferYear::Year12);
         form.handle(Action::Down, &cx(&risk));
         assert_eq!(form.status, OfferStatus::OfferAccepted);
         form.handle(Action::NextField, &cx(&risk));
@@ -240,7 +237,7 @@ mod tests {
             provider: Some("BAE".into()),
             recorded_on: cx(&risk).today,
         };
-        let mut form = DestinationForm::new(PersonId::random(), Some(&last));
+        let mut form = DestinationForm::new(PersonId::mint(), Some(&last));
         assert_eq!(form.kind, DestinationKind::Apprenticeship);
         assert_eq!(form.provider.value(), "BAE");
         form.handle(Action::Up, &cx(&risk));

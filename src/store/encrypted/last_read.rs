@@ -58,7 +58,7 @@ mod tests {
 
     #[test]
     fn a_copy_is_handed_out_once_and_never_after_people_change() {
-        let (a, b) = (PersonId::random(), PersonId::random());
+        let (a, b) = (PersonId::mint(), PersonId::mint());
         let last = LastRead::default();
         last.keep(last.version(), PersonState::new(a));
         assert!(last.take(b).is_none(), "another person");
