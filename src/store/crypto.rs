@@ -3,7 +3,7 @@
 //! key is wrapped by a key derived from the passphrase with Argon2id. See
 //! docs/store-format.md for the byte layouts and the threat model.
 
-use chacha20poly1305::aead::{Aead, KeyInit, Payload};
+use chacha20poly1305::aead::{Aead, AeadInPlace, KeyInit, Payload};
 use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use thiserror::Error;
 use zeroize::{Zeroize, ZeroizeOnDrop, Zeroizing};
@@ -138,22 +138,45 @@ pub const fn sealed_len(plain_len: usize) -> usize {
 
 /// Seals `plaintext` under `key`, bound to `aad`: version ‖ nonce ‖ ciphertext ‖ tag.
 pub fn seal(key: &SecretKey, aad: &[u8], plaintext: &[u8]) -> Result<Vec<u8>, CryptoError> {
+    seal_written(key, aad, plaintext.len(), |room| {
+        room.copy_from_slice(plaintext);
+        Ok(())
+    })
+}
+
+/// Where a sealed value's plaintext (then ciphertext) begins.
+const SEALED_HEADER: usize = 1 + NONCE_LEN;
+
+/// Seals `len` bytes that `write` puts straight into the sealed value's own
+/// buffer, encrypted there in place: one allocation a value, and no plaintext
+/// copy left behind to wipe (a 52,500-row import seals 105,000 values).
+fn seal_written<E: From<CryptoError>>(
+    key: &SecretKey,
+    aad: &[u8],
+    len: usize,
+    write: impl FnOnce(&mut [u8]) -> Result<(), E>,
+) -> Result<Vec<u8>, E> {
     let nonce: [u8; NONCE_LEN] = random_bytes()?;
-    let ct = key
-        .cipher()
-        .encrypt(
-            XNonce::from_slice(&nonce),
-            Payload {
-                msg: plaintext,
-                aad,
-            },
-        )
-        .map_err(|_| CryptoError::Unseal)?;
-    let mut out = Vec::with_capacity(1 + NONCE_LEN + ct.len());
+    let mut out = Vec::with_capacity(SEALED_HEADER + len + TAG_LEN);
     out.push(SEALED_VERSION);
     out.extend_from_slice(&nonce);
-    out.extend_from_slice(&ct);
-    Ok(out)
+    out.resize(SEALED_HEADER + len, 0);
+    let sealed = write(&mut out[SEALED_HEADER..]).and_then(|()| {
+        key.cipher()
+            .encrypt_in_place_detached(XNonce::from_slice(&nonce), aad, &mut out[SEALED_HEADER..])
+            .map_err(|_| E::from(CryptoError::Unseal))
+    });
+    match sealed {
+        Ok(tag) => {
+            out.extend_from_slice(&tag);
+            Ok(out)
+        }
+        Err(e) => {
+            // What was written may be plaintext.
+            out.zeroize();
+            Err(e)
+        }
+    }
 }
 
 /// Opens a sealed value; fails (never panics) if it was altered, cut short, moved
@@ -220,10 +243,18 @@ impl Sealer {
         key: &[u8],
         value: &T,
     ) -> Result<Vec<u8>, super::StoreError> {
-        let plain = Zeroizing::new(
-            postcard::to_allocvec(value).map_err(|e| super::StoreError::Database(e.to_string()))?,
-        );
-        Ok(self.seal_bytes(tree, key, &plain)?)
+        let encoding = |e: postcard::Error| super::StoreError::Database(e.to_string());
+        let len = postcard::experimental::serialized_size(value).map_err(encoding)?;
+        seal_written(&self.key, &self.aad(tree, key), len, |room| {
+            let written = postcard::to_slice(value, room).map_err(encoding)?.len();
+            if written == len {
+                Ok(())
+            } else {
+                Err(super::StoreError::Database(format!(
+                    "encoded {written} bytes of the {len} measured"
+                )))
+            }
+        })
     }
 
     /// Opens and decodes a value; `Err` says why it could not be (for the
@@ -264,6 +295,27 @@ mod tests {
         );
         let hub = Sealer::new(key(), b"caseload-hub\x01");
         assert!(hub.unseal::<String>("people", b"id-1", &sealed).is_err());
+    }
+
+    #[test]
+    fn a_value_is_sealed_at_its_encoded_size_or_refused() {
+        let device = Sealer::new(SecretKey::from_bytes([7; KEY_LEN]), b"caseload\x01");
+        let value = vec!["Pat".to_string(); 40];
+        let sealed = device.seal("people", b"id-1", &value).expect("seal");
+        let encoded = postcard::to_allocvec(&value).expect("encode");
+        assert_eq!(sealed.len(), sealed_len(encoded.len()));
+        assert_eq!(
+            device.unseal::<Vec<String>>("people", b"id-1", &sealed),
+            Ok(value)
+        );
+
+        struct Unencodable;
+        impl serde::Serialize for Unencodable {
+            fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+                Err(serde::ser::Error::custom("no"))
+            }
+        }
+        assert!(device.seal("people", b"id-1", &Unencodable).is_err());
     }
 
     #[test]
