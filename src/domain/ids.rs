@@ -105,8 +105,8 @@ impl PersonId {
         static RUN: OnceLock<(u64, AtomicU32)> = OnceLock::new();
         let (run, count) = RUN.get_or_init(|| {
             let seed = Uuid::new_v4().as_u128();
-            // Starting below 2^29 leaves half a billion ids before the count
-            // would reach the two bits the variant takes.
+            // The count is 30 bits (the variant takes two); starting below
+            // 2^29 leaves half a billion ids before it wraps.
             (seed as u64, AtomicU32::new((seed >> 64) as u32 >> 3))
         });
         Self::minted(*run, count.fetch_add(1, Ordering::Relaxed))

@@ -1133,7 +1133,8 @@ impl EncryptedStore {
     }
 }
 
-/// An opaque, loggable name for a record: the tree and the first bytes of its key.
+/// An opaque, loggable name for a record: a person's short form, an outbox
+/// entry's number, or the first bytes of its key.
 fn record_name(tree: &str, key: &[u8]) -> String {
     match tree {
         T_OUTBOX if key.len() == 8 => {
