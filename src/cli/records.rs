@@ -21,7 +21,7 @@ pub(super) fn people(cx: &Ctx, search: Option<String>, json: bool) -> Result<(),
         Some(q) => index.search(q),
         None => index.all().iter().collect(),
     };
-    found.sort_by_key(|s| s.name.sort_key());
+    found.sort_by_cached_key(|s| s.list_order());
     if json {
         super::output::json(&found).map_err(|e| CliError::Usage(e.to_string()))?;
     } else {

@@ -138,11 +138,6 @@ impl PersonName {
         }
     }
 
-    /// "Family, Given": the order lists sort by.
-    pub fn sort_key(&self) -> String {
-        format!("{}, {}", self.family, self.given)
-    }
-
     pub fn validate(&self) -> Result<(), DomainError> {
         if self.given.trim().is_empty() {
             return Err(DomainError::Empty("given name"));

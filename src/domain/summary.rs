@@ -13,6 +13,7 @@ use super::person::{
 use super::records::{DestinationKind, OfferStatus, OfferYear, Rag};
 use super::residence::Residence;
 use super::state::PersonState;
+use super::text::ShortText;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
@@ -191,7 +192,22 @@ pub struct CaseSummary {
     pub residence: Residence,
 }
 
+/// Where a person comes in a list of people ([`CaseSummary::list_order`]).
+pub type ListOrder = (ShortText, ShortText, NaiveDate, PersonId);
+
 impl CaseSummary {
+    /// Where this person comes in a list of people: family name, then given
+    /// name (case aside), then date of birth, then id. Total, so that two
+    /// people alike keep one order whatever order the store holds them in.
+    pub fn list_order(&self) -> ListOrder {
+        (
+            self.name.family.to_lowercase(),
+            self.name.given.to_lowercase(),
+            self.date_of_birth,
+            self.id,
+        )
+    }
+
     /// `None` while the record is incomplete (its registering op not yet here).
     pub fn of(state: &PersonState) -> Option<CaseSummary> {
         let person = state.young_person()?;

@@ -85,7 +85,8 @@ impl AgendaList {
     }
 }
 
-/// Everything due for these people on `today`, most urgent kind first, then by date.
+/// Everything due for these people on `today`, most urgent kind first, then by
+/// date, then in the list order of people (so undated items keep one order).
 pub fn agenda<'a>(
     people: impl IntoIterator<Item = &'a CaseSummary>,
     today: NaiveDate,
@@ -96,11 +97,12 @@ pub fn agenda<'a>(
     let mut items = Vec::new();
     for s in people {
         let mut push = |kind, date| {
-            items.push(AgendaItem {
+            let item = AgendaItem {
                 kind,
                 person: s.id,
                 date,
-            })
+            };
+            items.push((item, s))
         };
         if let Some(due) = s.next_follow_up {
             if due < today {
@@ -142,8 +144,8 @@ pub fn agenda<'a>(
             None => push(AgendaKind::NoRecentContact, None),
         }
     }
-    items.sort_by_key(|i| (i.kind, i.date));
-    items
+    items.sort_by_cached_key(|(i, s)| (i.kind, i.date, s.list_order()));
+    items.into_iter().map(|(i, _)| i).collect()
 }
 
 #[cfg(test)]
@@ -232,6 +234,40 @@ mod tests {
             .filter(|i| i.person == PersonId(uuid::Uuid::from_u128(who)))
             .map(|i| i.kind)
             .collect()
+    }
+
+    #[test]
+    fn items_alike_come_in_the_list_order_of_people_whatever_order_they_are_held_in() {
+        let today = d(11, 23);
+        let c = CurrencyConfig::default();
+        // Never contacted: each has one undated "no recent contact" item.
+        let never = |n, family: &str, born: NaiveDate| {
+            let mut p = person(n, 230, d(11, 1), None, None);
+            p.name.family = family.into();
+            p.date_of_birth = born;
+            p
+        };
+        let born = NaiveDate::from_ymd_opt(2010, 1, 1).unwrap();
+        let older = NaiveDate::from_ymd_opt(2009, 5, 1).unwrap();
+        let people = [
+            never(9, "Young", born),
+            never(7, "abbott", born),
+            never(8, "Young", older),
+            never(6, "Mills", born),
+            never(5, "Young", born),
+        ];
+        let order = |held: &[CaseSummary]| {
+            agenda(held, today, &c)
+                .iter()
+                .filter(|i| i.kind == AgendaKind::NoRecentContact)
+                .map(|i| i.person.0.as_u128())
+                .collect::<Vec<_>>()
+        };
+        // Family name (case aside), then date of birth, then id.
+        assert_eq!(order(&people), [7, 6, 8, 5, 9]);
+        let mut reversed = people.clone();
+        reversed.reverse();
+        assert_eq!(order(&reversed), [7, 6, 8, 5, 9]);
     }
 
     #[test]

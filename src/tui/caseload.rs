@@ -264,8 +264,8 @@ impl CaseloadList {
             .collect();
         let today = ctx.today;
         let currency = ctx.currency;
-        let name_key =
-            |s: &CaseSummary| (s.name.family.to_lowercase(), s.name.given.to_lowercase());
+        // Every order ends with the list order, so that it is total.
+        let name_key = CaseSummary::list_order;
         match self.sort {
             SortKey::Name => base.sort_by_cached_key(|i| name_key(&all[*i as usize])),
             SortKey::Year => base.sort_by_cached_key(|i| {
@@ -473,4 +473,78 @@ pub fn move_selection(selected: &mut usize, len: usize, delta: isize) {
     }
     let max = len as isize - 1;
     *selected = (*selected as isize + delta).clamp(0, max) as usize;
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::ops::{FieldSet, Hlc};
+    use crate::domain::person::PersonName;
+    use crate::domain::{DeviceId, FieldValue, Op, OpId, OpPayload, PersonState};
+
+    /// A registered person and nothing else: people alike but for the id.
+    fn registered(n: u128, given: &str, family: &str) -> CaseSummary {
+        let id = PersonId(uuid::Uuid::from_u128(n));
+        let values = vec![
+            FieldValue::Name(PersonName {
+                given: given.into(),
+                family: family.into(),
+                preferred: None,
+            }),
+            FieldValue::DateOfBirth(NaiveDate::from_ymd_opt(2009, 1, 1).expect("date")),
+            FieldValue::District(District::Thanet),
+        ];
+        let op = Op {
+            id: OpId(uuid::Uuid::from_u128(n << 8)),
+            at: Hlc::new(1, 0),
+            author: WorkerId::new("import"),
+            device: DeviceId(uuid::Uuid::from_u128(2)),
+            person: id,
+            payload: OpPayload::SetFields(values.into_iter().map(FieldSet::new).collect()),
+        };
+        CaseSummary::of(&PersonState::fold(id, [&op])).expect("registered")
+    }
+
+    #[test]
+    fn every_order_of_the_list_is_the_same_whatever_order_the_store_holds_people_in() {
+        let people = vec![
+            registered(5, "Amy", "Lee"),
+            registered(3, "amy", "lee"),
+            registered(9, "Ben", "Lee"),
+            registered(1, "Amy", "Lee"),
+            registered(7, "Amy", "Abbott"),
+        ];
+        let mut held_otherwise = people.clone();
+        held_otherwise.reverse();
+        let (one, other) = (CaseIndex::new(people), CaseIndex::new(held_otherwise));
+        let me = WorkerId::new("w");
+        let currency = CurrencyConfig::default();
+        let ctx = FilterContext {
+            today: NaiveDate::from_ymd_opt(2026, 11, 23).expect("date"),
+            me: &me,
+            currency: &currency,
+        };
+        let listed = |index: &CaseIndex, sort: SortKey, descending: bool| {
+            let mut list = CaseloadList {
+                sort,
+                descending,
+                ..CaseloadList::default()
+            };
+            list.refresh(index, &ctx);
+            let ids = list.ids(index);
+            ids.iter().map(|id| id.0.as_u128()).collect::<Vec<_>>()
+        };
+        assert_eq!(listed(&one, SortKey::Name, false), [7, 1, 3, 5, 9]);
+        let mut sort = SortKey::Name;
+        for _ in 0..7 {
+            for descending in [false, true] {
+                assert_eq!(
+                    listed(&one, sort, descending),
+                    listed(&other, sort, descending),
+                    "{sort:?}, descending {descending}"
+                );
+            }
+            sort = sort.next();
+        }
+    }
 }

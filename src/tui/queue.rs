@@ -48,7 +48,7 @@ impl QueueState {
             people = all.iter().filter(not_known).collect();
             title = "Not Known – everyone".into();
         }
-        people.sort_by_key(|s| (s.last_contact.as_ref().map(|c| c.at), s.name.sort_key()));
+        people.sort_by_cached_key(|s| (s.last_contact.as_ref().map(|c| c.at), s.list_order()));
         (title, people.into_iter().map(|s| s.id).collect())
     }
 

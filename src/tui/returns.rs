@@ -3,7 +3,7 @@
 //! go (the checks of `report::returns`), each one key from the record.
 
 use crate::config::Config;
-use crate::domain::PersonId;
+use crate::domain::{CaseSummary, PersonId};
 use crate::replica::Replica;
 use crate::report::{self, Figures, returns::Tally};
 use chrono::NaiveDate;
@@ -57,23 +57,30 @@ impl ReturnsData {
             ("Intended destinations", "Destinations"),
             report::returns::intended_destinations(records(today), today),
         ));
-        let checks = tallies
+        let index = replica.index();
+        let mut checks: Vec<_> = tallies
             .iter()
-            .flat_map(|(name, t)| t.checks.iter().map(move |c| (*name, c)))
-            .filter_map(|((return_name, short_name), c)| {
+            .enumerate()
+            .flat_map(|(n, (name, t))| t.checks.iter().map(move |c| (n, *name, c)))
+            .filter_map(|(n, (return_name, short_name), c)| {
                 let person = c.person?;
-                Some(ReturnsCheck {
+                let summary = index.get(person);
+                let check = ReturnsCheck {
                     person,
-                    name: replica
-                        .index()
-                        .get(person)
-                        .map_or_else(|| person.short(), |s| s.name.display()),
+                    name: summary.map_or_else(|| person.short(), |s| s.name.display()),
                     return_name,
                     short_name,
                     problem: c.problem,
-                })
+                };
+                Some((n, summary.map(CaseSummary::list_order), check))
             })
             .collect();
+        // Each return's records in the list order of people, so that the rows
+        // keep one order whatever order the store holds people in.
+        checks.sort_by(|(n, a, x), (m, b, y)| {
+            (n, a, x.person, x.problem).cmp(&(m, b, y.person, y.problem))
+        });
+        let checks = checks.into_iter().map(|(_, _, c)| c).collect();
         ReturnsData {
             on: today,
             headline: report::headline(all, today, currency),
