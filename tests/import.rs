@@ -1,11 +1,15 @@
 //! Cohort import: every bad row reported and nothing written; matching; only
 //! changes written; importing the same file twice writes nothing.
 
-use caseload::domain::person::PhoneLabel;
-use caseload::domain::{Channel, ContactAttempt, OpPayload, Outcome, WorkerId};
+use caseload::domain::person::{Consent, PhoneLabel};
+use caseload::domain::{
+    CaseSummary, Channel, ContactAttempt, FieldValue, Op, OpPayload, Outcome, PersonId,
+    PersonState, WorkerId,
+};
 use caseload::import::{self, ImportError};
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
+use caseload::store::{OpTarget, Origin, StoreError};
 use chrono::NaiveDate;
 use std::process::Command;
 
@@ -77,6 +81,97 @@ fn a_valid_file_imports_and_reimporting_writes_nothing() {
         "idempotent: nothing written"
     );
     assert!(r.store().doctor().unwrap().is_healthy());
+}
+
+/// An import target that counts the records an import reads (in `READ`).
+struct Reading<'r> {
+    replica: &'r mut Replica,
+}
+
+impl OpTarget for Reading<'_> {
+    fn people(&self) -> &[CaseSummary] {
+        self.replica.index().all()
+    }
+    fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {
+        // `person` takes `&self`: counted through a cell.
+        READ.with(|n| n.set(n.get() + 1));
+        self.replica.person(id)
+    }
+    fn new_op(&mut self, person: PersonId, payload: OpPayload) -> Op {
+        self.replica.new_op(person, payload)
+    }
+    fn commit(&mut self, ops: &[Op]) -> Result<(), StoreError> {
+        self.replica.commit(ops, Origin::Local).map(drop)
+    }
+}
+
+thread_local! {
+    static READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Imports `csv` into `r`; the report and how many records were read.
+fn run_reading(r: &mut Replica, csv: &str) -> (import::ImportReport, usize) {
+    READ.with(|n| n.set(0));
+    let rows = import::parse(csv.as_bytes(), today()).unwrap();
+    let mut target = Reading { replica: r };
+    let report = import::apply(&mut target, rows.into_iter(), today()).unwrap();
+    (report, READ.with(|n| n.get()))
+}
+
+#[test]
+fn an_unchanged_row_is_passed_without_reading_its_record_and_every_difference_is_still_found() {
+    let (_t, mut r) = store();
+    run(&mut r, &good()).unwrap();
+    let (again, read) = run_reading(&mut r, &good());
+    assert_eq!((again.unchanged, again.updated_people, read), (3, 0, 0));
+
+    let id = |r: &Replica, given: &str| {
+        r.index()
+            .all()
+            .iter()
+            .find(|s| s.name.given == given)
+            .unwrap()
+            .id
+    };
+    // Consent is not the file's to set: Priya's row still passes unread.
+    // Sam gains an email the file does not give: his record is read, and
+    // still nothing changes (an empty cell sets nothing).
+    let (priya, sam) = (id(&r, "Priya"), id(&r, "Sam"));
+    let consent = Consent {
+        note: "by phone".into(),
+        ..Consent::default()
+    };
+    r.set_fields(priya, vec![FieldValue::Consent(consent)], today())
+        .unwrap();
+    r.set_fields(
+        sam,
+        vec![FieldValue::Email(Some("sam@example.org".into()))],
+        today(),
+    )
+    .unwrap();
+    let outbox = r.outbox().unwrap().len();
+    let (again, read) = run_reading(&mut r, &good());
+    assert_eq!((again.unchanged, again.updated_people, read), (3, 0, 1));
+    assert_eq!(r.outbox().unwrap().len(), outbox, "nothing written");
+
+    // An officer moves Tom to an apprenticeship: the unchanged file puts his
+    // activity back as the file has it, found by reading his record.
+    let tom = id(&r, "Tom");
+    let mut activity = r
+        .person(tom)
+        .unwrap()
+        .unwrap()
+        .current_activity()
+        .cloned()
+        .unwrap();
+    activity.code = caseload::domain::ActivityCode::new(310).unwrap();
+    r.set_fields(tom, vec![FieldValue::CurrentActivity(activity)], today())
+        .unwrap();
+    let (again, read) = run_reading(&mut r, &good());
+    assert_eq!((again.unchanged, again.updated_people, read), (2, 1, 2));
+    assert_eq!(again.changed_fields, 1);
+    let tom_now = r.person(tom).unwrap().unwrap();
+    assert_eq!(tom_now.current_activity().unwrap().code.code(), 619);
 }
 
 #[test]

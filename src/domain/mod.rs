@@ -43,6 +43,7 @@ pub mod dates;
 pub mod details;
 pub mod district;
 pub mod error;
+pub mod fingerprint;
 pub mod groups;
 pub mod ids;
 mod inline_text;

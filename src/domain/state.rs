@@ -147,6 +147,25 @@ pub struct PersonState {
     used: BTreeMap<OpId, UsedDetail>,
 }
 
+#[cfg(test)]
+impl PersonState {
+    /// A record registered by one op of an import setting `values`, and
+    /// nothing else (for tests).
+    pub(crate) fn registered(id: PersonId, values: Vec<FieldValue>) -> PersonState {
+        use super::ids::DeviceId;
+        use super::ops::{FieldSet, Hlc};
+        let op = Op {
+            id: OpId(id.0),
+            at: Hlc::new(1, 0),
+            author: WorkerId::new("import"),
+            device: DeviceId(uuid::Uuid::from_u128(2)),
+            person: id,
+            payload: OpPayload::SetFields(values.into_iter().map(FieldSet::new).collect()),
+        };
+        PersonState::fold(id, [&op])
+    }
+}
+
 impl PersonState {
     pub fn new(id: PersonId) -> Self {
         Self {
@@ -250,6 +269,14 @@ impl PersonState {
                 ),
             ),
         }
+    }
+
+    /// The current value of every field a cohort file may set, in field order.
+    pub fn cohort_values(&self) -> impl Iterator<Item = &FieldValue> {
+        self.fields
+            .iter()
+            .filter(|(key, _)| key.set_by_cohort_file())
+            .filter_map(|(_, register)| register.current().map(|l| &l.value))
     }
 
     pub fn field(&self, key: FieldKey) -> Option<&FieldValue> {

@@ -5,6 +5,7 @@
 use super::activity::CurrentActivity;
 use super::contact::{Channel, Outcome};
 use super::district::District;
+use super::fingerprint::CohortFingerprint;
 use super::ids::{PersonId, WorkerId};
 use super::person::{
     Characteristic, CharacteristicSpan, Gender, LevelOfNeed, PersonName, Postcode, SendStatus, Uln,
@@ -190,6 +191,11 @@ pub struct CaseSummary {
     /// last (see `serde_added`): summaries stored before read as residents.
     #[serde(default, deserialize_with = "crate::domain::serde_added::or_empty")]
     pub residence: Residence,
+    /// The values a cohort file may set, fingerprinted (`domain::fingerprint`):
+    /// what an unchanged re-import compares a row with. Added last; `None` in
+    /// summaries stored before it.
+    #[serde(default, deserialize_with = "crate::domain::serde_added::or_empty")]
+    pub cohort_fingerprint: Option<CohortFingerprint>,
 }
 
 /// Where a person comes in a list of people ([`CaseSummary::list_order`]).
@@ -259,6 +265,7 @@ impl CaseSummary {
             offer: state.latest_offer().map(|o| (o.value.year, o.value.status)),
             destination: state.latest_destination().map(|d| d.value.kind),
             residence: person.residence,
+            cohort_fingerprint: CohortFingerprint::of(state.cohort_values()),
         })
     }
 
@@ -378,9 +385,17 @@ mod tests {
         let summary = CaseSummary::of(&PersonState::fold(pat.id, [&op])).expect("registered");
         assert!(summary.residence.resident_here());
         let mut old = postcard::to_allocvec(&summary).expect("encode");
-        // A resident learning where they live: two bytes, the last written.
+        // The cohort fingerprint, added after it: a tag and 16 bytes.
+        assert_eq!(old.split_off(old.len() - 17)[0], 1);
+        // A resident learning where they live: two bytes, written before.
         assert_eq!(old.split_off(old.len() - 2), [0, 0]);
         let read: CaseSummary = postcard::from_bytes(&old).expect("old bytes");
-        assert_eq!(read, summary);
+        assert_eq!(
+            read,
+            CaseSummary {
+                cohort_fingerprint: None,
+                ..summary
+            }
+        );
     }
 }

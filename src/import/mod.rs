@@ -9,6 +9,7 @@
 use crate::domain::activity::ActivitySource;
 use crate::domain::dates::parse_date;
 use crate::domain::error::DomainError;
+use crate::domain::fingerprint::CohortFingerprint;
 use crate::domain::ops::{FieldKey, FieldSet};
 use crate::domain::person::{
     self, Address, Characteristic, CharacteristicSpan, Gender, LevelOfNeed, PersonName, PhoneLabel,
@@ -488,6 +489,8 @@ struct Matcher {
     by_upn: HashMap<Upn, PersonId>,
     by_uln: HashMap<Uln, PersonId>,
     by_name: HashMap<NameKey, Vec<(PersonId, Ids)>>,
+    /// Each record's cohort fingerprint as it stood before the import.
+    fingerprints: HashMap<PersonId, CohortFingerprint>,
 }
 
 impl Matcher {
@@ -496,8 +499,12 @@ impl Matcher {
             by_upn: HashMap::new(),
             by_uln: HashMap::new(),
             by_name: HashMap::new(),
+            fingerprints: HashMap::with_capacity(people.len()),
         };
         for s in people {
+            if let Some(f) = s.cohort_fingerprint {
+                m.fingerprints.insert(s.id, f);
+            }
             if let Some(u) = s.upn {
                 m.by_upn.insert(u, s.id);
             }
@@ -514,6 +521,15 @@ impl Matcher {
                 .push((s.id, (s.upn, s.uln)));
         }
         m
+    }
+
+    /// Whether the row gives exactly the values `id`'s record holds for the
+    /// fields a cohort file may set, so that it would change nothing
+    /// (`domain::fingerprint`). `false` says only "compare with the record".
+    fn holds_already(&self, id: PersonId, row: &CohortRow) -> bool {
+        self.fingerprints
+            .get(&id)
+            .is_some_and(|held| CohortFingerprint::of(&row.values) == Some(*held))
     }
 
     fn find(&self, row: &CohortRow) -> Option<PersonId> {
@@ -704,6 +720,12 @@ impl Planner {
         for row in rows {
             self.report.rows += 1;
             let found = self.matcher.find(row);
+            // An unchanged row of a re-import, passed without reading its
+            // record: equal values set nothing (what `changes` would find).
+            if found.is_some_and(|id| self.matcher.holds_already(id, row)) {
+                self.report.unchanged += 1;
+                continue;
+            }
             let state = found.map(|id| target.person(id)).transpose()?.flatten();
             let (id, sets) = match (found, &state) {
                 (Some(id), Some(state)) => (id, changes(state, row)),

@@ -316,9 +316,8 @@ impl CaseIndex {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ops::{FieldSet, Hlc};
     use crate::domain::person::{Address, PersonName, PhoneLabel, PhoneNumber, Postcode, Uln, Upn};
-    use crate::domain::{DeviceId, District, FieldValue, Op, OpId, OpPayload, WorkerId};
+    use crate::domain::{District, FieldValue};
 
     fn summary(given: &str, family: &str, preferred: Option<&str>) -> CaseSummary {
         let id = PersonId(uuid::Uuid::from_u128(0xABCD_1234 << 96 | 7));
@@ -341,15 +340,7 @@ mod tests {
                 number: "07700 900123".into(),
             }]),
         ];
-        let op = Op {
-            id: OpId(uuid::Uuid::from_u128(1)),
-            at: Hlc::new(1, 0),
-            author: WorkerId::new("import"),
-            device: DeviceId(uuid::Uuid::from_u128(2)),
-            person: id,
-            payload: OpPayload::SetFields(values.into_iter().map(FieldSet::new).collect()),
-        };
-        CaseSummary::of(&PersonState::fold(id, [&op])).expect("registered")
+        CaseSummary::of(&PersonState::registered(id, values)).expect("registered")
     }
 
     #[test]

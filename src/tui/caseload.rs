@@ -478,9 +478,8 @@ pub fn move_selection(selected: &mut usize, len: usize, delta: isize) {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::domain::ops::{FieldSet, Hlc};
     use crate::domain::person::PersonName;
-    use crate::domain::{DeviceId, FieldValue, Op, OpId, OpPayload, PersonState};
+    use crate::domain::{FieldValue, PersonState};
 
     /// A registered person and nothing else: people alike but for the id.
     fn registered(n: u128, given: &str, family: &str) -> CaseSummary {
@@ -494,15 +493,7 @@ mod tests {
             FieldValue::DateOfBirth(NaiveDate::from_ymd_opt(2009, 1, 1).expect("date")),
             FieldValue::District(District::Thanet),
         ];
-        let op = Op {
-            id: OpId(uuid::Uuid::from_u128(n << 8)),
-            at: Hlc::new(1, 0),
-            author: WorkerId::new("import"),
-            device: DeviceId(uuid::Uuid::from_u128(2)),
-            person: id,
-            payload: OpPayload::SetFields(values.into_iter().map(FieldSet::new).collect()),
-        };
-        CaseSummary::of(&PersonState::fold(id, [&op])).expect("registered")
+        CaseSummary::of(&PersonState::registered(id, values)).expect("registered")
     }
 
     #[test]

@@ -1,0 +1,175 @@
+//! A record's cohort fingerprint: what lets an unchanged re-import pass a
+//! row without reading the record it matches.
+//!
+//! A re-import compares each row with the record it matches, field by field
+//! (`import::changes`); reading and decrypting the 52,500 records of a county
+//! was most of an unchanged re-import. The summary (in memory after unlock)
+//! now carries a fingerprint of the current values of the fields a cohort
+//! file may set, and a row whose own values have the same fingerprint would
+//! change nothing: equal fingerprints mean equal values (BLAKE3 of their
+//! encodings, cut to 128 bits), and a row equal to the record sets nothing.
+//! Only a match is trusted. Anything else — a field an officer added, a value
+//! the file merges (a preferred name it lacks, a phone of another kind), a
+//! summary stored before fingerprints — is compared with the record as before.
+
+use super::ops::{FieldKey, FieldValue};
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+
+/// See the module's documentation.
+#[derive(Clone, Copy, PartialEq, Eq, Hash)]
+pub struct CohortFingerprint([u8; 16]);
+
+impl CohortFingerprint {
+    /// The fingerprint of these values, in whatever order they come; `None`
+    /// if one cannot be encoded (then nothing is ever taken as unchanged).
+    pub fn of<'a>(values: impl IntoIterator<Item = &'a FieldValue>) -> Option<Self> {
+        let mut values: Vec<&FieldValue> = values.into_iter().collect();
+        values.sort_by_key(|v| v.key());
+        let mut hasher = blake3::Hasher::new_derive_key("caseload 2026-12-05 cohort fingerprint");
+        let mut encoded = Vec::new();
+        for v in values {
+            encoded.clear();
+            encoded = postcard::to_extend(v, encoded).ok()?;
+            // Each value's length first: no two lists of values hash alike.
+            hasher.update(&(encoded.len() as u64).to_le_bytes());
+            hasher.update(&encoded);
+        }
+        let mut out = [0; 16];
+        out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
+        Some(Self(out))
+    }
+}
+
+impl std::fmt::Debug for CohortFingerprint {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        // A digest of personal values: never printed.
+        f.write_str("CohortFingerprint(..)")
+    }
+}
+
+/// Stored as its bytes; left out of what people read (`--json`), where it
+/// would mean nothing to them: written there as null.
+impl Serialize for CohortFingerprint {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        if s.is_human_readable() {
+            s.serialize_none()
+        } else {
+            self.0.serialize(s)
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for CohortFingerprint {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        <[u8; 16]>::deserialize(d).map(Self)
+    }
+}
+
+impl FieldKey {
+    /// Whether a cohort file may set this field (docs/import-format.md).
+    pub fn set_by_cohort_file(self) -> bool {
+        match self {
+            FieldKey::Name
+            | FieldKey::DateOfBirth
+            | FieldKey::Gender
+            | FieldKey::Upn
+            | FieldKey::Uln
+            | FieldKey::Address
+            | FieldKey::Phones
+            | FieldKey::Email
+            | FieldKey::District
+            | FieldKey::SchoolOrProvider
+            | FieldKey::Send
+            | FieldKey::Characteristic(_)
+            | FieldKey::LevelOfNeed
+            | FieldKey::AssignedWorkers
+            | FieldKey::CurrentActivity
+            | FieldKey::Residence => true,
+            FieldKey::Social
+            | FieldKey::ContactPreferences
+            | FieldKey::Consent
+            | FieldKey::RiskIndicators
+            | FieldKey::NotWorking => false,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::domain::person::{Consent, PersonName};
+    use crate::domain::{CaseSummary, District, PersonId, PersonState};
+    use chrono::NaiveDate;
+
+    fn values(given: &str) -> Vec<FieldValue> {
+        vec![
+            FieldValue::Name(PersonName {
+                given: given.into(),
+                family: "Okoro".into(),
+                preferred: None,
+            }),
+            FieldValue::DateOfBirth(NaiveDate::from_ymd_opt(2010, 3, 14).expect("date")),
+            FieldValue::District(District::Thanet),
+            FieldValue::Email(None),
+        ]
+    }
+
+    fn record(values: Vec<FieldValue>) -> PersonState {
+        PersonState::registered(PersonId(uuid::Uuid::from_u128(7)), values)
+    }
+
+    #[test]
+    fn equal_values_in_any_order_alike_and_any_difference_apart() {
+        let mut reversed = values("Priya");
+        reversed.reverse();
+        assert_eq!(
+            CohortFingerprint::of(&values("Priya")),
+            CohortFingerprint::of(&reversed)
+        );
+        assert!(CohortFingerprint::of(&values("Priya")).is_some());
+        for other in [
+            values("Priyа"), // a Cyrillic a
+            values("Priya")[..3].to_vec(),
+            [
+                values("Priya"),
+                vec![FieldValue::Email(Some(String::new()))],
+            ]
+            .concat(),
+        ] {
+            assert_ne!(
+                CohortFingerprint::of(&values("Priya")),
+                CohortFingerprint::of(&other)
+            );
+        }
+    }
+
+    #[test]
+    fn a_record_is_fingerprinted_by_the_fields_a_cohort_file_may_set_only() {
+        let registered = CaseSummary::of(&record(values("Priya"))).expect("registered");
+        assert_eq!(
+            registered.cohort_fingerprint,
+            CohortFingerprint::of(&values("Priya"))
+        );
+        // Consent is the officer's to record, never the file's.
+        let with_consent = [
+            values("Priya"),
+            vec![FieldValue::Consent(Consent::default())],
+        ];
+        let consented = CaseSummary::of(&record(with_consent.concat())).expect("registered");
+        assert_eq!(consented.cohort_fingerprint, registered.cohort_fingerprint);
+
+        // Stored without it (before fingerprints): read as none, so never
+        // taken as unchanged. Written with it: read back as written.
+        let mut bytes = postcard::to_allocvec(&registered).expect("encode");
+        let back: CaseSummary = postcard::from_bytes(&bytes).expect("decode");
+        assert_eq!(back.cohort_fingerprint, registered.cohort_fingerprint);
+        bytes.truncate(bytes.len() - 17);
+        let old: CaseSummary = postcard::from_bytes(&bytes).expect("decode");
+        assert_eq!(old.cohort_fingerprint, None);
+
+        // Never shown: not in JSON, not in a debug print.
+        let json = serde_json::to_value(&registered).expect("json");
+        assert_eq!(json["cohort_fingerprint"], serde_json::Value::Null);
+        assert!(format!("{registered:?}").contains("CohortFingerprint(..)"));
+    }
+}
