@@ -25,7 +25,10 @@ impl CohortFingerprint {
     pub fn of<'a>(values: impl IntoIterator<Item = &'a FieldValue>) -> Option<Self> {
         let mut values: Vec<&FieldValue> = values.into_iter().collect();
         values.sort_by_key(|v| v.key());
-        let mut hasher = blake3::Hasher::new_derive_key("caseload 2026-12-05 cohort fingerprint");
+        // Made at every summary's making: a plain hasher, its purpose named
+        // in its first bytes (the derived-key mode hashes its context first).
+        let mut hasher = blake3::Hasher::new();
+        hasher.update(b"caseload cohort fingerprint\0");
         let mut encoded = Vec::new();
         for v in values {
             encoded.clear();
@@ -166,6 +169,20 @@ mod tests {
         bytes.truncate(bytes.len() - 17);
         let old: CaseSummary = postcard::from_bytes(&bytes).expect("decode");
         assert_eq!(old.cohort_fingerprint, None);
+
+        // `doctor` takes it for the summary of the record, and nothing else.
+        let made = Some(&registered);
+        assert!(CaseSummary::is_stored_as(made, Some(&old)));
+        assert!(CaseSummary::is_stored_as(made, Some(&registered)));
+        let renamed = CaseSummary::of(&record(values("Pri"))).expect("registered");
+        let old_renamed = CaseSummary {
+            cohort_fingerprint: None,
+            ..renamed.clone()
+        };
+        assert!(!CaseSummary::is_stored_as(made, Some(&old_renamed)));
+        assert!(!CaseSummary::is_stored_as(made, Some(&renamed)));
+        assert!(!CaseSummary::is_stored_as(made, None));
+        assert!(!CaseSummary::is_stored_as(None, Some(&old)));
 
         // Never shown: not in JSON, not in a debug print.
         let json = serde_json::to_value(&registered).expect("json");

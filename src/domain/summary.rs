@@ -214,6 +214,24 @@ impl CaseSummary {
         )
     }
 
+    /// Whether `stored` is the summary `made` from the record now. One stored
+    /// before cohort fingerprints has none and is not damaged for it (an
+    /// import compares that record's row with the record itself).
+    pub fn is_stored_as(made: Option<&CaseSummary>, stored: Option<&CaseSummary>) -> bool {
+        match (made, stored) {
+            (Some(made), Some(stored))
+                if stored.cohort_fingerprint.is_none() && made.cohort_fingerprint.is_some() =>
+            {
+                let without = CaseSummary {
+                    cohort_fingerprint: None,
+                    ..made.clone()
+                };
+                without == *stored
+            }
+            _ => made == stored,
+        }
+    }
+
     /// `None` while the record is incomplete (its registering op not yet here).
     pub fn of(state: &PersonState) -> Option<CaseSummary> {
         let person = state.young_person()?;
