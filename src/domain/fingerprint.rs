@@ -13,6 +13,7 @@
 //! summary stored before fingerprints — is compared with the record as before.
 
 use super::ops::{FieldKey, FieldValue};
+use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// See the module's documentation.
@@ -23,20 +24,21 @@ impl CohortFingerprint {
     /// The fingerprint of these values, in whatever order they come; `None`
     /// if one cannot be encoded (then nothing is ever taken as unchanged).
     pub fn of<'a>(values: impl IntoIterator<Item = &'a FieldValue>) -> Option<Self> {
-        let mut values: Vec<&FieldValue> = values.into_iter().collect();
-        values.sort_by_key(|v| v.key());
-        // Made at every summary's making: a plain hasher, its purpose named
-        // in its first bytes (the derived-key mode hashes its context first).
+        // Made at every summary's making, so nothing on the heap: a record
+        // holds one value a field (a file's row too, or it never matches).
+        let mut values: smallvec::SmallVec<[&FieldValue; 24]> = values.into_iter().collect();
+        values.sort_unstable_by_key(|v| v.key());
+        // A plain hasher, its purpose named in its first bytes (the
+        // derived-key mode would hash its context at every call).
         let mut hasher = blake3::Hasher::new();
         hasher.update(b"caseload cohort fingerprint\0");
-        let mut encoded = Vec::new();
-        for v in values {
-            encoded.clear();
-            encoded = postcard::to_extend(v, encoded).ok()?;
-            // Each value's length first: no two lists of values hash alike.
-            hasher.update(&(encoded.len() as u64).to_le_bytes());
-            hasher.update(&encoded);
+        for v in &values {
+            // Encoded straight into the hasher. Postcard's encoding is
+            // prefix-free (a value's bytes say where it ends), so values
+            // written one after another are told apart; the count ends them.
+            postcard::to_io(v, &mut hasher).ok()?;
         }
+        hasher.update(&(values.len() as u64).to_le_bytes());
         let mut out = [0; 16];
         out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
         Some(Self(out))
@@ -50,21 +52,34 @@ impl std::fmt::Debug for CohortFingerprint {
     }
 }
 
-/// Stored as its bytes; left out of what people read (`--json`), where it
-/// would mean nothing to them: written there as null.
+/// Stored as a byte string (read at unlock in one copy, not sixteen
+/// visits); left out of what people read (`--json`), where it would mean
+/// nothing to them: written there as null.
 impl Serialize for CohortFingerprint {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         if s.is_human_readable() {
             s.serialize_none()
         } else {
-            self.0.serialize(s)
+            s.serialize_bytes(&self.0)
         }
     }
 }
 
 impl<'de> Deserialize<'de> for CohortFingerprint {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        <[u8; 16]>::deserialize(d).map(Self)
+        struct Sixteen;
+        impl Visitor<'_> for Sixteen {
+            type Value = CohortFingerprint;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("16 bytes")
+            }
+            fn visit_bytes<E: serde::de::Error>(self, v: &[u8]) -> Result<Self::Value, E> {
+                <[u8; 16]>::try_from(v)
+                    .map(CohortFingerprint)
+                    .map_err(|_| E::invalid_length(v.len(), &self))
+            }
+        }
+        d.deserialize_bytes(Sixteen)
     }
 }
 
@@ -166,9 +181,14 @@ mod tests {
         let mut bytes = postcard::to_allocvec(&registered).expect("encode");
         let back: CaseSummary = postcard::from_bytes(&bytes).expect("decode");
         assert_eq!(back.cohort_fingerprint, registered.cohort_fingerprint);
-        bytes.truncate(bytes.len() - 17);
+        // A tag, the length and the 16 bytes.
+        assert_eq!(bytes[bytes.len() - 18..bytes.len() - 16], [1, 16]);
+        bytes.truncate(bytes.len() - 18);
         let old: CaseSummary = postcard::from_bytes(&bytes).expect("decode");
         assert_eq!(old.cohort_fingerprint, None);
+
+        let short = [vec![15], vec![0; 15]].concat();
+        assert!(postcard::from_bytes::<CohortFingerprint>(&short).is_err());
 
         // `doctor` takes it for the summary of the record, and nothing else.
         let made = Some(&registered);

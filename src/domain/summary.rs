@@ -403,8 +403,8 @@ mod tests {
         let summary = CaseSummary::of(&PersonState::fold(pat.id, [&op])).expect("registered");
         assert!(summary.residence.resident_here());
         let mut old = postcard::to_allocvec(&summary).expect("encode");
-        // The cohort fingerprint, added after it: a tag and 16 bytes.
-        assert_eq!(old.split_off(old.len() - 17)[0], 1);
+        // The cohort fingerprint, added after it: a tag, a length, 16 bytes.
+        assert_eq!(old.split_off(old.len() - 18)[..2], [1, 16]);
         // A resident learning where they live: two bytes, written before.
         assert_eq!(old.split_off(old.len() - 2), [0, 0]);
         let read: CaseSummary = postcard::from_bytes(&old).expect("old bytes");
