@@ -83,9 +83,11 @@ fn a_valid_file_imports_and_reimporting_writes_nothing() {
     assert!(r.store().doctor().unwrap().is_healthy());
 }
 
-/// An import target that counts the records an import reads (in `READ`).
+/// An import target that counts the records an import reads.
 struct Reading<'r> {
     replica: &'r mut Replica,
+    /// `person` takes `&self`: counted through a cell.
+    records_read: std::cell::Cell<usize>,
 }
 
 impl OpTarget for Reading<'_> {
@@ -93,8 +95,7 @@ impl OpTarget for Reading<'_> {
         self.replica.index().all()
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {
-        // `person` takes `&self`: counted through a cell.
-        READ.with(|n| n.set(n.get() + 1));
+        self.records_read.set(self.records_read.get() + 1);
         self.replica.person(id)
     }
     fn new_op(&mut self, person: PersonId, payload: OpPayload) -> Op {
@@ -105,17 +106,15 @@ impl OpTarget for Reading<'_> {
     }
 }
 
-thread_local! {
-    static READ: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
-}
-
 /// Imports `csv` into `r`; the report and how many records were read.
 fn run_reading(r: &mut Replica, csv: &str) -> (import::ImportReport, usize) {
-    READ.with(|n| n.set(0));
     let rows = import::parse(csv.as_bytes(), today()).unwrap();
-    let mut target = Reading { replica: r };
+    let mut target = Reading {
+        replica: r,
+        records_read: std::cell::Cell::new(0),
+    };
     let report = import::apply(&mut target, rows.into_iter(), today()).unwrap();
-    (report, READ.with(|n| n.get()))
+    (report, target.records_read.get())
 }
 
 #[test]
