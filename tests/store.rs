@@ -10,7 +10,7 @@ use caseload::domain::{
 };
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
-use caseload::store::encrypted::LockedStore;
+use caseload::store::encrypted::{CacheSize, LockedStore};
 use caseload::store::{CaseStore, EncryptedStore, Origin, StoreError};
 use chrono::NaiveDate;
 use std::os::unix::fs::PermissionsExt;
@@ -83,6 +83,15 @@ fn with_raw_tree(dir: &Path, tree: &str, f: impl FnOnce(&sled::Tree)) {
     db.flush().unwrap();
 }
 
+/// Cuts the store's database file to half its length, as a crash or a bad
+/// copy might.
+fn cut_database_in_half(dir: &Path) {
+    let file = dir.join("db").join("db");
+    let len = std::fs::metadata(&file).unwrap().len();
+    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
+    f.set_len(len / 2).unwrap();
+}
+
 #[test]
 fn wrong_passphrase_is_refused_clearly() {
     let (_tmp, dir) = store_dir();
@@ -107,6 +116,67 @@ fn a_locked_store_can_be_retried_after_a_wrong_passphrase() {
     let locked = LockedStore::open(&dir).unwrap();
     assert!(locked.unlock_with_passphrase(b"typo").is_err());
     assert!(locked.unlock_with_passphrase(PASS).is_ok());
+}
+
+#[test]
+fn a_database_opened_ahead_waits_through_a_wrong_passphrase() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    let locked = LockedStore::open(&dir).unwrap().open_ahead();
+    let err = locked.unlock_with_passphrase(b"typo").err().unwrap();
+    assert!(matches!(err, StoreError::WrongPassphrase(_)), "{err}");
+    let r = Replica::open(locked.unlock_with_passphrase(PASS).unwrap()).unwrap();
+    assert_eq!(r.index().len(), 2);
+}
+
+#[test]
+fn a_store_let_go_while_its_database_opens_closes_the_database_first() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    for _ in 0..5 {
+        // Without sled's flusher a closed database lets go of its file at
+        // once, so the file is free the moment the locked store is gone.
+        drop(
+            LockedStore::open(&dir)
+                .unwrap()
+                .with_cache(CacheSize::BulkWrites)
+                .open_ahead(),
+        );
+        let raw = sled::Config::new().path(dir.join("db")).open();
+        assert!(raw.is_ok(), "the database was still open: {:?}", raw.err());
+    }
+    assert_eq!(open_replica(&dir).index().len(), 2);
+}
+
+#[test]
+fn damage_found_while_opening_ahead_is_reported_at_unlocking() {
+    let (_tmp, dir) = store_dir();
+    make_store(&dir);
+    cut_database_in_half(&dir);
+    let locked = LockedStore::open(&dir).unwrap().open_ahead();
+    let err = locked.unlock_with_passphrase(PASS).err().unwrap();
+    assert!(matches!(err, StoreError::Database(_)), "{err}");
+}
+
+#[test]
+fn a_relocked_store_keeps_its_database_open_and_everything_saved() {
+    let (_tmp, dir) = store_dir();
+    let (a, _) = make_store(&dir);
+    let mut r = open_replica(&dir);
+    r.record(a, contact(today()), today()).unwrap();
+    let locked = r.into_store().relock();
+    // Locked: the commit log was applied to the database and emptied, as at
+    // closing, though the database stays open for the next unlock.
+    assert_eq!(records_in_log(&dir), 0);
+    let err = locked.unlock_with_passphrase(b"typo").err().unwrap();
+    assert!(matches!(err, StoreError::WrongPassphrase(_)), "{err}");
+    let r = Replica::open(locked.unlock_with_passphrase(PASS).unwrap()).unwrap();
+    drop(locked);
+    assert_eq!(r.index().get(a).unwrap().contact_attempts, 2);
+    // Locked again and let go: the next opener finds it all.
+    drop(r.into_store().relock());
+    let r = open_replica(&dir);
+    assert_eq!(r.index().get(a).unwrap().contact_attempts, 2);
 }
 
 #[test]
@@ -198,11 +268,7 @@ fn a_truncated_value_is_an_error_not_a_panic() {
 fn a_truncated_database_file_is_refused_not_passed_off_as_a_smaller_store() {
     let (_tmp, dir) = store_dir();
     make_store(&dir);
-    let file = dir.join("db").join("db");
-    let len = std::fs::metadata(&file).unwrap().len();
-    let f = std::fs::OpenOptions::new().write(true).open(&file).unwrap();
-    f.set_len(len / 2).unwrap();
-    drop(f);
+    cut_database_in_half(&dir);
     // sled recovers a cut log to its last intact state (here: empty). The
     // watermark shows changes were lost, so opening fails, loudly and without a panic.
     let err = EncryptedStore::open(&dir, PASS).err().unwrap();

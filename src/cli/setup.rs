@@ -18,8 +18,8 @@ pub(super) fn unlock(
     cache: CacheSize,
 ) -> Result<Replica, CliError> {
     // Lock and header first: a missing store or a second opener is reported
-    // before anyone types a passphrase.
-    let locked = LockedStore::open(dir)?.with_cache(cache);
+    // before anyone types a passphrase. The database opens meanwhile.
+    let locked = LockedStore::open(dir)?.with_cache(cache).open_ahead();
     let pass =
         passphrase::existing(pass_file, &dir.display().to_string()).map_err(CliError::Usage)?;
     let store = locked.unlock_with_passphrase(pass.as_bytes())?;
@@ -136,7 +136,7 @@ pub(super) fn open_workbench(
     }
     let session = if dir.join(crate::store::files::HEADER_FILE).exists() {
         Session::Locked {
-            store: LockedStore::open(dir)?,
+            store: LockedStore::open(dir)?.open_ahead(),
             input: Default::default(),
             error: None,
         }

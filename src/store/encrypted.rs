@@ -25,6 +25,7 @@ use super::{CaseStore, Changed, Origin, Result, StoreError};
 use crate::domain::{CaseSummary, Hlc, Op, PersonId, PersonState};
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::{BTreeMap, HashSet};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -153,8 +154,52 @@ impl DoctorReport {
 pub struct LockedStore {
     dir: PathBuf,
     header: Header,
+    /// The database, opened while the passphrase is typed and the key derived
+    /// (`open_ahead`), or kept open across an auto-lock (`relock`). Declared
+    /// before the lock, so that it is closed before the lock is let go.
+    database: Mutex<Option<Database>>,
     lock: StoreLock,
     cache: CacheSize,
+}
+
+/// The database of a locked store, opening or open. It holds nothing that
+/// can be read without the data key: every value in it is sealed.
+enum Database {
+    Opening(std::thread::JoinHandle<Result<super::DurableDb>>),
+    Open(super::DurableDb),
+}
+
+impl Database {
+    fn ready(self) -> Result<super::DurableDb> {
+        match self {
+            Database::Open(db) => Ok(db),
+            Database::Opening(opening) => opening.join().unwrap_or_else(|_| {
+                Err(StoreError::Database(
+                    "opening the database stopped with an internal error".into(),
+                ))
+            }),
+        }
+    }
+}
+
+impl std::fmt::Debug for Database {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Database::Opening(_) => "Opening",
+            Database::Open(_) => "Open",
+        })
+    }
+}
+
+impl Drop for LockedStore {
+    /// An opening still under way is waited for, so that the database is
+    /// closed before the store's lock is let go.
+    fn drop(&mut self) {
+        let database = self.database.get_mut().map(Option::take);
+        if let Ok(Some(Database::Opening(opening))) = database {
+            let _ = opening.join();
+        }
+    }
 }
 
 impl LockedStore {
@@ -166,15 +211,46 @@ impl LockedStore {
         Ok(Self {
             dir: dir.to_path_buf(),
             header,
+            database: Mutex::new(None),
             lock,
             cache: CacheSize::Interactive,
         })
     }
 
-    /// The cache unlocking will open the database with (see `CacheSize`).
+    /// The cache unlocking will open the database with (see `CacheSize`); a
+    /// database opened ahead with another is closed again.
     pub fn with_cache(mut self, cache: CacheSize) -> Self {
+        if cache != self.cache {
+            let _ = self.take_database().map(Database::ready);
+        }
         self.cache = cache;
         self
+    }
+
+    /// Starts opening the database on a thread of its own, to be ready by the
+    /// time the passphrase is typed and the key derived: opening it reads
+    /// sled's snapshot and accounts for every page, a quarter of an unlock
+    /// that came after the key (docs/architecture.md, "Unlocking"). It needs
+    /// no key. A failure is reported where it was before, at unlocking.
+    pub fn open_ahead(self) -> Self {
+        let mut database = self.database.lock().unwrap_or_else(|p| p.into_inner());
+        if database.is_none() {
+            let (dir, cache) = (self.dir.clone(), self.cache);
+            let opening = std::thread::Builder::new()
+                .name("open-database".into())
+                .spawn(move || open_db(&dir, cache));
+            // No thread to be had: the database is opened at unlocking.
+            *database = opening.ok().map(Database::Opening);
+        }
+        drop(database);
+        self
+    }
+
+    fn take_database(&self) -> Option<Database> {
+        self.database
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .take()
     }
 
     pub fn dir(&self) -> &Path {
@@ -217,12 +293,16 @@ impl LockedStore {
                 source: other,
             },
         })?;
+        let db = match self.take_database() {
+            Some(database) => database.ready()?,
+            None => open_db(&self.dir, self.cache)?,
+        };
         EncryptedStore::assemble_unchecked(
             &self.dir,
             self.header.clone(),
             data_key,
             self.lock.clone(),
-            self.cache,
+            (db, self.cache),
         )
     }
 
@@ -319,6 +399,8 @@ pub struct EncryptedStore {
     /// Keys the hash that hides op ids in the `ops` tree's keys.
     op_index_key: SecretKey,
     db: super::DurableDb,
+    /// What the database was opened for (see `relock`).
+    cache: CacheSize,
     meta: sled::Tree,
     ops: sled::Tree,
     people: sled::Tree,
@@ -357,8 +439,14 @@ impl EncryptedStore {
                 source,
             })?;
         // A new store is filled next (a demo, an import, a first sync).
-        let store =
-            Self::assemble_unchecked(dir, header.clone(), data_key, lock, CacheSize::BulkWrites)?;
+        let db = open_db(dir, CacheSize::BulkWrites)?;
+        let store = Self::assemble_unchecked(
+            dir,
+            header.clone(),
+            data_key,
+            lock,
+            (db, CacheSize::BulkWrites),
+        )?;
         store.write_watermark(Hlc::default(), 0)?;
         store.vouched.store(true, Ordering::SeqCst);
         // The header goes last: a directory without one is not a store yet.
@@ -385,9 +473,8 @@ impl EncryptedStore {
         header: Header,
         data_key: SecretKey,
         lock: StoreLock,
-        cache: CacheSize,
+        (db, cache): (super::DurableDb, CacheSize),
     ) -> Result<Self> {
-        let db = open_db(dir, cache)?;
         let (log, unreplayed) = CommitLog::open(&dir.join(LOG_FILE))?;
         files::tighten_permissions(dir)?;
         let op_index_key = SecretKey::from_bytes(blake3::derive_key(
@@ -405,6 +492,7 @@ impl EncryptedStore {
             summaries: db.open_tree(T_SUMMARIES)?,
             outbox: db.open_tree(T_OUTBOX)?,
             db,
+            cache,
             clock: Mutex::new(Hlc::default()),
             watermark: WatermarkWriter::new(dir.join(WATERMARK_FILE)),
             log,
@@ -527,14 +615,24 @@ impl EncryptedStore {
         Ok(())
     }
 
-    /// Drops the data key and closes the database, keeping the lock.
+    /// Drops the data key and what was decrypted, keeping the lock and the
+    /// database open (sealed values only), so that unlocking again opens
+    /// nothing. A store opened for bulk writes is closed: its settings are
+    /// not a workbench's.
     pub fn relock(self) -> LockedStore {
+        let database = match self.cache {
+            CacheSize::Interactive => self.db.try_clone().ok().map(Database::Open),
+            CacheSize::BulkWrites => None,
+        };
         LockedStore {
             dir: self.dir.clone(),
             header: self.header.clone(),
+            database: Mutex::new(database),
             lock: self.lock.clone(),
             cache: CacheSize::Interactive,
         }
+        // `self` is dropped here: what waits in the commit log is applied to
+        // the database (still open in the locked store) and made durable.
     }
 
     pub fn dir(&self) -> &Path {
@@ -687,19 +785,25 @@ impl EncryptedStore {
         Ok(())
     }
 
-    /// The summaries of sealed pages (key, value), and what could not be read.
-    fn decode_pages(&self, pages: &[(sled::IVec, sled::IVec)]) -> (Vec<CaseSummary>, Vec<Damaged>) {
+    /// The summaries of the pages in `range` of page keys, each page decoded
+    /// as it is read, and what could not be read.
+    fn decode_pages(
+        &self,
+        range: PageRange,
+        pages_in_range: usize,
+    ) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
-        for (n, (k, sealed)) in pages.iter().enumerate() {
+        for (n, item) in self.summaries.range(range).enumerate() {
+            let (k, sealed) = item?;
             let Ok(page) = <[u8; 2]>::try_from(k.as_ref()) else {
                 bad.push(Damaged {
                     tree: T_SUMMARIES,
-                    record: hex8(k),
+                    record: hex8(&k),
                     reason: "not a page key".into(),
                 });
                 continue;
             };
-            let read = self.open_page(page, sealed, |id, bytes| {
+            let read = self.open_page(page, &sealed, |id, bytes| {
                 match postcard::from_bytes::<CaseSummary>(bytes) {
                     Ok(s) if s.id == id => ok.push(s),
                     _ => bad.push(Damaged {
@@ -715,25 +819,27 @@ impl EncryptedStore {
             if n == 0 {
                 // Pages hold about as many each (random ids): sized once
                 // from the first, not grown by doubling.
-                ok.reserve_exact(ok.len() * pages.len() * 9 / 8);
+                ok.reserve_exact(ok.len() * pages_in_range * 9 / 8);
             }
         }
-        (ok, bad)
+        Ok((ok, bad))
     }
 
-    /// Every summary in every readable page, decoded on all cores; unreadable
-    /// pages and summaries are reported, not fatal.
+    /// Every summary in every readable page, read and decoded on all cores
+    /// (each thread its own run of pages: reading them from sled is as much
+    /// of the work as decoding them); unreadable pages and summaries are
+    /// reported, not fatal.
     fn load_all_summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
         self.settle()?;
-        let raw: Vec<(sled::IVec, sled::IVec)> = self.summaries.iter().collect::<Result<_, _>>()?;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
-        let chunk = raw.len().div_ceil(threads).max(1);
-        let parts: Vec<(Vec<CaseSummary>, Vec<Damaged>)> = std::thread::scope(|scope| {
-            let handles: Vec<_> = raw
-                .chunks(chunk)
-                .map(|part| scope.spawn(move || self.decode_pages(part)))
+        let ranges = page_ranges(threads);
+        let pages_each = usize::from(PAGES).div_ceil(threads);
+        let parts: Vec<Result<(Vec<CaseSummary>, Vec<Damaged>)>> = std::thread::scope(|scope| {
+            let handles: Vec<_> = ranges
+                .into_iter()
+                .map(|range| scope.spawn(move || self.decode_pages(range, pages_each)))
                 .collect();
             handles
                 .into_iter()
@@ -746,7 +852,7 @@ impl EncryptedStore {
                             record: "a share of the pages".into(),
                             reason: "reading stopped with an internal error".into(),
                         };
-                        (Vec::new(), vec![stopped])
+                        Ok((Vec::new(), vec![stopped]))
                     })
                 })
                 .collect()
@@ -754,6 +860,7 @@ impl EncryptedStore {
         // Joined onto the first part's vector, grown once and trimmed of its
         // spare room: growing by doubling would leave up to twice the
         // summaries' size behind in the allocator after unlock.
+        let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
         let mut parts = parts.into_iter();
         let (mut out, mut damaged) = parts.next().unwrap_or_default();
         let rest: Vec<_> = parts.collect();
@@ -1172,6 +1279,35 @@ fn fmt_millis(millis: u64) -> String {
 /// ([`PersonId::page_bytes`]).
 const PAGES: u16 = 1024;
 
+/// A run of page keys, from and to.
+type PageRange = (Bound<[u8; 2]>, Bound<[u8; 2]>);
+
+/// `parts` runs of page keys that together cover every key in the tree, in
+/// order: the first open below, the last open above, so that a key that is
+/// not a page key (damage) still falls in one and is reported.
+fn page_ranges(parts: usize) -> Vec<PageRange> {
+    let parts = parts.clamp(1, usize::from(PAGES));
+    let cut = |i: usize| -> [u8; 2] {
+        let page = u16::try_from(i * usize::from(PAGES) / parts).unwrap_or(PAGES);
+        page.to_be_bytes()
+    };
+    (0..parts)
+        .map(|i| {
+            let start = if i == 0 {
+                Bound::Unbounded
+            } else {
+                Bound::Included(cut(i))
+            };
+            let end = if i + 1 == parts {
+                Bound::Unbounded
+            } else {
+                Bound::Excluded(cut(i + 1))
+            };
+            (start, end)
+        })
+        .collect()
+}
+
 fn page_of(id: PersonId) -> [u8; 2] {
     (u16::from_be_bytes(id.page_bytes()) % PAGES).to_be_bytes()
 }
@@ -1502,6 +1638,46 @@ mod tests {
             store.meta::<String>("second").expect("read").as_deref(),
             Some("two")
         );
+    }
+
+    #[test]
+    fn the_runs_of_pages_read_apart_cover_every_key_once() {
+        // As sled compares keys: bytewise.
+        fn holds((start, end): &PageRange, key: &[u8]) -> bool {
+            let after_start = match start {
+                Bound::Included(k) => key >= k.as_slice(),
+                Bound::Excluded(k) => key > k.as_slice(),
+                Bound::Unbounded => true,
+            };
+            let before_end = match end {
+                Bound::Included(k) => key <= k.as_slice(),
+                Bound::Excluded(k) => key < k.as_slice(),
+                Bound::Unbounded => true,
+            };
+            after_start && before_end
+        }
+        let keys: Vec<Vec<u8>> = (0..PAGES)
+            .map(|p| p.to_be_bytes().to_vec())
+            .chain([vec![], vec![0], vec![0xff, 0xff, 0xff], vec![0x03, 0xff, 9]])
+            .collect();
+        for parts in [1, 2, 3, 7, 8, 2000] {
+            let ranges = page_ranges(parts);
+            assert_eq!(ranges.len(), parts.min(usize::from(PAGES)));
+            for key in &keys {
+                let holding: Vec<usize> = (0..ranges.len())
+                    .filter(|&i| holds(&ranges[i], key))
+                    .collect();
+                assert_eq!(holding.len(), 1, "{key:?} in {parts} parts");
+            }
+            let pages_held: Vec<usize> = (0..ranges.len())
+                .map(|i| {
+                    (0..PAGES)
+                        .filter(|p| holds(&ranges[i], &p.to_be_bytes()))
+                        .count()
+                })
+                .collect();
+            assert_eq!(pages_held.iter().sum::<usize>(), usize::from(PAGES));
+        }
     }
 
     #[test]

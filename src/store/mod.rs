@@ -159,6 +159,19 @@ impl DurableDb {
         Ok(DurableDb { db, data_file })
     }
 
+    /// Another handle on the same open database (sled's handles share one
+    /// database; it closes when the last is dropped).
+    pub fn try_clone(&self) -> Result<DurableDb> {
+        let data_file = self
+            .data_file
+            .try_clone()
+            .map_err(|e| StoreError::Database(format!("cannot reopen the database file: {e}")))?;
+        Ok(DurableDb {
+            db: self.db.clone(),
+            data_file,
+        })
+    }
+
     /// Everything written so far is on the disk itself when this returns.
     pub fn flush(&self) -> Result<usize> {
         let n = self.db.flush()?;
