@@ -234,6 +234,15 @@ impl CaseSummary {
 
     /// `None` while the record is incomplete (its registering op not yet here).
     pub fn of(state: &PersonState) -> Option<CaseSummary> {
+        let mut summary = Self::without_fingerprint(state)?;
+        summary.cohort_fingerprint = CohortFingerprint::of(state.cohort_values());
+        Some(summary)
+    }
+
+    /// The summary without its cohort fingerprint, where no cohort file is
+    /// ever compared with it: the hub's scope checks and stored summaries,
+    /// which would otherwise hash every person of every push for nothing.
+    pub fn without_fingerprint(state: &PersonState) -> Option<CaseSummary> {
         let person = state.young_person()?;
         let live = |op| !state.is_retracted(op);
         Some(CaseSummary {
@@ -283,7 +292,7 @@ impl CaseSummary {
             offer: state.latest_offer().map(|o| (o.value.year, o.value.status)),
             destination: state.latest_destination().map(|d| d.value.kind),
             residence: person.residence,
-            cohort_fingerprint: CohortFingerprint::of(state.cohort_values()),
+            cohort_fingerprint: None,
         })
     }
 
@@ -412,8 +421,12 @@ mod tests {
             read,
             CaseSummary {
                 cohort_fingerprint: None,
-                ..summary
+                ..summary.clone()
             }
         );
+        // What the hub keeps: the same, without the fingerprint.
+        let state = PersonState::fold(pat.id, [&op]);
+        assert!(summary.cohort_fingerprint.is_some());
+        assert_eq!(CaseSummary::without_fingerprint(&state), Some(read));
     }
 }

@@ -186,7 +186,7 @@ impl Hub {
 
     fn summary(&self, id: PersonId) -> Result<(Option<PersonState>, Option<CaseSummary>), Refusal> {
         let state = self.store.person(id)?;
-        let summary = state.as_ref().and_then(CaseSummary::of);
+        let summary = state.as_ref().and_then(CaseSummary::without_fingerprint);
         Ok((state, summary))
     }
 
@@ -257,7 +257,8 @@ impl Hub {
             }
             let allowed = match &before {
                 Some(b) => can_see(user, b, &lists),
-                None => CaseSummary::of(&after).is_some_and(|a| can_see(user, &a, &lists)),
+                None => CaseSummary::without_fingerprint(&after)
+                    .is_some_and(|a| can_see(user, &a, &lists)),
             };
             if !allowed {
                 return Err(Refusal::new(
