@@ -1669,14 +1669,11 @@ mod tests {
                     .collect();
                 assert_eq!(holding.len(), 1, "{key:?} in {parts} parts");
             }
-            let pages_held: Vec<usize> = (0..ranges.len())
-                .map(|i| {
-                    (0..PAGES)
-                        .filter(|p| holds(&ranges[i], &p.to_be_bytes()))
-                        .count()
-                })
-                .collect();
-            assert_eq!(pages_held.iter().sum::<usize>(), usize::from(PAGES));
+            let pages_held: usize = ranges
+                .iter()
+                .map(|r| (0..PAGES).filter(|p| holds(r, &p.to_be_bytes())).count())
+                .sum();
+            assert_eq!(pages_held, usize::from(PAGES));
         }
     }
 

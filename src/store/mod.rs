@@ -123,10 +123,15 @@ fn open_sled_once(path: &std::path::Path, options: SledOptions) -> Result<Durabl
         .path(path)
         .cache_capacity(options.cache_bytes)
         .flush_every_ms(options.background_flush.then_some(500));
+    // The hook is the whole process's: two opens at once (a database opened
+    // ahead on its own thread, tests) must not restore each other's quiet one.
+    static QUIETING: std::sync::Mutex<()> = std::sync::Mutex::new(());
+    let quieting = QUIETING.lock().unwrap_or_else(|p| p.into_inner());
     let hook = std::panic::take_hook();
     std::panic::set_hook(Box::new(|_| {}));
     let opened = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| config.open()));
     std::panic::set_hook(hook);
+    drop(quieting);
     match opened {
         Ok(Ok(db)) => DurableDb::new(db, path),
         Ok(Err(e)) => Err(e.into()),
