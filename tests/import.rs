@@ -522,6 +522,7 @@ fn a_file_read_part_by_part_is_imported_whole_or_not_at_all() {
     let dry = import::plan(&mut r, checked.read(today()).unwrap(), today()).unwrap();
     assert_eq!((dry.rows, dry.new_people), (5_001, 5_001));
     assert_eq!(r.index().len(), 3, "a dry run writes nothing");
+    let checked = import::CohortFile::check(&path, today()).unwrap();
     let report = import::apply(&mut r, checked.read(today()).unwrap(), today()).unwrap();
     assert_eq!(report, dry, "the dry run reports what the import does");
     assert_eq!(r.index().len(), 5_004);
@@ -562,4 +563,95 @@ fn a_file_that_gains_a_duplicate_or_a_bad_row_after_its_check_is_not_imported() 
             "{late}: {again:?}"
         );
     }
+}
+
+/// `file` checked, then imported into `r` by the file's second reading.
+fn import_checked(
+    r: &mut Replica,
+    path: &std::path::Path,
+    file: &str,
+) -> Result<import::ImportReport, ImportError> {
+    std::fs::write(path, file).unwrap();
+    let checked = import::CohortFile::check(path, today())?;
+    import::apply(r, checked.read(today())?, today())
+}
+
+/// `many(rows)` with the rows `changed` given another school, and `more`
+/// new rows at the end.
+fn many_changed(rows: usize, changed: &[usize], more: usize) -> String {
+    let mut lines: Vec<String> = many(rows + more).lines().map(str::to_string).collect();
+    for &i in changed {
+        lines[1 + i] = lines[1 + i].replace("Hartsdown Academy", "Dane Court");
+    }
+    lines.join("\n") + "\n"
+}
+
+/// A re-import decides from what the file's check kept of each row which
+/// rows change nothing, and does not read those again: a file that changes
+/// nothing is read once, and the counts are those of reading every row.
+#[test]
+fn a_re_import_reads_again_only_the_rows_that_may_change_something() {
+    let (tmp, mut r) = store();
+    let path = tmp.path().join("cohort.csv");
+    import_checked(&mut r, &path, &many(3_000)).unwrap();
+    let outbox = r.outbox().unwrap().len();
+
+    // Unchanged: the file is not read after its check. (Were it read, this
+    // rewrite would fail the digest; the import writes nothing either way,
+    // and reports the file as it was checked.)
+    std::fs::write(&path, many(3_000)).unwrap();
+    let checked = import::CohortFile::check(&path, today()).unwrap();
+    let rows = checked.read(today()).unwrap();
+    std::fs::write(&path, many(10)).unwrap();
+    let report = import::apply(&mut r, rows, today()).unwrap();
+    assert_eq!((report.rows, report.unchanged), (3_000, 3_000));
+    assert_eq!(r.outbox().unwrap().len(), outbox, "nothing written");
+
+    // Three rows changed and two new, among parts of unchanged rows: the
+    // same counts as the rows read whole from memory into a copy.
+    let file = many_changed(3_000, &[0, 1_999, 2_999], 2);
+    let (_copy_dir, mut copy) = store();
+    run(&mut copy, &many(3_000)).unwrap();
+    let whole = run(&mut copy, &file).unwrap();
+    let report = import_checked(&mut r, &path, &file).unwrap();
+    assert_eq!(report, whole);
+    assert_eq!(
+        (
+            report.rows,
+            report.unchanged,
+            report.updated_people,
+            report.new_people
+        ),
+        (3_002, 2_997, 3, 2)
+    );
+    assert_eq!(r.index().len(), 3_002);
+    let schools = |r: &Replica| {
+        r.index()
+            .all()
+            .iter()
+            .filter(|s| {
+                let state = r.person(s.id).unwrap().unwrap();
+                state.field(caseload::domain::ops::FieldKey::SchoolOrProvider)
+                    == Some(&FieldValue::SchoolOrProvider(Some("Dane Court".into())))
+            })
+            .count()
+    };
+    assert_eq!(schools(&r), 3);
+}
+
+/// A row passed over on the second reading is still read for the digest: a
+/// file changed there after its check is refused whole.
+#[test]
+fn a_row_passed_over_that_changes_after_the_check_still_refuses_the_file() {
+    let (tmp, mut r) = store();
+    let path = tmp.path().join("cohort.csv");
+    import_checked(&mut r, &path, &many(3_000)).unwrap();
+    let outbox = r.outbox().unwrap().len();
+    std::fs::write(&path, many_changed(3_000, &[2_500], 0)).unwrap();
+    let checked = import::CohortFile::check(&path, today()).unwrap();
+    // Row 10 changes nothing as checked; it is changed before the import.
+    std::fs::write(&path, many_changed(3_000, &[10, 2_500], 0)).unwrap();
+    let err = import::apply(&mut r, checked.read(today()).unwrap(), today()).unwrap_err();
+    assert!(matches!(err, ImportError::Changed), "{err}");
+    assert_eq!(r.outbox().unwrap().len(), outbox, "nothing written");
 }

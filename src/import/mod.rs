@@ -27,7 +27,7 @@ use std::collections::{BTreeSet, HashMap};
 use std::io::Read;
 
 mod source;
-pub use source::{CohortFile, CohortReader, FileRows, RowSource};
+pub use source::{CohortFile, CohortReader, FileRows, RowSketch, RowSource};
 
 /// The columns caseload reads; `*` marks the required ones.
 pub const COLUMNS: &[&str] = &[
@@ -65,6 +65,23 @@ pub const COLUMNS: &[&str] = &[
 type Ids = (Option<Upn>, Option<Uln>);
 /// Lower-case given and family names with the date of birth.
 type NameKey = (ShortText, ShortText, NaiveDate);
+/// The UPN and ULN of everyone with one name and date of birth: nearly
+/// always one, held inline (one allocation a name key fewer).
+type Namesakes<T> = smallvec::SmallVec<[(T, Ids); 1]>;
+
+impl CohortRow {
+    /// What a row's record is found by: its UPN and ULN, and its name key.
+    fn keys(&self) -> (Ids, NameKey) {
+        (
+            (self.upn, self.uln),
+            (
+                self.name.given.to_lowercase(),
+                self.name.family.to_lowercase(),
+                self.date_of_birth,
+            ),
+        )
+    }
+}
 
 /// A date as a file gives it: DD/MM/YYYY or YYYY-MM-DD. As
 /// `NaiveDate::parse_from_str`, with each format read once, not once a cell
@@ -274,7 +291,10 @@ fn parse_row<'r>(
             .map_err(|e| fail("district", e.to_string(), &mut ok))
             .ok(),
     };
-    let mut values = vec![FieldValue::Name(name.clone())];
+    // Room for every value a row may give: grown by doubling, this vector
+    // was reallocated three times a row.
+    let mut values = Vec::with_capacity(COLUMNS.len());
+    values.push(FieldValue::Name(name.clone()));
     let upn = cell("upn").and_then(|v| {
         Upn::parse(v)
             .map_err(|e| fail("upn", e.to_string(), &mut ok))
@@ -488,7 +508,7 @@ fn distinguishable(a: &Ids, b: &Ids) -> bool {
 struct Matcher {
     by_upn: HashMap<Upn, PersonId>,
     by_uln: HashMap<Uln, PersonId>,
-    by_name: HashMap<NameKey, Vec<(PersonId, Ids)>>,
+    by_name: HashMap<NameKey, Namesakes<PersonId>>,
     /// Each record's cohort fingerprint as it stood before the import.
     fingerprints: HashMap<PersonId, CohortFingerprint>,
 }
@@ -523,34 +543,52 @@ impl Matcher {
         m
     }
 
-    /// Whether the row gives exactly the values `id`'s record holds for the
-    /// fields a cohort file may set, so that it would change nothing
-    /// (`domain::fingerprint`). `false` says only "compare with the record".
-    fn holds_already(&self, id: PersonId, row: &CohortRow) -> bool {
-        self.fingerprints
-            .get(&id)
-            .is_some_and(|held| CohortFingerprint::of(&row.values) == Some(*held))
+    /// Whether a row with this fingerprint gives exactly the values `id`'s
+    /// record holds for the fields a cohort file may set, so that it would
+    /// change nothing (`domain::fingerprint`). `false` says only "compare
+    /// with the record".
+    fn holds_already(&self, id: PersonId, row: Option<CohortFingerprint>) -> bool {
+        row.is_some_and(|row| self.fingerprints.get(&id) == Some(&row))
     }
 
-    fn find(&self, row: &CohortRow) -> Option<PersonId> {
-        row.upn
+    /// The record a row with these keys is about, if any.
+    fn find(&self, ids: &Ids, name: &NameKey) -> Option<PersonId> {
+        ids.0
             .as_ref()
             .and_then(|u| self.by_upn.get(u))
-            .or_else(|| row.uln.as_ref().and_then(|u| self.by_uln.get(u)))
+            .or_else(|| ids.1.as_ref().and_then(|u| self.by_uln.get(u)))
             .copied()
             .or_else(|| {
-                let ids = (row.upn, row.uln);
                 self.by_name
-                    .get(&(
-                        row.name.given.to_lowercase(),
-                        row.name.family.to_lowercase(),
-                        row.date_of_birth,
-                    ))?
+                    .get(name)?
                     .iter()
-                    .find(|(_, other)| !distinguishable(other, &ids))
+                    .find(|(_, other)| !distinguishable(other, ids))
                     .map(|(id, _)| *id)
             })
     }
+
+    /// A row's record, if it has one, and whether the row would leave it as
+    /// it is, judged from its fingerprint alone.
+    /// (The fingerprint is made only for a row that matches a record.)
+    fn judge(
+        &self,
+        ids: &Ids,
+        name: &NameKey,
+        fingerprint: impl FnOnce() -> Option<CohortFingerprint>,
+    ) -> Judged {
+        match self.find(ids, name) {
+            Some(id) if self.holds_already(id, fingerprint()) => Judged::Unchanged,
+            found => Judged::ToCompare(found),
+        }
+    }
+}
+
+/// What matching and a fingerprint tell of a row before its record is read.
+enum Judged {
+    /// It matches a record and would change nothing.
+    Unchanged,
+    /// Its record (if it has one) must be read and compared.
+    ToCompare(Option<PersonId>),
 }
 
 /// What the row's value becomes for this person: a file without a preferred
@@ -672,6 +710,16 @@ fn run<T: OpTarget>(
         report: ImportReport::default(),
         errors: Vec::new(),
     };
+    let mut source = source;
+    // Rows a first reading decided change nothing are not read again; if
+    // that is every row, the file is not read again at all.
+    let sketches = source.take_sketches();
+    let passed = planner.pass_unchanged(&sketches);
+    if !sketches.is_empty() && passed.len() == sketches.len() {
+        return Ok(planner.report);
+    }
+    drop(sketches);
+    source.pass_over(passed);
     let mut source = Some(source);
     let mut next = |target: &mut T| -> Result<Option<Vec<Op>>, ImportError> {
         let Some(rows_left) = source.as_mut() else {
@@ -719,13 +767,17 @@ impl Planner {
         let mut ops = Vec::new();
         for row in rows {
             self.report.rows += 1;
-            let found = self.matcher.find(row);
+            let (ids, name) = row.keys();
             // An unchanged row of a re-import, passed without reading its
             // record: equal values set nothing (what `changes` would find).
-            if found.is_some_and(|id| self.matcher.holds_already(id, row)) {
-                self.report.unchanged += 1;
-                continue;
-            }
+            let fingerprint = || CohortFingerprint::of(&row.values);
+            let found = match self.matcher.judge(&ids, &name, fingerprint) {
+                Judged::Unchanged => {
+                    self.report.unchanged += 1;
+                    continue;
+                }
+                Judged::ToCompare(found) => found,
+            };
             let state = found.map(|id| target.person(id)).transpose()?.flatten();
             let (id, sets) = match (found, &state) {
                 (Some(id), Some(state)) => (id, changes(state, row)),
@@ -754,6 +806,24 @@ impl Planner {
             }
         }
         Ok(ops)
+    }
+
+    /// The lines of the rows that match a record and would change nothing,
+    /// judged from a first reading's sketches, counted as read.
+    fn pass_unchanged(&mut self, sketches: &[RowSketch]) -> Vec<usize> {
+        let lines: Vec<usize> = sketches
+            .iter()
+            .filter(|s| {
+                matches!(
+                    self.matcher.judge(&s.ids, &s.name, || s.fingerprint),
+                    Judged::Unchanged
+                )
+            })
+            .map(|s| s.line)
+            .collect();
+        self.report.rows += lines.len();
+        self.report.unchanged += lines.len();
+        lines
     }
 
     /// Every problem, the file's and the changes', in line order.

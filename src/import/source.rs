@@ -7,9 +7,10 @@
 //! end, each with its line, column and reason.
 
 use super::{
-    COLUMNS, CohortRow, Ids, ImportError, MAX_UNKNOWN_COLUMNS_SHOWN, NameKey, RowError,
+    COLUMNS, CohortRow, Ids, ImportError, MAX_UNKNOWN_COLUMNS_SHOWN, NameKey, Namesakes, RowError,
     column_label, column_of, distinguishable, key, parse_row,
 };
+use crate::domain::fingerprint::CohortFingerprint;
 use crate::domain::person::{Uln, Upn};
 use crate::domain::{OpPayload, text};
 use chrono::NaiveDate;
@@ -23,6 +24,27 @@ pub trait RowSource {
     fn next_row(&mut self) -> Option<CohortRow>;
     /// Every problem found, once the rows have all been read.
     fn finish(self) -> Result<(), ImportError>;
+    /// What a first reading kept of each row (`RowSketch`), handed over
+    /// once; none if the rows were not read before.
+    fn take_sketches(&mut self) -> Vec<RowSketch> {
+        Vec::new()
+    }
+    /// The rows on these lines (ascending) are decided from their sketches:
+    /// they are not handed over.
+    fn pass_over(&mut self, _lines: Vec<usize>) {}
+}
+
+/// What a file's first reading keeps of each row: what finds the record it is
+/// about and tells whether it would change it (its fingerprint), about 130 B
+/// a row. A re-import decides from these which rows change nothing, and does
+/// not read and check those rows again (an unchanged file is not read again
+/// at all); the second reading's digest still proves that the rows it did
+/// read are the ones checked.
+pub struct RowSketch {
+    pub(super) line: usize,
+    pub(super) ids: Ids,
+    pub(super) name: NameKey,
+    pub(super) fingerprint: Option<CohortFingerprint>,
 }
 
 /// Rows already read and checked.
@@ -51,7 +73,13 @@ pub struct CohortReader<R> {
     checked_before: bool,
     seen_upn: HashMap<Upn, usize>,
     seen_uln: HashMap<Uln, usize>,
-    seen_name: HashMap<NameKey, Vec<(usize, Ids)>>,
+    seen_name: HashMap<NameKey, Namesakes<usize>>,
+    /// Each good row's sketch, kept when `sketching` (a file's first reading).
+    sketching: bool,
+    sketches: Vec<RowSketch>,
+    /// Lines not to hand over (ascending), and how far through them.
+    passed_over: Vec<usize>,
+    passed: usize,
 }
 
 impl<R: Read> CohortReader<R> {
@@ -80,7 +108,24 @@ impl<R: Read> CohortReader<R> {
             seen_upn: HashMap::new(),
             seen_uln: HashMap::new(),
             seen_name: HashMap::new(),
+            sketching: false,
+            sketches: Vec::new(),
+            passed_over: Vec::new(),
+            passed: 0,
         })
+    }
+
+    /// Whether the row on `line` is one not to hand over.
+    fn is_passed_over(&mut self, line: usize) -> bool {
+        let rest = &self.passed_over[self.passed..];
+        let skipped = rest.iter().take_while(|&&l| l < line).count();
+        self.passed += skipped;
+        if self.passed_over.get(self.passed) == Some(&line) {
+            self.passed += 1;
+            true
+        } else {
+            false
+        }
     }
 
     /// The reader the file came from, once every row is read.
@@ -131,6 +176,7 @@ impl<R: Read> CohortReader<R> {
                     }
                 }
         });
+        let mut sketch = None;
         if let Some(row) = parsed.as_ref().filter(|_| !self.checked_before) {
             let mut twice = |first: Option<usize>, what: &str| {
                 if let Some(first) = first {
@@ -148,13 +194,8 @@ impl<R: Read> CohortReader<R> {
             }
             // Same name and birthday is a duplicate only if no UPN or ULN
             // tells the two apart: in a county, namesakes share birthdays.
-            let who = (
-                row.name.given.to_lowercase(),
-                row.name.family.to_lowercase(),
-                row.date_of_birth,
-            );
-            let ids = (row.upn, row.uln);
-            let earlier = self.seen_name.entry(who).or_default();
+            let (ids, who) = row.keys();
+            let earlier = self.seen_name.entry(who.clone()).or_default();
             if let Some((first, _)) = earlier
                 .iter()
                 .find(|(_, other)| !distinguishable(other, &ids))
@@ -167,10 +208,21 @@ impl<R: Read> CohortReader<R> {
                 );
             }
             earlier.push((line, ids));
+            sketch = Some(RowSketch {
+                line,
+                ids,
+                name: who,
+                fingerprint: None,
+            });
         }
         let fine = row_errors.is_empty();
         self.errors.extend(row_errors);
-        parsed.filter(|_| fine)
+        let parsed = parsed.filter(|_| fine);
+        if let (Some(row), Some(mut sketch)) = (&parsed, sketch.filter(|_| self.sketching)) {
+            sketch.fingerprint = CohortFingerprint::of(&row.values);
+            self.sketches.push(sketch);
+        }
+        parsed
     }
 }
 
@@ -182,6 +234,7 @@ impl<R: Read> RowSource for CohortReader<R> {
             let line = self.records + 1;
             match read {
                 Ok(false) => return None,
+                Ok(true) if self.is_passed_over(line) => {}
                 Ok(true) => {
                     if let Some(row) = self.checked(line) {
                         return Some(row);
@@ -285,6 +338,7 @@ impl<R: Read> Read for Digesting<R> {
 pub struct CohortFile {
     path: PathBuf,
     digest: blake3::Hash,
+    sketches: Vec<RowSketch>,
 }
 
 impl CohortFile {
@@ -292,21 +346,26 @@ impl CohortFile {
     /// values, duplicates), holding none of them.
     pub fn check(path: &Path, today: NaiveDate) -> Result<Self, ImportError> {
         let mut reader = Self::reader(path, today)?;
+        reader.sketching = true;
         while reader.next_row().is_some() {}
+        let sketches = std::mem::take(&mut reader.sketches);
         let read = reader.finish_into_inner()?;
         Ok(Self {
             path: path.to_path_buf(),
             digest: read.digest.finalize(),
+            sketches,
         })
     }
 
-    /// The file again, row by row, for an import.
-    pub fn read(&self, today: NaiveDate) -> Result<FileRows, ImportError> {
+    /// The file again, row by row, for an import (which reads only the rows
+    /// it cannot decide from their sketches).
+    pub fn read(self, today: NaiveDate) -> Result<FileRows, ImportError> {
         let mut reader = Self::reader(&self.path, today)?;
         reader.checked_before = true;
         Ok(FileRows {
             reader,
             expected: self.digest,
+            sketches: self.sketches,
         })
     }
 
@@ -330,11 +389,19 @@ impl CohortFile {
 pub struct FileRows {
     reader: CohortReader<Digesting<std::io::BufReader<std::fs::File>>>,
     expected: blake3::Hash,
+    sketches: Vec<RowSketch>,
 }
 
 impl RowSource for FileRows {
     fn next_row(&mut self) -> Option<CohortRow> {
         self.reader.next_row()
+    }
+    fn take_sketches(&mut self) -> Vec<RowSketch> {
+        std::mem::take(&mut self.sketches)
+    }
+    fn pass_over(&mut self, lines: Vec<usize>) {
+        self.reader.passed_over = lines;
+        self.reader.passed = 0;
     }
     fn finish(self) -> Result<(), ImportError> {
         let read = self.reader.finish_into_inner()?;
