@@ -340,16 +340,17 @@ pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
 /// `import cohort`: a cohort file into this store, all or nothing.
 pub(super) fn import_cohort(cx: &Ctx, file: PathBuf, dry_run: bool) -> Result<(), CliError> {
     let today = today()?;
-    let (checked, mut replica) = checked_and_unlocked(cx, &file, today)?;
+    let (checked, mut replica, matching) = checked_and_unlocked(cx, &file, today)?;
     let rows = checked.read(today).map_err(|e| show_row_errors(&file, e))?;
     if dry_run {
-        let report = crate::import::plan(&mut replica, rows, today)
+        let report = crate::import::plan_matching(&mut replica, matching, rows, today)
             .map_err(|e| show_row_errors(&file, e))?;
         print_dry_run(&report);
         return Ok(());
     }
     print_import(
-        &crate::import::apply(&mut replica, rows, today).map_err(|e| show_row_errors(&file, e))?,
+        &crate::import::apply_matching(&mut replica, matching, rows, today)
+            .map_err(|e| show_row_errors(&file, e))?,
     );
     Ok(())
 }
@@ -431,22 +432,31 @@ pub(super) fn fmt_hlc(millis: u64) -> String {
 /// the key is derived on the other (Argon2id uses one lane); with a prompt the
 /// file is checked first, so nobody types a passphrase for a file that is
 /// refused. The file's problems are reported before an unlocking error.
+/// The store's people are keyed for matching as soon as it is open, while
+/// the file may still be being checked.
 fn checked_and_unlocked(
     cx: &Ctx,
     file: &Path,
     today: chrono::NaiveDate,
-) -> Result<(crate::import::CohortFile, Replica), CliError> {
+) -> Result<(crate::import::CohortFile, Replica, crate::import::Matching), CliError> {
+    let opened = || -> Result<_, CliError> {
+        let replica = cx.unlock_for_bulk_writes()?;
+        let matching = crate::import::Matching::of(&replica);
+        Ok((replica, matching))
+    };
     if !super::passphrase::at_hand(cx.pass_file) {
         let checked = checked_file(file, today)?;
-        return Ok((checked, cx.unlock_for_bulk_writes()?));
+        let (replica, matching) = opened()?;
+        return Ok((checked, replica, matching));
     }
     std::thread::scope(|scope| {
         let check = scope.spawn(|| checked_file(file, today));
-        let unlocked = cx.unlock_for_bulk_writes();
+        let unlocked = opened();
         let checked = check
             .join()
             .unwrap_or_else(|panic| std::panic::resume_unwind(panic))?;
-        Ok((checked, unlocked?))
+        let (replica, matching) = unlocked?;
+        Ok((checked, replica, matching))
     })
 }
 

@@ -7,14 +7,13 @@
 //! end, each with its line, column and reason.
 
 use super::{
-    COLUMNS, CohortRow, Ids, ImportError, MAX_UNKNOWN_COLUMNS_SHOWN, NameKey, Namesakes, RowError,
-    column_label, column_of, distinguishable, key, parse_row,
+    COLUMNS, CohortRow, Ids, ImportError, KeyMap, MAX_UNKNOWN_COLUMNS_SHOWN, NameKey, Namesakes,
+    RowError, column_label, column_of, distinguishable, key, parse_row,
 };
 use crate::domain::fingerprint::CohortFingerprint;
 use crate::domain::person::{Uln, Upn};
 use crate::domain::{OpPayload, text};
 use chrono::NaiveDate;
-use std::collections::HashMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
 
@@ -71,9 +70,9 @@ pub struct CohortReader<R> {
     /// new record's rules and duplicates within the file, are not repeated.
     /// Each change is still checked against its record when it is written.
     checked_before: bool,
-    seen_upn: HashMap<Upn, usize>,
-    seen_uln: HashMap<Uln, usize>,
-    seen_name: HashMap<NameKey, Namesakes<usize>>,
+    seen_upn: KeyMap<Upn, usize>,
+    seen_uln: KeyMap<Uln, usize>,
+    seen_name: KeyMap<NameKey, Namesakes<usize>>,
     /// Each good row's sketch, kept when `sketching` (a file's first reading).
     sketching: bool,
     sketches: Vec<RowSketch>,
@@ -105,9 +104,9 @@ impl<R: Read> CohortReader<R> {
             records: 0,
             errors: Vec::new(),
             checked_before: false,
-            seen_upn: HashMap::new(),
-            seen_uln: HashMap::new(),
-            seen_name: HashMap::new(),
+            seen_upn: KeyMap::default(),
+            seen_uln: KeyMap::default(),
+            seen_name: KeyMap::default(),
             sketching: false,
             sketches: Vec::new(),
             passed_over: Vec::new(),
