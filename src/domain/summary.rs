@@ -240,8 +240,9 @@ impl CaseSummary {
     }
 
     /// The summary without its cohort fingerprint, where no cohort file is
-    /// ever compared with it: the hub's scope checks and stored summaries,
-    /// which would otherwise hash every person of every push for nothing.
+    /// ever compared with it: the hub's scope checks, which would otherwise
+    /// hash every person of every push for nothing. (The summaries the hub
+    /// stores keep it: a `hub import` matches rows against them.)
     pub fn without_fingerprint(state: &PersonState) -> Option<CaseSummary> {
         let person = state.young_person()?;
         let live = |op| !state.is_retracted(op);

@@ -660,7 +660,7 @@ impl HubData {
                 )?;
             }
             people_b.insert(id.as_bytes(), self.seal("people", id.as_bytes(), state)?);
-            let summary = CaseSummary::without_fingerprint(state);
+            let summary = CaseSummary::of(state);
             match &summary {
                 Some(s) => {
                     summary_b.insert(id.as_bytes(), self.seal("summaries", id.as_bytes(), s)?)
