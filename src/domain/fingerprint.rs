@@ -15,6 +15,7 @@
 use super::ops::{FieldKey, FieldValue};
 use serde::de::Visitor;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use std::io::Write;
 
 /// See the module's documentation.
 #[derive(Clone, Copy, PartialEq, Eq, Hash)]
@@ -24,72 +25,30 @@ impl CohortFingerprint {
     /// The fingerprint of these values, in whatever order they come; `None`
     /// if one cannot be encoded (then nothing is ever taken as unchanged).
     pub fn of<'a>(values: impl IntoIterator<Item = &'a FieldValue>) -> Option<Self> {
-        // Made at every summary's making, so nothing on the heap: a record
+        // Made at every summary's making, so little on the heap: a record
         // holds one value a field (a file's row too, or it never matches).
         let mut values: smallvec::SmallVec<[&FieldValue; 24]> = values.into_iter().collect();
         values.sort_unstable_by_key(|v| v.key());
         // A plain hasher, its purpose named in its first bytes (the
         // derived-key mode would hash its context at every call).
-        let mut hasher = Buffered::new(blake3::Hasher::new());
-        hasher.hash(b"caseload cohort fingerprint\0");
+        let mut hasher = blake3::Hasher::new();
+        // Postcard writes a value a few bytes at a time and each `update`
+        // has a fixed cost (the fingerprint was a ninth of checking a cohort
+        // file): through a buffer, the same bytes are hashed in runs.
+        let mut into = std::io::BufWriter::with_capacity(512, &mut hasher);
+        into.write_all(b"caseload cohort fingerprint\0").ok()?;
         for v in &values {
             // Encoded straight into the hasher. Postcard's encoding is
             // prefix-free (a value's bytes say where it ends), so values
             // written one after another are told apart; the count ends them.
-            postcard::to_io(v, &mut hasher).ok()?;
+            postcard::to_io(v, &mut into).ok()?;
         }
-        hasher.hash(&(values.len() as u64).to_le_bytes());
-        let hasher = hasher.finish();
+        into.write_all(&(values.len() as u64).to_le_bytes()).ok()?;
+        into.flush().ok()?;
+        drop(into);
         let mut out = [0; 16];
         out.copy_from_slice(&hasher.finalize().as_bytes()[..16]);
         Some(Self(out))
-    }
-}
-
-/// The hasher fed through a buffer on the stack: postcard writes a value a
-/// few bytes at a time, and each `update` has a fixed cost (the fingerprint
-/// was a ninth of checking a cohort file). The bytes hashed are the same.
-struct Buffered {
-    hasher: blake3::Hasher,
-    buf: [u8; 512],
-    len: usize,
-}
-
-impl Buffered {
-    fn new(hasher: blake3::Hasher) -> Self {
-        Self {
-            hasher,
-            buf: [0; 512],
-            len: 0,
-        }
-    }
-
-    fn hash(&mut self, bytes: &[u8]) {
-        if self.len + bytes.len() > self.buf.len() {
-            self.hasher.update(&self.buf[..self.len]);
-            self.len = 0;
-        }
-        if bytes.len() > self.buf.len() {
-            self.hasher.update(bytes);
-        } else {
-            self.buf[self.len..self.len + bytes.len()].copy_from_slice(bytes);
-            self.len += bytes.len();
-        }
-    }
-
-    fn finish(mut self) -> blake3::Hasher {
-        self.hasher.update(&self.buf[..self.len]);
-        self.hasher
-    }
-}
-
-impl std::io::Write for Buffered {
-    fn write(&mut self, bytes: &[u8]) -> std::io::Result<usize> {
-        self.hash(bytes);
-        Ok(bytes.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
     }
 }
 

@@ -190,15 +190,11 @@ impl ser::Serializer for &mut Walker {
         self.text(v)
     }
     /// What a value writes as text (chrono's dates in an op) is checked
-    /// like any text, formatted on the stack: serde's default formats each
-    /// into a new `String` (a twentieth of checking a cohort file).
+    /// like any text, formatted inline when short: serde's default formats
+    /// each into a new `String` (a twentieth of checking a cohort file).
     fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<(), DomainError> {
-        let mut short = StackText::default();
-        if std::fmt::Write::write_fmt(&mut short, format_args!("{value}")).is_ok() {
-            self.text(short.as_str())
-        } else {
-            self.text(&value.to_string())
-        }
+        use compact_str::ToCompactString;
+        self.text(&value.to_compact_string())
     }
     fn serialize_none(self) -> Result<(), DomainError> {
         Ok(())
@@ -268,40 +264,6 @@ impl ser::Serializer for &mut Walker {
         _: usize,
     ) -> Result<Self, DomainError> {
         Ok(self)
-    }
-}
-
-/// Text formatted into a buffer on the stack; writing more than it holds fails.
-struct StackText {
-    bytes: [u8; 64],
-    len: usize,
-}
-
-impl Default for StackText {
-    fn default() -> Self {
-        Self {
-            bytes: [0; 64],
-            len: 0,
-        }
-    }
-}
-
-impl StackText {
-    fn as_str(&self) -> &str {
-        // Only whole `str`s are ever written in.
-        std::str::from_utf8(&self.bytes[..self.len]).unwrap_or_default()
-    }
-}
-
-impl std::fmt::Write for StackText {
-    fn write_str(&mut self, s: &str) -> std::fmt::Result {
-        let end = self.len + s.len();
-        self.bytes
-            .get_mut(self.len..end)
-            .ok_or(std::fmt::Error)?
-            .copy_from_slice(s.as_bytes());
-        self.len = end;
-        Ok(())
     }
 }
 

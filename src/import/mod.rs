@@ -750,7 +750,7 @@ impl Matching {
 fn run<T: OpTarget>(
     target: &mut T,
     Matching(matcher): Matching,
-    source: impl RowSource,
+    mut source: impl RowSource,
     today: NaiveDate,
     write: bool,
 ) -> Result<ImportReport, ImportError> {
@@ -760,7 +760,6 @@ fn run<T: OpTarget>(
         report: ImportReport::default(),
         errors: Vec::new(),
     };
-    let mut source = source;
     // Rows a first reading decided change nothing are not read again; if
     // that is every row, the file is not read again at all.
     let sketches = source.take_sketches();

@@ -116,15 +116,12 @@ impl<R: Read> CohortReader<R> {
 
     /// Whether the row on `line` is one not to hand over.
     fn is_passed_over(&mut self, line: usize) -> bool {
-        let rest = &self.passed_over[self.passed..];
-        let skipped = rest.iter().take_while(|&&l| l < line).count();
-        self.passed += skipped;
-        if self.passed_over.get(self.passed) == Some(&line) {
+        while self.passed_over.get(self.passed).is_some_and(|&l| l < line) {
             self.passed += 1;
-            true
-        } else {
-            false
         }
+        let passed = self.passed_over.get(self.passed) == Some(&line);
+        self.passed += usize::from(passed);
+        passed
     }
 
     /// The reader the file came from, once every row is read.
