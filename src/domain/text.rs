@@ -183,6 +183,12 @@ impl ser::Serializer for &mut Walker {
         serialize_u32: u32, serialize_u64: u64, serialize_f32: f32, serialize_f64: f64,
         serialize_bytes: &[u8], serialize_unit_struct: &'static str);
 
+    /// Walked in the form the value is stored and sent in (postcard's), so
+    /// dates are day numbers, not texts to format and check: what is checked
+    /// is every text a value stores.
+    fn is_human_readable(&self) -> bool {
+        false
+    }
     fn serialize_char(self, v: char) -> Result<(), DomainError> {
         self.text(v.encode_utf8(&mut [0; 4]))
     }

@@ -60,6 +60,9 @@ impl RowSource for std::vec::IntoIter<CohortRow> {
 pub struct CohortReader<R> {
     csv: csv::Reader<R>,
     headers: Vec<String>,
+    /// Each column's place in a row, found once rather than along the
+    /// headers for every cell (a twelfth of checking a file).
+    places: KeyMap<String, usize>,
     today: NaiveDate,
     record: csv::StringRecord,
     /// Records read so far (a line number is this plus the header's line).
@@ -86,7 +89,9 @@ impl<R: Read> CohortReader<R> {
     /// repeated columns refuse the whole file before any row is read.
     pub fn new(input: R, today: NaiveDate) -> Result<Self, ImportError> {
         let mut csv = csv::ReaderBuilder::new()
-            .trim(csv::Trim::All)
+            // Cells are trimmed where they are read (`cell_of`, and the check
+            // of every cell): csv's own trimming copies each row twice.
+            .trim(csv::Trim::Headers)
             .flexible(false)
             .from_reader(input);
         let headers: Vec<String> = csv
@@ -96,9 +101,15 @@ impl<R: Read> CohortReader<R> {
             .map(|h| h.trim().to_lowercase().replace([' ', '-'], "_"))
             .collect();
         check_headers(&headers)?;
+        let places = headers
+            .iter()
+            .enumerate()
+            .map(|(i, h)| (h.clone(), i))
+            .collect();
         Ok(Self {
             csv,
             headers,
+            places,
             today,
             record: csv::StringRecord::new(),
             records: 0,
@@ -137,7 +148,8 @@ impl<R: Read> CohortReader<R> {
     fn checked(&mut self, line: usize) -> Option<CohortRow> {
         let record = &self.record;
         let headers = &self.headers;
-        let cell = |name: &str| cell_of(headers, record, name);
+        let places = &self.places;
+        let cell = |name: &str| cell_of(places, record, name);
         let mut row_errors = Vec::new();
         let mut err = |column: &str, reason: String| {
             row_errors.push(RowError {
@@ -149,7 +161,7 @@ impl<R: Read> CohortReader<R> {
         // Every cell passes the one rule for stored text before anything reads it.
         let mut clean = true;
         for (i, value) in record.iter().enumerate() {
-            if let Err(e) = text::check_text("this cell", value, false, text::MAX_LINE) {
+            if let Err(e) = text::check_text("this cell", value.trim(), false, text::MAX_LINE) {
                 let column = headers.get(i).map_or("-".into(), |h| column_label(h));
                 err(&column, e.to_string());
                 clean = false;
@@ -251,11 +263,14 @@ impl<R: Read> RowSource for CohortReader<R> {
 }
 
 /// The named column's value in `record`, if it has one.
-fn cell_of<'r>(headers: &[String], record: &'r csv::StringRecord, name: &str) -> Option<&'r str> {
-    headers
-        .iter()
-        .position(|h| h == name)
-        .and_then(|i| record.get(i))
+fn cell_of<'r>(
+    places: &KeyMap<String, usize>,
+    record: &'r csv::StringRecord,
+    name: &str,
+) -> Option<&'r str> {
+    places
+        .get(name)
+        .and_then(|&i| record.get(i))
         .map(str::trim)
         .filter(|v| !v.is_empty())
 }
