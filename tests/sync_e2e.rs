@@ -502,6 +502,26 @@ fn a_council_import_on_the_hub_reaches_the_right_devices_and_the_hub_reports_on_
         "{}",
         text(&refused)
     );
+    // The file is checked while the hub is opened: a bad file is still what
+    // is reported first, whoever imports it.
+    let bad = root.join("bad.csv");
+    std::fs::write(
+        &bad,
+        "upn,given_name,family_name,date_of_birth,district\n\
+         A886555555551,Ada,Hub,31/02/2009,Thanet\n",
+    )
+    .unwrap();
+    let b = bad.to_str().unwrap();
+    for who in ["m.jones", "root"] {
+        let refused = caseload(&["hub", "import", "--data", d, "--as", who, "cohort", b]);
+        assert!(
+            !refused.status.success()
+                && text(&refused).contains("line 2, column date_of_birth")
+                && !text(&refused).contains("admin"),
+            "{}",
+            text(&refused)
+        );
+    }
     let out = caseload(&["hub", "import", "--data", d, "--as", "root", "cohort", f]);
     assert!(
         text(&out).contains("imported 3 rows: 3 new young people"),
