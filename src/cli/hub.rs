@@ -2,7 +2,7 @@
 //! (directly, or through a running hub's admin socket).
 
 use super::commands::Ctx;
-use super::records::{checked_file, print_dry_run, print_import, resolve_in, show_row_errors};
+use super::records::{checked_file, import_checked, resolve_in};
 use super::{CliError, HubCommand, HubListCommand, ImportCommand, ServeArgs, today};
 use crate::domain::{OpPayload, WorkerId};
 use crate::store::StoreError;
@@ -76,7 +76,7 @@ fn import_cohort(
     let today = today()?;
     std::thread::scope(|scope| {
         let check = scope.spawn(|| checked_file(&file, today));
-        let checked = |check: std::thread::ScopedJoinHandle<'_, _>| {
+        let check_done = |check: std::thread::ScopedJoinHandle<'_, _>| {
             check
                 .join()
                 .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
@@ -84,31 +84,24 @@ fn import_cohort(
         let hub = match open_hub(&data) {
             Ok(hub) => hub,
             Err(e) => {
-                checked(check)?;
+                check_done(check)?;
                 return Err(e);
             }
         };
         let prepared = writer_for_import(hub.as_ref(), &data, &admin);
-        let checked: crate::import::CohortFile = checked(check)?;
+        let checked = check_done(check)?;
         let (mut target, matching) = prepared?;
-        let rows = checked.read(today).map_err(|e| show_row_errors(&file, e))?;
-        if dry_run {
-            let report = crate::import::plan_matching(&mut target, matching, rows, today)
-                .map_err(|e| show_row_errors(&file, e))?;
-            print_dry_run(&report);
-            return Ok(());
+        let written = import_checked(&mut target, matching, checked, &file, today, dry_run)?;
+        if let Some(report) = written {
+            admin_event(
+                &data,
+                "import",
+                &format!(
+                    "{} rows: {} new, {} updated (by {admin})",
+                    report.rows, report.new_people, report.updated_people
+                ),
+            );
         }
-        let report = crate::import::apply_matching(&mut target, matching, rows, today)
-            .map_err(|e| show_row_errors(&file, e))?;
-        admin_event(
-            &data,
-            "import",
-            &format!(
-                "{} rows: {} new, {} updated (by {admin})",
-                report.rows, report.new_people, report.updated_people
-            ),
-        );
-        print_import(&report);
         Ok(())
     })
 }

@@ -341,18 +341,30 @@ pub(super) fn outbox(cx: &Ctx) -> Result<(), CliError> {
 pub(super) fn import_cohort(cx: &Ctx, file: PathBuf, dry_run: bool) -> Result<(), CliError> {
     let today = today()?;
     let (checked, mut replica, matching) = checked_and_unlocked(cx, &file, today)?;
-    let rows = checked.read(today).map_err(|e| show_row_errors(&file, e))?;
+    import_checked(&mut replica, matching, checked, &file, today, dry_run).map(drop)
+}
+
+/// Reads a checked cohort file again into `target`, or for `--dry-run` only
+/// works out what it would do, and prints which. The report, if written.
+pub(super) fn import_checked(
+    target: &mut impl crate::store::OpTarget,
+    matching: crate::import::Matching,
+    checked: crate::import::CohortFile,
+    file: &Path,
+    today: chrono::NaiveDate,
+    dry_run: bool,
+) -> Result<Option<crate::import::ImportReport>, CliError> {
+    let rows = checked.read(today).map_err(|e| show_row_errors(file, e))?;
     if dry_run {
-        let report = crate::import::plan_matching(&mut replica, matching, rows, today)
-            .map_err(|e| show_row_errors(&file, e))?;
+        let report = crate::import::plan_matching(target, matching, rows, today)
+            .map_err(|e| show_row_errors(file, e))?;
         print_dry_run(&report);
-        return Ok(());
+        return Ok(None);
     }
-    print_import(
-        &crate::import::apply_matching(&mut replica, matching, rows, today)
-            .map_err(|e| show_row_errors(&file, e))?,
-    );
-    Ok(())
+    let report = crate::import::apply_matching(target, matching, rows, today)
+        .map_err(|e| show_row_errors(file, e))?;
+    print_import(&report);
+    Ok(Some(report))
 }
 
 /// `report`: the statutory figures over this store.
@@ -472,7 +484,7 @@ const MAX_ROW_ERRORS_SHOWN: usize = 100;
 
 /// Prints a refused file's problems (line, column, reason), at most
 /// [`MAX_ROW_ERRORS_SHOWN`] of them, and passes the error on.
-pub(super) fn show_row_errors(file: &Path, e: crate::import::ImportError) -> CliError {
+fn show_row_errors(file: &Path, e: crate::import::ImportError) -> CliError {
     if let crate::import::ImportError::Invalid(errors) = &e {
         for row in errors.iter().take(MAX_ROW_ERRORS_SHOWN) {
             errln!("{}: {}", file.display(), row);
@@ -489,7 +501,7 @@ pub(super) fn show_row_errors(file: &Path, e: crate::import::ImportError) -> Cli
 }
 
 /// What an import would do, from the same checks as the import itself.
-pub(super) fn print_dry_run(r: &crate::import::ImportReport) {
+fn print_dry_run(r: &crate::import::ImportReport) {
     outln!(
         "{} rows checked: all valid; the import would make {} new young people, update {} ({} fields), leave {} unchanged (nothing written: --dry-run)",
         r.rows,
@@ -500,7 +512,7 @@ pub(super) fn print_dry_run(r: &crate::import::ImportReport) {
     );
 }
 
-pub(super) fn print_import(r: &crate::import::ImportReport) {
+fn print_import(r: &crate::import::ImportReport) {
     outln!(
         "imported {} rows: {} new young people, {} updated ({} fields changed), {} unchanged",
         r.rows,

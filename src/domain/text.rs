@@ -185,7 +185,8 @@ impl ser::Serializer for &mut Walker {
 
     /// Walked in the form the value is stored and sent in (postcard's), so
     /// dates are day numbers, not texts to format and check: what is checked
-    /// is every text a value stores.
+    /// is every text a value stores. (A value that still writes itself as
+    /// text goes through serde's default `collect_str`, formatted and checked.)
     fn is_human_readable(&self) -> bool {
         false
     }
@@ -194,13 +195,6 @@ impl ser::Serializer for &mut Walker {
     }
     fn serialize_str(self, v: &str) -> Result<(), DomainError> {
         self.text(v)
-    }
-    /// What a value writes as text (chrono's dates in an op) is checked
-    /// like any text, formatted inline when short: serde's default formats
-    /// each into a new `String` (a twentieth of checking a cohort file).
-    fn collect_str<T: std::fmt::Display + ?Sized>(self, value: &T) -> Result<(), DomainError> {
-        use compact_str::ToCompactString;
-        self.text(&value.to_compact_string())
     }
     fn serialize_none(self) -> Result<(), DomainError> {
         Ok(())

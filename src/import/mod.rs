@@ -729,7 +729,7 @@ pub fn apply(
     today: NaiveDate,
 ) -> Result<ImportReport, ImportError> {
     let matching = Matching::of(target);
-    run(target, matching, rows, today, true)
+    apply_matching(target, matching, rows, today)
 }
 
 /// Works out and checks every change an import would make, writing nothing:
@@ -740,7 +740,7 @@ pub fn plan(
     today: NaiveDate,
 ) -> Result<ImportReport, ImportError> {
     let matching = Matching::of(target);
-    run(target, matching, rows, today, false)
+    plan_matching(target, matching, rows, today)
 }
 
 /// `apply` with the target's people already keyed for matching.

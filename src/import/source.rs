@@ -88,12 +88,10 @@ impl<R: Read> CohortReader<R> {
     /// Reads the header line and checks the columns: unknown, missing and
     /// repeated columns refuse the whole file before any row is read.
     pub fn new(input: R, today: NaiveDate) -> Result<Self, ImportError> {
-        let mut csv = csv::ReaderBuilder::new()
-            // Cells are trimmed where they are read (`cell_of`, and the check
-            // of every cell): csv's own trimming copies each row twice.
-            .trim(csv::Trim::Headers)
-            .flexible(false)
-            .from_reader(input);
+        // Headers and cells are trimmed where they are read (below,
+        // `cell_of`, and the check of every cell): csv's own trimming copies
+        // each row twice.
+        let mut csv = csv::ReaderBuilder::new().flexible(false).from_reader(input);
         let headers: Vec<String> = csv
             .headers()
             .map_err(|e| ImportError::Csv(e.to_string()))?
