@@ -211,6 +211,21 @@ activity_table! {
     830, NotKnown, false, "Refused to disclose activity";
 }
 
+/// Each code's row in [`ACTIVITIES`], plus one (0: no such code). A code is
+/// looked up for every activity of every summary decoded at unlock and in
+/// every figure; one load instead of a binary search of the table.
+const ROW_OF_CODE: [u8; 1000] = {
+    let mut rows = [0u8; 1000];
+    let mut i = 0;
+    while i < ACTIVITIES.len() {
+        // A code of 1,000 or more, or a table of 255 rows, fails the build.
+        assert!(i < u8::MAX as usize);
+        rows[ACTIVITIES[i].code as usize] = (i + 1) as u8;
+        i += 1;
+    }
+    rows
+};
+
 /// A valid NCCIS activity code. Construct with [`ActivityCode::new`] or `parse`;
 /// deserialising checks the code too, so a tampered or foreign record cannot smuggle
 /// an unknown code into a report.
@@ -231,10 +246,10 @@ impl ActivityCode {
     }
 
     fn lookup(code: u16) -> Option<&'static ActivityInfo> {
-        ACTIVITIES
-            .binary_search_by_key(&code, |a| a.code)
-            .ok()
-            .map(|i| &ACTIVITIES[i])
+        match ROW_OF_CODE.get(usize::from(code)) {
+            Some(&row) if row > 0 => ACTIVITIES.get(usize::from(row) - 1),
+            _ => None,
+        }
     }
 
     pub fn info(self) -> &'static ActivityInfo {
@@ -323,9 +338,13 @@ mod tests {
     use super::*;
 
     #[test]
-    fn table_is_sorted_and_unique_so_binary_search_is_sound() {
+    fn table_is_sorted_and_unique_and_every_code_finds_its_own_row() {
         assert!(ACTIVITIES.windows(2).all(|w| w[0].code < w[1].code));
         assert_eq!(ACTIVITIES.len(), 46);
+        for code in 0..=u16::MAX {
+            let row = ACTIVITIES.iter().find(|a| a.code == code);
+            assert_eq!(ActivityCode::lookup(code), row, "{code}");
+        }
     }
 
     #[test]

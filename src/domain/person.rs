@@ -172,7 +172,7 @@ impl Upn {
                 && b[1..12].iter().all(u8::is_ascii_digit)
                 && b[12].is_ascii_alphanumeric()
         };
-        match std::str::from_utf8(&b).ok().and_then(InlineAscii::new) {
+        match InlineAscii::from_ascii(&b) {
             Some(v) if ok => Ok(Self(v)),
             _ => Err(DomainError::Invalid {
                 field: "UPN",
@@ -248,10 +248,7 @@ impl Postcode {
         let mut spaced = [b' '; 8];
         spaced[..ob.len()].copy_from_slice(ob);
         spaced[ob.len() + 1..=len].copy_from_slice(ib);
-        match std::str::from_utf8(&spaced[..=len])
-            .ok()
-            .and_then(InlineAscii::new)
-        {
+        match InlineAscii::from_ascii(&spaced[..=len]) {
             Some(v) if inward_ok && outward_ok => Ok(Self(v)),
             _ => Err(bad),
         }
