@@ -2,7 +2,7 @@
 //! plaintext file), built at unlock and kept current as ops are committed.
 
 use crate::domain::{CaseSummary, PersonId, PersonState};
-use crate::store::Changed;
+use crate::store::{Changed, SummaryVisitor};
 use std::collections::HashMap;
 
 /// Many strings in one buffer. Searching 52,500 short texts is dominated by
@@ -159,15 +159,29 @@ fn write_haystack(s: &CaseSummary, out: &mut String) {
     }
 }
 
-/// The search texts of a run of people.
-fn texts_of(people: &[CaseSummary]) -> (TextArena, TextArena) {
-    let mut haystacks = TextArena::default();
-    let mut fuzzy = TextArena::default();
-    for p in people {
-        haystacks.push_with(|text| write_haystack(p, text));
-        fuzzy.push_with(|text| write_names_text(p, text));
+/// The search texts of a run of people, in their order: built as each
+/// summary is decoded at unlock ([`SummaryVisitor`]), or from a run of them.
+#[derive(Default)]
+pub struct SearchTexts {
+    haystacks: TextArena,
+    fuzzy: TextArena,
+}
+
+impl SummaryVisitor for SearchTexts {
+    fn visit(&mut self, person: &CaseSummary) {
+        self.haystacks
+            .push_with(|text| write_haystack(person, text));
+        self.fuzzy.push_with(|text| write_names_text(person, text));
     }
-    (haystacks, fuzzy)
+}
+
+/// The search texts of a run of people.
+fn texts_of(people: &[CaseSummary]) -> SearchTexts {
+    let mut texts = SearchTexts::default();
+    for p in people {
+        texts.visit(p);
+    }
+    texts
 }
 
 impl CaseIndex {
@@ -177,7 +191,7 @@ impl CaseIndex {
         // the caseload.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = people.len().div_ceil(threads).max(1);
-        let parts: Vec<(TextArena, TextArena)> = std::thread::scope(|scope| {
+        let parts: Vec<SearchTexts> = std::thread::scope(|scope| {
             let handles: Vec<_> = people
                 .chunks(chunk)
                 .map(|run| scope.spawn(move || texts_of(run)))
@@ -191,15 +205,26 @@ impl CaseIndex {
                 })
                 .collect()
         });
+        Self::with_texts(people, parts)
+    }
+
+    /// The index of `people` with their search texts built already, in runs
+    /// that follow one another in their order (as unlocking builds them).
+    pub fn with_texts(people: Vec<CaseSummary>, runs: Vec<SearchTexts>) -> Self {
         let positions: Positions = people.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
         let mut haystacks = TextArena::default();
         let mut fuzzy = TextArena::default();
-        for (h, f) in &parts {
-            haystacks.extend(h);
-            fuzzy.extend(f);
+        for run in &runs {
+            haystacks.extend(&run.haystacks);
+            fuzzy.extend(&run.fuzzy);
         }
         haystacks.shrink_to_fit();
         fuzzy.shrink_to_fit();
+        // A run that does not match the people would misalign every text
+        // after it: built again, whole, rather than searched wrong.
+        if haystacks.spans.len() != people.len() || fuzzy.spans.len() != people.len() {
+            return Self::new(people);
+        }
         Self {
             people,
             haystacks,
@@ -365,6 +390,31 @@ mod tests {
         assert_eq!(index.all()[0].id.short(), "abcd1234");
         assert_eq!(index.search("ÖZT 1AB").len(), 1);
         assert_eq!(index.search("ct91ab").len(), 2);
+    }
+
+    #[test]
+    fn texts_built_in_runs_as_summaries_are_read_are_the_texts_built_whole() {
+        let people = vec![
+            summary("Zoë", "ÖZTÜRK", Some("Zo")),
+            summary("Amy", "Lee", None),
+            summary("Ben", "Hall", None),
+        ];
+        let whole = CaseIndex::new(people.clone());
+        let (mut first, mut second) = (SearchTexts::default(), SearchTexts::default());
+        first.visit(&people[0]);
+        second.visit(&people[1]);
+        second.visit(&people[2]);
+        let in_runs = CaseIndex::with_texts(people.clone(), vec![first, second]);
+        for i in 0..people.len() {
+            assert_eq!(in_runs.haystack(i), whole.haystack(i));
+            assert_eq!(in_runs.fuzzy_text(i), whole.fuzzy_text(i));
+        }
+        // Runs that do not cover the people are not trusted to line up.
+        let mut short = SearchTexts::default();
+        short.visit(&people[1]);
+        let rebuilt = CaseIndex::with_texts(people, vec![short]);
+        assert_eq!(rebuilt.haystack(0), whole.haystack(0));
+        assert_eq!(rebuilt.search("hall").len(), 1);
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 pub mod index;
 
-pub use index::CaseIndex;
+pub use index::{CaseIndex, SearchTexts};
 
 use crate::clock::Clock;
 use crate::domain::ops::FieldSet;
@@ -58,11 +58,12 @@ impl Replica {
                 record: META_IDENTITY.into(),
                 reason: "missing".into(),
             })?;
-        let (summaries, damaged) = store.summaries()?;
+        // The search texts are built as the summaries are decoded.
+        let (summaries, texts, damaged) = store.summaries_seen_by(SearchTexts::default)?;
         Ok(Self {
             clock: HlcClock::resume(store.last_hlc()),
             wall: Clock::system(),
-            index: CaseIndex::new(summaries),
+            index: CaseIndex::with_texts(summaries, texts),
             store,
             identity,
             damaged,

@@ -21,7 +21,7 @@ use super::crypto::{self, SecretKey};
 use super::files::{self, DB_DIR, HEADER_FILE, StoreLock, WATERMARK_FILE};
 use super::header::{Header, HeaderError};
 use super::watermark::{self, Saved, WatermarkWriter};
-use super::{CaseStore, Changed, Origin, Result, StoreError};
+use super::{CaseStore, Changed, Origin, Result, StoreError, SummaryVisitor};
 use crate::domain::{CaseSummary, Hlc, Op, PersonId, PersonState};
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::{BTreeMap, HashSet};
@@ -424,6 +424,9 @@ pub struct EncryptedStore {
     lock: StoreLock,
 }
 
+/// The summaries read, what saw them, and what could not be read.
+pub type SummariesRead<Seen> = (Vec<CaseSummary>, Seen, Vec<Damaged>);
+
 impl EncryptedStore {
     /// Creates a new, empty store at `dir` (which must not hold one already).
     pub fn create(dir: &Path, passphrase: &[u8], kdf: crypto::KdfParams) -> Result<Self> {
@@ -791,6 +794,7 @@ impl EncryptedStore {
         &self,
         range: PageRange,
         pages_in_range: usize,
+        seen: &mut impl SummaryVisitor,
     ) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
         let (mut ok, mut bad) = (Vec::new(), Vec::new());
         for (n, item) in self.summaries.range(range).enumerate() {
@@ -805,7 +809,10 @@ impl EncryptedStore {
             };
             let read = self.open_page(page, &sealed, |id, bytes| {
                 match postcard::from_bytes::<CaseSummary>(bytes) {
-                    Ok(s) if s.id == id => ok.push(s),
+                    Ok(s) if s.id == id => {
+                        seen.visit(&s);
+                        ok.push(s);
+                    }
                     _ => bad.push(Damaged {
                         tree: T_SUMMARIES,
                         record: id.short(),
@@ -828,31 +835,45 @@ impl EncryptedStore {
     /// Every summary in every readable page, read and decoded on all cores
     /// (each thread its own run of pages: reading them from sled is as much
     /// of the work as decoding them); unreadable pages and summaries are
-    /// reported, not fatal.
-    fn load_all_summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
+    /// reported, not fatal. Each thread shows each summary it decodes to a
+    /// visitor of its own, made by `make`, while the summary is still in the
+    /// cache; the visitors come back in the order of the summaries they saw.
+    pub fn summaries_seen_by<V: SummaryVisitor>(
+        &self,
+        make: impl Fn() -> V + Sync,
+    ) -> Result<SummariesRead<Vec<V>>> {
         self.settle()?;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
             .min(8);
         let ranges = page_ranges(threads);
         let pages_each = usize::from(PAGES).div_ceil(threads);
-        let parts: Vec<Result<(Vec<CaseSummary>, Vec<Damaged>)>> = std::thread::scope(|scope| {
+        let make = &make;
+        let parts: Vec<Result<SummariesRead<V>>> = std::thread::scope(|scope| {
             let handles: Vec<_> = ranges
                 .into_iter()
-                .map(|range| scope.spawn(move || self.decode_pages(range, pages_each)))
+                .map(|range| {
+                    scope.spawn(move || {
+                        let mut seen = make();
+                        let (ok, bad) = self.decode_pages(range, pages_each, &mut seen)?;
+                        Ok((ok, seen, bad))
+                    })
+                })
                 .collect();
             handles
                 .into_iter()
                 .map(|h| {
                     // A reader that stopped (a panic inside sled) is reported,
-                    // never taken for pages with nobody in them.
+                    // never taken for pages with nobody in them; its visitor,
+                    // which may have seen some, is replaced by one that saw
+                    // none, as its summaries are.
                     h.join().unwrap_or_else(|_| {
                         let stopped = Damaged {
                             tree: T_SUMMARIES,
                             record: "a share of the pages".into(),
                             reason: "reading stopped with an internal error".into(),
                         };
-                        Ok((Vec::new(), vec![stopped]))
+                        Ok((Vec::new(), make(), vec![stopped]))
                     })
                 })
                 .collect()
@@ -861,16 +882,20 @@ impl EncryptedStore {
         // spare room: growing by doubling would leave up to twice the
         // summaries' size behind in the allocator after unlock.
         let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
-        let mut parts = parts.into_iter();
-        let (mut out, mut damaged) = parts.next().unwrap_or_default();
-        let rest: Vec<_> = parts.collect();
-        out.reserve_exact(rest.iter().map(|(ok, _)| ok.len()).sum());
-        for (ok, bad) in rest {
-            out.extend(ok);
+        let total: usize = parts.iter().map(|(ok, _, _)| ok.len()).sum();
+        let (mut out, mut visitors, mut damaged) = (Vec::new(), Vec::new(), Vec::new());
+        for (ok, seen, bad) in parts {
+            if out.is_empty() {
+                out = ok;
+                out.reserve_exact(total - out.len());
+            } else {
+                out.extend(ok);
+            }
+            visitors.push(seen);
             damaged.extend(bad);
         }
         out.shrink_to_fit();
-        Ok((out, damaged))
+        Ok((out, visitors, damaged))
     }
 
     /// How many local ops wait for the hub (nothing decrypted).
@@ -1150,7 +1175,7 @@ impl EncryptedStore {
             permissions_fixed: files::tighten_permissions(&self.dir)?,
             ..DoctorReport::default()
         };
-        let (all_summaries, damaged_summaries) = self.load_all_summaries()?;
+        let (all_summaries, damaged_summaries) = self.summaries()?;
         report.damaged.extend(damaged_summaries);
         let mut stored_summaries: std::collections::HashMap<PersonId, CaseSummary> =
             all_summaries.into_iter().map(|s| (s.id, s)).collect();
@@ -1580,7 +1605,8 @@ impl CaseStore for EncryptedStore {
     }
 
     fn summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
-        self.load_all_summaries()
+        let (summaries, _, damaged) = self.summaries_seen_by(|| ())?;
+        Ok((summaries, damaged))
     }
 
     fn ops_for(&self, id: PersonId) -> Result<Vec<Op>> {

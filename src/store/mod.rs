@@ -288,6 +288,19 @@ pub trait OpTarget {
 /// A person a commit changed, and their summary now.
 pub type Changed = (PersonId, Option<CaseSummary>);
 
+/// Shown each summary as it is decoded, on the thread decoding it: what is
+/// built from every summary at unlock (the search index's texts) is built
+/// there, while the summary is still in the cache, instead of in a second
+/// pass over all of them.
+pub trait SummaryVisitor: Send {
+    fn visit(&mut self, summary: &CaseSummary);
+}
+
+/// Sees nothing: for a reader that wants the summaries alone.
+impl SummaryVisitor for () {
+    fn visit(&mut self, _: &CaseSummary) {}
+}
+
 /// What the replica needs from storage. Committing applies ops and logs them in
 /// one atomic, durable step (TaskChampion's discipline).
 pub trait CaseStore {
