@@ -247,6 +247,81 @@ fn a_value_moved_to_another_record_is_detected() {
     assert!(!r.store().doctor().unwrap().is_healthy());
 }
 
+/// What `people` holds for a record made by one op: one byte, not the record.
+const KEPT_AS_ITS_OP: &[u8] = &[0];
+
+#[test]
+fn a_record_made_by_one_op_is_kept_as_that_op_and_read_back_whole() {
+    let (_tmp, dir) = store_dir();
+    let mut r = Replica::init(&dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
+    let a = r
+        .register(identity("Quentina", "Marchbanks"), today())
+        .unwrap();
+    let registered = r.person(a).unwrap().unwrap();
+    drop(r);
+    with_raw_tree(&dir, "people", |t| {
+        assert_eq!(
+            t.get(a.as_bytes()).unwrap().unwrap().as_ref(),
+            KEPT_AS_ITS_OP
+        );
+    });
+    let mut r = open_replica(&dir);
+    assert_eq!(r.person(a).unwrap().unwrap(), registered);
+    assert_eq!(r.index().get(a).unwrap().name.given.as_str(), "Quentina");
+    assert!(r.store().doctor().unwrap().is_healthy());
+    // A second op: the record is kept whole again.
+    r.record(a, contact(today()), today()).unwrap();
+    let contacted = r.person(a).unwrap().unwrap();
+    drop(r);
+    with_raw_tree(&dir, "people", |t| {
+        assert!(t.get(a.as_bytes()).unwrap().unwrap().len() > 40, "sealed");
+    });
+    let r = open_replica(&dir);
+    assert_eq!(r.person(a).unwrap().unwrap(), contacted);
+    assert_eq!(contacted.contacts.len(), 1);
+    assert!(r.store().doctor().unwrap().is_healthy());
+}
+
+#[test]
+fn the_one_op_mark_over_a_longer_record_reads_its_ops_and_doctor_reports_it() {
+    let (_tmp, dir) = store_dir();
+    let (a, b) = make_store(&dir);
+    let before = open_replica(&dir).person(a).unwrap().unwrap();
+    with_raw_tree(&dir, "people", |t| {
+        t.insert(a.as_bytes(), KEPT_AS_ITS_OP).unwrap();
+    });
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    // The record is its ops folded, whatever the mark says.
+    assert_eq!(store.person(a).unwrap().unwrap(), before);
+    let report = store.doctor().unwrap();
+    assert_eq!(report.state_mismatch, vec![a.short()]);
+    assert!(store.person(b).unwrap().is_some());
+}
+
+#[test]
+fn a_record_kept_as_its_op_whose_op_is_gone_is_damaged_not_empty() {
+    let (_tmp, dir) = store_dir();
+    let mut r = Replica::init(&dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
+    let a = r
+        .register(identity("Quentina", "Marchbanks"), today())
+        .unwrap();
+    drop(r);
+    with_raw_tree(&dir, "ops", |t| {
+        let k = t.scan_prefix(a.as_bytes()).keys().next().unwrap().unwrap();
+        t.remove(k).unwrap();
+    });
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    let err = store.person(a).err().unwrap();
+    match &err {
+        StoreError::Damaged { tree, record, .. } => {
+            assert_eq!(*tree, "people");
+            assert_eq!(record, &a.short());
+        }
+        other => panic!("expected Damaged, got {other}"),
+    }
+    assert!(!store.doctor().unwrap().is_healthy());
+}
+
 #[test]
 fn a_truncated_value_is_an_error_not_a_panic() {
     let (_tmp, dir) = store_dir();

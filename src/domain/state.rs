@@ -195,6 +195,12 @@ impl PersonState {
         state
     }
 
+    /// Whether one op made this record (its least and greatest stamps are that
+    /// op's): such a record is that op folded, and a store need not keep both.
+    pub fn is_one_op(&self) -> bool {
+        self.first_change.is_some() && self.first_change == self.last_change
+    }
+
     /// The people a batch of ops changes, each loaded once with `load` (or new)
     /// and the ops folded in: what every store writes back after a commit.
     pub fn fold_changes<'a, E>(
@@ -565,6 +571,25 @@ mod tests {
 
     fn district(d: District) -> FieldValue {
         FieldValue::District(d)
+    }
+
+    #[test]
+    fn a_record_is_one_op_only_when_one_op_made_it() {
+        let p = PersonId(Uuid::from_u128(1));
+        let a = op(10, 100, p, set(district(District::Thanet), &[]));
+        let b = op(11, 100, p, set(district(District::Dover), &[]));
+        let elsewhere = op(
+            12,
+            50,
+            PersonId(Uuid::from_u128(2)),
+            set(district(District::Swale), &[]),
+        );
+        assert!(!PersonState::new(p).is_one_op());
+        assert!(PersonState::fold(p, [&a]).is_one_op());
+        // The same op twice, or another person's, is still one op's record.
+        assert!(PersonState::fold(p, [&a, &a, &elsewhere]).is_one_op());
+        // Two ops of one moment are two: the stamp names the op.
+        assert!(!PersonState::fold(p, [&a, &b]).is_one_op());
     }
 
     #[test]
