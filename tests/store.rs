@@ -191,6 +191,19 @@ fn a_second_opener_is_told_the_store_is_open_elsewhere() {
     assert!(LockedStore::open(&dir).is_ok(), "lock released on close");
 }
 
+/// `err` names `record` of `tree` as damaged.
+fn assert_damaged_record(err: StoreError, tree: &str, record: &str) {
+    match &err {
+        StoreError::Damaged {
+            tree: t, record: r, ..
+        } => {
+            assert_eq!(*t, tree);
+            assert_eq!(r, record);
+        }
+        other => panic!("expected Damaged, got {other}"),
+    }
+}
+
 #[test]
 fn a_tampered_value_names_its_record_and_spares_the_others() {
     let (_tmp, dir) = store_dir();
@@ -202,14 +215,7 @@ fn a_tampered_value_names_its_record_and_spares_the_others() {
         t.insert(a.as_bytes(), v).unwrap();
     });
     let store = EncryptedStore::open(&dir, PASS).unwrap();
-    let err = store.person(a).err().unwrap();
-    match &err {
-        StoreError::Damaged { tree, record, .. } => {
-            assert_eq!(*tree, "people");
-            assert_eq!(record, &a.short());
-        }
-        other => panic!("expected Damaged, got {other}"),
-    }
+    assert_damaged_record(store.person(a).err().unwrap(), "people", &a.short());
     assert!(store.person(b).unwrap().is_some(), "other records readable");
     let report = store.doctor().unwrap();
     assert!(!report.is_healthy());
@@ -250,13 +256,19 @@ fn a_value_moved_to_another_record_is_detected() {
 /// What `people` holds for a record made by one op: one byte, not the record.
 const KEPT_AS_ITS_OP: &[u8] = &[0];
 
-#[test]
-fn a_record_made_by_one_op_is_kept_as_that_op_and_read_back_whole() {
-    let (_tmp, dir) = store_dir();
-    let mut r = Replica::init(&dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
+/// A new store holding one person, registered by one op.
+fn registered_once(dir: &Path) -> (Replica, PersonId) {
+    let mut r = Replica::init(dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
     let a = r
         .register(identity("Quentina", "Marchbanks"), today())
         .unwrap();
+    (r, a)
+}
+
+#[test]
+fn a_record_made_by_one_op_is_kept_as_that_op_and_read_back_whole() {
+    let (_tmp, dir) = store_dir();
+    let (r, a) = registered_once(&dir);
     let registered = r.person(a).unwrap().unwrap();
     drop(r);
     with_raw_tree(&dir, "people", |t| {
@@ -301,24 +313,14 @@ fn the_one_op_mark_over_a_longer_record_reads_its_ops_and_doctor_reports_it() {
 #[test]
 fn a_record_kept_as_its_op_whose_op_is_gone_is_damaged_not_empty() {
     let (_tmp, dir) = store_dir();
-    let mut r = Replica::init(&dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
-    let a = r
-        .register(identity("Quentina", "Marchbanks"), today())
-        .unwrap();
+    let (r, a) = registered_once(&dir);
     drop(r);
     with_raw_tree(&dir, "ops", |t| {
         let k = t.scan_prefix(a.as_bytes()).keys().next().unwrap().unwrap();
         t.remove(k).unwrap();
     });
     let store = EncryptedStore::open(&dir, PASS).unwrap();
-    let err = store.person(a).err().unwrap();
-    match &err {
-        StoreError::Damaged { tree, record, .. } => {
-            assert_eq!(*tree, "people");
-            assert_eq!(record, &a.short());
-        }
-        other => panic!("expected Damaged, got {other}"),
-    }
+    assert_damaged_record(store.person(a).err().unwrap(), "people", &a.short());
     assert!(!store.doctor().unwrap().is_healthy());
 }
 
