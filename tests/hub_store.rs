@@ -252,6 +252,62 @@ fn the_hub_folds_people_exactly_as_devices_do() {
     );
 }
 
+/// The hub's raw `people` tree (the hub must be stopped), to look or to play attacker.
+fn with_hub_people(dir: &std::path::Path, f: impl FnOnce(&sled::Tree)) {
+    let db = sled::open(dir.join("db")).unwrap();
+    f(&db.open_tree("people").unwrap());
+    db.flush().unwrap();
+}
+
+#[test]
+fn a_record_made_by_one_op_is_kept_as_that_op_on_the_hub_too() {
+    use caseload::domain::PersonState;
+    const KEPT_AS_ITS_OP: &[u8] = &[0];
+    let tmp = tempfile::tempdir().unwrap();
+    let one = PersonId(uuid::Uuid::from_u128(100));
+    let two = PersonId(uuid::Uuid::from_u128(200));
+    {
+        let hub = SledHubStore::open(tmp.path(), None).unwrap();
+        hub.append(&[op(1, 100), op(2, 200), op(3, 200)], "j.smith", 5)
+            .unwrap();
+    }
+    with_hub_people(tmp.path(), |t| {
+        assert_eq!(
+            t.get(one.as_bytes()).unwrap().unwrap().as_ref(),
+            KEPT_AS_ITS_OP
+        );
+        assert!(t.get(two.as_bytes()).unwrap().unwrap().len() > 40, "sealed");
+    });
+    let hub = SledHubStore::open(tmp.path(), None).unwrap();
+    assert_eq!(
+        hub.person(one).unwrap().unwrap(),
+        PersonState::fold(one, &[op(1, 100)])
+    );
+    // A second op folds onto the record read from the first, and is kept whole.
+    hub.append(&[op(4, 100)], "j.smith", 6).unwrap();
+    assert_eq!(
+        hub.person(one).unwrap().unwrap(),
+        PersonState::fold(one, &[op(1, 100), op(4, 100)])
+    );
+    drop(hub);
+    with_hub_people(tmp.path(), |t| {
+        assert!(t.get(one.as_bytes()).unwrap().unwrap().len() > 40, "sealed");
+        // The mark for someone with no op in the log is damage, not a record.
+        t.insert(
+            PersonId(uuid::Uuid::from_u128(300)).as_bytes(),
+            KEPT_AS_ITS_OP,
+        )
+        .unwrap();
+    });
+    let hub = SledHubStore::open(tmp.path(), None).unwrap();
+    assert!(matches!(
+        hub.person(PersonId(uuid::Uuid::from_u128(300)))
+            .err()
+            .unwrap(),
+        StoreError::Damaged { tree: "people", .. }
+    ));
+}
+
 #[test]
 fn summaries_and_tracking_lists_decide_scope() {
     use caseload::hub::{TrackingList, can_see};

@@ -8,7 +8,7 @@
 //! | `by_person`   | person id ‖ first sequence number     | the arrival's count        |
 //! | `users`       | keyed hash of the login name          | sealed `User`              |
 //! | `credentials` | BLAKE3 hash of a token                | sealed `Credential`        |
-//! | `people`      | person id                             | sealed folded `PersonState`|
+//! | `people`      | person id                             | sealed folded `PersonState`, or `0x00` for a record of one op |
 //! | `summaries`   | person id                             | sealed `CaseSummary`       |
 //! | `lists`       | keyed hash of the list name           | sealed `TrackingList`      |
 //! | `devices`     | device id                             | sealed `Delivery`          |
@@ -38,6 +38,12 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
+
+/// What `people` holds for a record made by one op (`PersonState::is_one_op`):
+/// the op is in the log, and the record is folded from it when read — as on
+/// every device (docs/store-format.md). A whole-council import's people were
+/// most of what it wrote.
+const STATE_IS_ITS_OP: &[u8] = &[0];
 
 mod op_log;
 mod pushed;
@@ -659,7 +665,11 @@ impl HubData {
                     id.as_bytes(),
                 )?;
             }
-            people_b.insert(id.as_bytes(), self.seal("people", id.as_bytes(), state)?);
+            if state.is_one_op() {
+                people_b.insert(id.as_bytes(), STATE_IS_ITS_OP);
+            } else {
+                people_b.insert(id.as_bytes(), self.seal("people", id.as_bytes(), state)?);
+            }
             let summary = CaseSummary::of(state);
             match &summary {
                 Some(s) => {
@@ -889,10 +899,29 @@ impl HubData {
     }
 
     fn person(&self, id: PersonId) -> Result<Option<PersonState>> {
-        self.people
-            .get(id.as_bytes())?
-            .map(|v| self.unseal("people", id.as_bytes(), &v))
-            .transpose()
+        match self.people.get(id.as_bytes())? {
+            None => Ok(None),
+            Some(v) if v == STATE_IS_ITS_OP => self.fold_its_op(id).map(Some),
+            Some(v) => self.unseal("people", id.as_bytes(), &v).map(Some),
+        }
+    }
+
+    /// The record of a person kept as their one op (`STATE_IS_ITS_OP`).
+    fn fold_its_op(&self, id: PersonId) -> Result<PersonState> {
+        let ops: Vec<Op> = self.history(id)?.into_iter().map(|r| r.op).collect();
+        if ops.is_empty() {
+            return Err(StoreError::Damaged {
+                tree: "people",
+                record: id
+                    .as_bytes()
+                    .iter()
+                    .take(4)
+                    .map(|b| format!("{b:02x}"))
+                    .collect(),
+                reason: "kept as its op, and no op is there".into(),
+            });
+        }
+        Ok(PersonState::fold(id, &ops))
     }
 
     fn each_summary(&self, visit: &mut dyn FnMut(&CaseSummary)) -> Result<()> {
