@@ -30,7 +30,7 @@ use crate::store::crypto::{self, SecretKey};
 use crate::store::files::{self, StoreLock};
 use crate::store::group_commit::GroupCommit;
 use crate::store::undo::Undo;
-use crate::store::{Result, StoreError};
+use crate::store::{Result, STATE_IS_ITS_OP, StoreError, hex8};
 use serde::{Deserialize, Serialize, de::DeserializeOwned};
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
@@ -38,12 +38,6 @@ use std::os::unix::fs::OpenOptionsExt;
 use std::path::Path;
 use std::sync::mpsc;
 use std::sync::{Arc, RwLock};
-
-/// What `people` holds for a record made by one op (`PersonState::is_one_op`):
-/// the op is in the log, and the record is folded from it when read — as on
-/// every device (docs/store-format.md). A whole-council import's people were
-/// most of what it wrote.
-const STATE_IS_ITS_OP: &[u8] = &[0];
 
 mod op_log;
 mod pushed;
@@ -495,7 +489,7 @@ impl HubData {
             .unseal(tree, key, sealed)
             .map_err(|reason| StoreError::Damaged {
                 tree,
-                record: key.iter().take(4).map(|b| format!("{b:02x}")).collect(),
+                record: hex8(key),
                 reason,
             })
     }
@@ -912,12 +906,7 @@ impl HubData {
         if ops.is_empty() {
             return Err(StoreError::Damaged {
                 tree: "people",
-                record: id
-                    .as_bytes()
-                    .iter()
-                    .take(4)
-                    .map(|b| format!("{b:02x}"))
-                    .collect(),
+                record: hex8(id.as_bytes()),
                 reason: "kept as its op, and no op is there".into(),
             });
         }

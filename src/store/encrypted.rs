@@ -21,7 +21,9 @@ use super::crypto::{self, SecretKey};
 use super::files::{self, DB_DIR, HEADER_FILE, StoreLock, WATERMARK_FILE};
 use super::header::{Header, HeaderError};
 use super::watermark::{self, Saved, WatermarkWriter};
-use super::{CaseStore, Changed, Origin, Result, StoreError, SummaryVisitor};
+use super::{
+    CaseStore, Changed, Origin, Result, STATE_IS_ITS_OP, StoreError, SummaryVisitor, hex8,
+};
 use crate::domain::{CaseSummary, Hlc, Op, PersonId, PersonState};
 use serde::{Serialize, de::DeserializeOwned};
 use std::collections::{BTreeMap, HashSet};
@@ -40,14 +42,6 @@ use unapplied::Ids;
 const T_META: &str = "meta";
 const T_OPS: &str = "ops";
 const T_PEOPLE: &str = "people";
-
-/// What `people` holds for a record made by one op (`PersonState::is_one_op`):
-/// the op is kept, not the record again — an imported person's record is 598
-/// bytes sealed against 232 for its op, and was over half of what an import
-/// wrote. One byte, so never taken for a sealed value (those are at least 40);
-/// written over a record, it only has the record folded again from its ops,
-/// which is what a record is.
-const STATE_IS_ITS_OP: &[u8] = &[0];
 const T_SUMMARIES: &str = "summaries";
 const T_OUTBOX: &str = "outbox";
 const META_CLOCK: &str = "clock";
@@ -765,13 +759,19 @@ impl EncryptedStore {
         }
     }
 
-    /// The record of a person kept as their one op (`STATE_IS_ITS_OP`).
-    fn fold_its_op(&self, id: PersonId) -> Result<PersonState> {
-        let mut ops: Vec<Op> = Vec::with_capacity(1);
+    /// A person's ops as sled holds them.
+    fn applied_ops(&self, id: PersonId) -> Result<Vec<Op>> {
+        let mut ops = Vec::new();
         for item in self.ops.scan_prefix(id.as_bytes()) {
             let (k, v) = item?;
             ops.push(self.unseal(T_OPS, &k, &v).map_err(Damaged::into_error)?);
         }
+        Ok(ops)
+    }
+
+    /// The record of a person kept as their one op (`STATE_IS_ITS_OP`).
+    fn fold_its_op(&self, id: PersonId) -> Result<PersonState> {
+        let ops = self.applied_ops(id)?;
         if ops.is_empty() {
             return Err(Damaged {
                 tree: T_PEOPLE,
@@ -1332,10 +1332,6 @@ fn person_name(key: &[u8]) -> String {
     }
 }
 
-fn hex8(bytes: &[u8]) -> String {
-    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
-}
-
 fn fmt_millis(millis: u64) -> String {
     chrono::DateTime::from_timestamp_millis(millis as i64)
         .map(|t| t.format("%d/%m/%Y %H:%M:%S UTC").to_string())
@@ -1657,12 +1653,7 @@ impl CaseStore for EncryptedStore {
 
     fn ops_for(&self, id: PersonId) -> Result<Vec<Op>> {
         self.settle()?;
-        let mut ops = Vec::new();
-        for item in self.ops.scan_prefix(id.as_bytes()) {
-            let (k, v) = item?;
-            ops.push(self.unseal(T_OPS, &k, &v).map_err(Damaged::into_error)?);
-        }
-        Ok(ops)
+        self.applied_ops(id)
     }
 
     fn outbox(&self) -> Result<Vec<Op>> {

@@ -18,6 +18,21 @@ use serde::{Serialize, de::DeserializeOwned};
 use std::path::PathBuf;
 use thiserror::Error;
 
+/// What a `people` tree holds, on a device and on the hub, for a record made by
+/// one op (`PersonState::is_one_op`): the op is kept, not the record again — an
+/// imported person's record is 598 bytes sealed against 232 for its op, and was
+/// over half of what an import wrote. The record is folded from the person's
+/// ops when read. One byte, so never taken for a sealed value (those are at
+/// least 40); written over a record, it only has the record folded again from
+/// its ops, which is what a record is (docs/store-format.md).
+pub const STATE_IS_ITS_OP: &[u8] = &[0];
+
+/// How a damaged record is named, on a device and on the hub: its key's first
+/// four bytes, in hex (a person's short id, for a key that begins with one).
+pub(crate) fn hex8(bytes: &[u8]) -> String {
+    bytes.iter().take(4).map(|b| format!("{b:02x}")).collect()
+}
+
 #[derive(Debug, Error)]
 pub enum StoreError {
     #[error("no caseload store at {0}: run `caseload init` (or `caseload demo`) first")]
