@@ -191,6 +191,52 @@ fn a_second_opener_is_told_the_store_is_open_elsewhere() {
     assert!(LockedStore::open(&dir).is_ok(), "lock released on close");
 }
 
+#[test]
+fn a_store_whose_database_is_reopened_keeps_every_change_and_its_lock() {
+    let (_tmp, dir) = store_dir();
+    let (mut r, a) = registered_once(&dir);
+    // Durable in the commit log, not yet applied to the database.
+    r.record(a, contact(today()), today()).unwrap();
+    assert!(r.store().has_unapplied());
+    let before = r.person(a).unwrap().unwrap();
+    let mut r = r.with_database_reopened().map_err(|not| not.error).unwrap();
+    assert!(!r.store().has_unapplied(), "applied and made durable first");
+    assert_eq!(r.person(a).unwrap().unwrap(), before);
+    assert_eq!(r.index().get(a).unwrap().contact_attempts, 1);
+    let err = LockedStore::open(&dir).err().unwrap();
+    assert!(matches!(err, StoreError::OpenElsewhere(_)), "{err}");
+    r.record(a, contact(today()), today()).unwrap();
+    assert!(r.store().doctor().unwrap().is_healthy());
+    drop(r);
+    let r = open_replica(&dir);
+    assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), 2);
+}
+
+#[test]
+fn a_database_that_cannot_be_reopened_leaves_the_store_locked_with_the_reason() {
+    let (_tmp, dir) = store_dir();
+    let (mut r, a) = registered_once(&dir);
+    r.record(a, contact(today()), today()).unwrap();
+    let conf = dir.join("db").join("conf");
+    let good = std::fs::read(&conf).unwrap();
+    std::fs::write(&conf, b"not sled's settings").unwrap();
+    let Err(not) = r.with_database_reopened() else {
+        panic!("a database with damaged settings was opened");
+    };
+    let (err, locked) = (not.error, not.store);
+    assert!(matches!(err, StoreError::Database(_)), "{err}");
+    let second = LockedStore::open(&dir).err().unwrap();
+    assert!(
+        matches!(second, StoreError::OpenElsewhere(_)),
+        "the lock is kept: {second}"
+    );
+    // Put right, the locked store unlocks with everything saved.
+    std::fs::write(&conf, good).unwrap();
+    let r = Replica::open(locked.unlock_with_passphrase(PASS).unwrap()).unwrap();
+    assert_eq!(r.person(a).unwrap().unwrap().contacts.len(), 1);
+    assert!(r.store().doctor().unwrap().is_healthy());
+}
+
 /// `err` names `record` of `tree` as damaged.
 fn assert_damaged_record(err: StoreError, tree: &str, record: &str) {
     match &err {

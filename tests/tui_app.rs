@@ -451,11 +451,72 @@ fn saved_changes_are_applied_to_the_database_when_the_keyboard_is_quiet() {
     let typing = app.last_input + Duration::from_millis(100);
     app.tick(typing);
     assert!(store_waits(&app), "not between keys");
-    assert_eq!(app.settle_deadline().map(|due| due > typing), Some(true));
+    assert_eq!(app.quiet_deadline().map(|due| due > typing), Some(true));
     app.tick(app.last_input + Duration::from_secs(1));
     assert!(!store_waits(&app), "applied when quiet");
-    assert_eq!(app.settle_deadline(), None, "nothing more to wake for");
+    assert_eq!(app.quiet_deadline(), None, "nothing more to wake for");
     assert_eq!(selected_contacts(&app), before + 1);
+}
+
+/// sled keeps in memory what was read until its database is closed: after
+/// the returns (every Year 11 and 12 record read) and after unlocking, the
+/// database is closed and opened again once the keyboard is quiet.
+#[test]
+fn the_database_is_opened_again_when_quiet_after_the_returns_and_after_unlocking() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    assert_eq!(app.quiet_deadline(), None, "nothing read yet");
+    press(&mut app, &["5"]);
+    assert!(app.returns.is_some());
+    let due = app.quiet_deadline().expect("waits for a quiet keyboard");
+    app.tick(due - Duration::from_millis(1));
+    assert!(app.quiet_deadline().is_some(), "not between keys");
+    app.tick(due);
+    assert_eq!(app.quiet_deadline(), None, "done");
+    assert!(app.is_unlocked());
+    press(&mut app, &["1"]);
+    let person = app.target_person().unwrap();
+    let before = selected_contacts(&app);
+    press(&mut app, &["c", "n", "Enter"]);
+    assert_eq!(selected_contacts(&app), before + 1);
+    press(&mut app, &["C-l"]);
+    type_text(&mut app, PASS);
+    press(&mut app, &["Enter"]);
+    assert!(app.quiet_deadline().is_some(), "after unlocking too");
+    app.tick(app.last_input + Duration::from_secs(1));
+    assert_eq!(app.quiet_deadline(), None);
+    let replica = app.replica().expect("unlocked");
+    let contacts = replica.person(person).unwrap().unwrap().contacts.len();
+    assert_eq!(contacts, before + 1);
+}
+
+#[test]
+fn a_database_that_will_not_open_again_locks_the_workbench_with_the_reason() {
+    let (mut app, t) = setup(Keymap::builtin_default());
+    let person = app.target_person().unwrap();
+    let before = selected_contacts(&app);
+    press(&mut app, &["c", "n", "Enter", "5"]);
+    let conf = t.path().join("s").join("db").join("conf");
+    let good = std::fs::read(&conf).unwrap();
+    std::fs::write(&conf, b"not sled's settings").unwrap();
+    app.tick(app.last_input + Duration::from_secs(1));
+    match &app.session {
+        Session::Locked { error, .. } => {
+            let error = error.as_deref().unwrap_or_default();
+            assert!(
+                error.starts_with("The database could not be opened again, so caseload locked: "),
+                "{error}"
+            );
+        }
+        _ => panic!("should be locked"),
+    }
+    assert!(app.returns.is_none(), "nothing decrypted is kept");
+    // Put right, it unlocks with what was saved.
+    std::fs::write(&conf, good).unwrap();
+    type_text(&mut app, PASS);
+    press(&mut app, &["Enter"]);
+    let replica = app.replica().expect("unlocked");
+    let contacts = replica.person(person).unwrap().unwrap().contacts.len();
+    assert_eq!(contacts, before + 1);
 }
 
 #[test]

@@ -87,6 +87,30 @@ impl Replica {
         self.store
     }
 
+    /// The same replica, its index kept, with the database closed and opened
+    /// again to let go of what sled holds in memory
+    /// ([`EncryptedStore::reopened`]). On failure, the store locked.
+    pub fn with_database_reopened(
+        self,
+    ) -> std::result::Result<Replica, Box<crate::store::encrypted::NotReopened>> {
+        let Replica {
+            store,
+            index,
+            clock,
+            wall,
+            identity,
+            damaged,
+        } = self;
+        Ok(Replica {
+            store: store.reopened()?,
+            index,
+            clock,
+            wall,
+            identity,
+            damaged,
+        })
+    }
+
     pub fn identity(&self) -> &Identity {
         &self.identity
     }

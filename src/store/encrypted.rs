@@ -314,6 +314,13 @@ impl LockedStore {
     }
 }
 
+/// A database that would not open again ([`EncryptedStore::reopened`]): why,
+/// and the store, locked, its lock still held.
+pub struct NotReopened {
+    pub error: StoreError,
+    pub store: LockedStore,
+}
+
 /// A meta record sealed, waiting for `EncryptedStore::put_metas`.
 pub struct MetaWrite {
     name: String,
@@ -638,6 +645,43 @@ impl EncryptedStore {
         }
         // `self` is dropped here: what waits in the commit log is applied to
         // the database (still open in the locked store) and made durable.
+    }
+
+    /// The same store with its database closed and opened again, the key and
+    /// the lock kept throughout: only then does sled let go of the pages it
+    /// holds in memory, which its cache evicts only once 64 more reads come
+    /// to the same one of its 256 shards — so the pages read to unlock, or
+    /// to make the returns, would otherwise stay (docs/architecture.md,
+    /// "Memory of an unlocked store"). What waits in the commit log is
+    /// applied and made durable first, as at closing. On failure the store
+    /// is left locked, the database closed, and the error says why.
+    pub fn reopened(self) -> std::result::Result<EncryptedStore, Box<NotReopened>> {
+        let key = self.sealer.key().clone();
+        let locked = LockedStore {
+            dir: self.dir.clone(),
+            header: self.header.clone(),
+            database: Mutex::new(None),
+            lock: self.lock.clone(),
+            cache: self.cache,
+        };
+        // Closed here: sled must let go of its files before they open again.
+        drop(self);
+        match open_db(&locked.dir, locked.cache).and_then(|db| {
+            Self::assemble_unchecked(
+                &locked.dir,
+                locked.header.clone(),
+                key,
+                locked.lock.clone(),
+                (db, locked.cache),
+            )?
+            .checked()
+        }) {
+            Ok(store) => Ok(store),
+            Err(error) => Err(Box::new(NotReopened {
+                error,
+                store: locked,
+            })),
+        }
     }
 
     pub fn dir(&self) -> &Path {

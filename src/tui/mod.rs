@@ -132,7 +132,7 @@ pub fn run(app: &mut App) -> io::Result<()> {
         let wake = [
             app.lock_deadline(),
             app.sync.deadline(),
-            app.settle_deadline(),
+            app.quiet_deadline(),
         ]
         .into_iter()
         .flatten()

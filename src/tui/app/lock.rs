@@ -2,6 +2,7 @@
 //! background sync's results.
 
 use super::*;
+use crate::store::encrypted::{LockedStore, NotReopened};
 
 /// How long the keyboard is quiet before saved changes are applied to the
 /// database (a typist's pause between keys is shorter).
@@ -29,6 +30,9 @@ impl App {
                 self.log.event(event);
                 self.on_unlocked();
                 return_freed_memory();
+                // sled keeps the summary pages unlocking read (11 MB for
+                // 52,500 people) until the database is closed.
+                self.reopen_database = true;
             }
         }
     }
@@ -36,16 +40,31 @@ impl App {
     /// Locks: the data key and every decrypted record leave memory; an unsaved
     /// form stays, to be finished after unlocking.
     pub fn lock(&mut self, why: &str) {
-        let Session::Unlocked(replica) = std::mem::replace(&mut self.session, Session::Switching)
-        else {
-            return;
-        };
-        let store = replica.into_store().relock();
+        if let Some(replica) = self.take_replica() {
+            self.locked(replica.into_store().relock(), None, why);
+        }
+    }
+
+    /// The replica, taken out of the session to be closed or reopened; a
+    /// session not unlocked is left as it was.
+    fn take_replica(&mut self) -> Option<Box<Replica>> {
+        match std::mem::replace(&mut self.session, Session::Switching) {
+            Session::Unlocked(replica) => Some(replica),
+            other => {
+                self.session = other;
+                None
+            }
+        }
+    }
+
+    /// The store locked, with why if it was not asked for: everything
+    /// decrypted is dropped.
+    fn locked(&mut self, store: LockedStore, error: Option<String>, why: &str) {
         return_freed_memory();
         self.session = Session::Locked {
             store,
             input: Input::default(),
-            error: None,
+            error,
         };
         self.sync.abandon();
         self.person = None;
@@ -77,14 +96,20 @@ impl App {
             self.lock("locked after idle time");
         }
         self.tick_sync(now);
-        self.settle_when_idle(now);
+        self.when_quiet(now);
     }
 
     /// When the keyboard has been quiet a moment: commits held only by the
     /// commit log (durable already) are applied to the database, off the
-    /// caseworker's next save.
-    fn settle_when_idle(&mut self, now: Instant) {
-        if self.settle_deadline().is_none_or(|due| now < due) {
+    /// caseworker's next save; and after unlocking or making the returns,
+    /// the database is closed and opened again (which applies them too), to
+    /// hand back the pages sled keeps of what was read.
+    fn when_quiet(&mut self, now: Instant) {
+        if self.quiet_deadline().is_none_or(|due| now < due) {
+            return;
+        }
+        if std::mem::take(&mut self.reopen_database) {
+            self.reopen_database();
             return;
         }
         let Some(replica) = self.replica() else {
@@ -98,13 +123,36 @@ impl App {
         }
     }
 
-    /// When `settle_when_idle` is next due, if anything waits for it.
-    pub fn settle_deadline(&self) -> Option<Instant> {
+    /// When `when_quiet` is next due, if anything waits for it.
+    pub fn quiet_deadline(&self) -> Option<Instant> {
         let replica = self.replica()?;
-        replica
-            .store()
-            .has_unapplied()
+        (self.reopen_database || replica.store().has_unapplied())
             .then(|| self.last_input + SETTLE_AFTER_QUIET)
+    }
+
+    /// Closes the database and opens it again (`Replica::with_database_reopened`):
+    /// about 30 ms, while the keyboard is quiet. If it will not open again,
+    /// the store is locked with the reason; everything saved is durable.
+    fn reopen_database(&mut self) {
+        let Some(replica) = self.take_replica() else {
+            return;
+        };
+        match replica.with_database_reopened() {
+            Ok(replica) => {
+                self.session = Session::Unlocked(Box::new(replica));
+                return_freed_memory();
+            }
+            Err(not) => {
+                let NotReopened { error: e, store } = *not;
+                let why =
+                    format!("The database could not be opened again, so caseload locked: {e}");
+                self.locked(
+                    store,
+                    Some(why),
+                    "locked: the database could not be opened again",
+                );
+            }
+        }
     }
 
     pub(super) fn tick_sync(&mut self, now: Instant) {

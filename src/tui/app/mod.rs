@@ -146,6 +146,9 @@ pub struct App {
     /// Keymap and config problems found at start-up, shown until the first key.
     pub startup_problems: Vec<String>,
     pub last_input: Instant,
+    /// The database is to be closed and opened again when the keyboard is
+    /// next quiet, handing back what sled keeps of the records just read.
+    reopen_database: bool,
     pub quit: bool,
     log: Log,
 }
@@ -184,6 +187,7 @@ impl App {
             sync_requested: false,
             startup_problems: Vec::new(),
             last_input: Instant::now(),
+            reopen_database: false,
             quit: false,
             log,
         };
