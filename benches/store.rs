@@ -11,6 +11,12 @@
 //!   and the key derived; timed from the key at hand to the index built.
 //! - `unlock/again_52500`: unlocking after an auto-lock, which keeps the
 //!   database open (`EncryptedStore::relock`); timed from the key at hand.
+//! - `unlock/reopen_database_52500`: closing the database and opening it
+//!   again, as the workbench does when the keyboard is quiet after unlocking
+//!   and after the returns (`Replica::with_database_reopened`).
+//!   After the group, the cold unlock and its floor — decrypting the summary
+//!   pages it reads, on one core — are taken side by side and their ratio
+//!   printed, with the bytes opening wrote (the goal: none).
 //! - `commit/contact_attempt`: validate, stamp, apply and log one contact attempt
 //!   atomically, durable (docs/store-format.md). Goal ≤ 2× the limit below.
 //! - `commit/limit_1k_write_fdatasync`: the physical limit of that commit, one
@@ -27,7 +33,10 @@ mod common;
 
 use caseload::domain::{Channel, ContactAttempt, OpPayload, Outcome};
 use caseload::replica::Replica;
+use caseload::store::crypto::SecretKey;
 use caseload::store::encrypted::LockedStore;
+use chacha20poly1305::aead::{Aead, KeyInit};
+use chacha20poly1305::{XChaCha20Poly1305, XNonce};
 use common::{PASS, build_store, today};
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use std::time::{Duration, Instant};
@@ -107,7 +116,27 @@ fn benches(c: &mut Criterion) {
             waited
         })
     });
+    // The workbench closes the database and opens it again when the keyboard
+    // is quiet after unlocking and after the returns, handing back the
+    // pages sled keeps of what was read.
+    unlock.bench_function(format!("reopen_database_{people}"), |b| {
+        b.iter_custom(|iters| {
+            let mut waited = Duration::ZERO;
+            let locked = LockedStore::open(&dir).expect("open");
+            let mut replica = Replica::open(locked.unlock(&kek).expect("unlock")).expect("index");
+            for _ in 0..iters {
+                let started = Instant::now();
+                replica = replica
+                    .with_database_reopened()
+                    .map_err(|not| not.error)
+                    .expect("reopen");
+                waited += started.elapsed();
+            }
+            waited
+        })
+    });
     unlock.finish();
+    unlock_against_its_floor(&dir, &kek, people);
 
     let locked = LockedStore::open(&dir).expect("open");
     let mut replica = Replica::open(locked.unlock(&kek).expect("unlock")).expect("index");
@@ -194,6 +223,85 @@ fn benches(c: &mut Criterion) {
         })
     });
     report.finish();
+}
+
+/// The unlock goal's ratio, medians taken side by side (interleaved): a cold
+/// unlock (the lock to the index built, the key at hand) against its physical
+/// floor, decrypting the summary pages it reads on one core; and what opening
+/// writes to disk (the goal: nothing).
+fn unlock_against_its_floor(dir: &std::path::Path, kek: &SecretKey, people: usize) {
+    let (pages, sealed) = LockedStore::open(dir)
+        .expect("open")
+        .unlock(kek)
+        .expect("unlock")
+        .summary_pages_stored()
+        .expect("pages");
+    let floor = DecryptFloor::new(pages, sealed);
+    let (mut ours, mut limit, mut written) = (Vec::new(), Vec::new(), Vec::new());
+    for _ in 0..15 {
+        let before = bytes_written();
+        let started = Instant::now();
+        let locked = LockedStore::open(dir).expect("open");
+        let replica = Replica::open(locked.unlock(kek).expect("unlock")).expect("index");
+        ours.push(started.elapsed());
+        written.push(bytes_written() - before);
+        assert_eq!(replica.index().len(), people);
+        drop(replica);
+        let started = Instant::now();
+        floor.decrypt_all();
+        limit.push(started.elapsed());
+    }
+    let (ours, limit) = (median(&mut ours), median(&mut limit));
+    written.sort_unstable();
+    println!(
+        "unlock + index, {people} people, cold (key at hand): median {:.1} ms; decrypting the {pages} summary pages it reads ({:.1} MB) on one core: {:.1} ms; ratio {:.1} (goal <= 30 ms); written by opening: median {} KB (goal 0)",
+        ours.as_secs_f64() * 1e3,
+        sealed as f64 / 1e6,
+        limit.as_secs_f64() * 1e3,
+        ours.as_secs_f64() / limit.as_secs_f64(),
+        written[written.len() / 2] / 1024
+    );
+}
+
+/// The summary pages' bytes, sealed as the store seals them
+/// (XChaCha20-Poly1305), to be opened again and again.
+struct DecryptFloor {
+    cipher: XChaCha20Poly1305,
+    sealed: Vec<(XNonce, Vec<u8>)>,
+}
+
+impl DecryptFloor {
+    fn new(pages: usize, bytes: u64) -> DecryptFloor {
+        let cipher = XChaCha20Poly1305::new(&[7u8; 32].into());
+        let each = (bytes as usize / pages.max(1)).max(1);
+        let sealed = (0..pages)
+            .map(|n| {
+                let mut nonce = XNonce::default();
+                nonce[..8].copy_from_slice(&(n as u64).to_le_bytes());
+                let plain = vec![n as u8; each];
+                let sealed = cipher.encrypt(&nonce, plain.as_slice()).expect("seal");
+                (nonce, sealed)
+            })
+            .collect();
+        DecryptFloor { cipher, sealed }
+    }
+
+    fn decrypt_all(&self) {
+        for (nonce, sealed) in &self.sealed {
+            let plain = self.cipher.decrypt(nonce, sealed.as_slice()).expect("open");
+            std::hint::black_box(plain);
+        }
+    }
+}
+
+/// Bytes this process has handed to the kernel to write so far, its threads
+/// included (`wchar` of /proc/self/io).
+fn bytes_written() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("wchar")
 }
 
 fn attempt() -> ContactAttempt {

@@ -299,6 +299,27 @@ fn a_value_moved_to_another_record_is_detected() {
     assert!(!r.store().doctor().unwrap().is_healthy());
 }
 
+#[test]
+fn the_summary_pages_stored_are_counted_to_the_byte() {
+    let (_tmp, dir) = store_dir();
+    let mut r = Replica::init(&dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
+    assert_eq!(r.store().summary_pages_stored().unwrap(), (0, 0));
+    for given in ["Ada", "Bea", "Cai"] {
+        r.register(identity(given, "Marchbanks"), today()).unwrap();
+    }
+    let (pages, bytes) = r.store().summary_pages_stored().unwrap();
+    assert!((1..=3).contains(&pages), "{pages} pages for three people");
+    // A page: its count, then each person's id, length and summary; sealed.
+    let people: u64 = r
+        .index()
+        .all()
+        .iter()
+        .map(|s| 16 + 4 + postcard::to_allocvec(s).unwrap().len() as u64)
+        .sum();
+    let per_page = caseload::store::crypto::sealed_len(4) as u64;
+    assert_eq!(bytes, pages as u64 * per_page + people);
+}
+
 /// What `people` holds for a record made by one op: one byte, not the record.
 const KEPT_AS_ITS_OP: &[u8] = &[0];
 

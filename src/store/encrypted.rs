@@ -969,6 +969,20 @@ impl EncryptedStore {
         Ok((out, visitors, damaged))
     }
 
+    /// How many summary pages are stored and their sealed bytes: what
+    /// unlocking reads and decrypts (nothing is decrypted here). The floor the
+    /// unlock benchmark measures itself against.
+    pub fn summary_pages_stored(&self) -> Result<(usize, u64)> {
+        self.settle()?;
+        let mut pages = (0, 0);
+        for item in self.summaries.iter() {
+            let (_, sealed) = item?;
+            pages.0 += 1;
+            pages.1 += sealed.len() as u64;
+        }
+        Ok(pages)
+    }
+
     /// How many local ops wait for the hub (nothing decrypted).
     pub fn outbox_len(&self) -> Result<usize> {
         let mut waiting = self.unapplied_lock().outbox_len();
