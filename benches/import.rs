@@ -137,7 +137,7 @@ fn main() {
             KdfParams::DEFAULT,
         )
         .expect("init");
-        let before = bytes_written();
+        let before = common::bytes_written();
         let t = Instant::now();
         let report = import(&mut replica);
         first.push(t.elapsed());
@@ -146,7 +146,7 @@ fn main() {
         // again for it (the unlocking is not counted). What closing writes
         // counts as the import's.
         drop(replica);
-        written.push(bytes_written() - before);
+        written.push(common::bytes_written() - before);
         let mut replica = reopened(&tmp.path().join("s"));
         let t = Instant::now();
         let report = import(&mut replica);
@@ -246,14 +246,4 @@ fn dir_size(dir: &std::path::Path) -> u64 {
             _ => e.metadata().map_or(0, |m| m.len()),
         })
         .sum()
-}
-
-/// Bytes this process has handed to the kernel to write so far, its threads
-/// included (`wchar` of /proc/self/io).
-fn bytes_written() -> u64 {
-    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
-    io.lines()
-        .find_map(|l| l.strip_prefix("wchar: "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("wchar")
 }

@@ -239,12 +239,12 @@ fn unlock_against_its_floor(dir: &std::path::Path, kek: &SecretKey, people: usiz
     let floor = DecryptFloor::new(pages, sealed);
     let (mut ours, mut limit, mut written) = (Vec::new(), Vec::new(), Vec::new());
     for _ in 0..15 {
-        let before = bytes_written();
+        let before = common::bytes_written();
         let started = Instant::now();
         let locked = LockedStore::open(dir).expect("open");
         let replica = Replica::open(locked.unlock(kek).expect("unlock")).expect("index");
         ours.push(started.elapsed());
-        written.push(bytes_written() - before);
+        written.push(common::bytes_written() - before);
         assert_eq!(replica.index().len(), people);
         drop(replica);
         let started = Instant::now();
@@ -292,16 +292,6 @@ impl DecryptFloor {
             std::hint::black_box(plain);
         }
     }
-}
-
-/// Bytes this process has handed to the kernel to write so far, its threads
-/// included (`wchar` of /proc/self/io).
-fn bytes_written() -> u64 {
-    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
-    io.lines()
-        .find_map(|l| l.strip_prefix("wchar: "))
-        .and_then(|n| n.trim().parse().ok())
-        .expect("wchar")
 }
 
 fn attempt() -> ContactAttempt {

@@ -82,14 +82,12 @@ fn type_text(app: &mut App, text: &str) {
 }
 
 fn selected_contacts(app: &App) -> usize {
-    let id = app.target_person().unwrap();
-    app.replica()
-        .unwrap()
-        .person(id)
-        .unwrap()
-        .unwrap()
-        .contacts
-        .len()
+    contacts_of(app, app.target_person().unwrap())
+}
+
+fn contacts_of(app: &App, person: caseload::domain::PersonId) -> usize {
+    let replica = app.replica().expect("unlocked");
+    replica.person(person).unwrap().unwrap().contacts.len()
 }
 
 #[test]
@@ -484,9 +482,7 @@ fn the_database_is_opened_again_when_quiet_after_the_returns_and_after_unlocking
     assert!(app.quiet_deadline().is_some(), "after unlocking too");
     app.tick(app.last_input + Duration::from_secs(1));
     assert_eq!(app.quiet_deadline(), None);
-    let replica = app.replica().expect("unlocked");
-    let contacts = replica.person(person).unwrap().unwrap().contacts.len();
-    assert_eq!(contacts, before + 1);
+    assert_eq!(contacts_of(&app, person), before + 1);
 }
 
 #[test]
@@ -514,9 +510,7 @@ fn a_database_that_will_not_open_again_locks_the_workbench_with_the_reason() {
     std::fs::write(&conf, good).unwrap();
     type_text(&mut app, PASS);
     press(&mut app, &["Enter"]);
-    let replica = app.replica().expect("unlocked");
-    let contacts = replica.person(person).unwrap().unwrap().contacts.len();
-    assert_eq!(contacts, before + 1);
+    assert_eq!(contacts_of(&app, person), before + 1);
 }
 
 #[test]

@@ -44,3 +44,13 @@ pub fn build_store(dir: &Path, people: usize) -> Replica {
     replica.commit(&batch, Origin::Remote).expect("commit");
     replica
 }
+
+/// Bytes this process has handed to the kernel to write so far, its threads
+/// included (`wchar` of /proc/self/io).
+pub fn bytes_written() -> u64 {
+    let io = std::fs::read_to_string("/proc/self/io").expect("/proc/self/io");
+    io.lines()
+        .find_map(|l| l.strip_prefix("wchar: "))
+        .and_then(|n| n.trim().parse().ok())
+        .expect("wchar")
+}
