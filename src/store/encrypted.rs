@@ -295,6 +295,12 @@ impl LockedStore {
                 source: other,
             },
         })?;
+        self.open_with_data_key(data_key)
+    }
+
+    /// Opens the database (or takes the one opened ahead) under the data
+    /// key, checking nothing yet.
+    fn open_with_data_key(&self, data_key: SecretKey) -> Result<EncryptedStore> {
         let db = match self.take_database() {
             Some(database) => database.ready()?,
             None => open_db(&self.dir, self.cache)?,
@@ -636,15 +642,20 @@ impl EncryptedStore {
             CacheSize::Interactive => self.db.try_clone().ok().map(Database::Open),
             CacheSize::BulkWrites => None,
         };
+        self.locked(database, CacheSize::Interactive)
+        // `self` is dropped here: what waits in the commit log is applied to
+        // the database (still open in the locked store) and made durable.
+    }
+
+    /// This store locked, holding its lock and `database`.
+    fn locked(&self, database: Option<Database>, cache: CacheSize) -> LockedStore {
         LockedStore {
             dir: self.dir.clone(),
             header: self.header.clone(),
             database: Mutex::new(database),
             lock: self.lock.clone(),
-            cache: CacheSize::Interactive,
+            cache,
         }
-        // `self` is dropped here: what waits in the commit log is applied to
-        // the database (still open in the locked store) and made durable.
     }
 
     /// The same store with its database closed and opened again, the key and
@@ -657,25 +668,10 @@ impl EncryptedStore {
     /// is left locked, the database closed, and the error says why.
     pub fn reopened(self) -> std::result::Result<EncryptedStore, Box<NotReopened>> {
         let key = self.sealer.key().clone();
-        let locked = LockedStore {
-            dir: self.dir.clone(),
-            header: self.header.clone(),
-            database: Mutex::new(None),
-            lock: self.lock.clone(),
-            cache: self.cache,
-        };
+        let locked = self.locked(None, self.cache);
         // Closed here: sled must let go of its files before they open again.
         drop(self);
-        match open_db(&locked.dir, locked.cache).and_then(|db| {
-            Self::assemble_unchecked(
-                &locked.dir,
-                locked.header.clone(),
-                key,
-                locked.lock.clone(),
-                (db, locked.cache),
-            )?
-            .checked()
-        }) {
+        match locked.open_with_data_key(key).and_then(Self::checked) {
             Ok(store) => Ok(store),
             Err(error) => Err(Box::new(NotReopened {
                 error,
