@@ -9,6 +9,12 @@
 //!   own backend (`tui::backend::CompactBackend`), beside ratatui's crossterm
 //!   backend and the floor — the bytes of the characters that changed, with no
 //!   escape sequence at all — measured in the same run.
+//! - saving a contact attempt: "phone, no answer" logged from the caseload
+//!   list in three keys (`c`, `n`, Enter), timed from the Enter to the frame
+//!   written — the durable commit, the list recomputed over everyone and the
+//!   frame: what a tracking officer waits for between calls.
+//! - changing the sort (`s`), key to frame: the list filtered and sorted whole
+//!   over everyone, what a save cost before it moved only the people changed.
 //!
 //! Run: `cargo bench --bench tui` (CASELOAD_BENCH_PEOPLE to change the size).
 
@@ -181,6 +187,34 @@ fn main() {
         }
     }
     latencies.sort_unstable();
+
+    // Saving an attempt: from the Enter to the frame, one person after another.
+    let before = app.caseload.rows.len();
+    let mut saves = Vec::new();
+    for _ in 0..100 {
+        key(&mut app, KeyCode::Char('c'));
+        key(&mut app, KeyCode::Char('n'));
+        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        let t = Instant::now();
+        key(&mut app, KeyCode::Enter);
+        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        saves.push(t.elapsed());
+        assert!(app.overlay.is_none(), "the attempt was saved");
+        key(&mut app, KeyCode::Down);
+    }
+    assert_eq!(app.caseload.rows.len(), before);
+    saves.sort_unstable();
+
+    // The list made whole: each turn of the sort, seven times round, twice.
+    let mut sorts = Vec::new();
+    for _ in 0..14 {
+        let t = Instant::now();
+        key(&mut app, KeyCode::Char('s'));
+        terminal.draw(|f| views::draw(f, &app)).expect("draw");
+        sorts.push(t.elapsed());
+    }
+    sorts.sort_unstable();
+
     let _ = std::io::stdout().flush();
     println!("workbench benchmarks, {people} young people, 80x24, 16-colour theme");
     println!(
@@ -206,5 +240,19 @@ fn main() {
     println!(
         "NO_COLOR (mono theme): one-row move median {} B",
         mono_moves[mono_moves.len() / 2]
+    );
+    println!(
+        "saving a contact attempt from the list, Enter to frame: n={} median {:.2?} p95 {:.2?} p99 {:.2?} max {:.2?}",
+        saves.len(),
+        percentile(&saves, 0.5),
+        percentile(&saves, 0.95),
+        percentile(&saves, 0.99),
+        saves[saves.len() - 1]
+    );
+    println!(
+        "changing the sort (the list made whole), key to frame: n={} median {:.2?} max {:.2?}",
+        sorts.len(),
+        percentile(&sorts, 0.5),
+        sorts[sorts.len() - 1]
     );
 }

@@ -10,6 +10,7 @@ use caseload::replica::Replica;
 use caseload::store::Origin;
 use caseload::store::crypto::KdfParams;
 use caseload::tui::app::{App, Screen, Session, StatusKind};
+use caseload::tui::caseload::SortKey;
 use caseload::tui::forms::Overlay;
 use caseload::tui::keymap::Keymap;
 use caseload::tui::theme::Theme;
@@ -88,6 +89,32 @@ fn selected_contacts(app: &App) -> usize {
 fn contacts_of(app: &App, person: caseload::domain::PersonId) -> usize {
     let replica = app.replica().expect("unlocked");
     replica.person(person).unwrap().unwrap().contacts.len()
+}
+
+/// Saving moves the person to their new place in the list without sorting
+/// everyone again, and the list is the one sorting everyone would make.
+#[test]
+fn saving_an_attempt_moves_the_person_to_their_place_in_the_sorted_list() {
+    let (mut app, _t) = setup(Keymap::builtin_default());
+    // Sorted by last contact, latest first; someone partway down chosen.
+    press(&mut app, &["s", "s", "s", "s", "s", "S"]);
+    assert_eq!(app.caseload.sort, SortKey::LastContact);
+    press(
+        &mut app,
+        &["Down", "Down", "Down", "Down", "Down", "Down", "Down"],
+    );
+    let person = app.target_person().unwrap();
+    let before = selected_contacts(&app);
+    press(&mut app, &["c", "n", "Enter"]);
+    assert_eq!(contacts_of(&app, person), before + 1);
+    assert_eq!(app.target_person(), Some(person), "still chosen");
+    assert_eq!(app.caseload.selected, 0, "the latest contact now");
+    let updated = app.caseload.rows.clone();
+    // Seven more turns of the sort come back to the same order, made whole.
+    press(&mut app, &["s", "s", "s", "s", "s", "s", "s"]);
+    assert_eq!(app.caseload.sort, SortKey::LastContact);
+    assert_eq!(app.caseload.rows, updated);
+    assert_eq!(app.target_person(), Some(person));
 }
 
 #[test]

@@ -5,7 +5,7 @@
 
 pub mod index;
 
-pub use index::{CaseIndex, SearchTexts};
+pub use index::{CaseIndex, IndexMark, SearchTexts};
 
 use crate::clock::Clock;
 use crate::domain::ops::FieldSet;

@@ -8,13 +8,14 @@
 //! on names and postcode, on every core. Results are cached per query, so typing
 //! narrows from the longest cached prefix and backspacing is free.
 
-use crate::domain::codes::StatusGroup;
+use crate::domain::codes::{ActivityCode, StatusGroup};
 use crate::domain::currency::CurrencyConfig;
 use crate::domain::records::Rag;
+use crate::domain::summary::ListOrder;
 use crate::domain::{CaseSummary, District, PersonId, WorkerId};
-use crate::replica::CaseIndex;
+use crate::replica::{CaseIndex, IndexMark};
 use crate::report::VulnerableGroup;
-use chrono::NaiveDate;
+use chrono::{NaiveDate, NaiveDateTime};
 use memchr::memmem::Finder;
 use nucleo_matcher::pattern::{AtomKind, CaseMatching, Normalization, Pattern};
 use nucleo_matcher::{Config, Matcher, Utf32Str};
@@ -188,6 +189,70 @@ impl FilterContext<'_> {
     }
 }
 
+/// How [`CaseloadList::update`] brought the list up to date.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Updated {
+    /// By moving this many people.
+    InPlace(usize),
+    /// Filtered and sorted whole again.
+    Whole,
+}
+
+/// What a list's `base` was built from.
+struct Built {
+    mark: IndexMark,
+    today: NaiveDate,
+    me: WorkerId,
+    currency: CurrencyConfig,
+}
+
+impl Built {
+    fn now(index: &CaseIndex, ctx: &FilterContext) -> Self {
+        Self {
+            mark: index.mark(),
+            today: ctx.today,
+            me: ctx.me.clone(),
+            currency: ctx.currency.clone(),
+        }
+    }
+
+    fn still_holds(&self, ctx: &FilterContext) -> bool {
+        self.today == ctx.today && self.me == *ctx.me && self.currency == *ctx.currency
+    }
+}
+
+/// A person's place in the list under `sort`: every order ends with the
+/// list order (family name, given name, date of birth, id), so it is total.
+#[derive(PartialEq, Eq, PartialOrd, Ord)]
+enum Place {
+    Name(ListOrder),
+    Year(std::cmp::Reverse<NaiveDate>, ListOrder),
+    District(District, ListOrder),
+    Activity(StatusGroup, Option<ActivityCode>, ListOrder),
+    Rag(u8, ListOrder),
+    LastContact(Option<NaiveDateTime>, ListOrder),
+    NextFollowUp(bool, Option<NaiveDate>, ListOrder),
+}
+
+fn place(sort: SortKey, s: &CaseSummary, ctx: &FilterContext) -> Place {
+    let name = s.list_order();
+    match sort {
+        SortKey::Name => Place::Name(name),
+        SortKey::Year => Place::Year(std::cmp::Reverse(s.date_of_birth), name),
+        SortKey::District => Place::District(s.district, name),
+        SortKey::Activity => Place::Activity(
+            ctx.currency.effective_group(s.activity.as_ref(), ctx.today),
+            s.activity.as_ref().map(|a| a.code),
+            name,
+        ),
+        SortKey::Rag => Place::Rag(s.rating.as_ref().map_or(3, |r| r.rag as u8), name),
+        SortKey::LastContact => Place::LastContact(s.last_contact.as_ref().map(|c| c.at), name),
+        SortKey::NextFollowUp => {
+            Place::NextFollowUp(s.next_follow_up.is_none(), s.next_follow_up, name)
+        }
+    }
+}
+
 /// Below this many substring matches, fuzzy matches are added after them.
 const FUZZY_BELOW: usize = 30;
 /// How many recent queries keep their results.
@@ -226,6 +291,8 @@ pub struct CaseloadList {
     pub offset: Cell<usize>,
     /// Filtered and sorted, before the search.
     base: Vec<u32>,
+    /// What `base` was built from, for [`Self::update`].
+    built: Option<Built>,
     /// Recent queries' results, newest last; cleared when `base` changes.
     cache: Vec<QueryResult>,
     /// One matcher per core (each holds scratch memory).
@@ -244,6 +311,7 @@ impl Default for CaseloadList {
             selected: 0,
             offset: Cell::new(0),
             base: Vec::new(),
+            built: None,
             cache: Vec::new(),
             matchers: (0..std::thread::available_parallelism()
                 .map_or(1, |n| n.get())
@@ -262,45 +330,59 @@ impl CaseloadList {
         let mut base: Vec<u32> = (0..all.len() as u32)
             .filter(|i| ctx.keeps(&self.filters, &all[*i as usize]))
             .collect();
-        let today = ctx.today;
-        let currency = ctx.currency;
-        // Every order ends with the list order, so that it is total.
-        let name_key = CaseSummary::list_order;
-        match self.sort {
-            SortKey::Name => base.sort_by_cached_key(|i| name_key(&all[*i as usize])),
-            SortKey::Year => base.sort_by_cached_key(|i| {
-                let s = &all[*i as usize];
-                (std::cmp::Reverse(s.date_of_birth), name_key(s))
-            }),
-            SortKey::District => base.sort_by_cached_key(|i| {
-                let s = &all[*i as usize];
-                (s.district, name_key(s))
-            }),
-            SortKey::Activity => base.sort_by_cached_key(|i| {
-                let s = &all[*i as usize];
-                (
-                    currency.effective_group(s.activity.as_ref(), today),
-                    s.activity.as_ref().map(|a| a.code),
-                    name_key(s),
-                )
-            }),
-            SortKey::Rag => base.sort_by_cached_key(|i| {
-                let s = &all[*i as usize];
-                (s.rating.as_ref().map_or(3, |r| r.rag as u8), name_key(s))
-            }),
-            SortKey::LastContact => base.sort_by_cached_key(|i| {
-                let s = &all[*i as usize];
-                (s.last_contact.as_ref().map(|c| c.at), name_key(s))
-            }),
-            SortKey::NextFollowUp => base.sort_by_cached_key(|i| {
-                let s = &all[*i as usize];
-                (s.next_follow_up.is_none(), s.next_follow_up, name_key(s))
-            }),
-        }
+        base.sort_by_cached_key(|i| place(self.sort, &all[*i as usize], ctx));
         if self.descending {
             base.reverse();
         }
         self.base = base;
+        self.built = Some(Built::now(index, ctx));
+        self.after_base_changed(index, keep_id);
+    }
+
+    /// Brings the list up to date after records changed: when only a few
+    /// people did, and nothing else the filters and the order read (the day,
+    /// the worker, the currency rules), by moving those people alone; else
+    /// [`Self::refresh`]. Saving an attempt from a list of 52,500 then takes
+    /// no sort of everyone (docs/benchmarks.md).
+    pub fn update(&mut self, index: &CaseIndex, ctx: &FilterContext) -> Updated {
+        let changed = self
+            .built
+            .as_ref()
+            .filter(|built| built.still_holds(ctx))
+            .and_then(|built| index.changed_since(built.mark));
+        let Some(changed) = changed else {
+            self.refresh(index, ctx);
+            return Updated::Whole;
+        };
+        let keep_id = self.selected_id(index);
+        // Both sorted: each changed person found by a binary search.
+        self.base
+            .retain(|p| changed.binary_search(&(*p as usize)).is_err());
+        let all = index.all();
+        for &p in &changed {
+            let Some(summary) = all.get(p) else { continue };
+            if !ctx.keeps(&self.filters, summary) {
+                continue;
+            }
+            let at = place(self.sort, summary, ctx);
+            let goes_after = |q: &u32| {
+                let other = place(self.sort, &all[*q as usize], ctx);
+                if self.descending {
+                    other > at
+                } else {
+                    other < at
+                }
+            };
+            let i = self.base.partition_point(goes_after);
+            self.base.insert(i, p as u32);
+        }
+        self.built = Some(Built::now(index, ctx));
+        self.after_base_changed(index, keep_id);
+        Updated::InPlace(changed.len())
+    }
+
+    /// The search again over the new `base`, the same person kept chosen.
+    fn after_base_changed(&mut self, index: &CaseIndex, keep_id: Option<PersonId>) {
         self.cache.clear();
         self.apply_query(index);
         self.reselect(index, keep_id);
@@ -537,5 +619,156 @@ mod tests {
             }
             sort = sort.next();
         }
+    }
+
+    fn day() -> NaiveDate {
+        NaiveDate::from_ymd_opt(2026, 11, 23).expect("date")
+    }
+
+    /// Demo people, folded: activities, ratings, contacts, follow-ups.
+    fn demo(people: usize, seed: u64) -> Vec<CaseSummary> {
+        crate::demo::DemoCohort::new(crate::demo::DemoSpec {
+            people,
+            seed,
+            today: day(),
+        })
+        .filter_map(|ops| CaseSummary::of(&PersonState::fold(ops[0].person, &ops)))
+        .collect()
+    }
+
+    /// `someone`'s summary given to the person `id`: a changed record.
+    fn as_person(id: PersonId, someone: &CaseSummary) -> CaseSummary {
+        CaseSummary {
+            id,
+            ..someone.clone()
+        }
+    }
+
+    fn ids(list: &CaseloadList, index: &CaseIndex) -> Vec<PersonId> {
+        list.ids(index)
+    }
+
+    fn every_way_of_listing() -> Vec<(SortKey, bool, Filters, &'static str)> {
+        let mut ways = Vec::new();
+        let filters = [
+            Filters::default(),
+            Filters {
+                rag: Some(RagFilter::Rated(Rag::Red)),
+                ..Filters::default()
+            },
+            Filters {
+                status: Some(StatusGroup::Neet),
+                ..Filters::default()
+            },
+            Filters {
+                mine: true,
+                overdue: true,
+                ..Filters::default()
+            },
+        ];
+        let mut sort = SortKey::Name;
+        for _ in 0..7 {
+            for descending in [false, true] {
+                for (n, f) in filters.iter().enumerate() {
+                    // A search too, on some: its rows come from the list's.
+                    let query = if n == 0 && descending { "a" } else { "" };
+                    ways.push((sort, descending, f.clone(), query));
+                }
+            }
+            sort = sort.next();
+        }
+        ways
+    }
+
+    #[test]
+    fn a_list_brought_up_to_date_by_the_people_who_changed_is_the_list_made_whole() {
+        let people = demo(300, 3);
+        let others = demo(40, 4);
+        let me = people
+            .iter()
+            .find_map(|s| s.assigned.first().cloned())
+            .expect("someone is assigned");
+        let currency = CurrencyConfig::default();
+        let ctx = FilterContext {
+            today: day(),
+            me: &me,
+            currency: &currency,
+        };
+        for (sort, descending, filters, query) in every_way_of_listing() {
+            let mut index = CaseIndex::new(people.clone());
+            let mut list = CaseloadList {
+                sort,
+                descending,
+                filters: filters.clone(),
+                ..CaseloadList::default()
+            };
+            list.query = Input::new(query.into());
+            list.refresh(&index, &ctx);
+            for round in 0..3 {
+                // Records changed (a name, an activity, a rating...), and one new.
+                for k in 0..4 {
+                    let id = index.all()[(round * 71 + k * 37) % people.len()].id;
+                    index.set(id, Some(as_person(id, &others[round * 5 + k])));
+                }
+                index.set(others[30 + round].id, Some(others[30 + round].clone()));
+                assert_eq!(
+                    list.update(&index, &ctx),
+                    Updated::InPlace(5),
+                    "{sort:?} {descending} {filters:?}"
+                );
+                let mut whole = CaseloadList {
+                    sort,
+                    descending,
+                    filters: filters.clone(),
+                    ..CaseloadList::default()
+                };
+                whole.query = Input::new(query.into());
+                whole.refresh(&index, &ctx);
+                assert_eq!(
+                    ids(&list, &index),
+                    ids(&whole, &index),
+                    "{sort:?}, descending {descending}, {filters:?}, round {round}"
+                );
+            }
+        }
+    }
+
+    #[test]
+    fn a_list_is_made_whole_again_when_its_people_alone_cannot_tell_what_changed() {
+        let people = demo(120, 5);
+        let me = WorkerId::new("w");
+        let currency = CurrencyConfig::default();
+        let on = |today| FilterContext {
+            today,
+            me: &me,
+            currency: &currency,
+        };
+        let mut index = CaseIndex::new(people.clone());
+        let mut list = CaseloadList::default();
+        list.refresh(&index, &on(day()));
+        let whole = |index: &CaseIndex, today| {
+            let mut fresh = CaseloadList::default();
+            fresh.refresh(index, &on(today));
+            ids(&fresh, index)
+        };
+        assert_eq!(list.update(&index, &on(day())), Updated::InPlace(0));
+        // Someone removed: the last person moves into their place.
+        index.remove(people[3].id);
+        assert_eq!(list.update(&index, &on(day())), Updated::Whole);
+        assert_eq!(ids(&list, &index), whole(&index, day()));
+        // The next day: currency and "overdue" read the day.
+        let tomorrow = day().succ_opt().expect("date");
+        assert_eq!(list.update(&index, &on(tomorrow)), Updated::Whole);
+        // More changes than the index keeps.
+        for n in 0..300 {
+            let id = index.all()[n % index.len()].id;
+            index.set(id, Some(as_person(id, &people[(n * 7) % people.len()])));
+        }
+        assert_eq!(list.update(&index, &on(tomorrow)), Updated::Whole);
+        assert_eq!(ids(&list, &index), whole(&index, tomorrow));
+        // Another index (unlocked again), though it has made as many changes.
+        let again = CaseIndex::new(index.all().to_vec());
+        assert_eq!(list.update(&again, &on(tomorrow)), Updated::Whole);
+        assert_eq!(ids(&list, &again), whole(&again, tomorrow));
     }
 }

@@ -2,9 +2,27 @@
 //! "needs update" flags say.
 
 use super::*;
+use crate::replica::CaseIndex;
 
 impl App {
+    /// The caseload list filtered and sorted whole: after its filters or
+    /// order changed.
     pub(super) fn filter_refresh(&mut self) {
+        self.bring_caseload_up_to_date(CaseloadList::refresh);
+    }
+
+    /// The caseload list brought up to date after records changed: by the
+    /// people who changed alone when it can be.
+    fn caseload_update(&mut self) {
+        self.bring_caseload_up_to_date(|list, index, ctx| {
+            list.update(index, ctx);
+        });
+    }
+
+    fn bring_caseload_up_to_date(
+        &mut self,
+        how: impl FnOnce(&mut CaseloadList, &CaseIndex, &FilterContext),
+    ) {
         let Session::Unlocked(replica) = &self.session else {
             return;
         };
@@ -13,7 +31,7 @@ impl App {
             me: &replica.identity().worker,
             currency: &self.config.currency,
         };
-        self.caseload.refresh(replica.index(), &ctx);
+        how(&mut self.caseload, replica.index(), &ctx);
         self.needs.remove(NeedsUpdate::CASELOAD);
     }
 
@@ -33,7 +51,7 @@ impl App {
             return;
         }
         if self.needs.contains(NeedsUpdate::CASELOAD) {
-            self.filter_refresh();
+            self.caseload_update();
         }
         if self.needs.contains(NeedsUpdate::PERSON) {
             self.needs.remove(NeedsUpdate::PERSON);
