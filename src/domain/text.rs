@@ -26,6 +26,20 @@ use serde::ser;
 /// wire, and checked by the same rule (`check_text`).
 pub type ShortText = compact_str::CompactString;
 
+/// `text` lower-cased as `str::to_lowercase` does: ASCII (most names) a byte
+/// at a time in place, anything else char by char through Unicode's tables.
+/// Lower-casing char by char was nearly half of sorting 52,500 people by name
+/// and a twentieth of checking a cohort file.
+pub fn lower_case(text: &str) -> ShortText {
+    if text.is_ascii() {
+        let mut lowered = ShortText::from(text);
+        lowered.make_ascii_lowercase();
+        lowered
+    } else {
+        ShortText::from_str_to_lowercase(text)
+    }
+}
+
 /// The longest one-line field (a provider's name, an address line, a handle).
 pub const MAX_LINE: usize = 200;
 /// The longest note-like field.
@@ -329,6 +343,27 @@ impl ser::SerializeMap for &mut Walker {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn text_is_lower_cased_as_str_does_it() {
+        for name in [
+            "O'BRIEN",
+            "O'BRIEN-Smith",
+            "McLean-Smith",
+            "mary ann",
+            "ÉMILE",
+            "ÖZTÜRK",
+            "İlker",
+            "İpek",
+            "ΣΟΦΙΑ",
+            "zoë",
+            "Ærø",
+            "",
+            "A Name Longer Than Twenty-Four Bytes",
+        ] {
+            assert_eq!(lower_case(name).as_str(), name.to_lowercase(), "{name}");
+        }
+    }
 
     #[derive(Serialize)]
     struct Contact {

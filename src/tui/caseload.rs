@@ -355,7 +355,7 @@ impl CaseloadList {
             return Updated::Whole;
         };
         let keep_id = self.selected_id(index);
-        // Both sorted: each changed person found by a binary search.
+        // `changed` is sorted: each of the list's people looked up in it.
         self.base
             .retain(|p| changed.binary_search(&(*p as usize)).is_err());
         let all = index.all();
@@ -644,8 +644,24 @@ mod tests {
         }
     }
 
-    fn ids(list: &CaseloadList, index: &CaseIndex) -> Vec<PersonId> {
-        list.ids(index)
+    /// A list of `index` made whole, in this order, filtered and searched.
+    fn listed(
+        index: &CaseIndex,
+        ctx: &FilterContext,
+        sort: SortKey,
+        descending: bool,
+        filters: &Filters,
+        query: &str,
+    ) -> CaseloadList {
+        let mut list = CaseloadList {
+            sort,
+            descending,
+            filters: filters.clone(),
+            query: Input::new(query.into()),
+            ..CaseloadList::default()
+        };
+        list.refresh(index, ctx);
+        list
     }
 
     fn every_way_of_listing() -> Vec<(SortKey, bool, Filters, &'static str)> {
@@ -696,14 +712,7 @@ mod tests {
         };
         for (sort, descending, filters, query) in every_way_of_listing() {
             let mut index = CaseIndex::new(people.clone());
-            let mut list = CaseloadList {
-                sort,
-                descending,
-                filters: filters.clone(),
-                ..CaseloadList::default()
-            };
-            list.query = Input::new(query.into());
-            list.refresh(&index, &ctx);
+            let mut list = listed(&index, &ctx, sort, descending, &filters, query);
             for round in 0..3 {
                 // Records changed (a name, an activity, a rating...), and one new.
                 for k in 0..4 {
@@ -716,17 +725,10 @@ mod tests {
                     Updated::InPlace(5),
                     "{sort:?} {descending} {filters:?}"
                 );
-                let mut whole = CaseloadList {
-                    sort,
-                    descending,
-                    filters: filters.clone(),
-                    ..CaseloadList::default()
-                };
-                whole.query = Input::new(query.into());
-                whole.refresh(&index, &ctx);
+                let whole = listed(&index, &ctx, sort, descending, &filters, query);
                 assert_eq!(
-                    ids(&list, &index),
-                    ids(&whole, &index),
+                    list.ids(&index),
+                    whole.ids(&index),
                     "{sort:?}, descending {descending}, {filters:?}, round {round}"
                 );
             }
@@ -749,13 +751,13 @@ mod tests {
         let whole = |index: &CaseIndex, today| {
             let mut fresh = CaseloadList::default();
             fresh.refresh(index, &on(today));
-            ids(&fresh, index)
+            fresh.ids(index)
         };
         assert_eq!(list.update(&index, &on(day())), Updated::InPlace(0));
         // Someone removed: the last person moves into their place.
         index.remove(people[3].id);
         assert_eq!(list.update(&index, &on(day())), Updated::Whole);
-        assert_eq!(ids(&list, &index), whole(&index, day()));
+        assert_eq!(list.ids(&index), whole(&index, day()));
         // The next day: currency and "overdue" read the day.
         let tomorrow = day().succ_opt().expect("date");
         assert_eq!(list.update(&index, &on(tomorrow)), Updated::Whole);
@@ -765,10 +767,10 @@ mod tests {
             index.set(id, Some(as_person(id, &people[(n * 7) % people.len()])));
         }
         assert_eq!(list.update(&index, &on(tomorrow)), Updated::Whole);
-        assert_eq!(ids(&list, &index), whole(&index, tomorrow));
+        assert_eq!(list.ids(&index), whole(&index, tomorrow));
         // Another index (unlocked again), though it has made as many changes.
         let again = CaseIndex::new(index.all().to_vec());
         assert_eq!(list.update(&again, &on(tomorrow)), Updated::Whole);
-        assert_eq!(ids(&list, &again), whole(&again, tomorrow));
+        assert_eq!(list.ids(&again), whole(&again, tomorrow));
     }
 }
