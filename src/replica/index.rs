@@ -46,6 +46,18 @@ impl TextArena {
         self.maybe_compact();
     }
 
+    /// Arenas joined in order onto the first one's buffer (its texts are not
+    /// copied), trimmed of the slack of growing by doubling.
+    fn joined(arenas: impl IntoIterator<Item = TextArena>) -> TextArena {
+        let mut arenas = arenas.into_iter();
+        let mut out = arenas.next().unwrap_or_default();
+        for more in arenas {
+            out.extend(&more);
+        }
+        out.shrink_to_fit();
+        out
+    }
+
     /// Appends every text of `other`, in order.
     fn extend(&mut self, other: &TextArena) {
         let base = self.text.len() as u32;
@@ -219,29 +231,46 @@ fn write_haystack(s: &CaseSummary, out: &mut String) {
     }
 }
 
-/// The search texts of a run of people, in their order: built as each
-/// summary is decoded at unlock ([`SummaryVisitor`]), or from a run of them.
+/// What one reading thread builds of the index beside the summaries it
+/// decodes at unlock ([`SummaryVisitor`]), in their order: their search texts
+/// and their ids. Also made from a run of summaries held already.
 #[derive(Default)]
-pub struct SearchTexts {
+pub struct IndexRun {
     haystacks: TextArena,
     fuzzy: TextArena,
+    ids: Vec<PersonId>,
 }
 
-impl SummaryVisitor for SearchTexts {
+impl SummaryVisitor for IndexRun {
     fn visit(&mut self, person: &CaseSummary) {
         self.haystacks
             .push_with(|text| write_haystack(person, text));
         self.fuzzy.push_with(|text| write_names_text(person, text));
+        self.ids.push(person.id);
     }
 }
 
-/// The search texts of a run of people.
-fn texts_of(people: &[CaseSummary]) -> SearchTexts {
-    let mut texts = SearchTexts::default();
-    for p in people {
-        texts.visit(p);
+impl IndexRun {
+    fn of(people: &[CaseSummary]) -> Self {
+        let mut run = IndexRun::default();
+        for p in people {
+            run.visit(p);
+        }
+        run
     }
-    texts
+
+    fn len(&self) -> usize {
+        self.ids.len()
+    }
+}
+
+/// Where each of the runs' people is, counted across the runs in order.
+fn positions_of(runs: &[IndexRun]) -> Positions {
+    let total = runs.iter().map(IndexRun::len).sum();
+    let mut positions = Positions::with_capacity_and_hasher(total, Default::default());
+    let ids = runs.iter().flat_map(|run| &run.ids);
+    positions.extend(ids.enumerate().map(|(i, id)| (*id, i)));
+    positions
 }
 
 impl CaseIndex {
@@ -251,10 +280,10 @@ impl CaseIndex {
         // the caseload.
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
         let chunk = people.len().div_ceil(threads).max(1);
-        let parts: Vec<SearchTexts> = std::thread::scope(|scope| {
+        let runs: Vec<IndexRun> = std::thread::scope(|scope| {
             let handles: Vec<_> = people
                 .chunks(chunk)
-                .map(|run| scope.spawn(move || texts_of(run)))
+                .map(|run| scope.spawn(move || IndexRun::of(run)))
                 .collect();
             handles
                 .into_iter()
@@ -265,30 +294,68 @@ impl CaseIndex {
                 })
                 .collect()
         });
-        Self::with_texts(people, parts)
+        Self::joined(people, runs)
+    }
+
+    /// The index of the runs of people unlocking read, each with what its
+    /// reading thread built of the index. Joining the people (a copy of half
+    /// of them, with its page faults) and building the map of positions and
+    /// the search texts are each about half of what is left after the
+    /// reading, so they are done side by side.
+    pub fn from_runs(runs: Vec<(Vec<CaseSummary>, IndexRun)>) -> Self {
+        let lined_up = runs.iter().all(|(people, run)| people.len() == run.len());
+        let (people, index_runs): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+        if !lined_up {
+            // A run's texts that do not match its people would misalign
+            // every text after them: built again, whole, rather than
+            // searched wrong.
+            return Self::new(crate::store::encrypted::join_runs(people));
+        }
+        let (people, index) = std::thread::scope(|scope| {
+            let index = scope.spawn(|| {
+                let positions = positions_of(&index_runs);
+                let (haystacks, fuzzy): (Vec<_>, Vec<_>) = index_runs
+                    .into_iter()
+                    .map(|run| (run.haystacks, run.fuzzy))
+                    .unzip();
+                (
+                    positions,
+                    TextArena::joined(haystacks),
+                    TextArena::joined(fuzzy),
+                )
+            });
+            let people = crate::store::encrypted::join_runs(people);
+            (people, index.join())
+        });
+        match index {
+            Ok((positions, haystacks, fuzzy)) => Self {
+                people,
+                haystacks,
+                fuzzy,
+                positions,
+                changes: Changes::default(),
+            },
+            Err(panic) => std::panic::resume_unwind(panic),
+        }
     }
 
     /// The index of `people` with their search texts built already, in runs
-    /// that follow one another in their order (as unlocking builds them).
-    pub fn with_texts(people: Vec<CaseSummary>, runs: Vec<SearchTexts>) -> Self {
-        let positions: Positions = people.iter().enumerate().map(|(i, s)| (s.id, i)).collect();
-        let mut haystacks = TextArena::default();
-        let mut fuzzy = TextArena::default();
-        for run in &runs {
-            haystacks.extend(&run.haystacks);
-            fuzzy.extend(&run.fuzzy);
-        }
-        haystacks.shrink_to_fit();
-        fuzzy.shrink_to_fit();
+    /// that follow one another in their order.
+    fn joined(people: Vec<CaseSummary>, runs: Vec<IndexRun>) -> Self {
         // A run that does not match the people would misalign every text
         // after it: built again, whole, rather than searched wrong.
-        if haystacks.spans.len() != people.len() || fuzzy.spans.len() != people.len() {
+        if runs.iter().map(IndexRun::len).sum::<usize>() != people.len() {
             return Self::new(people);
         }
+        let positions = positions_of(&runs);
+        let (haystacks, fuzzy): (Vec<_>, Vec<_>) = runs
+            .into_iter()
+            .map(|run| (run.haystacks, run.fuzzy))
+            .unzip();
         Self {
             people,
-            haystacks,
-            fuzzy,
+            haystacks: TextArena::joined(haystacks),
+            fuzzy: TextArena::joined(fuzzy),
             positions,
             changes: Changes::default(),
         }
@@ -485,27 +552,41 @@ mod tests {
 
     #[test]
     fn texts_built_in_runs_as_summaries_are_read_are_the_texts_built_whole() {
-        let people = vec![
+        let people: Vec<CaseSummary> = [
             summary("Zoë", "ÖZTÜRK", Some("Zo")),
             summary("Amy", "Lee", None),
             summary("Ben", "Hall", None),
-        ];
+        ]
+        .into_iter()
+        .zip(1..)
+        .map(|(s, n)| CaseSummary {
+            id: PersonId(uuid::Uuid::from_u128(n)),
+            ..s
+        })
+        .collect();
         let whole = CaseIndex::new(people.clone());
-        let (mut first, mut second) = (SearchTexts::default(), SearchTexts::default());
+        let (mut first, mut second) = (IndexRun::default(), IndexRun::default());
         first.visit(&people[0]);
         second.visit(&people[1]);
         second.visit(&people[2]);
-        let in_runs = CaseIndex::with_texts(people.clone(), vec![first, second]);
-        for i in 0..people.len() {
+        let runs = vec![
+            (people[..1].to_vec(), first),
+            (people[1..].to_vec(), second),
+        ];
+        let in_runs = CaseIndex::from_runs(runs);
+        for (i, person) in people.iter().enumerate() {
+            assert_eq!(in_runs.all()[i], *person);
+            assert_eq!(in_runs.position(person.id), Some(i));
             assert_eq!(in_runs.haystack(i), whole.haystack(i));
             assert_eq!(in_runs.fuzzy_text(i), whole.fuzzy_text(i));
         }
-        // Runs that do not cover the people are not trusted to line up.
-        let mut short = SearchTexts::default();
+        // Runs that do not cover their people are not trusted to line up.
+        let mut short = IndexRun::default();
         short.visit(&people[1]);
-        let rebuilt = CaseIndex::with_texts(people, vec![short]);
+        let rebuilt = CaseIndex::from_runs(vec![(people.clone(), short)]);
         assert_eq!(rebuilt.haystack(0), whole.haystack(0));
         assert_eq!(rebuilt.search("hall").len(), 1);
+        assert_eq!(rebuilt.position(people[2].id), Some(2));
     }
 
     #[test]

@@ -5,7 +5,7 @@
 
 pub mod index;
 
-pub use index::{CaseIndex, IndexMark, SearchTexts};
+pub use index::{CaseIndex, IndexMark, IndexRun};
 
 use crate::clock::Clock;
 use crate::domain::ops::FieldSet;
@@ -59,11 +59,12 @@ impl Replica {
                 reason: "missing".into(),
             })?;
         // The search texts are built as the summaries are decoded.
-        let (summaries, texts, damaged) = store.summaries_seen_by(SearchTexts::default)?;
+        let read = store.summaries_seen_by(IndexRun::default)?;
+        let damaged = read.damaged;
         Ok(Self {
             clock: HlcClock::resume(store.last_hlc()),
             wall: Clock::system(),
-            index: CaseIndex::with_texts(summaries, texts),
+            index: CaseIndex::from_runs(read.runs),
             store,
             identity,
             damaged,

@@ -439,8 +439,32 @@ pub struct EncryptedStore {
     lock: StoreLock,
 }
 
-/// The summaries read, what saw them, and what could not be read.
-pub type SummariesRead<Seen> = (Vec<CaseSummary>, Seen, Vec<Damaged>);
+/// The summaries one reading thread decoded, what saw them, and what it
+/// could not read.
+type SummariesRead<Seen> = (Vec<CaseSummary>, Seen, Vec<Damaged>);
+
+/// Every summary read, in runs that follow one another (one a reading
+/// thread), each with the visitor that saw it; and what could not be read.
+pub struct SummaryRuns<V> {
+    pub runs: Vec<(Vec<CaseSummary>, V)>,
+    pub damaged: Vec<Damaged>,
+}
+
+/// Runs of summaries joined in order onto the first one's vector, grown once
+/// and trimmed of its spare room: growing by doubling would leave up to twice
+/// the summaries' size behind in the allocator after unlock.
+pub fn join_runs(runs: impl IntoIterator<Item = Vec<CaseSummary>>) -> Vec<CaseSummary> {
+    let runs: Vec<Vec<CaseSummary>> = runs.into_iter().collect();
+    let total = runs.iter().map(Vec::len).sum::<usize>();
+    let mut runs = runs.into_iter();
+    let mut out = runs.next().unwrap_or_default();
+    out.reserve_exact(total - out.len());
+    for run in runs {
+        out.extend(run);
+    }
+    out.shrink_to_fit();
+    out
+}
 
 impl EncryptedStore {
     /// Creates a new, empty store at `dir` (which must not hold one already).
@@ -904,11 +928,13 @@ impl EncryptedStore {
     /// of the work as decoding them); unreadable pages and summaries are
     /// reported, not fatal. Each thread shows each summary it decodes to a
     /// visitor of its own, made by `make`, while the summary is still in the
-    /// cache; the visitors come back in the order of the summaries they saw.
+    /// cache. The runs come back unjoined, in order, each with its visitor:
+    /// joining them is a copy of every summary after the threads are done,
+    /// which the caller may do beside other work ([`join_runs`]).
     pub fn summaries_seen_by<V: SummaryVisitor>(
         &self,
         make: impl Fn() -> V + Sync,
-    ) -> Result<SummariesRead<Vec<V>>> {
+    ) -> Result<SummaryRuns<V>> {
         self.settle()?;
         let threads = std::thread::available_parallelism()
             .map_or(1, |n| n.get())
@@ -945,24 +971,16 @@ impl EncryptedStore {
                 })
                 .collect()
         });
-        // Joined onto the first part's vector, grown once and trimmed of its
-        // spare room: growing by doubling would leave up to twice the
-        // summaries' size behind in the allocator after unlock.
-        let parts = parts.into_iter().collect::<Result<Vec<_>>>()?;
-        let total: usize = parts.iter().map(|(ok, _, _)| ok.len()).sum();
-        let (mut out, mut visitors, mut damaged) = (Vec::new(), Vec::new(), Vec::new());
-        for (ok, seen, bad) in parts {
-            if out.is_empty() {
-                out = ok;
-                out.reserve_exact(total - out.len());
-            } else {
-                out.extend(ok);
-            }
-            visitors.push(seen);
-            damaged.extend(bad);
+        let mut read = SummaryRuns {
+            runs: Vec::new(),
+            damaged: Vec::new(),
+        };
+        for part in parts {
+            let (ok, seen, bad) = part?;
+            read.runs.push((ok, seen));
+            read.damaged.extend(bad);
         }
-        out.shrink_to_fit();
-        Ok((out, visitors, damaged))
+        Ok(read)
     }
 
     /// How many summary pages are stored and their sealed bytes: what
@@ -1701,8 +1719,11 @@ impl CaseStore for EncryptedStore {
     }
 
     fn summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
-        let (summaries, _, damaged) = self.summaries_seen_by(|| ())?;
-        Ok((summaries, damaged))
+        let read = self.summaries_seen_by(|| ())?;
+        Ok((
+            join_runs(read.runs.into_iter().map(|(run, _)| run)),
+            read.damaged,
+        ))
     }
 
     fn ops_for(&self, id: PersonId) -> Result<Vec<Op>> {
