@@ -219,6 +219,11 @@ impl Postcode {
             field: "postcode",
             reason: "not the shape of a UK postcode (for example ME14 1XQ)",
         };
+        // The form this makes ("ME14 1XQ"), as every stored one is: checked
+        // as it stands, without being made again.
+        if let Some(p) = Self::as_made(value.as_bytes()) {
+            return Ok(p);
+        }
         let mut compact = [0u8; 7];
         let mut len = 0;
         for c in value.chars().filter(|c| !c.is_whitespace()) {
@@ -232,30 +237,59 @@ impl Postcode {
             return Err(bad);
         }
         let (ob, ib) = compact[..len].split_at(len - 3);
-        let inward_ok = ib[0].is_ascii_digit() && ib[1..].iter().all(u8::is_ascii_alphabetic);
-        // Outward: A9, A99, AA9, AA99, A9A, AA9A.
-        let letters = ob.iter().take_while(|b| b.is_ascii_alphabetic()).count();
-        let rest = &ob[letters..];
-        let outward_ok = (1..=2).contains(&letters)
-            && !rest.is_empty()
-            && rest[0].is_ascii_digit()
-            && match rest.len() {
-                1 => true,
-                2 => rest[1].is_ascii_alphanumeric(),
-                _ => false,
-            };
         // "ME141XQ" -> "ME14 1XQ": one space before the inward code.
         let mut spaced = [b' '; 8];
         spaced[..ob.len()].copy_from_slice(ob);
         spaced[ob.len() + 1..=len].copy_from_slice(ib);
         match InlineAscii::from_ascii(&spaced[..=len]) {
-            Some(v) if inward_ok && outward_ok => Ok(Self(v)),
+            Some(v) if has_shape(ob, ib) => Ok(Self(v)),
             _ => Err(bad),
         }
     }
+
+    /// `value` if it is already as `parse` makes a postcode: upper case,
+    /// one space before the inward code, the shape right.
+    fn as_made(value: &[u8]) -> Option<Self> {
+        let (ob, spaced_ib) = value.split_at_checked(value.len().checked_sub(4)?)?;
+        let ib = spaced_ib.strip_prefix(b" ")?;
+        let upper = |b: &u8| b.is_ascii_uppercase() || b.is_ascii_digit();
+        let made = ob.iter().all(upper) && ib.iter().all(upper) && has_shape(ob, ib);
+        InlineAscii::from_ascii(value).filter(|_| made).map(Self)
+    }
+
     pub fn as_str(&self) -> &str {
         self.0.as_str()
     }
+
+    /// The outward and inward codes ("ME14", "1XQ").
+    pub fn halves(&self) -> (&str, &str) {
+        let text = self.as_str();
+        // Made with one space before the three characters of the inward code.
+        let (outward, inward) = text.split_at(text.len().saturating_sub(4));
+        (outward, inward.trim_start())
+    }
+}
+
+/// Whether an outward code (A9, A99, AA9, AA99, A9A, AA9A) and an inward code
+/// (9AA) have a UK postcode's shape.
+fn has_shape(outward: &[u8], inward: &[u8]) -> bool {
+    let inward_ok = inward.len() == 3
+        && inward[0].is_ascii_digit()
+        && inward[1..].iter().all(u8::is_ascii_alphabetic);
+    let letters = outward
+        .iter()
+        .take_while(|b| b.is_ascii_alphabetic())
+        .count();
+    let rest = &outward[letters..];
+    let outward_ok = (1..=2).contains(&letters)
+        && !rest.is_empty()
+        && rest[0].is_ascii_digit()
+        && match rest.len() {
+            1 => true,
+            2 => rest[1].is_ascii_alphanumeric(),
+            _ => false,
+        };
+    inward_ok && outward_ok
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Default, Serialize, Deserialize)]
@@ -479,6 +513,22 @@ mod tests {
         ] {
             assert!(Postcode::parse(bad).is_err(), "{bad:?} accepted");
         }
+        // Already in the form parsing makes, or nearly: the same checks.
+        for bad in [
+            "ME14 XQ1",
+            "MEE14 1XQ",
+            "1234 567",
+            "ME14  1XQ",
+            " ME14 1XQ",
+        ] {
+            if let Ok(p) = Postcode::parse(bad) {
+                assert_eq!(p.as_str(), "ME14 1XQ", "{bad:?}");
+            }
+        }
+        assert_eq!(Postcode::parse("ME1 41XQ").unwrap().as_str(), "ME14 1XQ");
+        let p = Postcode::parse("w1a0ax").unwrap();
+        assert_eq!(p.halves(), ("W1A", "0AX"));
+        assert_eq!(Postcode::parse("CT9 1AB").unwrap().halves(), ("CT9", "1AB"));
     }
 
     #[test]

@@ -243,9 +243,9 @@ fn write_search_text(s: &CaseSummary, out: &mut String) -> usize {
     if let Some(pc) = &s.postcode {
         // Also as typed without its space.
         out.push(' ');
-        for part in pc.as_str().split(' ') {
-            push_lower(out, part);
-        }
+        let (outward, inward) = pc.halves();
+        push_lower(out, outward);
+        push_lower(out, inward);
     }
     if !s.phones.as_text().is_empty() {
         out.push(' ');
