@@ -57,6 +57,18 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[((sorted.len() as f64 - 1.0) * p).round() as usize]
 }
 
+/// "n=… median … p95 … p99 … max …" of sorted timings.
+fn spread(sorted: &[Duration]) -> String {
+    format!(
+        "n={} median {:.2?} p95 {:.2?} p99 {:.2?} max {:.2?}",
+        sorted.len(),
+        percentile(sorted, 0.5),
+        percentile(sorted, 0.95),
+        percentile(sorted, 0.99),
+        sorted[sorted.len() - 1]
+    )
+}
+
 fn main() {
     if std::env::args().any(|a| a == "--list" || a == "--test") {
         return; // `cargo test --benches` asks benches to list themselves
@@ -218,12 +230,8 @@ fn main() {
     let _ = std::io::stdout().flush();
     println!("workbench benchmarks, {people} young people, 80x24, 16-colour theme");
     println!(
-        "keystroke-to-frame while searching: n={} median {:.2?} p95 {:.2?} p99 {:.2?} max {:.2?} (goal p99 <= 10 ms)",
-        latencies.len(),
-        percentile(&latencies, 0.5),
-        percentile(&latencies, 0.95),
-        percentile(&latencies, 0.99),
-        latencies[latencies.len() - 1]
+        "keystroke-to-frame while searching: {} (goal p99 <= 10 ms)",
+        spread(&latencies)
     );
     println!(
         "bytes to move the selection one row: median {move_median} B (max {move_max} B over {} moves); crossterm backend {crossterm_median} B; floor (changed text alone) {floor_median} B; ratio to the floor {:.2} (goal median <= 90 B)",
@@ -242,12 +250,8 @@ fn main() {
         mono_moves[mono_moves.len() / 2]
     );
     println!(
-        "saving a contact attempt from the list, Enter to frame: n={} median {:.2?} p95 {:.2?} p99 {:.2?} max {:.2?}",
-        saves.len(),
-        percentile(&saves, 0.5),
-        percentile(&saves, 0.95),
-        percentile(&saves, 0.99),
-        saves[saves.len() - 1]
+        "saving a contact attempt from the list, Enter to frame: {}",
+        spread(&saves)
     );
     println!(
         "changing the sort (the list made whole), key to frame: n={} median {:.2?} max {:.2?}",

@@ -260,6 +260,8 @@ fn write_search_text(s: &CaseSummary, out: &mut String) -> usize {
 #[derive(Default)]
 pub struct IndexRun {
     texts: TextArena,
+    /// Their ids apart from the summaries, so that the map of positions is
+    /// built while the summaries are being joined (`CaseIndex::from_runs`).
     ids: Vec<PersonId>,
 }
 
@@ -284,13 +286,15 @@ impl IndexRun {
     }
 }
 
-/// Where each of the runs' people is, counted across the runs in order.
-fn positions_of(runs: &[IndexRun]) -> Positions {
+/// The map of positions and the search texts of runs that follow one
+/// another, positions counted across the runs in order.
+fn positions_and_texts(runs: Vec<IndexRun>) -> (Positions, TextArena) {
     let total = runs.iter().map(IndexRun::len).sum();
     let mut positions = Positions::with_capacity_and_hasher(total, Default::default());
     let ids = runs.iter().flat_map(|run| &run.ids);
     positions.extend(ids.enumerate().map(|(i, id)| (*id, i)));
-    positions
+    let texts = TextArena::joined(runs.into_iter().map(|run| run.texts));
+    (positions, texts)
 }
 
 impl CaseIndex {
@@ -314,7 +318,8 @@ impl CaseIndex {
                 })
                 .collect()
         });
-        Self::joined(people, runs)
+        let (positions, texts) = positions_and_texts(runs);
+        Self::of_parts(people, positions, texts)
     }
 
     /// The index of the runs of people unlocking read, each with what its
@@ -332,35 +337,17 @@ impl CaseIndex {
             return Self::new(crate::store::encrypted::join_runs(people));
         }
         let (people, index) = std::thread::scope(|scope| {
-            let index = scope.spawn(|| {
-                let positions = positions_of(&index_runs);
-                let texts = TextArena::joined(index_runs.into_iter().map(|run| run.texts));
-                (positions, texts)
-            });
+            let index = scope.spawn(|| positions_and_texts(index_runs));
             let people = crate::store::encrypted::join_runs(people);
             (people, index.join())
         });
         match index {
-            Ok((positions, texts)) => Self {
-                people,
-                texts,
-                positions,
-                changes: Changes::default(),
-            },
+            Ok((positions, texts)) => Self::of_parts(people, positions, texts),
             Err(panic) => std::panic::resume_unwind(panic),
         }
     }
 
-    /// The index of `people` with their search texts built already, in runs
-    /// that follow one another in their order.
-    fn joined(people: Vec<CaseSummary>, runs: Vec<IndexRun>) -> Self {
-        // A run that does not match the people would misalign every text
-        // after it: built again, whole, rather than searched wrong.
-        if runs.iter().map(IndexRun::len).sum::<usize>() != people.len() {
-            return Self::new(people);
-        }
-        let positions = positions_of(&runs);
-        let texts = TextArena::joined(runs.into_iter().map(|run| run.texts));
+    fn of_parts(people: Vec<CaseSummary>, positions: Positions, texts: TextArena) -> Self {
         Self {
             people,
             texts,

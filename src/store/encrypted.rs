@@ -453,8 +453,7 @@ pub struct SummaryRuns<V> {
 /// Runs of summaries joined in order onto the first one's vector, grown once
 /// and trimmed of its spare room: growing by doubling would leave up to twice
 /// the summaries' size behind in the allocator after unlock.
-pub fn join_runs(runs: impl IntoIterator<Item = Vec<CaseSummary>>) -> Vec<CaseSummary> {
-    let runs: Vec<Vec<CaseSummary>> = runs.into_iter().collect();
+pub fn join_runs(runs: Vec<Vec<CaseSummary>>) -> Vec<CaseSummary> {
     let total = runs.iter().map(Vec::len).sum::<usize>();
     let mut runs = runs.into_iter();
     let mut out = runs.next().unwrap_or_default();
@@ -1721,7 +1720,7 @@ impl CaseStore for EncryptedStore {
     fn summaries(&self) -> Result<(Vec<CaseSummary>, Vec<Damaged>)> {
         let read = self.summaries_seen_by(|| ())?;
         Ok((
-            join_runs(read.runs.into_iter().map(|(run, _)| run)),
+            join_runs(read.runs.into_iter().map(|(run, _)| run).collect()),
             read.damaged,
         ))
     }
