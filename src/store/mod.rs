@@ -1,6 +1,7 @@
 //! Encryption and persistence. `CaseStore` is what the rest of caseload needs from
 //! storage; `EncryptedStore` implements it on sled with every value sealed.
 
+mod blob_files;
 pub mod commit_log;
 pub mod crypto;
 pub mod encrypted;
@@ -162,10 +163,13 @@ fn open_sled_once(path: &std::path::Path, options: SledOptions) -> Result<Durabl
 /// but neither the file's metadata nor the drive's volatile cache: enough for a
 /// killed process, not for a power cut. So `flush` here also `fdatasync`s the
 /// database file (through a descriptor of its own: fsync acts on the file, not
-/// the descriptor). Everything else is sled's, through `Deref`.
+/// the descriptor), and syncs the files sled keeps large values in, which it
+/// never syncs itself (`blob_files.rs`). Everything else is sled's, through
+/// `Deref`.
 pub struct DurableDb {
     db: sled::Db,
     data_file: std::fs::File,
+    blob_files: std::sync::Arc<blob_files::BlobFiles>,
 }
 
 impl DurableDb {
@@ -176,7 +180,11 @@ impl DurableDb {
             path: file,
             source,
         })?;
-        Ok(DurableDb { db, data_file })
+        Ok(DurableDb {
+            db,
+            data_file,
+            blob_files: std::sync::Arc::new(blob_files::BlobFiles::of(path)),
+        })
     }
 
     /// Another handle on the same open database (sled's handles share one
@@ -189,13 +197,18 @@ impl DurableDb {
         Ok(DurableDb {
             db: self.db.clone(),
             data_file,
+            blob_files: self.blob_files.clone(),
         })
     }
 
     /// Everything written so far is on the disk itself when this returns.
     pub fn flush(&self) -> Result<usize> {
         let n = self.db.flush()?;
-        self.data_file.sync_data().map_err(|e| {
+        let synced = self
+            .blob_files
+            .sync_new()
+            .and_then(|()| self.data_file.sync_data());
+        synced.map_err(|e| {
             if is_disk_full(&e) {
                 StoreError::DiskFull
             } else {
@@ -203,6 +216,11 @@ impl DurableDb {
             }
         })?;
         Ok(n)
+    }
+
+    #[cfg(test)]
+    pub(crate) fn blob_files(&self) -> &blob_files::BlobFiles {
+        &self.blob_files
     }
 }
 
