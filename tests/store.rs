@@ -78,20 +78,13 @@ fn records_in_log(dir: &Path) -> usize {
 }
 
 fn with_raw_tree(dir: &Path, tree: &str, f: impl FnOnce(&sled::Tree)) {
-    // A store dropped a moment ago may still hold sled's file lock from its
-    // flusher thread until its next tick (as `store::open_sled` allows for).
-    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(2);
-    let db = loop {
-        match sled::open(dir.join("db")) {
-            Err(e)
-                if e.to_string().contains("could not acquire lock")
-                    && std::time::Instant::now() < deadline =>
-            {
-                std::thread::sleep(std::time::Duration::from_millis(20));
-            }
-            opened => break opened.unwrap(),
-        }
+    // Opened as the store opens it: a store dropped a moment ago may still
+    // hold sled's file lock from its flusher thread, which this waits out.
+    let options = caseload::store::SledOptions {
+        cache_bytes: 1 << 20,
+        background_flush: false,
     };
+    let db = caseload::store::open_sled(&dir.join("db"), options).unwrap();
     f(&db.open_tree(tree).unwrap());
     db.flush().unwrap();
 }
