@@ -114,6 +114,22 @@ pub struct Conflict<'a> {
     pub losers: &'a [Logged<FieldValue>],
 }
 
+/// An open follow-up as the record holds it: set on its own, or asked for
+/// by a contact attempt's follow-up date.
+enum OpenDue<'a> {
+    Set(&'a Logged<FollowUp>),
+    Asked(&'a Logged<ContactAttempt>, NaiveDate),
+}
+
+impl OpenDue<'_> {
+    fn due(&self) -> NaiveDate {
+        match self {
+            OpenDue::Set(f) => f.value.due,
+            OpenDue::Asked(_, due) => *due,
+        }
+    }
+}
+
 /// An open follow-up: explicitly scheduled, or the follow-up date of a contact
 /// attempt. It belongs to whoever set it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -285,6 +301,13 @@ impl PersonState {
             .filter_map(|(_, register)| register.current().map(|l| &l.value))
     }
 
+    /// The current value of every field that has one, in the fields' order.
+    pub fn current_values(&self) -> impl Iterator<Item = &FieldValue> {
+        self.fields
+            .values()
+            .filter_map(|register| register.current().map(|l| &l.value))
+    }
+
     pub fn field(&self, key: FieldKey) -> Option<&FieldValue> {
         self.fields
             .get(&key)
@@ -398,6 +421,13 @@ impl PersonState {
             .collect()
     }
 
+    /// How many fields are in conflict: `conflicts().len()` without listing them.
+    pub fn conflict_count(&self) -> u32 {
+        let in_conflict =
+            |r: &&Register| r.current().is_some() && !r.concurrent_losers().is_empty();
+        self.fields.values().filter(in_conflict).count() as u32
+    }
+
     pub fn is_retracted(&self, op: OpId) -> bool {
         self.retractions.iter().any(|r| r.value.target == op)
     }
@@ -465,33 +495,45 @@ impl PersonState {
     /// date, they log the attempt it asked for: a later attempt of theirs on or
     /// after the date. Nobody else's attempt closes it (docs/domain.md).
     pub fn open_follow_ups(&self) -> Vec<OpenFollowUp> {
-        let done = |op: OpId| self.completions.iter().any(|c| c.value.follow_up == op);
         let mut open: Vec<OpenFollowUp> = self
-            .live(&self.follow_ups)
-            .filter(|f| !done(f.stamp.op))
-            .map(|f| OpenFollowUp {
-                source: f.stamp.op,
-                due: f.value.due,
-                reason: f.value.reason.clone(),
-                owner: f.author.clone(),
+            .open_dues()
+            .map(|open| match open {
+                OpenDue::Set(f) => OpenFollowUp {
+                    source: f.stamp.op,
+                    due: f.value.due,
+                    reason: f.value.reason.clone(),
+                    owner: f.author.clone(),
+                },
+                OpenDue::Asked(c, due) => OpenFollowUp {
+                    source: c.stamp.op,
+                    due,
+                    reason: format!("follow up {}", c.value.channel.label().to_lowercase()),
+                    owner: c.author.clone(),
+                },
             })
             .collect();
-        for c in self.live(&self.contacts) {
-            let Some(due) = c.value.follow_up else {
-                continue;
-            };
-            if done(c.stamp.op) || self.answers(c, due).is_some() {
-                continue;
-            }
-            open.push(OpenFollowUp {
-                source: c.stamp.op,
-                due,
-                reason: format!("follow up {}", c.value.channel.label().to_lowercase()),
-                owner: c.author.clone(),
-            });
-        }
         open.sort_by_key(|f| (f.due, f.source));
         open
+    }
+
+    /// The date of the soonest open follow-up: `open_follow_ups()`'s first,
+    /// without making their texts (a summary wants only the date).
+    pub fn next_follow_up_due(&self) -> Option<NaiveDate> {
+        self.open_dues().map(|open| open.due()).min()
+    }
+
+    /// Every open follow-up, unordered (see `open_follow_ups`).
+    fn open_dues(&self) -> impl Iterator<Item = OpenDue<'_>> {
+        let done = |op: OpId| self.completions.iter().any(|c| c.value.follow_up == op);
+        let set = self
+            .live(&self.follow_ups)
+            .filter(move |f| !done(f.stamp.op))
+            .map(OpenDue::Set);
+        let asked = self.live(&self.contacts).filter_map(move |c| {
+            let due = c.value.follow_up?;
+            (!done(c.stamp.op) && self.answers(c, due).is_none()).then_some(OpenDue::Asked(c, due))
+        });
+        set.chain(asked)
     }
 
     /// The attempt that answered the follow-up `due` set by `set`: the first

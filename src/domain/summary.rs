@@ -7,6 +7,7 @@ use super::contact::{Channel, Outcome};
 use super::district::District;
 use super::fingerprint::CohortFingerprint;
 use super::ids::{PersonId, WorkerId};
+use super::ops::FieldValue;
 use super::person::{
     Characteristic, CharacteristicSpan, Gender, LevelOfNeed, PersonName, Postcode, SendStatus, Uln,
     Upn,
@@ -244,21 +245,23 @@ impl CaseSummary {
     /// hash every person of every push for nothing. (The summaries the hub
     /// stores keep it: a `hub import` matches rows against them.)
     pub fn without_fingerprint(state: &PersonState) -> Option<CaseSummary> {
-        let person = state.young_person()?;
+        if !state.is_registered() {
+            return None;
+        }
         let live = |op| !state.is_retracted(op);
-        Some(CaseSummary {
-            id: person.id,
-            postcode: person.address.postcode,
-            phones: person.phones.iter().map(|p| p.digits()).collect(),
-            name: person.name,
-            date_of_birth: person.date_of_birth,
-            gender: person.gender,
-            upn: person.upn,
-            uln: person.uln,
-            district: person.district,
-            send: person.send,
-            characteristics: person.characteristics,
-            level_of_need: person.level_of_need,
+        let mut summary = CaseSummary {
+            id: state.id,
+            name: PersonName::default(),
+            date_of_birth: state.date_of_birth()?,
+            gender: Gender::NotKnown,
+            upn: None,
+            uln: None,
+            postcode: None,
+            phones: PhoneDigits::default(),
+            district: District::OutOfCounty,
+            send: SendStatus::NoSend,
+            characteristics: Vec::new(),
+            level_of_need: None,
             activity: state.current_activity().cloned(),
             activity_changes: state
                 .activity_history
@@ -280,21 +283,57 @@ impl CaseSummary {
                 outcome: c.value.outcome,
             }),
             contact_attempts: state.contacts.iter().filter(|c| live(c.op())).count() as u32,
-            next_follow_up: state.open_follow_ups().first().map(|f| f.due),
-            assigned: person.assigned_workers.into_iter().collect(),
+            next_follow_up: state.next_follow_up_due(),
+            assigned: Default::default(),
             has_offer: state
                 .offers
                 .iter()
                 .any(|o| live(o.op()) && o.value.is_offer()),
             has_destination: state.latest_destination().is_some(),
-            conflicts: state.conflicts().len() as u32,
+            conflicts: state.conflict_count(),
             last_change_millis: state.last_change.map_or(0, |s| s.at.millis),
             first_change_millis: state.first_change.map_or(0, |s| s.at.millis),
             offer: state.latest_offer().map(|o| (o.value.year, o.value.status)),
             destination: state.latest_destination().map(|d| d.value.kind),
-            residence: person.residence,
+            residence: Residence::default(),
             cohort_fingerprint: None,
-        })
+        };
+        summary.take_person_fields(state);
+        Some(summary)
+    }
+
+    /// The young person's own fields (as `PersonState::young_person` reads
+    /// them, with the same defaults), each borrowed from the record and only
+    /// what a summary keeps copied: building the whole young person copied
+    /// their address, contacts and the rest for nothing, on every commit and
+    /// every row of an import.
+    fn take_person_fields(&mut self, state: &PersonState) {
+        for value in state.current_values() {
+            match value {
+                FieldValue::Name(n) => self.name = n.clone(),
+                FieldValue::Gender(g) => self.gender = *g,
+                FieldValue::Upn(v) => self.upn = *v,
+                FieldValue::Uln(v) => self.uln = *v,
+                FieldValue::Address(a) => self.postcode = a.postcode,
+                FieldValue::Phones(v) => self.phones = v.iter().map(|p| p.digits()).collect(),
+                FieldValue::District(d) => self.district = *d,
+                FieldValue::Send(v) => self.send = *v,
+                FieldValue::Characteristic(c, Some(span)) => self.characteristics.push((*c, *span)),
+                FieldValue::LevelOfNeed(v) => self.level_of_need = *v,
+                FieldValue::AssignedWorkers(v) => self.assigned = v.iter().cloned().collect(),
+                FieldValue::Residence(v) => self.residence = *v,
+                FieldValue::Characteristic(_, None)
+                | FieldValue::DateOfBirth(_)
+                | FieldValue::CurrentActivity(_)
+                | FieldValue::Email(_)
+                | FieldValue::Social(_)
+                | FieldValue::ContactPreferences(_)
+                | FieldValue::Consent(_)
+                | FieldValue::SchoolOrProvider(_)
+                | FieldValue::RiskIndicators(_)
+                | FieldValue::NotWorking(_) => {}
+            }
+        }
     }
 
     /// The activity known at the end of `on`: the latest one recorded by then.
@@ -429,5 +468,86 @@ mod tests {
         let state = PersonState::fold(pat.id, [&op]);
         assert!(summary.cohort_fingerprint.is_some());
         assert_eq!(CaseSummary::without_fingerprint(&state), Some(read));
+    }
+
+    /// The summary as it was made before it borrowed the record: from the
+    /// whole young person, and the conflicts listed to be counted.
+    fn summary_from_young_person(state: &PersonState) -> Option<CaseSummary> {
+        let person = state.young_person()?;
+        let made = CaseSummary::without_fingerprint(state)?;
+        Some(CaseSummary {
+            id: person.id,
+            postcode: person.address.postcode,
+            phones: person.phones.iter().map(|p| p.digits()).collect(),
+            name: person.name,
+            date_of_birth: person.date_of_birth,
+            gender: person.gender,
+            upn: person.upn,
+            uln: person.uln,
+            district: person.district,
+            send: person.send,
+            characteristics: person.characteristics,
+            level_of_need: person.level_of_need,
+            assigned: person.assigned_workers.into_iter().collect(),
+            conflicts: state.conflicts().len() as u32,
+            next_follow_up: state.open_follow_ups().first().map(|f| f.due),
+            residence: person.residence,
+            ..made
+        })
+    }
+
+    #[test]
+    fn a_summary_borrows_the_same_fields_the_young_person_has() {
+        let ops = crate::demo::DemoCohort::test_ops(400, 7);
+        let people: std::collections::BTreeSet<_> = ops.iter().map(|op| op.person).collect();
+        let (mut registered, mut followed_up) = (0, 0);
+        for id in people {
+            let mine: Vec<&Op> = ops.iter().filter(|op| op.person == id).collect();
+            // Each prefix of the history too: records not yet registered,
+            // and ones part-way through.
+            for n in [1, mine.len() / 2, mine.len()] {
+                let state = PersonState::fold(id, mine[..n].iter().copied());
+                let made = CaseSummary::without_fingerprint(&state);
+                assert_eq!(made, summary_from_young_person(&state));
+                registered += usize::from(made.is_some());
+                followed_up += usize::from(made.is_some_and(|m| m.next_follow_up.is_some()));
+            }
+        }
+        assert!(registered > 400, "{registered}");
+        assert!(followed_up > 20, "{followed_up}");
+    }
+
+    #[test]
+    fn a_summary_counts_the_fields_in_conflict() {
+        let pat = crate::domain::details::tests::person();
+        let edit = |n: u128, millis: u64, device: u128, fields: Vec<FieldValue>| Op {
+            id: OpId(uuid::Uuid::from_u128(n)),
+            at: Hlc::new(millis, 0),
+            author: WorkerId::new("a.khan"),
+            device: DeviceId(uuid::Uuid::from_u128(device)),
+            person: pat.id,
+            payload: OpPayload::SetFields(fields.into_iter().map(FieldSet::new).collect()),
+        };
+        let mut renamed = pat.name.clone();
+        renamed.given = "Sam".into();
+        let ops = [
+            edit(
+                1,
+                1,
+                1,
+                vec![
+                    FieldValue::Name(pat.name.clone()),
+                    FieldValue::DateOfBirth(pat.date_of_birth),
+                    FieldValue::District(pat.district),
+                ],
+            ),
+            // Two devices rename them without seeing each other's edit.
+            edit(2, 5, 1, vec![FieldValue::Name(renamed)]),
+            edit(3, 6, 2, vec![FieldValue::Name(pat.name.clone())]),
+        ];
+        let state = PersonState::fold(pat.id, &ops);
+        let made = CaseSummary::without_fingerprint(&state).expect("registered");
+        assert_eq!(made.conflicts, 1);
+        assert_eq!(Some(made), summary_from_young_person(&state));
     }
 }
