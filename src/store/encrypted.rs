@@ -33,9 +33,11 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use zeroize::Zeroizing;
 
+mod in_flight;
 mod journal;
 mod last_read;
 mod unapplied;
+use in_flight::{Running, WorkedOut};
 pub use journal::{ChangedSummaries, CommitInParts};
 use unapplied::Ids;
 
@@ -432,6 +434,8 @@ pub struct EncryptedStore {
     unapplied: Mutex<unapplied::Unapplied>,
     /// The person last read from sled, for the fold that follows a check.
     last_read: last_read::LastRead,
+    /// A part of a large commit sled is writing on a thread of its own.
+    in_flight: in_flight::InFlight,
     /// Set once the store is known complete (checked, or new): from then on a
     /// checkpoint may move the watermark, and closing makes sled durable.
     vouched: AtomicBool,
@@ -540,6 +544,7 @@ impl EncryptedStore {
             unreplayed: Mutex::new(unreplayed),
             unapplied: Mutex::default(),
             last_read: last_read::LastRead::default(),
+            in_flight: in_flight::InFlight::default(),
             vouched: AtomicBool::new(false),
             lock,
         };
@@ -809,6 +814,7 @@ impl EncryptedStore {
     /// A person as sled holds them (the copy kept by `check_change`, if
     /// it is this person's).
     fn load_applied_person(&self, id: PersonId) -> Result<Option<PersonState>> {
+        self.land_if_it_changes(id)?;
         if let Some(state) = self.last_read.take(id) {
             return Ok(Some(state));
         }
@@ -1508,6 +1514,13 @@ struct PartWritten {
     op_count: u64,
 }
 
+/// What a part of a large commit shares with the parts before it.
+struct InParts<'a> {
+    undo: &'a super::undo::Undo,
+    pages: &'a mut Pages,
+    running: &'a mut Running,
+}
+
 impl EncryptedStore {
     /// Applies the ops of `ops` not already held, in one sled transaction.
     /// When part of a large commit (`in_parts`), the undo journal records what
@@ -1520,16 +1533,45 @@ impl EncryptedStore {
         &self,
         ops: &[Op],
         origin: Origin,
-        in_parts: Option<(&super::undo::Undo, &mut Pages)>,
+        in_parts: Option<InParts<'_>>,
         ids: Ids,
     ) -> Result<Option<PartWritten>> {
+        self.land_in_flight()?;
+        self.work_out_part(ops, origin, in_parts, ids)?
+            .map(|worked| self.apply_worked_out(worked))
+            .transpose()
+    }
+
+    /// Applies a part's writes here, in one transaction.
+    fn apply_worked_out(&self, worked: WorkedOut) -> Result<PartWritten> {
+        let WorkedOut { writes, written } = worked;
+        let applied = in_flight::apply_writes(writes);
+        self.last_read.people_changed();
+        applied?;
+        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = written.at;
+        Ok(written)
+    }
+
+    /// Every write of [`Self::commit_part`], worked out and not applied (None
+    /// if every op was held already). Reads sled, never writes it; a part in
+    /// flight changes none of the people of `ops` (the caller sees to it).
+    fn work_out_part(
+        &self,
+        ops: &[Op],
+        origin: Origin,
+        in_parts: Option<InParts<'_>>,
+        ids: Ids,
+    ) -> Result<Option<WorkedOut>> {
         // Work out every write first; the transaction then only inserts. One
         // process holds the store (the lock), so nothing changes in between.
         let mut fresh: Vec<&Op> = Vec::with_capacity(ops.len());
         let mut new_ops: Vec<(OpKey, Vec<u8>)> = Vec::with_capacity(ops.len());
         let mut batch_keys: FastSet<OpKey> =
             FastSet::with_capacity_and_hasher(ops.len(), Default::default());
-        let mut max_hlc = self.last_hlc();
+        let mut max_hlc = match &in_parts {
+            Some(p) => p.running.at,
+            None => self.last_hlc(),
+        };
         for op in ops {
             let key = self.op_key(op);
             let held = || match ids {
@@ -1548,9 +1590,13 @@ impl EncryptedStore {
             return Ok(None);
         }
         let mut own_pages = Pages::new();
-        let (undo, pages) = match in_parts {
-            Some((undo, pages)) => (Some(undo), pages),
-            None => (None, &mut own_pages),
+        let (undo, pages, running) = match in_parts {
+            Some(InParts {
+                undo,
+                pages,
+                running,
+            }) => (Some(undo), pages, Some(running)),
+            None => (None, &mut own_pages, None),
         };
         let mut undo_part = super::undo::PartJournal::default();
         // People absent now were absent when the write began (a part only
@@ -1619,7 +1665,16 @@ impl EncryptedStore {
                 undo.was_absent(&mut undo_part, journal::OUTBOX, &seq)?;
             }
         }
-        let op_count = self.op_count()? + new_ops.len() as u64;
+        let op_count = match &running {
+            Some(r) => r.ops,
+            None => self.op_count()?,
+        } + new_ops.len() as u64;
+        if let Some(r) = running {
+            *r = Running {
+                at: max_hlc,
+                ops: op_count,
+            };
+        }
         let mut meta_batch = sled::Batch::default();
         meta_batch.insert(
             META_CLOCK.as_bytes(),
@@ -1630,23 +1685,22 @@ impl EncryptedStore {
             self.seal(T_META, META_OP_COUNT.as_bytes(), &op_count)?,
         );
         let mut writes = vec![
-            (&self.ops, ops_batch),
-            (&self.outbox, outbox_batch),
-            (&self.people, people_batch),
-            (&self.summaries, summary_batch),
-            (&self.meta, meta_batch),
+            (self.ops.clone(), ops_batch),
+            (self.outbox.clone(), outbox_batch),
+            (self.people.clone(), people_batch),
+            (self.summaries.clone(), summary_batch),
+            (self.meta.clone(), meta_batch),
         ];
         if let Some(undo) = undo {
-            writes.push((undo.tree(), undo.writes(undo_part)?));
+            writes.push((undo.tree().clone(), undo.writes(undo_part)?));
         }
-        let applied = super::apply_atomically(&writes);
-        self.last_read.people_changed();
-        applied?;
-        *self.clock.lock().unwrap_or_else(|p| p.into_inner()) = max_hlc;
-        Ok(Some(PartWritten {
-            changed,
-            at: max_hlc,
-            op_count,
+        Ok(Some(WorkedOut {
+            writes,
+            written: PartWritten {
+                changed,
+                at: max_hlc,
+                op_count,
+            },
         }))
     }
 
@@ -1704,6 +1758,9 @@ impl Drop for EncryptedStore {
     /// has nothing to replay. Not for a store that failed its checks: its log
     /// may hold the only copy of what was committed.
     fn drop(&mut self) {
+        // A part still in flight lands first (its commit's marker, still
+        // there, has the next opening put it back).
+        let _ = self.land_in_flight();
         if self.vouched.load(Ordering::SeqCst) && !self.log.is_empty() {
             let _ = self.checkpoint();
         }

@@ -12,7 +12,7 @@
 //! disk filled, a part failed) puts every journaled key back and removes the
 //! marker: the store is exactly as before the commit.
 
-use super::{EncryptedStore, Ids, Op, Page, Pages, T_META};
+use super::{EncryptedStore, Ids, InParts, Op, Page, Pages, Running, T_META};
 use crate::domain::{CaseSummary, Hlc, PersonId};
 use crate::store::undo::Undo;
 use crate::store::{Changed, Origin, Result};
@@ -56,6 +56,8 @@ pub struct CommitInParts {
     /// many parts change it (pages hold everyone: rewriting all of them for
     /// each part made memory and time grow with the store).
     pages: Pages,
+    /// The clock and op count as the parts so far leave them.
+    running: Running,
 }
 
 impl EncryptedStore {
@@ -82,6 +84,10 @@ impl EncryptedStore {
             changed: BTreeSet::new(),
             last: None,
             pages: Pages::new(),
+            running: Running {
+                at: before.at,
+                ops: before.ops,
+            },
         })
     }
 
@@ -93,22 +99,42 @@ impl EncryptedStore {
 
     /// [`Self::write_part`] for ops made here a moment ago, each with a new
     /// id (a cohort import's): not looked for among the ops held (see
-    /// [`Ids::JustMinted`]; 52,500 lookups in importing a county).
+    /// [`Ids::JustMinted`]; 52,500 lookups in importing a county). Each part
+    /// is written by sled on a thread of its own while the caller makes the
+    /// next (`in_flight.rs`); an error in it is returned by the next call,
+    /// or by `finish_in_parts`.
     pub fn write_minted_part(&self, commit: &mut CommitInParts, ops: &[Op]) -> Result<()> {
         self.write_part_of(commit, ops, Ids::JustMinted)
     }
 
     fn write_part_of(&self, commit: &mut CommitInParts, ops: &[Op], ids: Ids) -> Result<()> {
         for part in ops.chunks(PART) {
-            let written = self.commit_part(
+            // Ops that may be held are looked for in sled, which the part in
+            // flight writes; and a person it changes is read as it leaves them.
+            if ids != Ids::JustMinted || self.in_flight.changes_any(part.iter().map(|o| o.person)) {
+                self.land_in_flight()?;
+            }
+            let worked = self.work_out_part(
                 part,
                 commit.origin,
-                Some((&commit.undo, &mut commit.pages)),
+                Some(InParts {
+                    undo: &commit.undo,
+                    pages: &mut commit.pages,
+                    running: &mut commit.running,
+                }),
                 ids,
             )?;
-            if let Some(written) = written {
-                commit.changed.extend(written.changed.into_keys());
-                commit.last = Some((written.at, written.op_count));
+            if let Some(worked) = worked {
+                commit
+                    .changed
+                    .extend(worked.written.changed.keys().copied());
+                commit.last = Some((worked.written.at, worked.written.op_count));
+                if ids == Ids::JustMinted {
+                    // Lands the part before first: the parts reach sled in order.
+                    self.fly(worked)?;
+                } else {
+                    self.apply_worked_out(worked)?;
+                }
             }
         }
         Ok(())
@@ -126,6 +152,7 @@ impl EncryptedStore {
             ..
         } = commit;
         let committed = (|| {
+            self.land_in_flight()?;
             self.write_pages(&pages, &undo)?;
             self.flush()?;
             self.meta.remove(META_UNFINISHED.as_bytes())?;
@@ -164,6 +191,8 @@ impl EncryptedStore {
     /// otherwise the next open does).
     pub fn abandon_in_parts(&self, commit: CommitInParts) {
         drop(commit);
+        // What is in flight lands before anything is put back, not after.
+        let _ = self.land_in_flight();
         let _ = roll_back_unfinished(self);
     }
 }
@@ -267,8 +296,11 @@ pub(super) fn roll_back_unfinished(store: &EncryptedStore) -> Result<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::domain::PersonState;
     use crate::store::CaseStore;
+    use crate::store::StoreError;
     use crate::store::crypto::KdfParams;
+    use crate::store::encrypted::in_flight;
 
     const FAST: KdfParams = KdfParams::LEAST;
 
@@ -336,7 +368,14 @@ mod tests {
             .commit_part(
                 &more[..PART],
                 Origin::Local,
-                Some((&undo, &mut pages)),
+                Some(InParts {
+                    undo: &undo,
+                    pages: &mut pages,
+                    running: &mut Running {
+                        at: marker.at,
+                        ops: marker.ops,
+                    },
+                }),
                 Ids::MayBeHeld,
             )
             .expect("first part");
@@ -367,5 +406,132 @@ mod tests {
             store.outbox().expect("outbox").len(),
             people(20, 1).len() + more.len()
         );
+    }
+
+    /// A store with 20 people committed and applied, its contents, and a
+    /// commit of `n` more people's ops begun.
+    fn begun(n: usize) -> (tempfile::TempDir, EncryptedStore, Contents, Vec<Op>) {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let store = EncryptedStore::create(&tmp.path().join("s"), b"pass", FAST).expect("create");
+        store
+            .commit(&people(20, 1), Origin::Local)
+            .expect("small commit");
+        store.settle().expect("settle");
+        let before = contents(&store);
+        (tmp, store, before, people(n, 5))
+    }
+
+    #[test]
+    fn a_part_in_flight_is_read_as_it_leaves_people_and_lands_before_the_end() {
+        let (tmp, store, _, ops) = begun(PART / 4);
+        let last = ops.last().expect("ops").person;
+        let (theirs, others): (Vec<Op>, Vec<Op>) =
+            ops.iter().cloned().partition(|op| op.person == last);
+        let mut commit = store.begin_in_parts(Origin::Local).expect("begin");
+        store
+            .write_minted_part(&mut commit, &others)
+            .expect("parts");
+        // The last part still in flight: reading someone it changes waits.
+        in_flight::tests::next_flight_of(&tmp.path().join("s"), in_flight::tests::Flight::Slow);
+        store
+            .write_minted_part(&mut commit, &theirs)
+            .expect("last part");
+        let theirs: Vec<&Op> = theirs.iter().collect();
+        assert_eq!(
+            store.person(last).expect("read"),
+            Some(PersonState::fold(last, theirs))
+        );
+        let changed = store.finish_in_parts(commit).expect("finish").count();
+        assert_eq!(changed, PART / 4);
+        assert_eq!(store.summaries().expect("summaries").0.len(), 20 + PART / 4);
+        assert_eq!(
+            store.outbox().expect("outbox").len(),
+            people(20, 1).len() + ops.len()
+        );
+    }
+
+    #[test]
+    fn a_person_in_two_parts_in_a_row_is_worked_out_after_the_first_lands() {
+        let (_tmp, store, _, ops) = begun(PART / 2);
+        let ids: BTreeSet<PersonId> = ops.iter().map(|op| op.person).collect();
+        // Each person's first op, then the rest: the pieces of one part
+        // larger than PART share people, as do the two calls.
+        let mut seen = BTreeSet::new();
+        let (first, rest): (Vec<Op>, Vec<Op>) =
+            ops.iter().cloned().partition(|op| seen.insert(op.person));
+        let (rest_here, rest_later) = rest.split_at(rest.len() / 2);
+        let one_part: Vec<Op> = first.iter().chain(rest_here).cloned().collect();
+        assert!(one_part.len() > PART, "{}", one_part.len());
+        let mut commit = store.begin_in_parts(Origin::Local).expect("begin");
+        store
+            .write_minted_part(&mut commit, &one_part)
+            .expect("first");
+        store
+            .write_minted_part(&mut commit, rest_later)
+            .expect("second");
+        assert_eq!(
+            store.finish_in_parts(commit).expect("finish").count(),
+            ids.len()
+        );
+        for id in ids {
+            let theirs: Vec<&Op> = ops.iter().filter(|op| op.person == id).collect();
+            let stored = store.person(id).expect("read").expect("registered");
+            assert_eq!(stored, PersonState::fold(id, theirs));
+        }
+        assert_eq!(
+            store.op_count().expect("count"),
+            (people(20, 1).len() + ops.len()) as u64
+        );
+    }
+
+    #[test]
+    fn abandoning_with_a_part_in_flight_puts_back_everything_it_wrote() {
+        let (tmp, store, before, ops) = begun(PART / 2);
+        let mut commit = store.begin_in_parts(Origin::Local).expect("begin");
+        store
+            .write_minted_part(&mut commit, &ops[..PART])
+            .expect("first");
+        // Still in flight when the commit is abandoned.
+        in_flight::tests::next_flight_of(&tmp.path().join("s"), in_flight::tests::Flight::Slow);
+        store
+            .write_minted_part(&mut commit, &ops[PART..2 * PART])
+            .expect("second");
+        store.abandon_in_parts(commit);
+        // Had it landed after everything was put back, it would be here now.
+        std::thread::sleep(std::time::Duration::from_millis(400));
+        store.settle().expect("settle");
+        assert!(contents(&store) == before, "exactly as before the commit");
+    }
+
+    #[test]
+    fn a_part_that_fails_in_flight_fails_the_commit_and_nothing_is_kept() {
+        let (tmp, store, before, ops) = begun(PART / 2);
+        let dir = tmp.path().join("s");
+        assert!(ops.len() >= 2 * PART, "{}", ops.len());
+        let (one, two) = (&ops[..PART], &ops[PART..2 * PART]);
+        // Reported by the next part...
+        let mut commit = store.begin_in_parts(Origin::Local).expect("begin");
+        in_flight::tests::next_flight_of(&dir, in_flight::tests::Flight::Fails);
+        store
+            .write_minted_part(&mut commit, one)
+            .expect("handed over");
+        let next = store.write_minted_part(&mut commit, two);
+        assert!(matches!(next, Err(StoreError::DiskFull)), "{next:?}");
+        store.abandon_in_parts(commit);
+        assert!(contents(&store) == before, "as before, after the next part");
+        // ...or by the end.
+        let mut commit = store.begin_in_parts(Origin::Local).expect("begin");
+        store.write_minted_part(&mut commit, one).expect("first");
+        in_flight::tests::next_flight_of(&dir, in_flight::tests::Flight::Fails);
+        store
+            .write_minted_part(&mut commit, two)
+            .expect("handed over");
+        let end = store.finish_in_parts(commit).map(|c| c.count());
+        assert!(
+            matches!(end, Err(StoreError::DiskFull)),
+            "{:?}",
+            end.map(|_| ())
+        );
+        assert!(contents(&store) == before, "as before, at the end");
     }
 }

@@ -213,6 +213,7 @@ impl EncryptedStore {
     /// Applies what waits (if anything) to sled, without making it durable:
     /// for reading sled whole (the outbox, all summaries, a person's ops).
     pub fn settle(&self) -> Result<()> {
+        self.land_in_flight()?;
         let mut unapplied = self.unapplied_lock();
         self.apply(&mut unapplied)
     }
