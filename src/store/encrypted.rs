@@ -1507,11 +1507,10 @@ fn page_entries(b: &[u8]) -> Option<Vec<(PersonId, &[u8])>> {
 }
 
 /// What one transaction of a commit wrote: each person changed and their
-/// summary now, the commit's clock and the store's new op count.
+/// summary now, and the commit's clock.
 struct PartWritten {
     changed: BTreeMap<PersonId, Option<CaseSummary>>,
     at: Hlc,
-    op_count: u64,
 }
 
 /// What a part of a large commit shares with the parts before it.
@@ -1568,10 +1567,16 @@ impl EncryptedStore {
         let mut new_ops: Vec<(OpKey, Vec<u8>)> = Vec::with_capacity(ops.len());
         let mut batch_keys: FastSet<OpKey> =
             FastSet::with_capacity_and_hasher(ops.len(), Default::default());
-        let mut max_hlc = match &in_parts {
-            Some(p) => p.running.at,
-            None => self.last_hlc(),
+        // The clock and op count the part starts from: carried from part to
+        // part in a large commit (the part before may still be in flight).
+        let start = match &in_parts {
+            Some(p) => *p.running,
+            None => Running {
+                at: self.last_hlc(),
+                ops: self.op_count()?,
+            },
         };
+        let mut max_hlc = start.at;
         for op in ops {
             let key = self.op_key(op);
             let held = || match ids {
@@ -1665,10 +1670,7 @@ impl EncryptedStore {
                 undo.was_absent(&mut undo_part, journal::OUTBOX, &seq)?;
             }
         }
-        let op_count = match &running {
-            Some(r) => r.ops,
-            None => self.op_count()?,
-        } + new_ops.len() as u64;
+        let op_count = start.ops + new_ops.len() as u64;
         if let Some(r) = running {
             *r = Running {
                 at: max_hlc,
@@ -1699,7 +1701,6 @@ impl EncryptedStore {
             written: PartWritten {
                 changed,
                 at: max_hlc,
-                op_count,
             },
         }))
     }

@@ -1,8 +1,8 @@
 //! A part of a large commit being written by sled on a thread of its own
 //! while the next part is worked out (read from its file, checked, sealed,
 //! folded): a commit in parts is otherwise one core's work, working out a
-//! part and sled's transaction taking turns (docs/architecture.md, "An import
-//! uses one core of two").
+//! part and sled's transaction taking turns (docs/architecture.md, "An import's
+//! part in flight").
 //!
 //! At most one part is in flight, and it lands before the next one starts,
 //! so the parts reach sled in their order. Whatever reads what the part in

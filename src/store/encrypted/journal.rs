@@ -51,7 +51,6 @@ pub struct CommitInParts {
     /// and decoded once, at the end: holding them decoded as well was 24 MB
     /// of a 52,500-row import's peak.
     changed: BTreeSet<PersonId>,
-    last: Option<(Hlc, u64)>,
     /// Each summary page is sealed and written once, at the end, however
     /// many parts change it (pages hold everyone: rewriting all of them for
     /// each part made memory and time grow with the store).
@@ -82,7 +81,6 @@ impl EncryptedStore {
             origin,
             undo,
             changed: BTreeSet::new(),
-            last: None,
             pages: Pages::new(),
             running: Running {
                 at: before.at,
@@ -109,32 +107,28 @@ impl EncryptedStore {
 
     fn write_part_of(&self, commit: &mut CommitInParts, ops: &[Op], ids: Ids) -> Result<()> {
         for part in ops.chunks(PART) {
-            // Ops that may be held are looked for in sled, which the part in
-            // flight writes; and a person it changes is read as it leaves them.
-            if ids != Ids::JustMinted || self.in_flight.changes_any(part.iter().map(|o| o.person)) {
+            let in_parts = InParts {
+                undo: &commit.undo,
+                pages: &mut commit.pages,
+                running: &mut commit.running,
+            };
+            if ids != Ids::JustMinted {
+                // Its ops are looked for in sled: written in turn.
+                if let Some(written) = self.commit_part(part, commit.origin, Some(in_parts), ids)? {
+                    commit.changed.extend(written.changed.into_keys());
+                }
+                continue;
+            }
+            // A person the part in flight changes is read as it leaves them.
+            if self.in_flight.changes_any(part.iter().map(|o| o.person)) {
                 self.land_in_flight()?;
             }
-            let worked = self.work_out_part(
-                part,
-                commit.origin,
-                Some(InParts {
-                    undo: &commit.undo,
-                    pages: &mut commit.pages,
-                    running: &mut commit.running,
-                }),
-                ids,
-            )?;
-            if let Some(worked) = worked {
+            if let Some(worked) = self.work_out_part(part, commit.origin, Some(in_parts), ids)? {
                 commit
                     .changed
                     .extend(worked.written.changed.keys().copied());
-                commit.last = Some((worked.written.at, worked.written.op_count));
-                if ids == Ids::JustMinted {
-                    // Lands the part before first: the parts reach sled in order.
-                    self.fly(worked)?;
-                } else {
-                    self.apply_worked_out(worked)?;
-                }
+                // Lands the part before first: the parts reach sled in order.
+                self.fly(worked)?;
             }
         }
         Ok(())
@@ -147,8 +141,8 @@ impl EncryptedStore {
         let CommitInParts {
             undo,
             changed,
-            last,
             pages,
+            running,
             ..
         } = commit;
         let committed = (|| {
@@ -162,8 +156,9 @@ impl EncryptedStore {
             let _ = roll_back_unfinished(self);
             return Err(e);
         }
-        if let Some((at, count)) = last {
-            self.seal_commit(at, count)?;
+        // Every part that wrote changed someone.
+        if !changed.is_empty() {
+            self.seal_commit(running.at, running.ops)?;
         }
         // Not needed any more; a later commit or open clears what is left.
         let _ = undo.clear();
