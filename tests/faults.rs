@@ -676,8 +676,8 @@ fn a_recovered_store_gets_everything_back_from_the_hub() {
     let env = Env::new();
     let _hub = env.on_hub_with_cohort(200);
     assert!(env.run(&["sync"]).status.success());
-    // Damage records that sled itself still reads (a sealed op and a state
-    // altered on disk): refused by doctor, salvaged by recover. (Damage that
+    // Damage records that sled itself still reads (a sealed op and a page of
+    // summaries altered on disk): refused by doctor, salvaged by recover. (Damage that
     // stops sled opening at all is told plainly: see the damage test.)
     damage_two_records(&env.store());
     assert_eq!(env.run(&["doctor"]).status.code(), Some(5));
@@ -697,11 +697,12 @@ fn a_recovered_store_gets_everything_back_from_the_hub() {
     );
 }
 
-/// Alters one sealed op and one person's state on disk: records sled still
-/// reads, which doctor refuses and recover salvages around.
+/// Alters one sealed op and one page of summaries on disk: records sled still
+/// reads, which doctor refuses and recover salvages around. (A record made by
+/// one op, as every one of a cohort just pulled, has nothing in `people`.)
 fn damage_two_records(store: &Path) {
     let db = sled::open(store.join("db")).unwrap();
-    for tree in ["ops", "people"] {
+    for tree in ["ops", "summaries"] {
         let t = db.open_tree(tree).unwrap();
         let (k, v) = t.iter().nth(7).unwrap().unwrap();
         let mut bad = v.to_vec();

@@ -6,7 +6,7 @@ use caseload::domain::activity::ActivitySource;
 use caseload::domain::person::PersonName;
 use caseload::domain::{
     ActivityCode, Channel, ContactAttempt, CurrentActivity, District, DomainError, FieldValue, Op,
-    OpPayload, Outcome, PersonId, WorkerId,
+    OpPayload, Outcome, PersonId, PersonState, WorkerId,
 };
 use caseload::replica::Replica;
 use caseload::store::crypto::KdfParams;
@@ -331,7 +331,13 @@ const KEPT_AS_ITS_OP: &[u8] = &[0];
 
 /// A new store holding one person, registered by one op.
 fn registered_once(dir: &Path) -> (Replica, PersonId) {
-    let mut r = Replica::init(dir, PASS, WorkerId::new("tester"), FAST_KDF).unwrap();
+    registered_once_in(dir, caseload::store::header::FORMAT_VERSION)
+}
+
+/// `registered_once`, in a store of the given format version.
+fn registered_once_in(dir: &Path, version: u8) -> (Replica, PersonId) {
+    let store = EncryptedStore::create_in_format(dir, PASS, FAST_KDF, version).unwrap();
+    let mut r = Replica::init_store(store, WorkerId::new("tester")).unwrap();
     let a = r
         .register(identity("Quentina", "Marchbanks"), today())
         .unwrap();
@@ -339,9 +345,21 @@ fn registered_once(dir: &Path) -> (Replica, PersonId) {
 }
 
 #[test]
-fn a_record_made_by_one_op_is_kept_as_that_op_and_read_back_whole() {
+fn a_record_made_by_one_op_is_kept_as_that_op_alone_and_read_back_whole() {
     let (_tmp, dir) = store_dir();
     let (r, a) = registered_once(&dir);
+    let registered = r.person(a).unwrap().unwrap();
+    drop(r);
+    with_raw_tree(&dir, "people", |t| {
+        assert!(t.get(a.as_bytes()).unwrap().is_none(), "no key of its own");
+    });
+    kept_as_its_op_reads_back_and_a_second_op_keeps_it_whole(&dir, a, registered);
+}
+
+#[test]
+fn a_store_of_the_first_format_keeps_marking_a_record_made_by_one_op() {
+    let (_tmp, dir) = store_dir();
+    let (r, a) = registered_once_in(&dir, 1);
     let registered = r.person(a).unwrap().unwrap();
     drop(r);
     with_raw_tree(&dir, "people", |t| {
@@ -350,7 +368,19 @@ fn a_record_made_by_one_op_is_kept_as_that_op_and_read_back_whole() {
             KEPT_AS_ITS_OP
         );
     });
-    let mut r = open_replica(&dir);
+    kept_as_its_op_reads_back_and_a_second_op_keeps_it_whole(&dir, a, registered);
+    let header = std::fs::read(dir.join("store.header")).unwrap();
+    assert_eq!(header[8], 1, "the store keeps its format");
+}
+
+/// The record of `a`, kept as their one op, reads back as `registered`
+/// after reopening; a second op has it kept whole, sealed.
+fn kept_as_its_op_reads_back_and_a_second_op_keeps_it_whole(
+    dir: &Path,
+    a: PersonId,
+    registered: PersonState,
+) {
+    let mut r = open_replica(dir);
     assert_eq!(r.person(a).unwrap().unwrap(), registered);
     assert_eq!(r.index().get(a).unwrap().name.given.as_str(), "Quentina");
     assert!(r.store().doctor().unwrap().is_healthy());
@@ -358,10 +388,10 @@ fn a_record_made_by_one_op_is_kept_as_that_op_and_read_back_whole() {
     r.record(a, contact(today()), today()).unwrap();
     let contacted = r.person(a).unwrap().unwrap();
     drop(r);
-    with_raw_tree(&dir, "people", |t| {
+    with_raw_tree(dir, "people", |t| {
         assert!(t.get(a.as_bytes()).unwrap().unwrap().len() > 40, "sealed");
     });
-    let r = open_replica(&dir);
+    let r = open_replica(dir);
     assert_eq!(r.person(a).unwrap().unwrap(), contacted);
     assert_eq!(contacted.contacts.len(), 1);
     assert!(r.store().doctor().unwrap().is_healthy());
@@ -383,18 +413,69 @@ fn the_one_op_mark_over_a_longer_record_reads_its_ops_and_doctor_reports_it() {
     assert!(store.person(b).unwrap().is_some());
 }
 
-#[test]
-fn a_record_kept_as_its_op_whose_op_is_gone_is_damaged_not_empty() {
-    let (_tmp, dir) = store_dir();
-    let (r, a) = registered_once(&dir);
+/// `registered_once_in`, then the person's one op taken out of sled.
+fn registered_once_then_op_gone(dir: &Path, version: u8) -> PersonId {
+    let (r, a) = registered_once_in(dir, version);
     drop(r);
-    with_raw_tree(&dir, "ops", |t| {
+    with_raw_tree(dir, "ops", |t| {
         let k = t.scan_prefix(a.as_bytes()).keys().next().unwrap().unwrap();
         t.remove(k).unwrap();
     });
+    a
+}
+
+#[test]
+fn a_record_marked_as_its_op_whose_op_is_gone_is_damaged_not_empty() {
+    let (_tmp, dir) = store_dir();
+    let a = registered_once_then_op_gone(&dir, 1);
     let store = EncryptedStore::open(&dir, PASS).unwrap();
     assert_damaged_record(store.person(a).err().unwrap(), "people", &a.short());
     assert!(!store.doctor().unwrap().is_healthy());
+}
+
+#[test]
+fn a_record_kept_as_its_op_alone_whose_op_is_gone_leaves_its_summary_and_doctor_reports_it() {
+    let (_tmp, dir) = store_dir();
+    let a = registered_once_then_op_gone(&dir, caseload::store::header::FORMAT_VERSION);
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    // Nothing says a record was there but its summary and the op count.
+    assert!(store.person(a).unwrap().is_none());
+    let report = store.doctor().unwrap();
+    assert_eq!(report.summary_mismatch, vec![a.short()]);
+    assert_eq!(report.rolled_back, Some((1, 0)));
+}
+
+#[test]
+fn a_record_whose_key_is_gone_is_its_ops_folded_and_doctor_reports_it() {
+    let (_tmp, dir) = store_dir();
+    let (a, b) = make_store(&dir);
+    let before = open_replica(&dir).person(a).unwrap().unwrap();
+    assert_eq!(before.contacts.len(), 1, "two ops: kept whole");
+    with_raw_tree(&dir, "people", |t| {
+        t.remove(a.as_bytes()).unwrap();
+    });
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    assert_eq!(store.person(a).unwrap().unwrap(), before);
+    let report = store.doctor().unwrap();
+    // Only a record of one op goes without a key of its own.
+    assert_eq!(report.state_mismatch, vec![a.short()]);
+    assert_eq!((report.people, report.orphan_ops), (2, 0));
+    assert!(store.person(b).unwrap().is_some());
+}
+
+#[test]
+fn in_the_first_format_ops_with_no_record_are_orphans() {
+    let (_tmp, dir) = store_dir();
+    let (r, a) = registered_once_in(&dir, 1);
+    drop(r);
+    with_raw_tree(&dir, "people", |t| {
+        t.remove(a.as_bytes()).unwrap();
+    });
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    assert!(store.person(a).unwrap().is_none());
+    let report = store.doctor().unwrap();
+    assert_eq!((report.people, report.orphan_ops), (0, 1));
+    assert_eq!(report.summary_mismatch, vec![a.short()]);
 }
 
 #[test]

@@ -39,7 +39,12 @@ pub struct Replica {
 impl Replica {
     /// Creates a new store for `worker` at `dir`.
     pub fn init(dir: &Path, passphrase: &[u8], worker: WorkerId, kdf: KdfParams) -> Result<Self> {
-        let store = EncryptedStore::create(dir, passphrase, kdf)?;
+        Self::init_store(EncryptedStore::create(dir, passphrase, kdf)?, worker)
+    }
+
+    /// Makes a store just created (`EncryptedStore::create_in_format`, say)
+    /// `worker`'s, on a device of its own.
+    pub fn init_store(store: EncryptedStore, worker: WorkerId) -> Result<Self> {
         let identity = Identity {
             worker,
             device: DeviceId::random(),

@@ -33,6 +33,7 @@ use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
 use zeroize::Zeroizing;
 
+mod doctor;
 mod in_flight;
 mod journal;
 mod last_read;
@@ -472,17 +473,29 @@ pub fn join_runs(runs: Vec<Vec<CaseSummary>>) -> Vec<CaseSummary> {
 impl EncryptedStore {
     /// Creates a new, empty store at `dir` (which must not hold one already).
     pub fn create(dir: &Path, passphrase: &[u8], kdf: crypto::KdfParams) -> Result<Self> {
+        Self::create_in_format(dir, passphrase, kdf, super::header::FORMAT_VERSION)
+    }
+
+    /// `create`, in a given format version: an older one is what an earlier
+    /// caseload made, for tests of reading and writing such stores.
+    pub fn create_in_format(
+        dir: &Path,
+        passphrase: &[u8],
+        kdf: crypto::KdfParams,
+        version: u8,
+    ) -> Result<Self> {
         if dir.join(HEADER_FILE).exists() {
             return Err(StoreError::AlreadyExists(dir.to_path_buf()));
         }
         files::create_private_dir(dir)?;
         let lock = StoreLock::acquire(dir)?;
         let data_key = SecretKey::random()?;
-        let header =
-            Header::new(passphrase, &data_key, kdf).map_err(|source| StoreError::BadHeader {
+        let header = Header::in_format(version, passphrase, &data_key, kdf).map_err(|source| {
+            StoreError::BadHeader {
                 path: dir.join(HEADER_FILE),
                 source,
-            })?;
+            }
+        })?;
         // A new store is filled next (a demo, an import, a first sync).
         let db = open_db(dir, CacheSize::BulkWrites)?;
         let store = Self::assemble_unchecked(
@@ -819,6 +832,7 @@ impl EncryptedStore {
             return Ok(Some(state));
         }
         match self.people.get(id.as_bytes())? {
+            None if self.header.one_op_records_unmarked() => self.fold_if_kept_as_its_op(id),
             None => Ok(None),
             Some(v) if v == STATE_IS_ITS_OP => self.fold_its_op(id).map(Some),
             Some(v) => self
@@ -836,6 +850,13 @@ impl EncryptedStore {
             ops.push(self.unseal(T_OPS, &k, &v).map_err(Damaged::into_error)?);
         }
         Ok(ops)
+    }
+
+    /// A person with no key in `people`: absent, or (format 2) their record
+    /// kept as their one op, with no mark.
+    fn fold_if_kept_as_its_op(&self, id: PersonId) -> Result<Option<PersonState>> {
+        let ops = self.applied_ops(id)?;
+        Ok((!ops.is_empty()).then(|| PersonState::fold(id, &ops)))
     }
 
     /// The record of a person kept as their one op (`STATE_IS_ITS_OP`).
@@ -1270,119 +1291,6 @@ impl EncryptedStore {
         self.meta.insert(name.as_bytes(), sealed)?;
         self.flush()
     }
-
-    /// Decrypts every record, re-folds every person's ops and compares the result
-    /// with the stored state and summary.
-    pub fn doctor(&self) -> Result<DoctorReport> {
-        self.settle()?;
-        let mut report = DoctorReport {
-            permissions_fixed: files::tighten_permissions(&self.dir)?,
-            ..DoctorReport::default()
-        };
-        let (all_summaries, damaged_summaries) = self.summaries()?;
-        report.damaged.extend(damaged_summaries);
-        let mut stored_summaries: std::collections::HashMap<PersonId, CaseSummary> =
-            all_summaries.into_iter().map(|s| (s.id, s)).collect();
-        let mut people_seen: HashSet<[u8; 16]> = HashSet::new();
-        for item in self.people.iter() {
-            let (k, v) = item?;
-            report.people += 1;
-            let Ok(id_bytes) = <[u8; 16]>::try_from(k.as_ref()) else {
-                report.damaged.push(Damaged {
-                    tree: T_PEOPLE,
-                    record: hex8(&k),
-                    reason: "key is not a person id".into(),
-                });
-                continue;
-            };
-            people_seen.insert(id_bytes);
-            let id = PersonId::from_bytes(id_bytes);
-            // `None`: kept as its one op, so the record is the ops folded.
-            let stored: Option<PersonState> = if v == STATE_IS_ITS_OP {
-                None
-            } else {
-                match self.unseal(T_PEOPLE, &k, &v) {
-                    Ok(s) => Some(s),
-                    Err(d) => {
-                        report.damaged.push(d);
-                        continue;
-                    }
-                }
-            };
-            let mut ops = Vec::new();
-            for item in self.ops.scan_prefix(id_bytes) {
-                let (ok, ov) = item?;
-                match self.unseal::<Op>(T_OPS, &ok, &ov) {
-                    Ok(op) if op.person == id && self.op_key(&op)[..] == ok[..] => ops.push(op),
-                    Ok(_) => report.damaged.push(Damaged {
-                        tree: T_OPS,
-                        record: record_name(T_OPS, &ok),
-                        reason: "op is filed under the wrong key".into(),
-                    }),
-                    Err(d) => report.damaged.push(d),
-                }
-            }
-            report.ops += ops.len();
-            let folded = PersonState::fold(id, &ops);
-            let stored = match stored {
-                Some(stored) if stored != folded => {
-                    report.state_mismatch.push(id.short());
-                    stored
-                }
-                Some(stored) => stored,
-                // Nothing writes the mark for a record of more than one op.
-                None if !folded.is_one_op() => {
-                    report.state_mismatch.push(id.short());
-                    folded
-                }
-                None => folded,
-            };
-            let held = stored_summaries.remove(&id);
-            if !CaseSummary::is_stored_as(CaseSummary::of(&stored).as_ref(), held.as_ref()) {
-                report.summary_mismatch.push(id.short());
-            }
-        }
-        // Summaries of people with no stored state.
-        report
-            .summary_mismatch
-            .extend(stored_summaries.keys().map(|id| id.short()));
-        let mut ops_found = 0usize;
-        for item in self.ops.iter().keys() {
-            let k = item?;
-            ops_found += 1;
-            if k.len() < 16 || !people_seen.contains(&k[..16]) {
-                report.orphan_ops += 1;
-            }
-        }
-        // Records put back to an older copy (with sled alone, no key needed)
-        // are fewer ops than the watermark vouches for.
-        if let Ok(saved) = watermark::read(&self.dir.join(WATERMARK_FILE))
-            && let Ok((_, _, Some(saved))) = self.saved_watermark(&saved)
-            && (ops_found as u64) < saved
-        {
-            report.rolled_back = Some((saved, ops_found));
-        }
-        for item in self.outbox.iter() {
-            let (k, v) = item?;
-            report.outbox += outbox_count(&k);
-            let listed = match self.outbox_op_keys(&k, &v) {
-                Ok(listed) => listed,
-                Err(d) => {
-                    report.damaged.push(d);
-                    continue;
-                }
-            };
-            for op_key in listed.chunks_exact(std::mem::size_of::<OpKey>()) {
-                if !self.ops.contains_key(op_key)? {
-                    report
-                        .damaged
-                        .push(outbox_damaged(&k, "points at an op that is not in the log"));
-                    break;
-                }
-            }
-        }
-        Ok(report)
-    }
 }
 
 /// An opaque, loggable name for a record: a person's short form, an outbox
@@ -1617,8 +1525,13 @@ impl EncryptedStore {
         })?;
         let mut people_batch = sled::Batch::default();
         let mut changed = BTreeMap::new();
+        let unmarked = self.header.one_op_records_unmarked();
         for (id, state) in &states {
+            // New and made by one op: kept as that op alone (format 2), its
+            // key in `people` — a third of an import's keys — not written.
+            let kept_as_its_op = unmarked && state.is_one_op() && absent_now.contains(id);
             match undo {
+                _ if kept_as_its_op => {}
                 Some(undo) if absent_now.contains(id) => {
                     undo.was_absent(&mut undo_part, journal::PEOPLE, id.as_bytes())?
                 }
@@ -1627,7 +1540,9 @@ impl EncryptedStore {
                 }
                 None => {}
             }
-            if state.is_one_op() {
+            if kept_as_its_op {
+                // Nothing in `people`: the op is the record.
+            } else if state.is_one_op() {
                 people_batch.insert(id.as_bytes(), STATE_IS_ITS_OP);
             } else {
                 people_batch.insert(id.as_bytes(), self.seal(T_PEOPLE, id.as_bytes(), state)?);

@@ -6,7 +6,13 @@
 use super::crypto::{self, CryptoError, KdfParams, SALT_LEN, SecretKey};
 
 pub const MAGIC: &[u8; 8] = b"CASELOAD";
-pub const FORMAT_VERSION: u8 = 1;
+/// The format a new store is made in. Version 2 keeps a record made by one op
+/// as that op alone, with no key in `people` (docs/store-format.md); version
+/// 1 marks it there with one byte. Both are read; each store keeps writing
+/// in its own.
+pub const FORMAT_VERSION: u8 = 2;
+/// The oldest format this caseload reads.
+pub const OLDEST_FORMAT_VERSION: u8 = 1;
 const KDF_ARGON2ID_V13: u8 = 1;
 const PREFIX_LEN: usize = 8 + 1 + 1 + 4 * 3 + SALT_LEN + 16;
 const WRAPPED_LEN: usize = 1 + crypto::NONCE_LEN + crypto::KEY_LEN + crypto::TAG_LEN;
@@ -29,6 +35,8 @@ pub fn check_new_passphrase(p: &str) -> Result<(), String> {
 
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Header {
+    /// The store's format version (authenticated with the wrapped key).
+    pub version: u8,
     pub kdf: KdfParams,
     pub salt: [u8; SALT_LEN],
     /// Random; tells stores apart (sync uses it as the replica's identity).
@@ -43,7 +51,7 @@ pub enum HeaderError {
     #[error("header is {0} bytes, expected {HEADER_LEN}: the file was truncated or extended")]
     BadLength(usize),
     #[error(
-        "store format version {0} is not supported by this caseload (it reads version {FORMAT_VERSION})"
+        "store format version {0} is not supported by this caseload (it reads versions {OLDEST_FORMAT_VERSION} to {FORMAT_VERSION}): a store made by a newer caseload needs that caseload or a later one"
     )]
     UnsupportedVersion(u8),
     #[error("unknown key-derivation function {0}")]
@@ -63,16 +71,32 @@ impl Header {
         data_key: &SecretKey,
         kdf: KdfParams,
     ) -> Result<Self, HeaderError> {
-        Self::with_store_id(passphrase, data_key, kdf, crypto::random_bytes()?)
+        Self::in_format(FORMAT_VERSION, passphrase, data_key, kdf)
+    }
+
+    /// A new header of an older format (what an earlier caseload made), for
+    /// the stores tests keep in it.
+    pub fn in_format(
+        version: u8,
+        passphrase: &[u8],
+        data_key: &SecretKey,
+        kdf: KdfParams,
+    ) -> Result<Self, HeaderError> {
+        if !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&version) {
+            return Err(HeaderError::UnsupportedVersion(version));
+        }
+        Self::with_store_id(version, passphrase, data_key, kdf, crypto::random_bytes()?)
     }
 
     fn with_store_id(
+        version: u8,
         passphrase: &[u8],
         data_key: &SecretKey,
         kdf: KdfParams,
         store_id: [u8; 16],
     ) -> Result<Self, HeaderError> {
         let mut h = Header {
+            version,
             kdf,
             salt: crypto::random_bytes()?,
             store_id,
@@ -86,7 +110,19 @@ impl Header {
     /// The same data key under a new passphrase, with a fresh salt: the data is
     /// not re-encrypted.
     pub fn rewrap(&self, new_passphrase: &[u8], data_key: &SecretKey) -> Result<Self, HeaderError> {
-        Self::with_store_id(new_passphrase, data_key, self.kdf, self.store_id)
+        Self::with_store_id(
+            self.version,
+            new_passphrase,
+            data_key,
+            self.kdf,
+            self.store_id,
+        )
+    }
+
+    /// Whether a record made by one op is kept as that op alone, with no key
+    /// in `people` (version 2 on), rather than marked there (version 1).
+    pub fn one_op_records_unmarked(&self) -> bool {
+        self.version >= 2
     }
 
     /// The slow step: Argon2id over the passphrase.
@@ -108,7 +144,7 @@ impl Header {
     fn prefix(&self) -> Vec<u8> {
         let mut b = Vec::with_capacity(PREFIX_LEN);
         b.extend_from_slice(MAGIC);
-        b.push(FORMAT_VERSION);
+        b.push(self.version);
         b.push(KDF_ARGON2ID_V13);
         b.extend_from_slice(&self.kdf.m_cost.to_le_bytes());
         b.extend_from_slice(&self.kdf.t_cost.to_le_bytes());
@@ -128,7 +164,7 @@ impl Header {
         if b.len() < MAGIC.len() || &b[..MAGIC.len()] != MAGIC {
             return Err(HeaderError::BadMagic);
         }
-        if b.len() > 8 && b[8] != FORMAT_VERSION {
+        if b.len() > 8 && !(OLDEST_FORMAT_VERSION..=FORMAT_VERSION).contains(&b[8]) {
             return Err(HeaderError::UnsupportedVersion(b[8]));
         }
         if b.len() != HEADER_LEN {
@@ -149,6 +185,7 @@ impl Header {
         let mut store_id = [0u8; 16];
         store_id.copy_from_slice(&b[38..54]);
         Ok(Header {
+            version: b[8],
             kdf,
             salt,
             store_id,
@@ -189,6 +226,36 @@ mod tests {
         let got = h2.unwrap_key(&h2.derive_kek(b"new").unwrap()).unwrap();
         assert_eq!(got.expose(), dk.expose());
         assert!(h2.unwrap_key(&h2.derive_kek(b"old").unwrap()).is_err());
+    }
+
+    #[test]
+    fn a_header_of_the_older_format_reads_and_keeps_its_version() {
+        let dk = SecretKey::random().unwrap();
+        let h = Header::in_format(1, b"pw", &dk, FAST).unwrap();
+        let h = Header::from_bytes(&h.to_bytes()).unwrap();
+        assert_eq!(h.version, 1);
+        assert!(!h.one_op_records_unmarked());
+        let h2 = h.rewrap(b"new", &dk).unwrap();
+        assert_eq!(Header::from_bytes(&h2.to_bytes()).unwrap().version, 1);
+        assert!(h2.unwrap_key(&h2.derive_kek(b"new").unwrap()).is_ok());
+        let new = Header::new(b"pw", &dk, FAST).unwrap();
+        assert_eq!(new.version, FORMAT_VERSION);
+        assert!(new.one_op_records_unmarked());
+        assert_eq!(
+            Header::in_format(FORMAT_VERSION + 1, b"pw", &dk, FAST),
+            Err(HeaderError::UnsupportedVersion(FORMAT_VERSION + 1))
+        );
+    }
+
+    #[test]
+    fn a_version_altered_in_the_file_fails_to_unwrap() {
+        // A store of version 2 passed off as version 1 would have its keyless
+        // records read as absent: the version is authenticated with the key.
+        let dk = SecretKey::random().unwrap();
+        let mut bytes = Header::new(b"pw", &dk, FAST).unwrap().to_bytes();
+        bytes[8] = 1;
+        let h = Header::from_bytes(&bytes).unwrap();
+        assert!(h.unwrap_key(&h.derive_kek(b"pw").unwrap()).is_err());
     }
 
     #[test]
