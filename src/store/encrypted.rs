@@ -1426,6 +1426,9 @@ struct InParts<'a> {
     undo: &'a super::undo::Undo,
     pages: &'a mut Pages,
     running: &'a mut Running,
+    /// The `ops` keys of the commit's local ops so far: one outbox entry for
+    /// the whole commit, written at its end (`finish_in_parts`).
+    outbox: &'a mut Vec<u8>,
 }
 
 impl EncryptedStore {
@@ -1503,13 +1506,14 @@ impl EncryptedStore {
             return Ok(None);
         }
         let mut own_pages = Pages::new();
-        let (undo, pages, running) = match in_parts {
+        let (undo, pages, running, commit_outbox) = match in_parts {
             Some(InParts {
                 undo,
                 pages,
                 running,
-            }) => (Some(undo), pages, Some(running)),
-            None => (None, &mut own_pages, None),
+                outbox,
+            }) => (Some(undo), pages, Some(running), Some(outbox)),
+            None => (None, &mut own_pages, None, None),
         };
         let mut undo_part = super::undo::PartJournal::default();
         // People absent now were absent when the write began (a part only
@@ -1577,13 +1581,15 @@ impl EncryptedStore {
             }
         }
         let mut outbox_batch = sled::Batch::default();
-        if origin == Origin::Local {
-            let seq = outbox_key(self.db.generate_id()?, new_ops.len());
-            let listed: Vec<u8> = new_ops.iter().flat_map(|(key, _)| *key).collect();
-            outbox_batch.insert(seq.as_slice(), self.seal(T_OUTBOX, &seq, &listed)?);
-            if let Some(undo) = undo {
-                undo.was_absent(&mut undo_part, journal::OUTBOX, &seq)?;
+        match commit_outbox {
+            Some(listed) if origin == Origin::Local => {
+                listed.extend(new_ops.iter().flat_map(|(key, _)| *key));
             }
+            _ if origin == Origin::Local => {
+                let listed: Vec<u8> = new_ops.iter().flat_map(|(key, _)| *key).collect();
+                outbox_batch = self.outbox_entry(&listed)?.1;
+            }
+            _ => {}
         }
         let op_count = start.ops + new_ops.len() as u64;
         if let Some(r) = running {
@@ -1618,6 +1624,16 @@ impl EncryptedStore {
                 at: max_hlc,
             },
         }))
+    }
+
+    /// A new outbox entry holding the `ops` keys `listed` (one after
+    /// another): its key, and the write that stores it.
+    fn outbox_entry(&self, listed: &[u8]) -> Result<(Vec<u8>, sled::Batch)> {
+        let count = listed.len() / std::mem::size_of::<OpKey>();
+        let seq = outbox_key(self.db.generate_id()?, count);
+        let mut batch = sled::Batch::default();
+        batch.insert(seq.as_slice(), self.seal(T_OUTBOX, &seq, &listed)?);
+        Ok((seq, batch))
     }
 
     /// The writes that store `pages` (an empty page is removed).
