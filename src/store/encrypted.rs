@@ -861,16 +861,14 @@ impl EncryptedStore {
 
     /// The record of a person kept as their one op (`STATE_IS_ITS_OP`).
     fn fold_its_op(&self, id: PersonId) -> Result<PersonState> {
-        let ops = self.applied_ops(id)?;
-        if ops.is_empty() {
-            return Err(Damaged {
+        self.fold_if_kept_as_its_op(id)?.ok_or_else(|| {
+            Damaged {
                 tree: T_PEOPLE,
                 record: record_name(T_PEOPLE, id.as_bytes()),
                 reason: "kept as its op, and no op is there".into(),
             }
-            .into_error());
-        }
-        Ok(PersonState::fold(id, &ops))
+            .into_error()
+        })
     }
 
     fn load_page(&self, page: [u8; 2]) -> std::result::Result<Page, Damaged> {
@@ -1581,15 +1579,12 @@ impl EncryptedStore {
             }
         }
         let mut outbox_batch = sled::Batch::default();
-        match commit_outbox {
-            Some(listed) if origin == Origin::Local => {
-                listed.extend(new_ops.iter().flat_map(|(key, _)| *key));
+        if origin == Origin::Local {
+            let listed = new_ops.iter().flat_map(|(key, _)| *key);
+            match commit_outbox {
+                Some(commit_listed) => commit_listed.extend(listed),
+                None => outbox_batch = self.outbox_entry(&listed.collect::<Vec<u8>>())?.1,
             }
-            _ if origin == Origin::Local => {
-                let listed: Vec<u8> = new_ops.iter().flat_map(|(key, _)| *key).collect();
-                outbox_batch = self.outbox_entry(&listed)?.1;
-            }
-            _ => {}
         }
         let op_count = start.ops + new_ops.len() as u64;
         if let Some(r) = running {
