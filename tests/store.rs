@@ -980,3 +980,183 @@ fn a_torn_last_log_record_is_left_out_and_an_earlier_damaged_one_refused() {
     let err = EncryptedStore::open(&backup, PASS).err().expect("refused");
     assert!(err.to_string().contains("damaged"), "{err}");
 }
+
+/// `people` demo people, each made by several ops, committed as one page of
+/// a pull into a new store of format `version`; their ops, by person.
+fn pulled_in(dir: &Path, version: u8, people: usize) -> (EncryptedStore, Vec<Vec<Op>>) {
+    let store = EncryptedStore::create_in_format(dir, PASS, FAST_KDF, version).unwrap();
+    let spec = caseload::demo::DemoSpec {
+        people,
+        seed: 11,
+        today: today(),
+    };
+    let by_person: Vec<Vec<Op>> = caseload::demo::DemoCohort::new(spec).collect();
+    assert!(
+        by_person.iter().all(|ops| ops.len() > 1),
+        "several ops each"
+    );
+    let all: Vec<Op> = by_person.iter().flatten().cloned().collect();
+    store.commit(&all, Origin::Remote).unwrap();
+    (store, by_person)
+}
+
+/// The keys of the `ops` tree at `dir` (the store closed).
+fn ops_keys(dir: &Path) -> Vec<Vec<u8>> {
+    let mut keys = Vec::new();
+    with_raw_tree(dir, "ops", |t| {
+        keys = t.iter().keys().map(|k| k.unwrap().to_vec()).collect();
+    });
+    keys
+}
+
+#[test]
+fn a_persons_ops_in_one_commit_are_kept_as_one_value_and_read_back_whole() {
+    let (_tmp, dir) = store_dir();
+    let (store, by_person) = pulled_in(&dir, caseload::store::header::FORMAT_VERSION, 6);
+    let total: usize = by_person.iter().map(Vec::len).sum();
+    drop(store);
+    let keys = ops_keys(&dir);
+    assert_eq!(keys.len(), by_person.len(), "one key a person");
+    assert!(
+        keys.iter().all(|k| k.len() == 36),
+        "the first op's key and a count"
+    );
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    for ops in &by_person {
+        let id = ops[0].person;
+        let mut held = store.ops_for(id).unwrap();
+        let mut sent = ops.clone();
+        held.sort_by_key(|op| op.id);
+        sent.sort_by_key(|op| op.id);
+        assert_eq!(held, sent);
+        assert_eq!(
+            store.person(id).unwrap().unwrap(),
+            PersonState::fold(id, ops)
+        );
+    }
+    let report = store.doctor().unwrap();
+    assert!(report.is_healthy(), "{report:?}");
+    assert_eq!((report.people, report.ops), (by_person.len(), total));
+}
+
+#[test]
+fn a_store_of_the_second_format_keeps_each_op_under_its_own_key() {
+    let (_tmp, dir) = store_dir();
+    let (store, by_person) = pulled_in(&dir, 2, 4);
+    let total: usize = by_person.iter().map(Vec::len).sum();
+    drop(store);
+    let keys = ops_keys(&dir);
+    assert_eq!(keys.len(), total);
+    assert!(keys.iter().all(|k| k.len() == 32));
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    assert!(store.doctor().unwrap().is_healthy());
+    let header = std::fs::read(dir.join("store.header")).unwrap();
+    assert_eq!(header[8], 2, "the store keeps its format");
+}
+
+#[test]
+fn ops_kept_together_that_arrive_again_are_found_held() {
+    let (_tmp, dir) = store_dir();
+    let (store, by_person) = pulled_in(&dir, caseload::store::header::FORMAT_VERSION, 5);
+    let total = store.doctor().unwrap().ops;
+    let all: Vec<Op> = by_person.iter().flatten().cloned().collect();
+    // Settled into sled, so that only the ops kept together can tell.
+    store.checkpoint().unwrap();
+    assert!(store.commit(&all, Origin::Remote).unwrap().is_empty());
+    // One from the middle of a value, alone, and with one new op beside it.
+    let middle = by_person[2][1].clone();
+    assert!(
+        store
+            .commit(std::slice::from_ref(&middle), Origin::Remote)
+            .unwrap()
+            .is_empty()
+    );
+    let mut new = by_person[3][0].clone();
+    new.id = caseload::domain::OpId::from_bytes(*uuid::Uuid::now_v7().as_bytes());
+    let changed = store.commit(&[middle, new], Origin::Remote).unwrap();
+    assert_eq!(changed.len(), 1);
+    drop(store);
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    let report = store.doctor().unwrap();
+    assert!(report.is_healthy(), "{report:?}");
+    assert_eq!(report.ops, total + 1);
+}
+
+#[test]
+fn a_person_removed_takes_every_op_kept_together_with_them() {
+    let (_tmp, dir) = store_dir();
+    let (store, by_person) = pulled_in(&dir, caseload::store::header::FORMAT_VERSION, 3);
+    let total = store.doctor().unwrap().ops;
+    let gone = by_person[1][0].person;
+    store.remove_person(gone).unwrap();
+    drop(store);
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    assert!(store.person(gone).unwrap().is_none());
+    // The watermark's count, were it not lowered by all of theirs, would
+    // be reported as records rolled back.
+    let report = store.doctor().unwrap();
+    assert!(report.is_healthy(), "{report:?}");
+    assert_eq!(report.ops, total - by_person[1].len());
+}
+
+#[test]
+fn ops_kept_together_under_another_count_are_damaged_and_named() {
+    let (_tmp, dir) = store_dir();
+    let (store, by_person) = pulled_in(&dir, caseload::store::header::FORMAT_VERSION, 3);
+    let victim = by_person[0][0].person;
+    drop(store);
+    with_raw_tree(&dir, "ops", |t| {
+        let (k, v) = t.scan_prefix(victim.as_bytes()).next().unwrap().unwrap();
+        // The same value, its key saying one op fewer: sealed to the key,
+        // so it no longer opens.
+        let mut recounted = k.to_vec();
+        recounted[35] -= 1;
+        t.remove(&k).unwrap();
+        t.insert(recounted, v).unwrap();
+    });
+    let store = EncryptedStore::open(&dir, PASS).unwrap();
+    match store.ops_for(victim) {
+        Err(StoreError::Damaged { tree, record, .. }) => {
+            assert_eq!(tree, "ops");
+            assert!(
+                record.starts_with(&format!("{}/", victim.short())),
+                "{record}"
+            );
+        }
+        other => panic!("expected damage, got {other:?}"),
+    }
+    let report = store.doctor().unwrap();
+    assert_eq!(report.damaged.len(), 1);
+    assert!(store.person(by_person[1][0].person).unwrap().is_some());
+}
+
+#[test]
+fn a_salvage_finds_every_op_kept_together_and_every_one_waiting() {
+    let (_tmp, dir) = store_dir();
+    let store = EncryptedStore::create(&dir, PASS, FAST_KDF).unwrap();
+    let spec = caseload::demo::DemoSpec {
+        people: 4,
+        seed: 3,
+        today: today(),
+    };
+    let by_person: Vec<Vec<Op>> = caseload::demo::DemoCohort::new(spec).collect();
+    let (pulled, made_here) = by_person.split_at(2);
+    let pulled: Vec<Op> = pulled.iter().flatten().cloned().collect();
+    let made_here: Vec<Op> = made_here.iter().flatten().cloned().collect();
+    store.commit(&pulled, Origin::Remote).unwrap();
+    store.commit(&made_here, Origin::Local).unwrap();
+    store.checkpoint().unwrap();
+    let salvage = store.salvage();
+    assert_eq!((salvage.lost_ops, salvage.lost_outbox), (0, 0));
+    let ids = |ops: &[Op]| {
+        let mut ids: Vec<_> = ops.iter().map(|op| op.id).collect();
+        ids.sort();
+        ids
+    };
+    assert_eq!(ids(&salvage.outbox), ids(&made_here));
+    assert!(
+        salvage.outbox.windows(2).all(|w| w[0].at <= w[1].at),
+        "in the order they were made"
+    );
+    assert_eq!(ids(&salvage.synced), ids(&pulled));
+}

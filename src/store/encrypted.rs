@@ -3,10 +3,10 @@
 //! | tree        | key                                   | value (sealed)          |
 //! |-------------|---------------------------------------|-------------------------|
 //! | `meta`      | a fixed name (`identity`, `clock`…)   | postcard value          |
-//! | `ops`       | person id ‖ keyed hash of op id (16)  | the `Op`                |
+//! | `ops`       | person id ‖ keyed hash of op id (16) [‖ count (u32, BE)] | the `Op`, or (format 3) the ops of one person in one commit |
 //! | `people`    | person id                             | the folded `PersonState`|
 //! | `summaries` | page number (u16, BE; 1,024 pages)    | a page of summaries     |
-//! | `outbox`    | local sequence number (u64, BE) ‖ count (u32, BE; absent: one) | the `ops` keys of a commit's local ops |
+//! | `outbox`    | local sequence number (u64, BE) ‖ count (u32, BE; absent: one) | the `ops` values of a commit's local ops |
 //!
 //! Person ids are random; op ids (which embed a time) never appear in a key.
 //! Summaries are paged (by the low bits of the random person id) so unlocking
@@ -36,10 +36,12 @@ use zeroize::Zeroizing;
 mod doctor;
 mod in_flight;
 mod journal;
+mod kept_together;
 mod last_read;
 mod unapplied;
 use in_flight::{Running, WorkedOut};
 pub use journal::{ChangedSummaries, CommitInParts};
+use kept_together::{HeldTogether, ops_under};
 use unapplied::Ids;
 
 const T_META: &str = "meta";
@@ -754,16 +756,45 @@ impl EncryptedStore {
         self.sealer.seal(tree, key, value)
     }
 
-    /// The op keys an outbox entry lists (one after another), or what is
-    /// wrong with it: it does not open, or it lists other than as many ops as
-    /// its key says.
-    fn outbox_op_keys(&self, key: &[u8], sealed: &[u8]) -> std::result::Result<Vec<u8>, Damaged> {
+    /// The `ops` keys an outbox entry lists, each with how many ops its value
+    /// holds, or what is wrong with the entry: it does not open, or it lists
+    /// other than as many ops as its key says.
+    fn outbox_op_keys(
+        &self,
+        key: &[u8],
+        sealed: &[u8],
+    ) -> std::result::Result<Vec<(Vec<u8>, usize)>, Damaged> {
         let listed: Vec<u8> = self.unseal(T_OUTBOX, key, sealed)?;
-        let length = outbox_count(key).checked_mul(std::mem::size_of::<OpKey>());
-        if length != Some(listed.len()) {
+        let named = self.named_in_outbox(&listed);
+        let counted = named.iter().map(|(_, count)| count).sum::<usize>();
+        if named.is_empty() || counted != outbox_count(key) {
             return Err(outbox_damaged(key, "does not list as many ops as it says"));
         }
-        Ok(listed)
+        Ok(named)
+    }
+
+    /// What an outbox entry's list names: up to format 2, op keys of 32
+    /// bytes one after another; from format 3, an item of 36 bytes a value
+    /// of the `ops` tree (`kept_together::listed`). Empty if the list is
+    /// not a whole number of them.
+    fn named_in_outbox(&self, listed: &[u8]) -> Vec<(Vec<u8>, usize)> {
+        let item = match self.header.ops_kept_together() {
+            true => kept_together::LISTED_LEN,
+            false => std::mem::size_of::<OpKey>(),
+        };
+        if !listed.len().is_multiple_of(item) {
+            return Vec::new();
+        }
+        listed
+            .chunks_exact(item)
+            .map(|item| match self.header.ops_kept_together() {
+                true => {
+                    let (key, count) = kept_together::named_by(item);
+                    (key.to_vec(), count)
+                }
+                false => (item.to_vec(), 1),
+            })
+            .collect()
     }
 
     fn unseal<T: DeserializeOwned>(
@@ -840,16 +871,6 @@ impl EncryptedStore {
                 .map(Some)
                 .map_err(Damaged::into_error),
         }
-    }
-
-    /// A person's ops as sled holds them.
-    fn applied_ops(&self, id: PersonId) -> Result<Vec<Op>> {
-        let mut ops = Vec::new();
-        for item in self.ops.scan_prefix(id.as_bytes()) {
-            let (k, v) = item?;
-            ops.push(self.unseal(T_OPS, &k, &v).map_err(Damaged::into_error)?);
-        }
-        Ok(ops)
     }
 
     /// A person with no key in `people`: absent, or (format 2) their record
@@ -1038,16 +1059,24 @@ impl EncryptedStore {
         for item in self.outbox.iter() {
             let (k, v) = item?;
             let listed = self.outbox_op_keys(&k, &v).map_err(Damaged::into_error)?;
-            for op_key in listed.chunks_exact(std::mem::size_of::<OpKey>()) {
-                let sealed = self.ops.get(op_key)?.ok_or_else(|| {
+            let entry_starts = out.len();
+            for (ops_key, count) in listed {
+                let sealed = self.ops.get(&ops_key)?.ok_or_else(|| {
                     outbox_damaged(&k, "points at an op that is not in the log").into_error()
                 })?;
-                out.push((
-                    k.to_vec(),
-                    self.unseal(T_OPS, op_key, &sealed)
-                        .map_err(Damaged::into_error)?,
-                ));
+                let ops = self
+                    .unseal_ops(&ops_key, &sealed)
+                    .map_err(Damaged::into_error)?;
+                if ops.len() != count {
+                    return Err(
+                        outbox_damaged(&k, "points at ops that are not all there").into_error()
+                    );
+                }
+                out.extend(ops.into_iter().map(|op| (k.to_vec(), op)));
             }
+            // Kept together a person at a time, an entry's ops are put back
+            // in the order they were made: a device's own ops' clocks rise.
+            out[entry_starts..].sort_by_key(|(_, op)| op.at);
         }
         Ok(out)
     }
@@ -1075,8 +1104,9 @@ impl EncryptedStore {
         let mut ops_batch = sled::Batch::default();
         let mut removed = 0u64;
         for k in self.ops.scan_prefix(id.as_bytes()).keys() {
-            ops_batch.remove(k?);
-            removed += 1;
+            let k = k?;
+            removed += ops_under(&k).unwrap_or(1) as u64;
+            ops_batch.remove(k);
         }
         let op_count = self.op_count()?.saturating_sub(removed);
         // Fewer ops: the watermark goes down first, so a kill in between leaves
@@ -1191,6 +1221,8 @@ impl EncryptedStore {
     pub fn salvage(&self) -> Salvage {
         let mut out = Salvage::default();
         let mut by_key: BTreeMap<Vec<u8>, Op> = BTreeMap::new();
+        // The keys of the ops each value kept together holds, by its key.
+        let mut together: BTreeMap<Vec<u8>, Vec<Vec<u8>>> = BTreeMap::new();
         let quiet = std::panic::take_hook();
         std::panic::set_hook(Box::new(|_| {}));
         let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -1198,11 +1230,17 @@ impl EncryptedStore {
             let _ = self.settle();
             for item in self.ops.iter() {
                 match item {
-                    Ok((k, v)) => match self.unseal::<Op>(T_OPS, &k, &v) {
-                        Ok(op) => {
-                            by_key.insert(k.to_vec(), op);
+                    Ok((k, v)) => match self.unseal_ops(&k, &v) {
+                        Ok(ops) if ops.len() == 1 => {
+                            by_key.extend(ops.into_iter().map(|op| (k.to_vec(), op)));
                         }
-                        Err(_) => out.lost_ops += 1,
+                        Ok(ops) => {
+                            let keys = ops.iter().map(|op| self.op_key(op).to_vec()).collect();
+                            together.insert(k.to_vec(), keys);
+                            by_key
+                                .extend(ops.into_iter().map(|op| (self.op_key(&op).to_vec(), op)));
+                        }
+                        Err(_) => out.lost_ops += ops_under(&k).unwrap_or(1),
                     },
                     Err(_) => out.lost_ops += 1,
                 }
@@ -1233,11 +1271,15 @@ impl EncryptedStore {
                     continue;
                 };
                 match self.outbox_op_keys(&k, &v) {
-                    Ok(listed) => waiting.extend(
-                        listed
-                            .chunks_exact(std::mem::size_of::<OpKey>())
-                            .map(<[u8]>::to_vec),
-                    ),
+                    Ok(listed) => {
+                        for (ops_key, count) in listed {
+                            match together.get(&ops_key) {
+                                Some(keys) => waiting.extend(keys.iter().cloned()),
+                                None if count == 1 => waiting.push(ops_key),
+                                None => out.lost_outbox += count,
+                            }
+                        }
+                    }
                     Err(_) => out.lost_outbox += outbox_count(&k),
                 }
             }
@@ -1259,6 +1301,8 @@ impl EncryptedStore {
                 None => out.lost_outbox += 1,
             }
         }
+        // In the order they were made (values kept together are a person's).
+        out.outbox.sort_by_key(|op| op.at);
         out.synced = by_key.into_values().collect();
         out
     }
@@ -1300,7 +1344,7 @@ fn record_name(tree: &str, key: &[u8]) -> String {
             b.copy_from_slice(key);
             format!("#{}", u64::from_be_bytes(b))
         }
-        T_OPS if key.len() == 32 => format!("{}/{}", person_name(&key[..16]), hex8(&key[16..])),
+        T_OPS if key.len() >= 32 => format!("{}/{}", person_name(&key[..16]), hex8(&key[16..32])),
         T_PEOPLE => person_name(key),
         T_META => String::from_utf8_lossy(key).into_owned(),
         _ => hex8(key),
@@ -1473,9 +1517,9 @@ impl EncryptedStore {
         // Work out every write first; the transaction then only inserts. One
         // process holds the store (the lock), so nothing changes in between.
         let mut fresh: Vec<&Op> = Vec::with_capacity(ops.len());
-        let mut new_ops: Vec<(OpKey, Vec<u8>)> = Vec::with_capacity(ops.len());
         let mut batch_keys: FastSet<OpKey> =
             FastSet::with_capacity_and_hasher(ops.len(), Default::default());
+        let mut together = HeldTogether::default();
         // The clock and op count the part starts from: carried from part to
         // part in a large commit (the part before may still be in flight).
         let start = match &in_parts {
@@ -1488,21 +1532,20 @@ impl EncryptedStore {
         let mut max_hlc = start.at;
         for op in ops {
             let key = self.op_key(op);
-            let held = || match ids {
-                Ids::MayBeHeld => self.ops.contains_key(key),
-                Ids::JustMinted | Ids::Checked => Ok(false),
-            };
-            if batch_keys.contains(&key) || held()? {
+            if batch_keys.contains(&key) {
+                continue;
+            }
+            if ids == Ids::MayBeHeld && self.holds_op(op, &key, &mut together)? {
                 continue;
             }
             batch_keys.insert(key);
             fresh.push(op);
-            new_ops.push((key, self.seal(T_OPS, &key, op)?));
             max_hlc = max_hlc.max(op.at);
         }
-        if new_ops.is_empty() {
+        if fresh.is_empty() {
             return Ok(None);
         }
+        let new_ops = self.seal_new_ops(&fresh)?;
         let mut own_pages = Pages::new();
         let (undo, pages, running, commit_outbox) = match in_parts {
             Some(InParts {
@@ -1516,6 +1559,7 @@ impl EncryptedStore {
         let mut undo_part = super::undo::PartJournal::default();
         // People absent now were absent when the write began (a part only
         // inserts people), so journaling them needs no second look.
+        let fresh_count = fresh.len();
         let mut absent_now: FastSet<PersonId> =
             FastSet::with_capacity_and_hasher(fresh.len(), Default::default());
         let states = PersonState::fold_changes(fresh, |id| {
@@ -1572,7 +1616,7 @@ impl EncryptedStore {
         drop(states);
         let summary_batch = self.page_writes(&own_pages)?;
         let mut ops_batch = sled::Batch::default();
-        for (key, sealed) in &new_ops {
+        for (key, _, sealed) in &new_ops {
             ops_batch.insert(&key[..], sealed.as_slice());
             if let Some(undo) = undo {
                 undo.was_absent(&mut undo_part, journal::OPS, key)?;
@@ -1580,13 +1624,15 @@ impl EncryptedStore {
         }
         let mut outbox_batch = sled::Batch::default();
         if origin == Origin::Local {
-            let listed = new_ops.iter().flat_map(|(key, _)| *key);
+            let listed = new_ops
+                .iter()
+                .flat_map(|(key, count, _)| self.listed_in_outbox(key, *count));
             match commit_outbox {
                 Some(commit_listed) => commit_listed.extend(listed),
                 None => outbox_batch = self.outbox_entry(&listed.collect::<Vec<u8>>())?.1,
             }
         }
-        let op_count = start.ops + new_ops.len() as u64;
+        let op_count = start.ops + fresh_count as u64;
         if let Some(r) = running {
             *r = Running {
                 at: max_hlc,
@@ -1621,10 +1667,46 @@ impl EncryptedStore {
         }))
     }
 
-    /// A new outbox entry holding the `ops` keys `listed` (one after
+    /// A commit's new ops, sealed: each op under its own key, or in a store
+    /// of format 3 those of one person together. Each with how many ops it
+    /// holds.
+    fn seal_new_ops(&self, fresh: &[&Op]) -> Result<Vec<(kept_together::OpsKey, usize, Vec<u8>)>> {
+        if !self.header.ops_kept_together() {
+            return fresh
+                .iter()
+                .map(|op| {
+                    let (key, sealed) = self.seal_ops(std::slice::from_ref(op))?;
+                    Ok((key, 1, sealed))
+                })
+                .collect();
+        }
+        kept_together::gathered(fresh)
+            .iter()
+            .map(|ops| {
+                let (key, sealed) = self.seal_ops(ops)?;
+                Ok((key, ops.len(), sealed))
+            })
+            .collect()
+    }
+
+    /// What an outbox entry lists for a value of `count` ops under `key`:
+    /// the key up to format 2 (one op each), an item naming the value and its
+    /// count from format 3.
+    fn listed_in_outbox(&self, key: &[u8], count: usize) -> Vec<u8> {
+        match self.header.ops_kept_together() {
+            true => kept_together::listed(key, count).to_vec(),
+            false => key.to_vec(),
+        }
+    }
+
+    /// A new outbox entry holding the `ops` values `listed` (one after
     /// another): its key, and the write that stores it.
     fn outbox_entry(&self, listed: &[u8]) -> Result<(Vec<u8>, sled::Batch)> {
-        let count = listed.len() / std::mem::size_of::<OpKey>();
+        let count = self
+            .named_in_outbox(listed)
+            .iter()
+            .map(|(_, count)| count)
+            .sum();
         let seq = outbox_key(self.db.generate_id()?, count);
         let mut batch = sled::Batch::default();
         batch.insert(seq.as_slice(), self.seal(T_OUTBOX, &seq, &listed)?);
@@ -1836,9 +1918,22 @@ mod tests {
 
     #[test]
     fn a_commits_local_ops_wait_in_one_outbox_entry_and_leave_it_together() {
+        // Format 2 lists each op's key; format 3 each value of ops kept
+        // together, with its count.
+        for version in [2, super::super::header::FORMAT_VERSION] {
+            one_outbox_entry_a_commit(version);
+        }
+    }
+
+    fn one_outbox_entry_a_commit(version: u8) {
         let tmp = tempfile::tempdir().expect("tempdir");
-        let store = EncryptedStore::create(&tmp.path().join("s"), b"pass", KdfParams::LEAST)
-            .expect("create");
+        let store = EncryptedStore::create_in_format(
+            &tmp.path().join("s"),
+            b"pass",
+            KdfParams::LEAST,
+            version,
+        )
+        .expect("create");
         let ops = crate::demo::DemoCohort::test_ops(3, 5);
         assert!(ops.len() > 2);
         store.commit(&ops, Origin::Local).expect("commit");
@@ -1858,20 +1953,24 @@ mod tests {
         assert_eq!(store.doctor().expect("doctor").outbox, ops.len());
         assert!(store.doctor().expect("doctor").damaged.is_empty());
 
-        // An entry of one op written before entries held more: the sequence
-        // number alone, the op's key alone.
-        let key = store.op_key(&ops[0]).to_vec();
-        let seq = u64::MAX.to_be_bytes();
+        // An entry of one value (in format 2 one op, as every entry written
+        // before entries held more: the sequence number alone, the op's key
+        // alone).
+        let first = store.ops.iter().keys().next().expect("an op").expect("key");
+        let count = ops_under(&first).expect("ops");
+        assert_eq!(count > 1, version >= 3, "a person's ops kept together");
+        let key = store.listed_in_outbox(&first, count);
+        let seq = outbox_key(u64::MAX, count);
         let one = store.seal(T_OUTBOX, &seq, &key).expect("seal");
         store.outbox.insert(seq, one).expect("insert");
-        assert_eq!(store.outbox_len().expect("count"), ops.len() + 1);
+        assert_eq!(store.outbox_len().expect("count"), ops.len() + count);
         assert_eq!(
             store.outbox_entries().expect("entries").len(),
-            ops.len() + 1
+            ops.len() + count
         );
 
         // A value that lists fewer ops than its key says is damaged, named.
-        let short = outbox_key(u64::MAX - 1, 2);
+        let short = outbox_key(u64::MAX - 1, count + 1);
         let sealed = store.seal(T_OUTBOX, &short, &key).expect("seal");
         store
             .outbox

@@ -6,11 +6,13 @@
 use super::crypto::{self, CryptoError, KdfParams, SALT_LEN, SecretKey};
 
 pub const MAGIC: &[u8; 8] = b"CASELOAD";
-/// The format a new store is made in. Version 2 keeps a record made by one op
-/// as that op alone, with no key in `people` (docs/store-format.md); version
-/// 1 marks it there with one byte. Both are read; each store keeps writing
-/// in its own.
-pub const FORMAT_VERSION: u8 = 2;
+/// The format a new store is made in. Version 3 keeps the ops of one person
+/// in one commit together, as one value under one key; version 2 keeps each
+/// op under a key of its own and a record made by one op as that op alone,
+/// with no key in `people` (docs/store-format.md); version 1 marks such a
+/// record there with one byte. All are read; each store keeps writing in its
+/// own.
+pub const FORMAT_VERSION: u8 = 3;
 /// The oldest format this caseload reads.
 pub const OLDEST_FORMAT_VERSION: u8 = 1;
 const KDF_ARGON2ID_V13: u8 = 1;
@@ -125,6 +127,12 @@ impl Header {
         self.version >= 2
     }
 
+    /// Whether the ops of one person in one commit are kept together, one
+    /// value under one key (version 3 on), rather than one key an op.
+    pub fn ops_kept_together(&self) -> bool {
+        self.version >= 3
+    }
+
     /// The slow step: Argon2id over the passphrase.
     pub fn derive_kek(&self, passphrase: &[u8]) -> Result<SecretKey, HeaderError> {
         crypto::derive_kek(passphrase, &self.salt, self.kdf).map_err(HeaderError::Params)
@@ -235,12 +243,16 @@ mod tests {
         let h = Header::from_bytes(&h.to_bytes()).unwrap();
         assert_eq!(h.version, 1);
         assert!(!h.one_op_records_unmarked());
+        assert!(!h.ops_kept_together());
         let h2 = h.rewrap(b"new", &dk).unwrap();
         assert_eq!(Header::from_bytes(&h2.to_bytes()).unwrap().version, 1);
         assert!(h2.unwrap_key(&h2.derive_kek(b"new").unwrap()).is_ok());
         let new = Header::new(b"pw", &dk, FAST).unwrap();
         assert_eq!(new.version, FORMAT_VERSION);
         assert!(new.one_op_records_unmarked());
+        assert!(new.ops_kept_together());
+        let two = Header::in_format(2, b"pw", &dk, FAST).unwrap();
+        assert!(two.one_op_records_unmarked() && !two.ops_kept_together());
         assert_eq!(
             Header::in_format(FORMAT_VERSION + 1, b"pw", &dk, FAST),
             Err(HeaderError::UnsupportedVersion(FORMAT_VERSION + 1))

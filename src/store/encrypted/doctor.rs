@@ -2,8 +2,8 @@
 //! compared with the record and the summary stored.
 
 use super::{
-    CaseStore, CaseSummary, Damaged, DoctorReport, EncryptedStore, OpKey, PersonId, PersonState,
-    Result, STATE_IS_ITS_OP, T_OPS, T_PEOPLE, WATERMARK_FILE, files, hex8, outbox_count,
+    CaseStore, CaseSummary, Damaged, DoctorReport, EncryptedStore, PersonId, PersonState, Result,
+    STATE_IS_ITS_OP, T_OPS, T_PEOPLE, WATERMARK_FILE, files, hex8, ops_under, outbox_count,
     outbox_damaged, record_name, watermark,
 };
 use crate::domain::Op;
@@ -64,7 +64,7 @@ impl EncryptedStore {
         let mut kept_as_their_op: Vec<[u8; 16]> = Vec::new();
         for item in self.ops.iter().keys() {
             let k = item?;
-            ops_found += 1;
+            ops_found += ops_under(&k).unwrap_or(1);
             match k.get(..16).and_then(|p| <[u8; 16]>::try_from(p).ok()) {
                 Some(person) if people_seen.contains(&person) => {}
                 // The keys are in order, so a person's ops come together.
@@ -73,7 +73,7 @@ impl EncryptedStore {
                         kept_as_their_op.push(person);
                     }
                 }
-                _ => report.orphan_ops += 1,
+                _ => report.orphan_ops += ops_under(&k).unwrap_or(1),
             }
         }
         for person in kept_as_their_op {
@@ -113,8 +113,8 @@ impl EncryptedStore {
         let mut ops = Vec::new();
         for item in self.ops.scan_prefix(id.as_bytes()) {
             let (ok, ov) = item?;
-            match self.unseal::<Op>(T_OPS, &ok, &ov) {
-                Ok(op) if op.person == id && self.op_key(&op)[..] == ok[..] => ops.push(op),
+            match self.unseal_ops(&ok, &ov) {
+                Ok(found) if self.filed_under(&found, id, &ok) => ops.extend(found),
                 Ok(_) => report.damaged.push(Damaged {
                     tree: T_OPS,
                     record: record_name(T_OPS, &ok),
@@ -145,6 +145,15 @@ impl EncryptedStore {
         Ok(())
     }
 
+    /// Whether `ops`, read under `key`, are filed where they belong: all
+    /// the person's, under the first one's key.
+    fn filed_under(&self, ops: &[Op], id: PersonId, key: &[u8]) -> bool {
+        ops.iter().all(|op| op.person == id)
+            && ops
+                .first()
+                .is_some_and(|first| self.op_key(first)[..] == key[..32])
+    }
+
     /// Every outbox entry decrypts and names ops the store holds.
     fn check_outbox(&self, report: &mut DoctorReport) -> Result<()> {
         for item in self.outbox.iter() {
@@ -157,8 +166,8 @@ impl EncryptedStore {
                     continue;
                 }
             };
-            for op_key in listed.chunks_exact(std::mem::size_of::<OpKey>()) {
-                if !self.ops.contains_key(op_key)? {
+            for (ops_key, _) in listed {
+                if !self.ops.contains_key(ops_key)? {
                     report
                         .damaged
                         .push(outbox_damaged(&k, "points at an op that is not in the log"));

@@ -146,13 +146,13 @@ impl EncryptedStore {
     ) -> Result<(Vec<Op>, HashSet<OpKey>)> {
         let mut fresh = Vec::new();
         let mut keys = HashSet::new();
+        let mut together = super::HeldTogether::default();
         for op in ops {
             let key = self.op_key(op);
-            let in_sled = || match ids {
-                Ids::JustMinted | Ids::Checked => Ok(false),
-                Ids::MayBeHeld => self.ops.contains_key(key),
-            };
-            if keys.contains(&key) || unapplied.ops.contains(&key) || in_sled()? {
+            if keys.contains(&key) || unapplied.ops.contains(&key) {
+                continue;
+            }
+            if ids == Ids::MayBeHeld && self.holds_op(op, &key, &mut together)? {
                 continue;
             }
             keys.insert(key);
