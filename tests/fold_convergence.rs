@@ -133,6 +133,22 @@ fn fold_all(ops: &[Op]) -> Vec<PersonState> {
     (0..3).map(|n| PersonState::fold(person(n), ops)).collect()
 }
 
+/// Commits `ops` as a pull would, in batches ending where `cuts` says.
+fn commit_in_batches(store: &EncryptedStore, ops: Vec<Op>, cuts: &[bool]) {
+    let mut batch = Vec::new();
+    for (op, cut) in ops
+        .into_iter()
+        .zip(cuts.iter().chain(std::iter::repeat(&false)))
+    {
+        batch.push(op);
+        if *cut {
+            store.commit(&batch, Origin::Remote).unwrap();
+            batch.clear();
+        }
+    }
+    store.commit(&batch, Origin::Remote).unwrap();
+}
+
 fn ops_strategy() -> impl Strategy<Value = Vec<Op>> {
     prop::collection::vec((0u8..3, 0u8..3, 0u16..40, draft()), 1..40).prop_map(build_ops)
 }
@@ -171,27 +187,33 @@ proptest! {
     fn the_store_converges_whatever_the_batches(
         ops in ops_strategy(),
         cuts in prop::collection::vec(any::<bool>(), 40),
+        again_cuts in prop::collection::vec(any::<bool>(), 40),
+        settled in any::<bool>(),
+        version in 2u8..=caseload::store::header::FORMAT_VERSION,
     ) {
         let reference = fold_all(&ops);
         let tmp = tempfile::tempdir().unwrap();
-        let store = EncryptedStore::create(&tmp.path().join("s"), b"passphrase for tests", FAST_KDF).unwrap();
+        // Format 2 keeps each op under its own key, format 3 a person's ops
+        // in one commit together: both must find every op held again.
+        let store = EncryptedStore::create_in_format(&tmp.path().join("s"), b"passphrase for tests", FAST_KDF, version).unwrap();
         // Deliver in reverse, in batches cut at random, then everything again.
         let mut reversed = ops.clone();
         reversed.reverse();
-        let mut batch = Vec::new();
-        for (op, cut) in reversed.into_iter().zip(cuts.iter().chain(std::iter::repeat(&false))) {
-            batch.push(op);
-            if *cut {
-                store.commit(&batch, Origin::Remote).unwrap();
-                batch.clear();
-            }
+        commit_in_batches(&store, reversed, &cuts);
+        if settled {
+            // Held in sled, not only in the commit log's waiting commits.
+            store.checkpoint().unwrap();
         }
-        store.commit(&batch, Origin::Remote).unwrap();
         prop_assert!(store.commit(&ops, Origin::Remote).unwrap().is_empty(), "duplicates changed state");
+        // And again in other batches, each op held already.
+        commit_in_batches(&store, ops.clone(), &again_cuts);
         for expected in reference {
             let stored = store.person(expected.id).unwrap().unwrap_or_else(|| PersonState::new(expected.id));
             prop_assert_eq!(stored, expected);
         }
+        let distinct: std::collections::HashSet<OpId> = ops.iter().map(|op| op.id).collect();
+        let report = store.doctor().unwrap();
+        prop_assert_eq!(report.ops, distinct.len());
         prop_assert!(store.doctor().unwrap().is_healthy());
     }
 }
