@@ -86,7 +86,7 @@ type OpKey = [u8; 32];
 fn outbox_key(seq: u64, count: usize) -> Vec<u8> {
     let mut key = seq.to_be_bytes().to_vec();
     if count != 1 {
-        key.extend_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes());
+        key.extend_from_slice(&kept_together::count_bytes(count));
     }
     key
 }
@@ -765,7 +765,10 @@ impl EncryptedStore {
         sealed: &[u8],
     ) -> std::result::Result<Vec<(Vec<u8>, usize)>, Damaged> {
         let listed: Vec<u8> = self.unseal(T_OUTBOX, key, sealed)?;
-        let named = self.named_in_outbox(&listed);
+        let named: Vec<(Vec<u8>, usize)> = self
+            .named_in_outbox(&listed)
+            .map(|(key, count)| (key.to_vec(), count))
+            .collect();
         let counted = named.iter().map(|(_, count)| count).sum::<usize>();
         if named.is_empty() || counted != outbox_count(key) {
             return Err(outbox_damaged(key, "does not list as many ops as it says"));
@@ -773,28 +776,35 @@ impl EncryptedStore {
         Ok(named)
     }
 
-    /// What an outbox entry's list names: up to format 2, op keys of 32
-    /// bytes one after another; from format 3, an item of 36 bytes a value
-    /// of the `ops` tree (`kept_together::listed`). Empty if the list is
-    /// not a whole number of them.
-    fn named_in_outbox(&self, listed: &[u8]) -> Vec<(Vec<u8>, usize)> {
-        let item = match self.header.ops_kept_together() {
+    /// What an outbox entry's list names, each `ops` key with how many ops
+    /// its value holds: up to format 2, op keys of 32 bytes one after
+    /// another; from format 3, an item of 36 bytes a value of the `ops` tree
+    /// (`kept_together::listed`). Nothing if the list is not a whole number
+    /// of them.
+    fn named_in_outbox<'l>(&self, listed: &'l [u8]) -> impl Iterator<Item = (&'l [u8], usize)> {
+        let together = self.header.ops_kept_together();
+        let item = match together {
             true => kept_together::LISTED_LEN,
             false => std::mem::size_of::<OpKey>(),
         };
-        if !listed.len().is_multiple_of(item) {
-            return Vec::new();
-        }
+        let whole = listed.len().is_multiple_of(item);
         listed
             .chunks_exact(item)
-            .map(|item| match self.header.ops_kept_together() {
-                true => {
-                    let (key, count) = kept_together::named_by(item);
-                    (key.to_vec(), count)
-                }
-                false => (item.to_vec(), 1),
+            .take_while(move |_| whole)
+            .map(move |item| match together {
+                true => kept_together::named_by(item),
+                false => (item, 1),
             })
-            .collect()
+    }
+
+    /// Appends to an outbox entry's list what names a value of `count` ops
+    /// under `key`: the key up to format 2 (one op each), an item naming the
+    /// value and its count from format 3.
+    fn list_in_outbox(&self, listed: &mut Vec<u8>, key: &[u8], count: usize) {
+        match self.header.ops_kept_together() {
+            true => listed.extend_from_slice(&kept_together::listed(key, count)),
+            false => listed.extend_from_slice(key),
+        }
     }
 
     fn unseal<T: DeserializeOwned>(
@@ -1624,12 +1634,13 @@ impl EncryptedStore {
         }
         let mut outbox_batch = sled::Batch::default();
         if origin == Origin::Local {
-            let listed = new_ops
-                .iter()
-                .flat_map(|(key, count, _)| self.listed_in_outbox(key, *count));
+            let mut listed = Vec::with_capacity(new_ops.len() * kept_together::LISTED_LEN);
+            for (key, count, _) in &new_ops {
+                self.list_in_outbox(&mut listed, key, *count);
+            }
             match commit_outbox {
-                Some(commit_listed) => commit_listed.extend(listed),
-                None => outbox_batch = self.outbox_entry(&listed.collect::<Vec<u8>>())?.1,
+                Some(commit_listed) => commit_listed.extend_from_slice(&listed),
+                None => outbox_batch = self.outbox_entry(&listed)?.1,
             }
         }
         let op_count = start.ops + fresh_count as u64;
@@ -1671,16 +1682,11 @@ impl EncryptedStore {
     /// of format 3 those of one person together. Each with how many ops it
     /// holds.
     fn seal_new_ops(&self, fresh: &[&Op]) -> Result<Vec<(kept_together::OpsKey, usize, Vec<u8>)>> {
-        if !self.header.ops_kept_together() {
-            return fresh
-                .iter()
-                .map(|op| {
-                    let (key, sealed) = self.seal_ops(std::slice::from_ref(op))?;
-                    Ok((key, 1, sealed))
-                })
-                .collect();
-        }
-        kept_together::gathered(fresh)
+        let values = match self.header.ops_kept_together() {
+            true => kept_together::gathered(fresh),
+            false => fresh.iter().map(|op| vec![*op]).collect(),
+        };
+        values
             .iter()
             .map(|ops| {
                 let (key, sealed) = self.seal_ops(ops)?;
@@ -1689,24 +1695,10 @@ impl EncryptedStore {
             .collect()
     }
 
-    /// What an outbox entry lists for a value of `count` ops under `key`:
-    /// the key up to format 2 (one op each), an item naming the value and its
-    /// count from format 3.
-    fn listed_in_outbox(&self, key: &[u8], count: usize) -> Vec<u8> {
-        match self.header.ops_kept_together() {
-            true => kept_together::listed(key, count).to_vec(),
-            false => key.to_vec(),
-        }
-    }
-
     /// A new outbox entry holding the `ops` values `listed` (one after
     /// another): its key, and the write that stores it.
     fn outbox_entry(&self, listed: &[u8]) -> Result<(Vec<u8>, sled::Batch)> {
-        let count = self
-            .named_in_outbox(listed)
-            .iter()
-            .map(|(_, count)| count)
-            .sum();
+        let count = self.named_in_outbox(listed).map(|(_, count)| count).sum();
         let seq = outbox_key(self.db.generate_id()?, count);
         let mut batch = sled::Batch::default();
         batch.insert(seq.as_slice(), self.seal(T_OUTBOX, &seq, &listed)?);
@@ -1959,7 +1951,8 @@ mod tests {
         let first = store.ops.iter().keys().next().expect("an op").expect("key");
         let count = ops_under(&first).expect("ops");
         assert_eq!(count > 1, version >= 3, "a person's ops kept together");
-        let key = store.listed_in_outbox(&first, count);
+        let mut key = Vec::new();
+        store.list_in_outbox(&mut key, &first, count);
         let seq = outbox_key(u64::MAX, count);
         let one = store.seal(T_OUTBOX, &seq, &key).expect("seal");
         store.outbox.insert(seq, one).expect("insert");

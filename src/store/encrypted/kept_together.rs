@@ -16,16 +16,24 @@ pub(crate) type OpsKey = smallvec::SmallVec<[u8; TOGETHER_KEY_LEN]>;
 
 const TOGETHER_KEY_LEN: usize = 36;
 
+/// A count as keys hold it: u32, big-endian (a count past it, never made,
+/// is held as its largest).
+pub(crate) fn count_bytes(count: usize) -> [u8; 4] {
+    u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes()
+}
+
+/// The count held in `bytes[at..at + 4]` (the caller has checked the length).
+fn count_at(bytes: &[u8], at: usize) -> usize {
+    u32::from_be_bytes([bytes[at], bytes[at + 1], bytes[at + 2], bytes[at + 3]]) as usize
+}
+
 /// How many ops the value under `key` holds, read from the key: one under
 /// an op's own key, the count under a key of ops kept together; `None` for
 /// a key of neither length (or a count of fewer than two).
 pub(crate) fn ops_under(key: &[u8]) -> Option<usize> {
     match key.len() {
         32 => Some(1),
-        TOGETHER_KEY_LEN => {
-            let count = u32::from_be_bytes([key[32], key[33], key[34], key[35]]) as usize;
-            (count >= 2).then_some(count)
-        }
+        TOGETHER_KEY_LEN => Some(count_at(key, 32)).filter(|count| *count >= 2),
         _ => None,
     }
 }
@@ -35,7 +43,7 @@ pub(crate) fn ops_under(key: &[u8]) -> Option<usize> {
 fn key_of(first: &OpKey, count: usize) -> OpsKey {
     let mut key = OpsKey::from_slice(first);
     if count != 1 {
-        key.extend_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes());
+        key.extend_from_slice(&count_bytes(count));
     }
     key
 }
@@ -48,13 +56,13 @@ pub(crate) const LISTED_LEN: usize = TOGETHER_KEY_LEN;
 pub(crate) fn listed(key: &[u8], count: usize) -> [u8; LISTED_LEN] {
     let mut item = [0u8; LISTED_LEN];
     item[..32].copy_from_slice(&key[..32]);
-    item[32..].copy_from_slice(&u32::try_from(count).unwrap_or(u32::MAX).to_be_bytes());
+    item[32..].copy_from_slice(&count_bytes(count));
     item
 }
 
 /// The `ops` key an outbox item names, and how many ops it stands for.
 pub(crate) fn named_by(item: &[u8]) -> (&[u8], usize) {
-    let count = u32::from_be_bytes([item[32], item[33], item[34], item[35]]) as usize;
+    let count = count_at(item, 32);
     if count == 1 {
         (&item[..32], 1)
     } else {
