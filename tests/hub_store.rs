@@ -458,7 +458,7 @@ struct Counting<T> {
 }
 
 impl<T: caseload::store::OpTarget> caseload::store::OpTarget for Counting<T> {
-    fn people(&self) -> &[caseload::domain::CaseSummary] {
+    fn people(&self) -> caseload::domain::Summaries<'_> {
         self.inner.people()
     }
     fn person(&self, id: PersonId) -> Result<Option<caseload::domain::PersonState>, StoreError> {

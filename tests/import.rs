@@ -3,8 +3,7 @@
 
 use caseload::domain::person::{Consent, PhoneLabel};
 use caseload::domain::{
-    CaseSummary, Channel, ContactAttempt, FieldValue, Op, OpPayload, Outcome, PersonId,
-    PersonState, WorkerId,
+    Channel, ContactAttempt, FieldValue, Op, OpPayload, Outcome, PersonId, PersonState, WorkerId,
 };
 use caseload::import::{self, ImportError};
 use caseload::replica::Replica;
@@ -91,7 +90,7 @@ struct Reading<'r> {
 }
 
 impl OpTarget for Reading<'_> {
-    fn people(&self) -> &[CaseSummary] {
+    fn people(&self) -> caseload::domain::Summaries<'_> {
         self.replica.index().all()
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {

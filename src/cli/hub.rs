@@ -46,7 +46,7 @@ pub(super) fn run(cx: &Ctx, command: HubCommand) -> Result<(), CliError> {
         HubCommand::List(HubListCommand::Show { data }) => list_show(data),
         HubCommand::Report { data, report } => {
             let hub = open_hub(&data)?;
-            super::report::run(&hub.summaries()?, &cx.config, report, &|id| {
+            super::report::run((&hub.summaries()?).into(), &cx.config, report, &|id| {
                 Ok(hub.history(id)?.into_iter().map(|r| r.op).collect())
             })
         }
@@ -191,7 +191,7 @@ fn assign(
     )?;
     let mut ops = Vec::new();
     for given in &people {
-        let id = resolve_in(&summaries, given)?;
+        let id = resolve_in((&summaries).into(), given)?;
         let state = hub
             .person(id)?
             .ok_or_else(|| StoreError::UnknownPerson(given.clone()))?;

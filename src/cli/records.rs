@@ -6,7 +6,8 @@ use super::{CliError, ReportCommand, today, view};
 use crate::domain::dates::{parse_date, uk};
 use crate::domain::details;
 use crate::domain::{
-    CaseSummary, Channel, ContactAttempt, CurrentActivity, FieldValue, OpPayload, Outcome, PersonId,
+    CaseSummary, Channel, ContactAttempt, CurrentActivity, FieldValue, OpPayload, Outcome,
+    PersonId, Summaries,
 };
 use crate::replica::Replica;
 use crate::store::StoreError;
@@ -405,7 +406,7 @@ const MIN_ID_PREFIX: usize = 4;
 /// A young person named by their id, or by its first characters, on the
 /// device and on the hub alike. A name is not an id: the answer says how to
 /// search.
-pub(super) fn resolve_in(people: &[CaseSummary], given: &str) -> Result<PersonId, CliError> {
+pub(super) fn resolve_in(people: Summaries<'_>, given: &str) -> Result<PersonId, CliError> {
     if let Ok(id) = given.parse::<PersonId>() {
         return Ok(id);
     }

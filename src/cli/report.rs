@@ -5,11 +5,10 @@ use crate::config::Config;
 use crate::domain::codes::Learning;
 use crate::domain::dates::{parse_date, uk};
 use crate::domain::residence::Authority;
-use crate::domain::{CaseSummary, Op, PersonId, academic};
+use crate::domain::{CaseSummary, Op, PersonId, Summaries, academic};
 use crate::report::{self, Breakdown, Figures};
 use chrono::{Datelike, NaiveDate};
 use serde::Serialize;
-use std::borrow::Cow;
 
 #[derive(Serialize)]
 struct Row {
@@ -167,12 +166,12 @@ fn as_of(given: Option<String>) -> Result<NaiveDate, CliError> {
 /// activity dated from its start, and that day; when not given, the records
 /// as they are (counted as recorded by `on`) and no day.
 fn as_known<'a>(
-    people: &'a [CaseSummary],
+    people: Summaries<'a>,
     on: NaiveDate,
     known: Option<String>,
-) -> Result<(Option<NaiveDate>, Cow<'a, [CaseSummary]>), CliError> {
+) -> Result<(Option<NaiveDate>, Known<'a>), CliError> {
     let Some(given) = known else {
-        return Ok((None, Cow::Borrowed(people)));
+        return Ok((None, Known::AsTheyAre(people)));
     };
     let today = today()?;
     let known = parse_date(&given, today)?;
@@ -193,7 +192,22 @@ fn as_known<'a>(
         .iter()
         .filter_map(|s| s.in_effect_as_known(known))
         .collect();
-    Ok((Some(known), Cow::Owned(view)))
+    Ok((Some(known), Known::AsKnownThen(view)))
+}
+
+/// The records a report counts: as they are, or as known on a past day.
+enum Known<'a> {
+    AsTheyAre(Summaries<'a>),
+    AsKnownThen(Vec<CaseSummary>),
+}
+
+impl Known<'_> {
+    fn summaries(&self) -> Summaries<'_> {
+        match self {
+            Known::AsTheyAre(all) => *all,
+            Known::AsKnownThen(then) => Summaries::from(then),
+        }
+    }
 }
 
 /// The first line of a report: which day, and as known when.
@@ -277,7 +291,7 @@ fn print_dfe_lines(total: &Figures, average: Option<&AverageRow>) {
 pub type History<'a> = &'a dyn Fn(PersonId) -> Result<Vec<Op>, CliError>;
 
 pub fn run(
-    people: &[CaseSummary],
+    people: Summaries<'_>,
     config: &Config,
     command: ReportCommand,
     history: History,
@@ -293,7 +307,7 @@ pub fn run(
         } => {
             let on = as_of(date)?;
             let (known, view) = as_known(people, on, known_as_of)?;
-            let people = &*view;
+            let people = view.summaries();
             let average = match average {
                 Some(period) => {
                     let december = winter(&period, on)?;
@@ -414,7 +428,7 @@ pub fn run(
         } => {
             let on = as_of(date)?;
             let (known, view) = as_known(people, on, known_as_of)?;
-            let people = &*view;
+            let people = view.summaries();
             #[derive(Serialize)]
             struct GroupRow {
                 group: &'static str,
@@ -526,7 +540,7 @@ pub fn run(
             // Never a day not yet lived: the month in progress is as at today.
             let on = last.min(today);
             let (known, view) = as_known(people, on, known_as_of)?;
-            let people = &*view;
+            let people = view.summaries();
             let rows = nccis_rows(people, on, config);
             csv_out(&rows)?;
             errln!(
@@ -581,7 +595,7 @@ fn la_text(a: Authority) -> String {
 
 /// The monthly return: everyone in the statutory cohort at `on`, with the
 /// activity recorded by then.
-fn nccis_rows(people: &[CaseSummary], on: NaiveDate, config: &Config) -> Vec<NccisRow> {
+fn nccis_rows(people: Summaries<'_>, on: NaiveDate, config: &Config) -> Vec<NccisRow> {
     let mut rows: Vec<NccisRow> = people
         .iter()
         .filter(|s| {

@@ -7,7 +7,7 @@ use super::CliError;
 use super::report::{History, csv_out, json_out, round1};
 use crate::config::Config;
 use crate::domain::dates::uk;
-use crate::domain::{CaseSummary, PersonState};
+use crate::domain::{CaseSummary, PersonState, Summaries};
 use crate::report::{self, returns::Tally};
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -15,7 +15,7 @@ use serde::Serialize;
 /// `report roni`: the back-test (`report/roni.rs`), each band's people and
 /// how many were NEET or Not Known within 6 and 12 months.
 pub(super) fn roni(
-    people: &[CaseSummary],
+    people: Summaries<'_>,
     config: &Config,
     on: NaiveDate,
     today: NaiveDate,
@@ -130,7 +130,7 @@ pub(super) fn roni(
 /// whole history, one at a time (never all held at once). The first error
 /// reading a history ends the run and is left in `failed`.
 fn folded<'a>(
-    people: &'a [CaseSummary],
+    people: Summaries<'a>,
     wanted: impl Fn(&CaseSummary) -> bool + 'a,
     history: History<'a>,
     failed: &'a std::cell::RefCell<Option<CliError>>,
@@ -168,7 +168,7 @@ struct CheckRow {
 
 /// Prints one or more tallies: a table each with its checks, or CSV (the
 /// rows, one file; checks on stderr), or JSON (everything).
-fn print(tallies: &[Tally], people: &[CaseSummary], format: &str) -> Result<(), CliError> {
+fn print(tallies: &[Tally], people: Summaries<'_>, format: &str) -> Result<(), CliError> {
     let rows = |t: &'_ Tally| -> Vec<(String, usize, Option<f64>)> {
         t.rows
             .iter()
@@ -277,7 +277,7 @@ fn print(tallies: &[Tally], people: &[CaseSummary], format: &str) -> Result<(), 
 
 /// `report activity-survey [--year YYYY]`: by default the latest 1 November passed.
 pub(super) fn activity_survey(
-    people: &[CaseSummary],
+    people: Summaries<'_>,
     config: &Config,
     year: Option<i32>,
     format: &str,
@@ -297,7 +297,7 @@ pub(super) fn activity_survey(
 
 /// `report neet-flow --from YYYY-MM --to YYYY-MM`: between the two month-ends.
 pub(super) fn neet_flow(
-    people: &[CaseSummary],
+    people: Summaries<'_>,
     config: &Config,
     from: &str,
     to: &str,
@@ -340,7 +340,7 @@ pub(super) fn neet_flow(
 /// `report guarantee [--year YYYY]`: Year 11 and Year 12 of the September
 /// Guarantee of YYYY [default: the latest whose 30 September has passed].
 pub(super) fn guarantee(
-    people: &[CaseSummary],
+    people: Summaries<'_>,
     september: Option<i32>,
     format: &str,
     history: History,
@@ -369,7 +369,7 @@ pub(super) fn guarantee(
 
 /// `report destinations [--as-of DATE]`: Year 11's intended destinations.
 pub(super) fn destinations(
-    people: &[CaseSummary],
+    people: Summaries<'_>,
     on: NaiveDate,
     format: &str,
     history: History,

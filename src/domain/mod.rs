@@ -55,6 +55,7 @@ pub mod risk;
 pub mod serde_added;
 pub mod serde_date;
 pub mod state;
+pub mod summaries;
 pub mod summary;
 pub mod text;
 
@@ -68,4 +69,5 @@ pub use ops::{FieldSet, FieldValue, Hlc, Op, OpPayload, Stamp};
 pub use person::YoungPerson;
 pub use records::{FollowUp, IntendedDestination, Note, Rag, RiskRating, SeptemberGuaranteeOffer};
 pub use state::PersonState;
+pub use summaries::Summaries;
 pub use summary::CaseSummary;

@@ -45,8 +45,8 @@ impl<'a> HubWriter<'a> {
 }
 
 impl OpTarget for HubWriter<'_> {
-    fn people(&self) -> &[CaseSummary] {
-        &self.people
+    fn people(&self) -> crate::domain::Summaries<'_> {
+        (&self.people).into()
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {
         self.store.person(id)

@@ -18,7 +18,7 @@ use crate::domain::person::{
 use crate::domain::residence::{Authority, Residence};
 use crate::domain::text::{self, ShortText, lower_case};
 use crate::domain::{
-    CaseSummary, CurrentActivity, District, FieldValue, OpPayload, PersonId, PersonState, WorkerId,
+    CurrentActivity, District, FieldValue, OpPayload, PersonId, PersonState, WorkerId,
 };
 use crate::replica::Replica;
 use crate::store::{Origin, StoreError};
@@ -551,7 +551,7 @@ struct Matcher {
 }
 
 impl Matcher {
-    fn new(people: &[CaseSummary]) -> Self {
+    fn new(people: crate::domain::Summaries<'_>) -> Self {
         let n = people.len();
         let mut m = Matcher {
             by_upn: KeyMap::with_capacity_and_hasher(n, Default::default()),
@@ -685,7 +685,7 @@ use crate::domain::Op;
 use crate::store::OpTarget;
 
 impl OpTarget for Replica {
-    fn people(&self) -> &[CaseSummary] {
+    fn people(&self) -> crate::domain::Summaries<'_> {
         self.index().all()
     }
     fn person(&self, id: PersonId) -> Result<Option<PersonState>, StoreError> {

@@ -1,6 +1,7 @@
 //! The in-memory index: every person's summary, held only in memory (never as a
 //! plaintext file), built at unlock and kept current as ops are committed.
 
+use crate::domain::summaries::Summaries;
 use crate::domain::{CaseSummary, PersonId, PersonState};
 use crate::store::{Changed, SummaryVisitor};
 use std::collections::HashMap;
@@ -124,7 +125,11 @@ impl TextArena {
 
 #[derive(Default)]
 pub struct CaseIndex {
-    people: Vec<CaseSummary>,
+    /// Everyone, in the runs unlocking's reading threads decoded them, kept
+    /// apart: joining them was a copy of half of everyone into fresh memory
+    /// on the wait (docs/architecture.md, "Unlocking"). New people go on the
+    /// last run.
+    runs: Vec<Vec<CaseSummary>>,
     /// Lower-case text searched word by word: names, postcode, short id,
     /// UPN/ULN, postcode without its space, phone digits; its head, the
     /// names and postcode, is what fuzzy matching scans.
@@ -319,37 +324,33 @@ impl CaseIndex {
                 .collect()
         });
         let (positions, texts) = positions_and_texts(runs);
-        Self::of_parts(people, positions, texts)
+        Self::of_parts(vec![people], positions, texts)
     }
 
     /// The index of the runs of people unlocking read, each with what its
-    /// reading thread built of the index. Joining the people (a copy of half
-    /// of them, with its page faults) and building the map of positions and
-    /// the search texts are each about half of what is left after the
-    /// reading, so they are done side by side.
+    /// reading thread built of the index: the people stay in their runs, and
+    /// the map of positions and the search texts are built from what the
+    /// threads noted as they read.
     pub fn from_runs(runs: Vec<(Vec<CaseSummary>, IndexRun)>) -> Self {
         let lined_up = runs.iter().all(|(people, run)| people.len() == run.len());
-        let (people, index_runs): (Vec<_>, Vec<_>) = runs.into_iter().unzip();
+        let (mut people, index_runs): (Vec<Vec<CaseSummary>>, Vec<_>) = runs.into_iter().unzip();
         if !lined_up {
             // A run's texts that do not match its people would misalign
             // every text after them: built again, whole, rather than
             // searched wrong.
             return Self::new(crate::store::encrypted::join_runs(people));
         }
-        let (people, index) = std::thread::scope(|scope| {
-            let index = scope.spawn(|| positions_and_texts(index_runs));
-            let people = crate::store::encrypted::join_runs(people);
-            (people, index.join())
-        });
-        match index {
-            Ok((positions, texts)) => Self::of_parts(people, positions, texts),
-            Err(panic) => std::panic::resume_unwind(panic),
+        for run in &mut people {
+            // A run's spare room is its thread's growing by doubling.
+            run.shrink_to_fit();
         }
+        let (positions, texts) = positions_and_texts(index_runs);
+        Self::of_parts(people, positions, texts)
     }
 
-    fn of_parts(people: Vec<CaseSummary>, positions: Positions, texts: TextArena) -> Self {
+    fn of_parts(runs: Vec<Vec<CaseSummary>>, positions: Positions, texts: TextArena) -> Self {
         Self {
-            people,
+            runs,
             texts,
             positions,
             changes: Changes::default(),
@@ -357,15 +358,49 @@ impl CaseIndex {
     }
 
     pub fn len(&self) -> usize {
-        self.people.len()
+        self.runs.iter().map(Vec::len).sum()
     }
 
     pub fn is_empty(&self) -> bool {
-        self.people.is_empty()
+        self.runs.iter().all(Vec::is_empty)
     }
 
-    pub fn all(&self) -> &[CaseSummary] {
-        &self.people
+    /// Everyone, in index order (a position counts across the runs).
+    pub fn all(&self) -> Summaries<'_> {
+        Summaries::of_runs(&self.runs)
+    }
+
+    fn at_mut(&mut self, mut position: usize) -> Option<&mut CaseSummary> {
+        for run in &mut self.runs {
+            if position < run.len() {
+                return run.get_mut(position);
+            }
+            position -= run.len();
+        }
+        None
+    }
+
+    /// The run new people go on.
+    fn last_run(&mut self) -> &mut Vec<CaseSummary> {
+        if self.runs.is_empty() {
+            self.runs.push(Vec::new());
+        }
+        let last = self.runs.len() - 1;
+        &mut self.runs[last]
+    }
+
+    /// Takes the person at `position` out, the last person moved into their
+    /// place, as `Vec::swap_remove` does across the runs.
+    fn swap_remove(&mut self, position: usize) -> Option<CaseSummary> {
+        if position >= self.len() {
+            return None;
+        }
+        let last = self.runs.iter_mut().rev().find_map(Vec::pop)?;
+        match self.at_mut(position) {
+            Some(held) => Some(std::mem::replace(held, last)),
+            // The last was the one at `position`.
+            None => Some(last),
+        }
     }
 
     /// The searchable text of the person at `position` (lower case).
@@ -383,7 +418,7 @@ impl CaseIndex {
     }
 
     pub fn get(&self, id: PersonId) -> Option<&CaseSummary> {
-        self.positions.get(&id).map(|&i| &self.people[i])
+        self.positions.get(&id).and_then(|&i| self.all().get(i))
     }
 
     /// Where the index stands now.
@@ -426,7 +461,7 @@ impl CaseIndex {
             .into_iter()
             .filter(|id| !self.positions.contains_key(id))
             .count();
-        self.people.reserve_exact(new);
+        self.last_run().reserve_exact(new);
         self.positions.reserve(new);
     }
 
@@ -448,14 +483,17 @@ impl CaseIndex {
         match (summary, self.positions.get(&id).copied()) {
             (Some(s), Some(i)) => {
                 self.texts.set_with(i, |text| write_search_text(&s, text));
-                self.people[i] = s;
+                if let Some(held) = self.at_mut(i) {
+                    *held = s;
+                }
                 self.changes.note(i);
             }
             (Some(s), None) => {
-                self.changes.note(self.people.len());
-                self.positions.insert(s.id, self.people.len());
+                let at = self.len();
+                self.changes.note(at);
+                self.positions.insert(s.id, at);
                 self.texts.push_with(|text| write_search_text(&s, text));
-                self.people.push(s);
+                self.last_run().push(s);
             }
             (None, Some(i)) => self.remove_at(i),
             (None, None) => {}
@@ -470,10 +508,12 @@ impl CaseIndex {
 
     fn remove_at(&mut self, i: usize) {
         self.changes.note_untold();
-        let removed = self.people.swap_remove(i);
+        let Some(removed) = self.swap_remove(i) else {
+            return;
+        };
         self.texts.swap_remove(i);
         self.positions.remove(&removed.id);
-        if let Some(moved) = self.people.get(i) {
+        if let Some(moved) = self.all().get(i) {
             self.positions.insert(moved.id, i);
         }
     }
@@ -482,7 +522,7 @@ impl CaseIndex {
     /// spaces inside phone numbers ignored), in index order.
     pub fn search(&self, query: &str) -> Vec<&CaseSummary> {
         let words: Vec<String> = query.split_whitespace().map(str::to_lowercase).collect();
-        self.people
+        self.all()
             .iter()
             .enumerate()
             .filter(|(i, _)| {
@@ -582,6 +622,60 @@ mod tests {
     }
 
     #[test]
+    fn people_kept_in_their_runs_change_leave_and_arrive_as_in_one_list() {
+        let with_id = |n: u128, given: &str| CaseSummary {
+            id: PersonId(uuid::Uuid::from_u128(n)),
+            ..summary(given, "Lee", None)
+        };
+        let people: Vec<CaseSummary> = (1..=6)
+            .zip(["Amy", "Ben", "Cat", "Dan", "Eve", "Fay"])
+            .map(|(n, given)| with_id(n, given))
+            .collect();
+        let run_of = |part: &[CaseSummary]| {
+            let mut run = IndexRun::default();
+            part.iter().for_each(|p| run.visit(p));
+            (part.to_vec(), run)
+        };
+        // Three runs, the middle one empty, as a reading thread may leave.
+        let mut in_runs = CaseIndex::from_runs(vec![
+            run_of(&people[..2]),
+            run_of(&[]),
+            run_of(&people[2..]),
+        ]);
+        let mut whole = CaseIndex::new(people.clone());
+        let same = |a: &CaseIndex, b: &CaseIndex| {
+            assert_eq!(a.all().to_vec(), b.all().to_vec());
+            assert_eq!(a.len(), b.len());
+            for (i, p) in b.all().iter().enumerate() {
+                assert_eq!(a.position(p.id), Some(i));
+                assert_eq!(a.get(p.id), Some(p));
+                assert_eq!(a.haystack(i), b.haystack(i));
+            }
+        };
+        same(&in_runs, &whole);
+        let steps: Vec<(u128, Option<&str>)> = vec![
+            (1, None),        // the first of the first run: the last person moves there
+            (5, Some("Eva")), // one in the last run changes
+            (7, Some("Gus")), // someone new goes on the last run
+            (3, None),        // from the last run
+            (7, None),        // the newest, who is last
+            (2, None),
+            (4, None),
+            (6, None),
+            (5, None), // no one left
+            (8, Some("Hal")),
+        ];
+        for (n, given) in steps {
+            let id = PersonId(uuid::Uuid::from_u128(n));
+            let summary = given.map(|g| with_id(n, g));
+            in_runs.set(id, summary.clone());
+            whole.set(id, summary);
+            same(&in_runs, &whole);
+        }
+        assert_eq!(in_runs.search("hal").len(), 1);
+    }
+
+    #[test]
     fn many_changes_at_once_take_room_only_for_the_people_new_to_the_index() {
         let with_id = |n: u128, given: &str| CaseSummary {
             id: PersonId(uuid::Uuid::from_u128(n)),
@@ -602,7 +696,7 @@ mod tests {
         assert_eq!(index.search("ann").len(), 1);
         assert!(index.get(with_id(2, "Ben").id).is_none());
         // Two held, five new: room for seven, not doubled to eight.
-        assert_eq!(index.people.capacity(), 7);
+        assert_eq!(index.runs.iter().map(Vec::capacity).sum::<usize>(), 7);
     }
 
     #[test]

@@ -288,7 +288,7 @@ pub fn month_ends(today: NaiveDate, months: u32) -> Vec<NaiveDate> {
 /// Headline figures at each month end: the trend, recomputed from the op
 /// history (what was recorded by each date), never stored. Spread over cores.
 pub fn monthly_trend(
-    people: &[CaseSummary],
+    people: crate::domain::Summaries<'_>,
     today: NaiveDate,
     currency: &CurrencyConfig,
     months: u32,

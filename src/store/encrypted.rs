@@ -985,7 +985,8 @@ impl EncryptedStore {
     /// visitor of its own, made by `make`, while the summary is still in the
     /// cache. The runs come back unjoined, in order, each with its visitor:
     /// joining them is a copy of every summary after the threads are done,
-    /// which the caller may do beside other work ([`join_runs`]).
+    /// which the index does without ([`join_runs`] for a caller that wants
+    /// one vector).
     pub fn summaries_seen_by<V: SummaryVisitor>(
         &self,
         make: impl Fn() -> V + Sync,

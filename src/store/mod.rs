@@ -294,7 +294,7 @@ pub type NextPart<'a, T, E> = dyn FnMut(&mut T) -> std::result::Result<Option<Ve
 /// device's replica, or the hub's own writer. Ops are made against the records
 /// as they stand and committed together.
 pub trait OpTarget {
-    fn people(&self) -> &[CaseSummary];
+    fn people(&self) -> crate::domain::Summaries<'_>;
     fn person(&self, id: PersonId) -> Result<Option<PersonState>>;
     fn new_op(&mut self, person: PersonId, payload: crate::domain::OpPayload) -> Op;
     fn commit(&mut self, ops: &[Op]) -> Result<()>;

@@ -2,7 +2,7 @@
 
 use crate::domain::codes::StatusGroup;
 use crate::domain::currency::CurrencyConfig;
-use crate::domain::{CaseSummary, PersonId};
+use crate::domain::{CaseSummary, PersonId, Summaries};
 use chrono::{Days, NaiveDate};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
@@ -56,7 +56,7 @@ impl AgendaList {
     /// `me` holds no caseload of their own, as a manager).
     pub fn rebuild(
         &mut self,
-        all: &[CaseSummary],
+        all: Summaries<'_>,
         me: &crate::domain::WorkerId,
         today: NaiveDate,
         currency: &CurrencyConfig,

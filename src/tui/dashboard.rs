@@ -2,7 +2,7 @@
 //! screen is opened.
 
 use crate::config::Config;
-use crate::domain::{CaseSummary, District};
+use crate::domain::{District, Summaries};
 use crate::report::{self, Figures, VulnerableGroup};
 use chrono::NaiveDate;
 
@@ -16,7 +16,7 @@ pub struct DashboardData {
 }
 
 impl DashboardData {
-    pub fn build(all: &[CaseSummary], today: NaiveDate, config: &Config) -> Self {
+    pub fn build(all: Summaries<'_>, today: NaiveDate, config: &Config) -> Self {
         let currency = &config.currency;
         DashboardData {
             headline: report::headline(all, today, currency),

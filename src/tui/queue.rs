@@ -3,7 +3,7 @@
 use super::app::PersonPane;
 use crate::domain::codes::StatusGroup;
 use crate::domain::currency::CurrencyConfig;
-use crate::domain::{CaseSummary, PersonId, WorkerId};
+use crate::domain::{CaseSummary, PersonId, Summaries, WorkerId};
 use chrono::NaiveDate;
 use std::time::Instant;
 
@@ -30,7 +30,7 @@ impl QueueState {
     /// caseload, or everyone's if they hold none, longest without contact
     /// first: the queue's title and its people.
     pub fn not_known(
-        all: &[CaseSummary],
+        all: Summaries<'_>,
         me: &WorkerId,
         today: NaiveDate,
         currency: &CurrencyConfig,
