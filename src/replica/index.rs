@@ -265,8 +265,8 @@ fn write_search_text(s: &CaseSummary, out: &mut String) -> usize {
 #[derive(Default)]
 pub struct IndexRun {
     texts: TextArena,
-    /// Their ids apart from the summaries, so that the map of positions is
-    /// built while the summaries are being joined (`CaseIndex::from_runs`).
+    /// Their ids, noted as they are read, so that the map of positions is
+    /// built from them without reading the summaries again.
     ids: Vec<PersonId>,
 }
 
@@ -303,27 +303,10 @@ fn positions_and_texts(runs: Vec<IndexRun>) -> (Positions, TextArena) {
 }
 
 impl CaseIndex {
+    /// The index of people held already, as one run (unlocking builds it
+    /// from the runs it read: [`Self::from_runs`]).
     pub fn new(people: Vec<CaseSummary>) -> Self {
-        // Built on every core, a run of people each, then joined in order:
-        // at unlock this is the one step after decoding that scales with
-        // the caseload.
-        let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-        let chunk = people.len().div_ceil(threads).max(1);
-        let runs: Vec<IndexRun> = std::thread::scope(|scope| {
-            let handles: Vec<_> = people
-                .chunks(chunk)
-                .map(|run| scope.spawn(move || IndexRun::of(run)))
-                .collect();
-            handles
-                .into_iter()
-                // A run missing would misalign every text after it.
-                .map(|h| {
-                    h.join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                })
-                .collect()
-        });
-        let (positions, texts) = positions_and_texts(runs);
+        let (positions, texts) = positions_and_texts(vec![IndexRun::of(&people)]);
         Self::of_parts(vec![people], positions, texts)
     }
 
