@@ -91,15 +91,6 @@ impl<'a> IntoIterator for Summaries<'a> {
     }
 }
 
-impl<'a> IntoIterator for &Summaries<'a> {
-    type Item = &'a CaseSummary;
-    type IntoIter = <Summaries<'a> as IntoIterator>::IntoIter;
-
-    fn into_iter(self) -> Self::IntoIter {
-        (*self).into_iter()
-    }
-}
-
 impl std::ops::Index<usize> for Summaries<'_> {
     type Output = CaseSummary;
 
