@@ -8,9 +8,15 @@
 //!   per push (goal ≥ 10,000 ops/s, p99 ≤ 100 ms)
 //! - bytes on the wire for one contact attempt
 //!
+//! The push and pull and the flat-out ingest each print their ratio to their
+//! physical limit, measured in the same run (`floor/wire.rs`): the same bodies
+//! over 127.0.0.1 to a server that only makes them durable.
+//!
 //! Run: `cargo bench --bench sync`.
 
 mod common;
+#[path = "floor/wire.rs"]
+mod wire_floor;
 
 use caseload::demo::{DemoCohort, DemoSpec};
 use caseload::domain::person::PersonName;
@@ -217,10 +223,14 @@ fn main() {
     link::sync(&mut a).expect("sync a");
     link::sync(&mut b).expect("sync b");
     let (mut together, mut push_alone) = (Vec::new(), Vec::new());
+    let floor = wire_floor::FloorServer::start(tmp.path());
+    let mut floor_device = wire_floor::InPlace::new(&tmp.path().join("floor-device"), 1 << 20);
+    let (mut floor_times, mut body_len) = (Vec::new(), 0);
     for _ in 0..7 {
         let ops: Vec<Op> = (0..1000)
             .map(|i| a.new_op(people[i % 100], contact()))
             .collect();
+        let body = protocol::encode(&PushRequest { ops: ops.clone() });
         a.commit(&ops, caseload::store::Origin::Local)
             .expect("commit");
         let t = Instant::now();
@@ -230,7 +240,17 @@ fn main() {
         together.push(t.elapsed());
         push_alone.push(half);
         assert_eq!((pushed.pushed, pulled.pulled), (1000, 1000));
+        // Its floor, interleaved: the same body up, made durable there, as
+        // many bytes back (the pull carries the same ops), made durable here.
+        let t = Instant::now();
+        wire_floor::exchange(floor.addr(), &body, 0);
+        let back = wire_floor::exchange(floor.addr(), &[], body.len());
+        floor_device.write(&back);
+        floor_device.sync();
+        floor_times.push(t.elapsed());
+        body_len = body.len();
     }
+    drop(floor);
 
     // Bytes for one contact attempt.
     let one = a.new_op(people[0], contact());
@@ -252,10 +272,14 @@ fn main() {
         "tracker first sync, 5,000-person list: {:.2?} ({} ops received) (goal <= 3 s)",
         tracker_first, report.pulled
     );
+    let (synced, floor) = (median(together.clone()), median(floor_times));
     println!(
-        "push 1,000 ops + pull 1,000 ops: median {:.2?} over {} runs (goal <= 300 ms)",
-        median(together.clone()),
+        "push 1,000 ops + pull 1,000 ops: median {synced:.2?} over {} runs (goal <= 300 ms; the performance issue: <= 50 ms)",
         together.len()
+    );
+    println!(
+        "  its floor, interleaved: the same {body_len} B up and back over 127.0.0.1, made durable at each end: median {floor:.2?}; ratio {:.1}",
+        synced.as_secs_f64() / floor.as_secs_f64()
     );
     println!(
         "  of which the push (the device's sync that sends them): median {:.2?}",
@@ -324,6 +348,9 @@ fn concurrent(data: &Path, dir: &Path, batch: usize, pushes: usize, load: Load) 
             (token, bodies)
         })
         .collect();
+    // The floor of a flat-out run: the same pushes, after the hub's run.
+    let floor_bodies: Option<Vec<Vec<Vec<u8>>>> = matches!(load, Load::Flat)
+        .then(|| clients.iter().map(|(_, bodies)| bodies.clone()).collect());
     let interval = match load {
         Load::Flat => Duration::ZERO,
         Load::Paced(rate) => Duration::from_secs_f64((50 * batch) as f64 / rate as f64),
@@ -359,21 +386,55 @@ fn concurrent(data: &Path, dir: &Path, batch: usize, pushes: usize, load: Load) 
             })
         })
         .collect();
-    let figures = rate_and_latency(handles, start, batch);
+    let (figures, rate) = rate_and_latency(handles, start, batch);
     kill(&mut hub);
     let how = match load {
         Load::Flat => "flat out".to_string(),
         Load::Paced(rate) => format!("offered {rate} ops/s"),
     };
-    format!("50 concurrent clients, {how}, {figures} (goals >= 10,000 ops/s, p99 <= 100 ms)")
+    let against_floor = floor_bodies.map_or(String::new(), |bodies| {
+        let floor = floor_rate(dir, bodies, batch);
+        format!(
+            "\n  its floor, the same pushes made durable by a server that does nothing else: {floor:.0} ops/s; ratio {:.1}",
+            floor / rate
+        )
+    });
+    format!(
+        "50 concurrent clients, {how}, {figures} (goals >= 10,000 ops/s, p99 <= 100 ms; the performance issue: >= 40,000 ops/s flat out, p99 <= 20 ms paced){against_floor}"
+    )
 }
 
-/// Waits for the pushers and sums up: ops, rate, median and p99 push latency.
+/// The rate of the same pushes, each client on its own thread and each push
+/// on a connection of its own, sent to the floor server flat out.
+fn floor_rate(dir: &Path, clients: Vec<Vec<Vec<u8>>>, batch: usize) -> f64 {
+    let floor = wire_floor::FloorServer::start(dir);
+    let addr = floor.addr();
+    let start = Instant::now();
+    let pushers: Vec<_> = clients
+        .into_iter()
+        .map(|bodies| {
+            std::thread::spawn(move || {
+                for body in &bodies {
+                    wire_floor::exchange(addr, body, 0);
+                }
+                bodies.len()
+            })
+        })
+        .collect();
+    let pushes: usize = pushers
+        .into_iter()
+        .map(|h| h.join().expect("floor client"))
+        .sum();
+    (pushes * batch) as f64 / start.elapsed().as_secs_f64()
+}
+
+/// Waits for the pushers and sums up: ops, rate, median and p99 push latency
+/// (and the rate alone, for its ratio to the floor).
 fn rate_and_latency(
     pushers: Vec<std::thread::JoinHandle<Vec<Duration>>>,
     start: Instant,
     batch: usize,
-) -> String {
+) -> (String, f64) {
     let mut lat: Vec<Duration> = pushers
         .into_iter()
         .flat_map(|h| h.join().expect("thread"))
@@ -381,12 +442,13 @@ fn rate_and_latency(
     let elapsed = start.elapsed();
     lat.sort_unstable();
     let ops = lat.len() * batch;
-    format!(
-        "{ops} ops in {batch}-op pushes: {:.0} ops/s, push latency median {:.2?} p99 {:.2?}",
-        ops as f64 / elapsed.as_secs_f64(),
+    let rate = ops as f64 / elapsed.as_secs_f64();
+    let figures = format!(
+        "{ops} ops in {batch}-op pushes: {rate:.0} ops/s, push latency median {:.2?} p99 {:.2?}",
         lat[lat.len() / 2],
         lat[(lat.len() as f64 * 0.99) as usize - 1]
-    )
+    );
+    (figures, rate)
 }
 
 /// Fresh people each batch, stamped now, written by `author` on `device`.
@@ -465,6 +527,6 @@ fn in_process(data: &Path, batch: usize, pushes: usize) -> String {
         .collect();
     format!(
         "in process, 50 threads, {}",
-        rate_and_latency(handles, start, batch)
+        rate_and_latency(handles, start, batch).0
     )
 }
