@@ -52,8 +52,8 @@ impl<'a> Summaries<'a> {
         None
     }
 
-    pub fn iter(&self) -> impl DoubleEndedIterator<Item = &'a CaseSummary> + Clone + use<'a> {
-        self.first.iter().chain(self.rest.iter().flatten())
+    pub fn iter(&self) -> <Self as IntoIterator>::IntoIter {
+        self.into_iter()
     }
 
     pub fn to_vec(&self) -> Vec<CaseSummary> {

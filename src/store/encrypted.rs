@@ -29,8 +29,8 @@ use serde::{Serialize, de::DeserializeOwned};
 use std::collections::{BTreeMap, HashSet};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 mod doctor;
@@ -172,7 +172,11 @@ pub struct LockedStore {
 /// The database of a locked store, opening or open. It holds nothing that
 /// can be read without the data key: every value in it is sealed.
 enum Database {
-    Opening(std::thread::JoinHandle<Result<super::DurableDb>>),
+    /// With the flag that lets the reading ahead stop (`read_summary_pages_ahead`).
+    Opening(
+        std::thread::JoinHandle<Result<super::DurableDb>>,
+        Arc<AtomicBool>,
+    ),
     Open(super::DurableDb),
 }
 
@@ -180,7 +184,7 @@ impl Database {
     fn ready(self) -> Result<super::DurableDb> {
         match self {
             Database::Open(db) => Ok(db),
-            Database::Opening(opening) => opening.join().unwrap_or_else(|_| {
+            Database::Opening(opening, _) => opening.join().unwrap_or_else(|_| {
                 Err(StoreError::Database(
                     "opening the database stopped with an internal error".into(),
                 ))
@@ -192,7 +196,7 @@ impl Database {
 impl std::fmt::Debug for Database {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.write_str(match self {
-            Database::Opening(_) => "Opening",
+            Database::Opening(..) => "Opening",
             Database::Open(_) => "Open",
         })
     }
@@ -203,7 +207,9 @@ impl Drop for LockedStore {
     /// closed before the store's lock is let go.
     fn drop(&mut self) {
         let database = self.database.get_mut().map(Option::take);
-        if let Ok(Some(Database::Opening(opening))) = database {
+        if let Ok(Some(Database::Opening(opening, read_ahead))) = database {
+            // Nobody will unlock: the pages need not be read.
+            read_ahead.store(false, Ordering::SeqCst);
             let _ = opening.join();
         }
     }
@@ -243,15 +249,19 @@ impl LockedStore {
         let mut database = self.database.lock().unwrap_or_else(|p| p.into_inner());
         if database.is_none() {
             let (dir, cache) = (self.dir.clone(), self.cache);
+            let read_ahead = Arc::new(AtomicBool::new(true));
+            let wanted = read_ahead.clone();
             let opening = std::thread::Builder::new()
                 .name("open-database".into())
                 .spawn(move || {
                     let db = open_db(&dir, cache)?;
-                    read_summary_pages_ahead(&db);
+                    read_summary_pages_ahead(&db, &wanted);
                     Ok(db)
                 });
             // No thread to be had: the database is opened at unlocking.
-            *database = opening.ok().map(Database::Opening);
+            *database = opening
+                .ok()
+                .map(|opening| Database::Opening(opening, read_ahead));
         }
         drop(database);
         self
@@ -413,7 +423,9 @@ impl CacheSize {
 /// "Unlocking"). They stay sealed: nothing here can read them. A store with
 /// no summaries yet is left as it is (opening a tree that is not there would
 /// make one), and a read that fails is left for unlocking to meet and report.
-fn read_summary_pages_ahead(db: &sled::Db) {
+/// Stops when `wanted` goes false: a locked store let go waits for this
+/// thread, and on a slow disk the pages are megabytes nobody will read.
+fn read_summary_pages_ahead(db: &sled::Db, wanted: &AtomicBool) {
     if !db
         .tree_names()
         .iter()
@@ -425,7 +437,7 @@ fn read_summary_pages_ahead(db: &sled::Db) {
         return;
     };
     for page in summaries.iter() {
-        if page.is_err() {
+        if page.is_err() || !wanted.load(Ordering::Relaxed) {
             return;
         }
     }
@@ -1880,7 +1892,7 @@ mod tests {
             .open()
             .expect("db");
         let before = db.tree_names();
-        read_summary_pages_ahead(&db);
+        read_summary_pages_ahead(&db, &AtomicBool::new(true));
         assert_eq!(db.tree_names(), before, "a store with no summaries yet");
     }
 
