@@ -63,7 +63,7 @@ fn a_valid_file_imports_and_reimporting_writes_nothing() {
         .find(|s| s.name.given == "Priya")
         .unwrap()
         .clone();
-    assert_eq!(priya.activity.as_ref().unwrap().code.code(), 230);
+    assert_eq!(priya.activity.current().unwrap().code.code(), 230);
     assert_eq!(priya.postcode.as_ref().unwrap().as_str(), "CT9 1AA");
     assert_eq!(priya.characteristics.len(), 2);
     let outbox = r.outbox().unwrap().len();

@@ -22,7 +22,7 @@ pub fn summary_line(
     let year = crate::domain::academic::year_group(s.date_of_birth, today);
     let activity = s
         .activity
-        .as_ref()
+        .current()
         .map(|a| {
             let group = currency.effective_group(Some(a), today);
             format!("{} {}", a.code, group)
@@ -293,14 +293,15 @@ mod tests {
         let ops: Vec<_> = crate::demo::DemoCohort::test_ops(1, 3);
         let state = crate::domain::PersonState::fold(ops[0].person, &ops);
         let mut s = CaseSummary::of(&state).expect("a summary");
-        s.activity = Some(CurrentActivity {
+        let neet = CurrentActivity {
             code: "619".parse().expect("code"),
             start: on(1, 5),
             confirmed: on(1, 5),
             source: ActivitySource::YoungPerson,
             expected_end: None,
             provider: None,
-        });
+        };
+        s.activity = crate::domain::summary::Activities::new(Some(neet), []);
         let currency = CurrencyConfig::default();
         assert!(summary_line(&s, on(1, 20), &currency).contains("619 NEET"));
         let later = summary_line(&s, on(11, 23), &currency);

@@ -19,6 +19,9 @@ use super::text::ShortText;
 use chrono::{NaiveDate, NaiveDateTime};
 use serde::{Deserialize, Serialize};
 
+mod activities;
+pub use activities::{Activities, ActivityChange};
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct LastContact {
     #[serde(with = "crate::domain::serde_date::datetime")]
@@ -34,22 +37,6 @@ pub struct RatingSummary {
     pub rated_on: NaiveDate,
     #[serde(with = "crate::domain::serde_date")]
     pub review_due: NaiveDate,
-}
-
-/// One change of activity, as recorded: what figures "as of" a past date, and
-/// the trend over months, are built from.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ActivityChange {
-    /// Wall-clock milliseconds of the op that recorded it.
-    pub recorded_millis: u64,
-    pub activity: CurrentActivity,
-}
-
-impl ActivityChange {
-    /// The local day it was recorded (the zone "today" is read in).
-    pub fn recorded_on(&self) -> NaiveDate {
-        super::dates::local_day(self.recorded_millis)
-    }
 }
 
 /// A person's phone numbers, digits only, held as one space-separated text:
@@ -168,8 +155,9 @@ pub struct CaseSummary {
     pub send: SendStatus,
     pub characteristics: Vec<(Characteristic, CharacteristicSpan)>,
     pub level_of_need: Option<LevelOfNeed>,
-    pub activity: Option<CurrentActivity>,
-    pub activity_changes: Vec<ActivityChange>,
+    /// What they are doing now and each change of it as recorded. Stored
+    /// as the two fields it was before (`activity`, `activity_changes`).
+    pub activity: Activities,
     pub rating: Option<RatingSummary>,
     pub last_contact: Option<LastContact>,
     pub contact_attempts: u32,
@@ -262,16 +250,17 @@ impl CaseSummary {
             send: SendStatus::NoSend,
             characteristics: Vec::new(),
             level_of_need: None,
-            activity: state.current_activity().cloned(),
-            activity_changes: state
-                .activity_history
-                .iter()
-                .filter(|a| live(a.op()))
-                .map(|a| ActivityChange {
-                    recorded_millis: a.stamp.at.millis,
-                    activity: a.value.clone(),
-                })
-                .collect(),
+            activity: Activities::new(
+                state.current_activity().cloned(),
+                state
+                    .activity_history
+                    .iter()
+                    .filter(|a| live(a.op()))
+                    .map(|a| ActivityChange {
+                        recorded_millis: a.stamp.at.millis,
+                        activity: a.value.clone(),
+                    }),
+            ),
             rating: state.latest_rating().map(|r| RatingSummary {
                 rag: r.value.rag,
                 rated_on: r.value.rated_on,
@@ -338,7 +327,8 @@ impl CaseSummary {
 
     /// The activity known at the end of `on`: the latest one recorded by then.
     pub fn activity_on(&self, on: NaiveDate) -> Option<&CurrentActivity> {
-        self.activity_changes
+        self.activity
+            .changes()
             .iter()
             .filter(|c| c.recorded_on() <= on)
             .max_by_key(|c| c.recorded_millis)
@@ -355,7 +345,8 @@ impl CaseSummary {
             return None;
         }
         let mut changes: Vec<ActivityChange> = self
-            .activity_changes
+            .activity
+            .changes()
             .iter()
             .filter(|c| c.recorded_on() <= known)
             .cloned()
@@ -371,7 +362,7 @@ impl CaseSummary {
             .map(|c| c.recorded_millis)
             .fold(self.first_change_millis, u64::min);
         Some(CaseSummary {
-            activity_changes: changes,
+            activity: self.activity.with_changes(changes),
             first_change_millis,
             ..self.clone()
         })

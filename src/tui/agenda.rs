@@ -111,7 +111,7 @@ pub fn agenda<'a>(
                 push(AgendaKind::FollowUpToday, Some(due));
             }
         }
-        if let Some(a) = &s.activity {
+        if let Some(a) = s.activity.current() {
             if let Some(target) = currency.neet_target(a)
                 && currency.is_current(a, today)
             {

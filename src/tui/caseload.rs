@@ -168,7 +168,7 @@ impl FilterContext<'_> {
         if let Some(g) = f.status
             && self
                 .currency
-                .effective_group(s.activity.as_ref(), self.today)
+                .effective_group(s.activity.current(), self.today)
                 != g
         {
             return false;
@@ -241,8 +241,9 @@ fn place(sort: SortKey, s: &CaseSummary, ctx: &FilterContext) -> Place {
         SortKey::Year => Place::Year(std::cmp::Reverse(s.date_of_birth), name),
         SortKey::District => Place::District(s.district, name),
         SortKey::Activity => Place::Activity(
-            ctx.currency.effective_group(s.activity.as_ref(), ctx.today),
-            s.activity.as_ref().map(|a| a.code),
+            ctx.currency
+                .effective_group(s.activity.current(), ctx.today),
+            s.activity.current().map(|a| a.code),
             name,
         ),
         SortKey::Rag => Place::Rag(s.rating.as_ref().map_or(3, |r| r.rag as u8), name),

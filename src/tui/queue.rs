@@ -36,7 +36,7 @@ impl QueueState {
         currency: &CurrencyConfig,
     ) -> (String, Vec<PersonId>) {
         let not_known = |s: &&CaseSummary| {
-            currency.effective_group(s.activity.as_ref(), today) == StatusGroup::NotKnown
+            currency.effective_group(s.activity.current(), today) == StatusGroup::NotKnown
         };
         let mut people: Vec<_> = all
             .iter()

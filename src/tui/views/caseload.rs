@@ -146,11 +146,11 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 _ => format!("{}y", academic::academic_age(s.date_of_birth, today)),
             };
             // Expired currency is flagged; Not Known is never current, so needs no flag.
-            let expired = s.activity.as_ref().is_some_and(|a| {
+            let expired = s.activity.current().is_some_and(|a| {
                 a.code.group() != crate::domain::StatusGroup::NotKnown
                     && !currency.is_current(a, today)
             });
-            let activity = match &s.activity {
+            let activity = match s.activity.current() {
                 Some(a) if wide => format!("{} {} {}", a.code, a.code.group(), a.code.label()),
                 Some(a) => format!("{} {}", a.code, short_group(a.code.group())),
                 None => "none".into(),
@@ -189,7 +189,7 @@ pub fn draw(frame: &mut Frame, app: &App, area: Rect) {
                 }
                 text
             });
-            let group_style = t.group(currency.effective_group(s.activity.as_ref(), today));
+            let group_style = t.group(currency.effective_group(s.activity.current(), today));
             let selected = n == list.selected;
             Row::new(vec![
                 Cell::from(if selected { "▶" } else { " " }).style(t.key),
@@ -322,7 +322,7 @@ pub fn draw_agenda(frame: &mut Frame, app: &App, area: Rect) {
                         .unwrap_or_default(),
                     ),
                     Cell::from(
-                        s.and_then(|s| s.activity.as_ref())
+                        s.and_then(|s| s.activity.current())
                             .map(|a| {
                                 if wide {
                                     format!("{} {}", a.code, a.code.group())
