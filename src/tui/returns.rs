@@ -31,32 +31,26 @@ pub struct ReturnsData {
 
 impl ReturnsData {
     pub fn build(replica: &Replica, today: NaiveDate, config: &Config) -> ReturnsData {
+        // Reading the Year 11 and 12 records goes through tens of MB (sled's
+        // cache of them, each record decoded) and keeps nothing of it; on a
+        // thread of its own it leaves its pieces in that thread's heap, which
+        // is handed back whole once the database is opened again. On this
+        // thread, the rows kept below (a name each) were made among those
+        // pieces and held 7 MB of pages there after they had gone.
+        // (If no thread can be started, read here: the same rows, more memory.)
+        let tallies = std::thread::scope(|s| {
+            match std::thread::Builder::new()
+                .name("returns".into())
+                .spawn_scoped(s, || Self::tallies(replica, today, config))
+            {
+                Ok(reading) => reading
+                    .join()
+                    .unwrap_or_else(|panic| std::panic::resume_unwind(panic)),
+                Err(_) => Self::tallies(replica, today, config),
+            }
+        });
         let all = replica.index().all();
         let currency = &config.currency;
-        let mut tallies: Vec<((&'static str, &'static str), Tally)> = Vec::new();
-        let survey = report::returns::latest_survey_year(today);
-        if let Some(t) = report::returns::activity_survey(all, survey, currency) {
-            tallies.push((("Activity Survey", "Survey"), t));
-        }
-        // Offers and destinations are in the records, not the summaries: only
-        // Year 11 and 12 are opened, once each.
-        let september = report::returns::latest_guarantee(today);
-        let august = NaiveDate::from_ymd_opt(september, 8, 31).unwrap_or(today);
-        let records = |on: NaiveDate| {
-            all.iter()
-                .filter(move |s| report::returns::needs_record(s, on))
-                .filter_map(|s| Some((s, replica.person(s.id).ok()??)))
-        };
-        for t in report::returns::september_guarantee(records(august), september)
-            .into_iter()
-            .flatten()
-        {
-            tallies.push((("September Guarantee", "Guarantee"), t));
-        }
-        tallies.push((
-            ("Intended destinations", "Destinations"),
-            report::returns::intended_destinations(records(today), today),
-        ));
         let index = replica.index();
         let mut checks: Vec<_> = tallies
             .iter()
@@ -88,6 +82,40 @@ impl ReturnsData {
             selected: 0,
             offset: std::cell::Cell::new(0),
         }
+    }
+
+    /// Each return's tally: what the checks come from.
+    fn tallies(
+        replica: &Replica,
+        today: NaiveDate,
+        config: &Config,
+    ) -> Vec<((&'static str, &'static str), Tally)> {
+        let all = replica.index().all();
+        let mut tallies = Vec::new();
+        let survey = report::returns::latest_survey_year(today);
+        if let Some(t) = report::returns::activity_survey(all, survey, &config.currency) {
+            tallies.push((("Activity Survey", "Survey"), t));
+        }
+        // Offers and destinations are in the records, not the summaries: only
+        // Year 11 and 12 are opened, once each.
+        let september = report::returns::latest_guarantee(today);
+        let august = NaiveDate::from_ymd_opt(september, 8, 31).unwrap_or(today);
+        let records = |on: NaiveDate| {
+            all.iter()
+                .filter(move |s| report::returns::needs_record(s, on))
+                .filter_map(|s| Some((s, replica.person(s.id).ok()??)))
+        };
+        for t in report::returns::september_guarantee(records(august), september)
+            .into_iter()
+            .flatten()
+        {
+            tallies.push((("September Guarantee", "Guarantee"), t));
+        }
+        tallies.push((
+            ("Intended destinations", "Destinations"),
+            report::returns::intended_destinations(records(today), today),
+        ));
+        tallies
     }
 
     pub fn move_by(&mut self, delta: isize) {
